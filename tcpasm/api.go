@@ -1,0 +1,233 @@
+package tcpasm
+
+import (
+	"github.com/reseq/reseq/layers"
+)
+
+// TCP flag bits as they stand in the TCP header's flags byte.
+const (
+	FIN = 1 << iota
+	SYN
+	RST
+	PSH
+	ACK
+	URG
+	ECE
+	CWR
+)
+
+// SACKBlock is one SACK option block: [Left, Right) in sequence space.
+type SACKBlock struct{ Left, Right uint32 }
+
+// MaxSACK is the most SACK blocks a Segment carries (a TCP option field holds at
+// most four).
+const MaxSACK = 4
+
+// NoCapturePoint is Segment.CapturePoint when the frame named none.
+const NoCapturePoint = -1
+
+// Segment is one captured TCP segment, in the form the Assembler takes. It is a
+// plain value so that callers with their own decoders (gopacket, for one) can fill
+// it; FromPacket fills it from a layers decode.
+//
+// Payload aliases the caller's buffer and is only read during Assemble.
+type Segment struct {
+	Key          layers.FlowKey // the direction the segment travelled: Src -> Dst
+	CapturePoint int32          // outer VLAN ID naming the probe, or NoCapturePoint
+	Timestamp    int64          // capture time, ns since the epoch
+	Index        int64          // the packet's index in the capture (0-based), for Conflict records
+
+	Seq, Ack uint32
+	Flags    uint8 // FIN, SYN, ... as in the TCP header
+	Window   uint16
+
+	Payload []byte // the captured payload
+	Length  int    // the payload length the IP header claims (>= len(Payload)); the rest was cut by the snaplen
+
+	SACK    [MaxSACK]SACKBlock
+	NumSACK int
+
+	// Identity of the packet's headers for duplicate detection: the IPv4
+	// identification (0 for IPv6) and the TCP timestamp value (HasTS false when
+	// the option is absent).
+	IPID  uint16
+	TSVal uint32
+	HasTS bool
+}
+
+// Reason says why a gap was declared or a stream closed.
+type Reason uint8
+
+// Gap and close reasons. The text forms are the ones written in flows.jsonl.
+const (
+	ReasonNone      Reason = iota
+	ReasonAcked            // gap: the peer ACKed or SACKed past bytes the capture missed
+	ReasonTruncated        // gap: the snaplen cut the packet
+	ReasonLimit            // gap: bytes held above the hole reached the per-stream limit
+	ReasonEvicted          // gap or close: evicted under global memory or connection pressure
+	ReasonIdle             // gap or close: capture-time idle timeout
+	ReasonClosed           // gap: FIN or RST passed it
+	ReasonEOF              // gap or close: end of the capture
+	ReasonFIN              // close: FIN seen (and everything before it accounted)
+	ReasonRST              // close: RST seen
+)
+
+var reasonNames = [...]string{"none", "acked", "truncated", "limit", "evicted", "idle", "closed", "eof", "fin", "rst"}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "reason(" + itoa(int(r)) + ")"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// Direction of a stream within its connection.
+type Direction uint8
+
+const (
+	ClientToServer Direction = iota
+	ServerToClient
+)
+
+// Conflict describes bytes of a retransmission that differ from bytes of the same
+// offsets seen before (held or delivered within the retained window).
+type Conflict struct {
+	Offset, Length int64 // the differing range, in stream offsets
+	// The packet whose bytes were kept and the one whose bytes were dropped (under
+	// first-wins the first is the earlier packet; under last-wins the later).
+	KeptIndex, DroppedIndex int64
+	KeptTime, DroppedTime   int64
+}
+
+// StreamStats are the counters of one stream direction (see DESIGN.md).
+type StreamStats struct {
+	Packets       int64 // every TCP packet of the direction, pure ACKs and copies included
+	Bytes         int64 // payload bytes delivered by Data
+	Retransmitted int64 // packets re-carrying bytes already seen (not copies)
+	Duplicates    int64 // identical copies: another capture point, or again within the dup window
+	OutOfOrder    int64 // packets that arrived above a hole
+	Conflicts     int64 // Conflict records emitted
+	Gaps          int64 // gaps declared
+	GapBytes      int64 // bytes in declared gaps, minus late bytes that filled them
+	LateBytes     int64 // bytes delivered by Late
+	BeforeBase    int64 // bytes that arrived below offset 0 (mid-stream pickup)
+	KeepAlives    int64 // keep-alive and zero-window probes recognised
+}
+
+// Stream is one direction of a connection. Handlers read it; only User is theirs
+// to set.
+type Stream struct {
+	Conn *Conn
+	Dir  Direction
+
+	BaseSeq  uint32 // sequence number of stream offset 0, valid when HaveBase
+	HaveBase bool
+	SYN      bool // a SYN of this direction was seen
+	FIN      bool
+	RST      bool
+
+	// Extent is one past the highest offset known to carry data (see DESIGN.md).
+	// Final once the stream is closed.
+	Extent int64
+	First  int64 // capture time of the first and last packet of this direction
+	Last   int64
+	Stats  StreamStats
+
+	User any // for the handler
+}
+
+// Conn is a connection: both directions of one TCP tuple between SYN (or first
+// sight) and close.
+type Conn struct {
+	Key           layers.FlowKey // client -> server
+	Index         int            // 0, 1, ... for successive connections on one tuple
+	Streams       [2]*Stream     // indexed by Direction
+	CapturePoints []uint16       // capture-point IDs seen, in order of first sight
+	First, Last   int64          // capture time of the first and last packet
+	Seq           int64          // order of first sight among all connections (0-based)
+}
+
+// Handler receives what the Assembler learns, for every stream direction, in
+// stream order: for one stream, Gap(off, n) always comes before any Data at or
+// beyond off+n. Callbacks run synchronously inside Assemble, Flush or Close;
+// the data slices are valid only for the duration of the call.
+type Handler interface {
+	// Open is called once per connection, when it is first seen, before any other
+	// call for its streams.
+	Open(c *Conn)
+	// Data delivers captured bytes at their stream offset, in order.
+	Data(s *Stream, offset int64, data []byte, ts int64)
+	// Gap reports bytes of [offset, offset+length) that no captured packet carried.
+	Gap(s *Stream, offset, length int64, reason Reason, ts int64)
+	// Late delivers bytes that arrived inside a gap already reported.
+	Late(s *Stream, offset int64, data []byte, ts int64)
+	// Conflict reports retransmitted bytes that differ from those seen before.
+	Conflict(s *Stream, c Conflict, ts int64)
+	// Close ends a stream direction; its Extent and Stats are final.
+	Close(s *Stream, reason Reason, ts int64)
+}
+
+// Overlap is the policy for retransmitted bytes that overlap bytes seen before.
+type Overlap uint8
+
+const (
+	FirstWins Overlap = iota // RFC 9293, Zeek, libnids: the first copy is kept
+	LastWins                 // the later copy replaces held (not yet delivered) bytes
+)
+
+// Config sets the Assembler's policies and limits. The zero value of a field
+// means its default (see DefaultConfig).
+type Config struct {
+	Overlap Overlap
+
+	// MaxHeldPerStream bounds the bytes held above a hole in one direction; at the
+	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB.
+	MaxHeldPerStream int64
+	// MaxMemory bounds the bytes held across all streams; above it the streams
+	// holding the most or idle the longest are flushed (ReasonEvicted). Default 64 MiB.
+	MaxMemory int64
+	// MaxConns bounds the live connections; above it the oldest idle one is
+	// evicted. Default 1<<20.
+	MaxConns int
+	// IdleTimeout, in capture-time nanoseconds, closes connections with no packet
+	// for that long (ReasonIdle). Default 120 s; negative disables.
+	IdleTimeout int64
+	// ReorderWindow, in capture-time nanoseconds, is how long a hole the peer has
+	// ACKed may wait for late data before it is declared (ACK-before-data
+	// reordering at SPAN ports). Default 5 ms; the allowance also ends as soon as
+	// more bytes than ReorderBytes are held above the hole. Negative: no wait.
+	ReorderWindow int64
+	// ReorderBytes: see ReorderWindow. Default 256 KiB.
+	ReorderBytes int64
+	// DupWindow, in capture-time nanoseconds: an identical copy of a packet seen
+	// again within it, at the same capture point, is a duplicate (SPAN doubles);
+	// copies from another capture point always are. Default 10 ms.
+	DupWindow int64
+	// ConflictWindow is how many delivered bytes per stream are retained to
+	// compare retransmissions against. Default 64 KiB; negative disables.
+	ConflictWindow int64
+	// NoMidstream, when set, ignores connections whose SYN was not captured.
+	NoMidstream bool
+}
