@@ -1,6 +1,6 @@
 module github.com/reseq/reseq/cmd
 
-go 1.25
+go 1.25.0
 
 require github.com/reseq/reseq v0.0.0
 
