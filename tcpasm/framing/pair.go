@@ -1,0 +1,81 @@
+package framing
+
+import "github.com/reseq/reseq/tcpasm"
+
+// Pairer matches the messages one direction of a connection sends (requests)
+// with the messages the other direction answers them with (responses), in
+// order, using capture times: an answer pairs with the oldest pending request
+// of the other direction sent at or before it. After loss in the answering
+// direction (answers may have been lost with it) an answer pairs with the latest
+// such request instead, and the requests before it are given up as unanswered.
+// The zero value is ready to use.
+type Pairer[T any] struct {
+	q [2]queue[T]
+	// Unanswered, when set, receives the requests given up.
+	Unanswered func(v T)
+}
+
+type queue[T any] struct {
+	items []item[T]
+	head  int
+}
+
+type item[T any] struct {
+	v  T
+	ts int64
+}
+
+// Push queues a request sent by direction dir at capture time ts.
+func (p *Pairer[T]) Push(dir tcpasm.Direction, v T, ts int64) {
+	q := &p.q[dir&1]
+	if q.head > 0 && q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	q.items = append(q.items, item[T]{v, ts})
+}
+
+// Len returns how many requests direction dir sent that await an answer.
+func (p *Pairer[T]) Len(dir tcpasm.Direction) int {
+	q := &p.q[dir&1]
+	return len(q.items) - q.head
+}
+
+// Pop returns the request an answer sent by direction dir at capture time ts
+// answers. afterLoss says the answering direction lost bytes since its last
+// answer. ok is false when no pending request was sent at or before ts.
+func (p *Pairer[T]) Pop(dir tcpasm.Direction, ts int64, afterLoss bool) (v T, ok bool) {
+	q := &p.q[(dir^1)&1]
+	if q.head == len(q.items) || q.items[q.head].ts > ts {
+		return v, false
+	}
+	if afterLoss {
+		for q.head+1 < len(q.items) && q.items[q.head+1].ts <= ts {
+			p.give(q.items[q.head].v)
+			q.items[q.head] = item[T]{}
+			q.head++
+		}
+	}
+	v = q.items[q.head].v
+	q.items[q.head] = item[T]{}
+	q.head++
+	return v, true
+}
+
+func (p *Pairer[T]) give(v T) {
+	if p.Unanswered != nil {
+		p.Unanswered(v)
+	}
+}
+
+// Drain gives up every pending request of both directions, oldest first per
+// direction, to Unanswered.
+func (p *Pairer[T]) Drain() {
+	for d := range p.q {
+		q := &p.q[d]
+		for ; q.head < len(q.items); q.head++ {
+			p.give(q.items[q.head].v)
+			q.items[q.head] = item[T]{}
+		}
+		q.items, q.head = q.items[:0], 0
+	}
+}
