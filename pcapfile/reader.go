@@ -78,6 +78,7 @@ type Reader struct {
 	start, end int   // unread window buf[start:end]
 	off        int64 // input offset of buf[start]
 	eof        bool  // r returned io.EOF
+	filled     bool  // the last fill filled the whole buffer
 	rerr       error // sticky non-EOF read error
 	err        error // sticky error returned by Next
 
@@ -204,19 +205,18 @@ func (r *Reader) fill(n int) error {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
 		r.start = 0
 	}
-	if n > len(r.buf) || (r.off > 0 && len(r.buf) < maxBuffer) {
-		// Grow to what the record needs (n was checked against the bound), and
-		// once the input proved larger than the first buffer, to read in big
-		// chunks.
-		size := len(r.buf)
-		for size < n || (r.off > 0 && size < maxBuffer) {
-			size *= 2
-		}
-		nb := make([]byte, size)
-		copy(nb, r.buf[:r.end])
-		r.buf = nb
+	if r.filled && len(r.buf) < maxBuffer {
+		// The last read filled the buffer: the input is large, read it in
+		// bigger chunks.
+		r.grow(min(2*len(r.buf), maxBuffer))
 	}
 	for empty := 0; r.end < n && !r.eof && r.rerr == nil; {
+		if r.end == len(r.buf) {
+			// The record is larger than the buffer (n was checked against the
+			// bound). Grow step by step as the bytes actually arrive, so a short
+			// input claiming a huge record never allocates much.
+			r.grow(min(2*len(r.buf), n))
+		}
 		m, err := r.r.Read(r.buf[r.end:])
 		r.end += m
 		switch {
@@ -230,6 +230,7 @@ func (r *Reader) fill(n int) error {
 			}
 		}
 	}
+	r.filled = r.end == len(r.buf)
 	if r.end >= n {
 		return nil
 	}
@@ -240,6 +241,12 @@ func (r *Reader) fill(n int) error {
 		return io.EOF
 	}
 	return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", r.end, n)}
+}
+
+func (r *Reader) grow(size int) {
+	nb := make([]byte, size)
+	copy(nb, r.buf[:r.end])
+	r.buf = nb
 }
 
 // Next returns the next packet. At the clean end of the input it returns io.EOF;
