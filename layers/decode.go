@@ -1,0 +1,466 @@
+package layers
+
+import "encoding/binary"
+
+// MaxVLANs is the deepest VLAN stack Decode keeps; a frame with more tags stops
+// with StopTooDeep at LayerVLAN.
+const MaxVLANs = 8
+
+// MaxIPv6ExtHeaders caps the IPv6 extension header chain Decode walks.
+const MaxIPv6ExtHeaders = 16
+
+// Layer names a header in a decode.
+type Layer uint8
+
+// Layers, outermost first.
+const (
+	LayerNone Layer = iota
+	LayerLink       // Ethernet, SLL, SLL2, NULL/LOOP, raw IP version nibble
+	LayerVLAN       // 802.1Q/802.1ad tags
+	LayerIPv4       // IPv4 header and options
+	LayerIPv6       // IPv6 header and extension headers
+	LayerTCP        // TCP header and options
+	LayerUDP        // UDP header
+)
+
+var layerNames = [...]string{"none", "link", "vlan", "ipv4", "ipv6", "tcp", "udp"}
+
+func (l Layer) String() string {
+	if int(l) < len(layerNames) {
+		return layerNames[l]
+	}
+	return "layer?"
+}
+
+// StopReason says why a decode stopped before the transport payload.
+type StopReason uint8
+
+// Stop reasons.
+const (
+	StopOK          StopReason = iota // decoded to the transport payload (or an other transport)
+	StopLinkType                      // the link type is not supported
+	StopUnsupported                   // not IP: an 802.3 length frame, another EtherType or address family, an unknown IP version
+	StopTruncated                     // the header was cut by the end of the capture
+	StopMalformed                     // the header's fields are inconsistent (lengths, version)
+	StopFragment                      // a non-first IP fragment: no transport header
+	StopTooDeep                       // more than MaxVLANs tags or MaxIPv6ExtHeaders extension headers
+)
+
+var reasonNames = [...]string{"ok", "unsupported link type", "unsupported", "truncated", "malformed", "fragment", "too deep"}
+
+func (r StopReason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "reason?"
+}
+
+// Stop says where and why a decode stopped. The zero Stop means the decode
+// reached the transport layer. Stop is comparable, so callers can count stops in
+// a map or an array indexed by Layer and Reason.
+type Stop struct {
+	Layer  Layer
+	Reason StopReason
+}
+
+// OK reports whether the decode reached the transport layer.
+func (s Stop) OK() bool { return s.Reason == StopOK }
+
+func (s Stop) String() string {
+	if s.Reason == StopOK {
+		return "ok"
+	}
+	return s.Layer.String() + " " + s.Reason.String()
+}
+
+// Network is the network-layer protocol of a decode.
+type Network uint8
+
+// Network protocols.
+const (
+	NetworkNone Network = iota
+	NetworkIPv4
+	NetworkIPv6
+)
+
+// Transport is the transport-layer protocol of a decode.
+type Transport uint8
+
+// Transport protocols. TransportOther is any protocol Decode does not parse
+// (ICMP, ESP, SCTP, ...): Packet.Protocol says which.
+const (
+	TransportNone Transport = iota
+	TransportTCP
+	TransportUDP
+	TransportOther
+)
+
+// Packet is a caller-owned, reusable decode result. Decode overwrites every
+// field; the views and Payload alias the decoded bytes.
+//
+// A view is set (non-nil) only when its header was decoded completely; its
+// accessors are then safe to call.
+type Packet struct {
+	LinkType LinkType
+
+	// Link layer: at most one of these is set.
+	Ethernet Ethernet
+	SLL      SLL
+	SLL2     SLL2
+	Family   uint32 // NULL/LOOP address family, in host order
+
+	VLANs    [MaxVLANs]VLAN // the VLAN stack, outer first
+	NumVLANs int
+	// EtherType is the protocol type after the VLAN stack (Ethernet, SLL, SLL2);
+	// 0 for link types without one.
+	EtherType uint16
+
+	Network Network
+	IPv4    IPv4 // header with options
+	IPv6    IPv6 // fixed header
+	// IPv6ExtHeaders counts the IPv6 extension headers walked.
+	IPv6ExtHeaders int
+	// Protocol is the transport protocol number: the IPv4 protocol, or the
+	// IPv6 next header after the extension headers.
+	Protocol uint8
+
+	// Fragment is set for any IP fragment: a first fragment (offset 0, more
+	// fragments) still has its transport header decoded; a non-first one stops
+	// with StopFragment and Payload holds the fragment's data.
+	Fragment       bool
+	MoreFragments  bool
+	FragmentOffset int    // in bytes
+	FragmentID     uint32 // IPv4 identification or IPv6 fragment identification
+
+	Transport  Transport
+	TCP        TCP
+	TCPOptions TCPOptions // parsed options of TCP (zero when it has none)
+	UDP        UDP
+
+	// Payload is the captured transport payload (the IP payload for an other
+	// transport or a non-first fragment), trimmed of Ethernet padding.
+	// PayloadOffset is its offset in the decoded bytes. PayloadLength is the
+	// length the IP header claims, >= len(Payload): the difference is what the
+	// snaplen cut. For TSO/GSO frames (IP length 0) the claimed length comes
+	// from the frame's original length.
+	Payload       []byte
+	PayloadOffset int
+	PayloadLength int
+
+	Stop Stop
+}
+
+// Decode decodes data, a frame of link type lt whose original length on the
+// wire was origLen (pass len(data), or 0, when unknown), into p and returns
+// p.Stop. It never allocates and never panics.
+func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
+	*p = Packet{LinkType: lt}
+	cut := 0
+	if origLen > len(data) {
+		cut = origLen - len(data)
+	}
+	switch lt {
+	case LinkTypeEthernet:
+		if len(data) < EthernetLen {
+			return p.stop(LayerLink, StopTruncated)
+		}
+		p.Ethernet = data[:EthernetLen:EthernetLen]
+		return p.ether(data, EthernetLen, p.Ethernet.EtherType(), cut)
+	case LinkTypeLinuxSLL:
+		if len(data) < SLLLen {
+			return p.stop(LayerLink, StopTruncated)
+		}
+		p.SLL = data[:SLLLen:SLLLen]
+		return p.ether(data, SLLLen, p.SLL.Protocol(), cut)
+	case LinkTypeLinuxSLL2:
+		if len(data) < SLL2Len {
+			return p.stop(LayerLink, StopTruncated)
+		}
+		p.SLL2 = data[:SLL2Len:SLL2Len]
+		return p.ether(data, SLL2Len, p.SLL2.Protocol(), cut)
+	case LinkTypeNull, LinkTypeLoop:
+		if len(data) < NullLen {
+			return p.stop(LayerLink, StopTruncated)
+		}
+		// NULL is in the capturing host's byte order, LOOP in network order;
+		// both are seen written the other way. Families fit in 16 bits.
+		var fam uint32
+		if lt == LinkTypeNull {
+			fam = binary.LittleEndian.Uint32(data)
+			if fam > 0xffff {
+				fam = be.Uint32(data)
+			}
+		} else {
+			fam = be.Uint32(data)
+			if fam > 0xffff {
+				fam = binary.LittleEndian.Uint32(data)
+			}
+		}
+		p.Family = fam
+		switch fam {
+		case 2:
+			return p.ipv4(data, NullLen, cut)
+		case 24, 28, 30: // AF_INET6 on NetBSD/OpenBSD/BSD/OS, FreeBSD, Darwin
+			return p.ipv6(data, NullLen, cut)
+		}
+		return p.stop(LayerLink, StopUnsupported)
+	case LinkTypeRaw, LinkTypeRawOld12, LinkTypeRawOld14:
+		if len(data) < 1 {
+			return p.stop(LayerLink, StopTruncated)
+		}
+		switch data[0] >> 4 {
+		case 4:
+			return p.ipv4(data, 0, cut)
+		case 6:
+			return p.ipv6(data, 0, cut)
+		}
+		return p.stop(LayerLink, StopUnsupported)
+	case LinkTypeIPv4:
+		return p.ipv4(data, 0, cut)
+	case LinkTypeIPv6:
+		return p.ipv6(data, 0, cut)
+	}
+	return p.stop(LayerLink, StopLinkType)
+}
+
+func (p *Packet) stop(l Layer, r StopReason) Stop {
+	p.Stop = Stop{l, r}
+	return p.Stop
+}
+
+func isVLANTPID(et uint16) bool {
+	return et == EtherTypeVLAN || et == EtherTypeQinQ || et == EtherTypeQinQ1
+}
+
+// ether decodes the VLAN stack and the network layer that follow an EtherType
+// field; off is the offset of the bytes after it.
+func (p *Packet) ether(data []byte, off int, et uint16, cut int) Stop {
+	for isVLANTPID(et) {
+		if p.NumVLANs == MaxVLANs {
+			return p.stop(LayerVLAN, StopTooDeep)
+		}
+		if len(data)-off < VLANTagLen {
+			return p.stop(LayerVLAN, StopTruncated)
+		}
+		tci := be.Uint16(data[off:])
+		p.VLANs[p.NumVLANs] = VLAN{TPID: et, ID: tci & 0x0fff, Priority: uint8(tci >> 13), DEI: tci&0x1000 != 0}
+		p.NumVLANs++
+		et = be.Uint16(data[off+2:])
+		off += VLANTagLen
+	}
+	p.EtherType = et
+	switch et {
+	case EtherTypeIPv4:
+		return p.ipv4(data, off, cut)
+	case EtherTypeIPv6:
+		return p.ipv6(data, off, cut)
+	}
+	return p.stop(LayerLink, StopUnsupported)
+}
+
+// ipv4 decodes an IPv4 header at data[off:] and what follows it.
+func (p *Packet) ipv4(data []byte, off int, cut int) Stop {
+	b := data[off:]
+	if len(b) < IPv4MinLen {
+		return p.stop(LayerIPv4, StopTruncated)
+	}
+	if b[0]>>4 != 4 {
+		return p.stop(LayerIPv4, StopMalformed)
+	}
+	hl := int(b[0]&0x0f) * 4
+	if hl < IPv4MinLen {
+		return p.stop(LayerIPv4, StopMalformed)
+	}
+	tl := int(be.Uint16(b[2:]))
+	end := off + tl // the end of the datagram the header claims
+	if tl == 0 {
+		// TSO/GSO: the length is the frame's.
+		end = len(data) + cut
+	} else if tl < hl {
+		return p.stop(LayerIPv4, StopMalformed)
+	}
+	if hl > len(b) {
+		return p.stop(LayerIPv4, StopTruncated)
+	}
+	p.IPv4 = b[:hl:hl]
+	p.Network = NetworkIPv4
+	p.Protocol = b[9]
+	capEnd := min(end, len(data))
+	frag := be.Uint16(b[6:])
+	if fo, mf := int(frag&0x1fff)*8, frag&0x2000 != 0; fo != 0 || mf {
+		p.Fragment, p.MoreFragments, p.FragmentOffset = true, mf, fo
+		p.FragmentID = uint32(be.Uint16(b[4:]))
+		if fo != 0 {
+			p.Transport = TransportOther
+			p.setPayload(data, off+hl, capEnd, end)
+			return p.stop(LayerIPv4, StopFragment)
+		}
+	}
+	return p.transport(data, off+hl, capEnd, end)
+}
+
+// ipv6 decodes an IPv6 header at data[off:], its extension headers and what
+// follows them.
+func (p *Packet) ipv6(data []byte, off int, cut int) Stop {
+	b := data[off:]
+	if len(b) < IPv6Len {
+		return p.stop(LayerIPv6, StopTruncated)
+	}
+	if b[0]>>4 != 6 {
+		return p.stop(LayerIPv6, StopMalformed)
+	}
+	end := off + IPv6Len + int(be.Uint16(b[4:]))
+	if be.Uint16(b[4:]) == 0 {
+		// Jumbogram or TSO/GSO: the length is the frame's.
+		end = len(data) + cut
+	}
+	p.IPv6 = b[:IPv6Len:IPv6Len]
+	p.Network = NetworkIPv6
+	capEnd := min(end, len(data))
+	nh := b[6]
+	pos := off + IPv6Len
+	for {
+		var l int
+		switch nh {
+		case IPProtoHopByHop, IPProtoRouting, IPProtoDstOpts, IPProtoMobility, IPProtoHIP, IPProtoShim6,
+			IPProtoAH, IPProtoFragment:
+		default:
+			p.Protocol = nh
+			return p.transport(data, pos, capEnd, end)
+		}
+		if p.IPv6ExtHeaders == MaxIPv6ExtHeaders {
+			p.Protocol = nh
+			return p.stop(LayerIPv6, StopTooDeep)
+		}
+		if end-pos < 2 {
+			return p.stop(LayerIPv6, StopMalformed)
+		}
+		if capEnd-pos < 2 {
+			return p.stop(LayerIPv6, StopTruncated)
+		}
+		switch nh {
+		case IPProtoFragment:
+			l = 8
+		case IPProtoAH:
+			l = (int(data[pos+1]) + 2) * 4
+		default:
+			l = (int(data[pos+1]) + 1) * 8
+		}
+		if end-pos < l {
+			return p.stop(LayerIPv6, StopMalformed)
+		}
+		if capEnd-pos < l {
+			return p.stop(LayerIPv6, StopTruncated)
+		}
+		p.IPv6ExtHeaders++
+		cur := nh
+		nh = data[pos]
+		if cur == IPProtoFragment {
+			field := be.Uint16(data[pos+2:])
+			fo, mf := int(field&^7), field&1 != 0
+			p.Fragment, p.MoreFragments, p.FragmentOffset = true, mf, fo
+			p.FragmentID = be.Uint32(data[pos+4:])
+			if fo != 0 {
+				p.Protocol = nh
+				p.Transport = TransportOther
+				p.setPayload(data, pos+l, capEnd, end)
+				return p.stop(LayerIPv6, StopFragment)
+			}
+		}
+		pos += l
+	}
+}
+
+// transport decodes the transport header at data[pos:]; capEnd is the end of
+// the captured datagram and end the end it claims (capEnd <= end).
+func (p *Packet) transport(data []byte, pos, capEnd, end int) Stop {
+	switch p.Protocol {
+	case IPProtoTCP:
+		if end-pos < TCPMinLen {
+			return p.stop(LayerTCP, StopMalformed)
+		}
+		if capEnd-pos < TCPMinLen {
+			return p.stop(LayerTCP, StopTruncated)
+		}
+		doff := int(data[pos+12]>>4) * 4
+		if doff < TCPMinLen || end-pos < doff {
+			return p.stop(LayerTCP, StopMalformed)
+		}
+		if capEnd-pos < doff {
+			return p.stop(LayerTCP, StopTruncated)
+		}
+		p.TCP = data[pos : pos+doff : pos+doff]
+		p.Transport = TransportTCP
+		if doff > TCPMinLen {
+			p.TCPOptions.Parse(p.TCP[TCPMinLen:])
+		}
+		p.setPayload(data, pos+doff, capEnd, end)
+	case IPProtoUDP:
+		if end-pos < UDPLen {
+			return p.stop(LayerUDP, StopMalformed)
+		}
+		if capEnd-pos < UDPLen {
+			return p.stop(LayerUDP, StopTruncated)
+		}
+		p.UDP = data[pos : pos+UDPLen : pos+UDPLen]
+		p.Transport = TransportUDP
+		if ul := int(p.UDP.Length()); ul >= UDPLen && ul <= end-pos {
+			end = pos + ul
+			capEnd = min(capEnd, end)
+		}
+		p.setPayload(data, pos+UDPLen, capEnd, end)
+	default:
+		p.Transport = TransportOther
+		p.setPayload(data, pos, capEnd, end)
+	}
+	return p.Stop
+}
+
+func (p *Packet) setPayload(data []byte, start, capEnd, end int) {
+	p.Payload = data[start:capEnd:capEnd]
+	p.PayloadOffset = start
+	p.PayloadLength = end - start
+}
+
+// CapturePoint returns the outer VLAN ID of a stack of two or more tags: the
+// probe that captured the frame.
+func (p *Packet) CapturePoint() (id uint16, ok bool) {
+	if p.NumVLANs >= 2 {
+		return p.VLANs[0].ID, true
+	}
+	return 0, false
+}
+
+// FlowKey returns the flow key of the packet's direction: the VLAN IDs of the
+// key (outer first; with capturePoint true the outer tag of a stack of two or
+// more is left out, with false every tag is in the key; at most MaxKeyVLANs,
+// the outermost ones), the IP addresses and the TCP or UDP ports (0 for other
+// transports and non-first fragments). A packet without an IP header gives a
+// key with zero addresses.
+func (p *Packet) FlowKey(capturePoint bool) FlowKey {
+	var k FlowKey
+	i := 0
+	if capturePoint && p.NumVLANs >= 2 {
+		i = 1
+	}
+	for ; i < p.NumVLANs && int(k.NumVLANs) < MaxKeyVLANs; i++ {
+		k.VLANs[k.NumVLANs] = p.VLANs[i].ID
+		k.NumVLANs++
+	}
+	switch p.Network {
+	case NetworkIPv4:
+		copy(k.SrcIP[:4], p.IPv4[12:16])
+		copy(k.DstIP[:4], p.IPv4[16:20])
+	case NetworkIPv6:
+		k.V6 = true
+		copy(k.SrcIP[:], p.IPv6[8:24])
+		copy(k.DstIP[:], p.IPv6[24:40])
+	}
+	switch p.Transport {
+	case TransportTCP:
+		k.SrcPort, k.DstPort = p.TCP.SrcPort(), p.TCP.DstPort()
+	case TransportUDP:
+		k.SrcPort, k.DstPort = p.UDP.SrcPort(), p.UDP.DstPort()
+	}
+	return k
+}
