@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+func init() {
+	register("extract", "write every TCP stream direction to DIR with an exact index (flows.jsonl)", runExtract)
+}
+
+const extractUsage = `usage: reseq extract -o DIR [options] CAPTURE...
+
+Writes one file per TCP stream direction into DIR and the index DIR/flows.jsonl
+(one JSON object per direction of every connection, ordered by the
+connection's first packet, client->server first) and DIR/conflicts.jsonl.
+
+Byte k of a stream file is stream byte k: bytes no captured packet carried are
+holes (zero, sparse where the filesystem allows) and are listed in the record's
+"gaps" with a reason; bytes that arrive late are written in place. A file's
+size equals its record's "length"; "file" is absent when no byte was captured.
+
+CAPTURE: pcap or pcapng, possibly compressed (gzip, zstd, lz4, xz, bzip2) or in
+a zip/tar archive; several are merged by time; "-" is standard input.
+
+Default names follow tcpflow: 010.000.000.001.00443-010.000.000.002.51234 for
+10.0.0.1:443 -> 10.0.0.2:51234, "--ID" per VLAN tag of the flow key, "cN" for
+the N-th reuse of a tuple (N >= 1). IPv6 addresses are written as eight
+4-digit hex groups joined by '_' (no ':' so that names are valid on Windows).
+
+--max-bytes N: stream bytes at offsets >= N are not written; the record keeps
+the stream's true "length" and lists [N, length) as one gap with reason
+"max_bytes" (so "captured" counts only the bytes written, and the file, still
+"length" bytes long, is sparse past N).
+
+Exit status: 0 success, 1 input or output error (everything read before it is
+written and indexed), 2 usage. A non-empty DIR is refused (status 1) unless
+--force.
+
+Options:
+`
+
+func runExtract(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), extractUsage)
+		fs.PrintDefaults()
+	}
+	var (
+		dir      string
+		tplStr   string
+		maxBytes int64
+		maxOpen  int
+		quiet    bool
+		force    bool
+	)
+	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
+	fs.StringVar(&tplStr, "T", defaultTemplate, templateHelp)
+	fs.Var(sizeFlag{&maxBytes}, "max-bytes", "write at most the first `N` bytes of each stream direction (0: all)")
+	fs.IntVar(&maxOpen, "max-open", 256, "keep at most `N` stream files open at once")
+	fs.BoolVar(&quiet, "quiet", false, "no summary line")
+	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
+	pf := addPipelineFlags(fs)
+	inputs, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if dir == "" {
+		fmt.Fprintln(stderr, "reseq extract: -o DIR is required")
+		fs.Usage()
+		return exitUsage
+	}
+	if maxOpen < 1 {
+		fmt.Fprintln(stderr, "reseq extract: --max-open must be at least 1")
+		return exitUsage
+	}
+	tpl, err := parseTemplate(tplStr)
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq extract:", err)
+		return exitUsage
+	}
+	p, err := pf.pipeline(inputs)
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq extract:", err)
+		return exitUsage
+	}
+	if err := checkOutputDir(dir, force); err != nil {
+		fmt.Fprintln(stderr, "reseq extract:", err)
+		return exitInput
+	}
+	ex, err := newExtractor(extractorConfig{
+		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq extract:", err)
+		return exitInput
+	}
+	prog := newProgress(stderr, func() int64 { return ex.liveSt })
+	p.Progress = prog.callback()
+	p.Abort = func() error { return ex.err }
+	st, inErr := p.Run(ex)
+	prog.done()
+	outErr := ex.finish()
+	t := ex.tot
+	if !quiet {
+		fmt.Fprintf(stderr, "reseq extract: %d packets (%d TCP), %d connections, %d streams, %d files, %d bytes written, %d gaps (%d bytes), %d late bytes, %d conflicts\n",
+			st.Packets, st.TCP, t.Conns, t.Streams, t.Files, t.Bytes, t.Gaps, t.GapBytes, t.Late, t.Conflicts)
+	}
+	code := exitOK
+	if inErr != nil && !errors.Is(inErr, outErr) {
+		fmt.Fprintln(stderr, "reseq extract:", inErr)
+		code = exitInput
+	}
+	if outErr != nil {
+		fmt.Fprintln(stderr, "reseq extract: writing output:", outErr)
+		code = exitInput
+	}
+	return code
+}

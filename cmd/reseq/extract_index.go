@@ -1,0 +1,589 @@
+package main
+
+// The extract handler: it receives the assembler's callbacks, writes every
+// stream direction to its own offset-preserving file and builds the index
+// DIR/flows.jsonl (see DESIGN.md "The extraction index") and
+// DIR/conflicts.jsonl.
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/reseq/reseq/tcpasm"
+)
+
+// Gap reasons of the index beyond the assembler's.
+const (
+	// reasonMaxBytes: bytes at or beyond --max-bytes, not written.
+	reasonMaxBytes tcpasm.Reason = 200 + iota
+	// reasonUnreported: bytes the assembler neither delivered nor declared a gap
+	// for (an assembler bug; kept visible rather than hidden).
+	reasonUnreported
+)
+
+func reasonName(r tcpasm.Reason) string {
+	switch r {
+	case reasonMaxBytes:
+		return "max_bytes"
+	case reasonUnreported:
+		return "unreported"
+	}
+	return r.String()
+}
+
+// gapRange is one gap of a stream, [off, off+n).
+type gapRange struct {
+	off, n int64
+	reason tcpasm.Reason
+}
+
+// streamState is the extractor's state of one stream direction (Stream.User).
+type streamState struct {
+	out       *outFile // nil until the first byte is written
+	cursor    int64    // everything below it was delivered or declared a gap
+	gaps      []gapRange
+	written   int64 // bytes written (Data and Late, below --max-bytes)
+	late      int64 // late bytes that filled declared gaps
+	conflicts int64
+	closed    bool
+	reason    tcpasm.Reason
+}
+
+// flowRecord is one line of flows.jsonl.
+type flowRecord struct {
+	Src           string      `json:"src"`
+	Dst           string      `json:"dst"`
+	VLAN          []uint16    `json:"vlan,omitempty"`
+	CapturePoints []uint16    `json:"capture_points,omitempty"`
+	Conn          int         `json:"conn"`
+	Index         int64       `json:"index"` // connection number, the row of 'reseq flows'
+	Dir           string      `json:"dir"`   // c2s or s2c
+	File          string      `json:"file,omitempty"`
+	BaseSeq       *uint32     `json:"base_seq,omitempty"`
+	SYN           bool        `json:"syn"`
+	FIN           bool        `json:"fin"`
+	RST           bool        `json:"rst"`
+	Close         string      `json:"close"`
+	Length        int64       `json:"length"`
+	Captured      int64       `json:"captured"`
+	Gaps          []gapRecord `json:"gaps"`
+	Packets       int64       `json:"packets"`
+	Retransmitted int64       `json:"retransmitted"`
+	Duplicates    int64       `json:"duplicates"`
+	OutOfOrder    int64       `json:"out_of_order"`
+	Conflicts     int64       `json:"conflicts"`
+	Late          int64       `json:"late"`
+	BeforeBase    int64       `json:"before_base"`
+	First         string      `json:"first,omitempty"`
+	Last          string      `json:"last,omitempty"`
+}
+
+type gapRecord struct {
+	Offset int64  `json:"offset"`
+	Length int64  `json:"length"`
+	Reason string `json:"reason"`
+}
+
+// conflictRecord is one line of conflicts.jsonl.
+type conflictRecord struct {
+	Src           string   `json:"src"`
+	Dst           string   `json:"dst"`
+	VLAN          []uint16 `json:"vlan,omitempty"`
+	Conn          int      `json:"conn"`
+	Index         int64    `json:"index"`
+	Dir           string   `json:"dir"`
+	File          string   `json:"file,omitempty"`
+	Offset        int64    `json:"offset"`
+	Length        int64    `json:"length"`
+	KeptPacket    int64    `json:"kept_packet"`
+	DroppedPacket int64    `json:"dropped_packet"`
+	KeptTime      string   `json:"kept_time"`
+	DroppedTime   string   `json:"dropped_time"`
+}
+
+func fmtTime(ns int64) string {
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+func dirName(d tcpasm.Direction) string {
+	if d == tcpasm.ClientToServer {
+		return "c2s"
+	}
+	return "s2c"
+}
+
+// extractTotals are the numbers of the summary line.
+type extractTotals struct {
+	Conns, Streams, Files int64
+	Bytes                 int64 // bytes written
+	Gaps, GapBytes        int64
+	Conflicts, Late       int64
+	Anomalies             int64 // callbacks that broke the Handler contract
+}
+
+// extractor implements tcpasm.Handler for "reseq extract".
+type extractor struct {
+	dir       string
+	tpl       *nameTemplate
+	maxBytes  int64 // 0: no limit
+	pool      *filePool
+	index     *recordSpill
+	conflictF *os.File
+	conflictW *bufio.Writer
+	live      map[*tcpasm.Conn]struct{}
+	names     map[string]struct{} // names used, when collisions are possible
+	warn      io.Writer
+	err       error // first output error
+	tot       extractTotals
+	liveSt    int64
+}
+
+type extractorConfig struct {
+	Dir      string
+	Template *nameTemplate
+	MaxBytes int64
+	MaxOpen  int
+	Force    bool
+	Warn     io.Writer // anomaly warnings; nil: discarded
+}
+
+const writeBufSize = 32 << 10
+
+func newExtractor(cfg extractorConfig) (*extractor, error) {
+	tpl := cfg.Template
+	if tpl == nil {
+		tpl, _ = parseTemplate(defaultTemplate)
+	}
+	warn := cfg.Warn
+	if warn == nil {
+		warn = io.Discard
+	}
+	e := &extractor{
+		dir:      cfg.Dir,
+		tpl:      tpl,
+		maxBytes: cfg.MaxBytes,
+		pool:     newFilePool(cfg.MaxOpen, writeBufSize, cfg.Force),
+		live:     map[*tcpasm.Conn]struct{}{},
+		warn:     warn,
+	}
+	if cfg.Force || tpl.src != defaultTemplate {
+		e.names = map[string]struct{}{}
+	}
+	var err error
+	if e.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
+		return nil, err
+	}
+	if e.conflictF, err = os.Create(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
+		e.index.discard()
+		return nil, err
+	}
+	e.conflictW = bufio.NewWriter(e.conflictF)
+	return e, nil
+}
+
+func (e *extractor) fail(err error) {
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+}
+
+func (e *extractor) anomaly(s *tcpasm.Stream, format string, args ...any) {
+	e.tot.Anomalies++
+	if e.tot.Anomalies <= 10 {
+		fmt.Fprintf(e.warn, "reseq: warning: %s conn %d %s: %s\n", s.Conn.Key, s.Conn.Index, dirName(s.Dir), fmt.Sprintf(format, args...))
+	}
+}
+
+// Open implements tcpasm.Handler.
+func (e *extractor) Open(c *tcpasm.Conn) {
+	e.live[c] = struct{}{}
+	e.tot.Conns++
+	for _, s := range c.Streams {
+		if s != nil {
+			s.User = &streamState{}
+			e.liveSt++
+		}
+	}
+}
+
+func state(s *tcpasm.Stream) *streamState {
+	st, _ := s.User.(*streamState)
+	if st == nil {
+		st = &streamState{}
+		s.User = st
+	}
+	return st
+}
+
+// advance moves the cursor to off, declaring whatever the assembler skipped
+// as an unreported gap; it returns how many leading bytes of [off, off+n)
+// lie below the cursor already.
+func (e *extractor) advance(s *tcpasm.Stream, st *streamState, off, n int64) int64 {
+	if off > st.cursor {
+		e.anomaly(s, "bytes [%d, %d) neither delivered nor declared a gap", st.cursor, off)
+		st.addGap(st.cursor, off-st.cursor, reasonUnreported)
+		st.cursor = off
+	}
+	skip := min(st.cursor-off, n)
+	if skip > 0 {
+		e.anomaly(s, "bytes [%d, %d) delivered twice", off, off+skip)
+	}
+	return skip
+}
+
+func (st *streamState) addGap(off, n int64, r tcpasm.Reason) {
+	if n <= 0 {
+		return
+	}
+	if k := len(st.gaps); k > 0 {
+		g := &st.gaps[k-1]
+		if g.off+g.n == off && g.reason == r {
+			g.n += n
+			return
+		}
+	}
+	st.gaps = append(st.gaps, gapRange{off, n, r})
+}
+
+// Data implements tcpasm.Handler.
+func (e *extractor) Data(s *tcpasm.Stream, off int64, data []byte, ts int64) {
+	st := state(s)
+	skip := e.advance(s, st, off, int64(len(data)))
+	off += skip
+	data = data[skip:]
+	st.cursor = off + int64(len(data))
+	e.write(s, st, off, data)
+}
+
+func (e *extractor) write(s *tcpasm.Stream, st *streamState, off int64, data []byte) {
+	if e.maxBytes > 0 {
+		if off >= e.maxBytes {
+			return
+		}
+		if end := off + int64(len(data)); end > e.maxBytes {
+			data = data[:e.maxBytes-off]
+		}
+	}
+	if len(data) == 0 || e.err != nil {
+		return
+	}
+	if st.out == nil {
+		name := e.tpl.name(s)
+		if e.names != nil {
+			base := name
+			for k := 1; ; k++ {
+				if _, dup := e.names[name]; !dup {
+					break
+				}
+				name = fmt.Sprintf("%s-%d", base, k)
+			}
+			e.names[name] = struct{}{}
+		}
+		st.out = &outFile{path: filepath.Join(e.dir, filepath.FromSlash(name))}
+		e.tot.Files++
+	}
+	if err := e.pool.writeAt(st.out, data, off); err != nil {
+		e.fail(err)
+		return
+	}
+	st.written += int64(len(data))
+	e.tot.Bytes += int64(len(data))
+}
+
+// Gap implements tcpasm.Handler.
+func (e *extractor) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
+	st := state(s)
+	skip := e.advance(s, st, off, n)
+	st.addGap(off+skip, n-skip, r)
+	if off+n > st.cursor {
+		st.cursor = off + n
+	}
+}
+
+// Late implements tcpasm.Handler: the bytes are written in place and removed
+// from the stream's gaps. Only bytes that were inside a declared gap are
+// written: a delivered byte is never overwritten.
+func (e *extractor) Late(s *tcpasm.Stream, off int64, data []byte, ts int64) {
+	st := state(s)
+	end := off + int64(len(data))
+	// The first gap that ends after off.
+	i, _ := slices.BinarySearchFunc(st.gaps, off, func(g gapRange, x int64) int {
+		return cmp.Compare(g.off+g.n, x+1)
+	})
+	filled := int64(0)
+	for i < len(st.gaps) && st.gaps[i].off < end {
+		g := st.gaps[i]
+		a, b := max(g.off, off), min(g.off+g.n, end)
+		e.write(s, st, a, data[a-off:b-off])
+		filled += b - a
+		switch {
+		case a == g.off && b == g.off+g.n:
+			st.gaps = slices.Delete(st.gaps, i, i+1)
+		case a == g.off:
+			st.gaps[i] = gapRange{b, g.off + g.n - b, g.reason}
+			i++
+		case b == g.off+g.n:
+			st.gaps[i].n = a - g.off
+			i++
+		default:
+			st.gaps[i].n = a - g.off
+			st.gaps = slices.Insert(st.gaps, i+1, gapRange{b, g.off + g.n - b, g.reason})
+			i += 2
+		}
+	}
+	st.late += filled
+	e.tot.Late += filled
+	if filled < int64(len(data)) {
+		e.anomaly(s, "%d late bytes at %d outside any declared gap", int64(len(data))-filled, off)
+	}
+}
+
+// Conflict implements tcpasm.Handler.
+func (e *extractor) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
+	st := state(s)
+	st.conflicts++
+	e.tot.Conflicts++
+	key := s.Conn.Key
+	if s.Dir == tcpasm.ServerToClient {
+		key = key.Reverse()
+	}
+	r := conflictRecord{
+		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), VLAN: key.VLANIDs(),
+		Conn: s.Conn.Index, Index: s.Conn.Seq, Dir: dirName(s.Dir),
+		Offset: c.Offset, Length: c.Length,
+		KeptPacket: c.KeptIndex, DroppedPacket: c.DroppedIndex,
+		KeptTime: fmtTime(c.KeptTime), DroppedTime: fmtTime(c.DroppedTime),
+	}
+	if st.out != nil {
+		r.File = filepath.ToSlash(mustRel(e.dir, st.out.path))
+	} else {
+		r.File = e.tpl.name(s)
+	}
+	b, _ := json.Marshal(&r)
+	b = append(b, '\n')
+	_, err := e.conflictW.Write(b)
+	e.fail(err)
+}
+
+func mustRel(base, p string) string {
+	r, err := filepath.Rel(base, p)
+	if err != nil {
+		return p
+	}
+	return r
+}
+
+// Close implements tcpasm.Handler: the stream's file gets its final size and
+// its index record is written.
+func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
+	st := state(s)
+	if st.closed {
+		e.anomaly(s, "closed twice")
+		return
+	}
+	st.closed = true
+	st.reason = r
+	e.liveSt--
+	e.tot.Streams++
+
+	length := max(s.Extent, st.cursor)
+	if st.cursor < length {
+		gr := r
+		switch r {
+		case tcpasm.ReasonFIN, tcpasm.ReasonRST:
+			gr = tcpasm.ReasonClosed
+		case tcpasm.ReasonNone:
+			gr = tcpasm.ReasonEOF
+		}
+		st.addGap(st.cursor, length-st.cursor, gr)
+		st.cursor = length
+	}
+	if e.maxBytes > 0 && length > e.maxBytes {
+		k := 0
+		for _, g := range st.gaps {
+			if g.off >= e.maxBytes {
+				break
+			}
+			if g.off+g.n > e.maxBytes {
+				g.n = e.maxBytes - g.off
+			}
+			st.gaps[k] = g
+			k++
+		}
+		st.gaps = st.gaps[:k]
+		st.addGap(e.maxBytes, length-e.maxBytes, reasonMaxBytes)
+	}
+	var gapBytes int64
+	gaps := make([]gapRecord, len(st.gaps))
+	for i, g := range st.gaps {
+		gapBytes += g.n
+		gaps[i] = gapRecord{g.off, g.n, reasonName(g.reason)}
+	}
+	e.tot.Gaps += int64(len(st.gaps))
+	e.tot.GapBytes += gapBytes
+	captured := length - gapBytes
+	if captured != st.written && e.err == nil {
+		e.anomaly(s, "captured %d bytes but wrote %d", captured, st.written)
+	}
+
+	c := s.Conn
+	key := c.Key
+	if s.Dir == tcpasm.ServerToClient {
+		key = key.Reverse()
+	}
+	rec := flowRecord{
+		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(),
+		VLAN: key.VLANIDs(), CapturePoints: c.CapturePoints,
+		Conn: c.Index, Index: c.Seq, Dir: dirName(s.Dir),
+		SYN: s.SYN, FIN: s.FIN, RST: s.RST, Close: reasonName(r),
+		Length: length, Captured: captured, Gaps: gaps,
+		Packets:       s.Stats.Packets,
+		Retransmitted: s.Stats.Retransmitted,
+		Duplicates:    s.Stats.Duplicates,
+		OutOfOrder:    s.Stats.OutOfOrder,
+		Conflicts:     st.conflicts,
+		Late:          st.late,
+		BeforeBase:    s.Stats.BeforeBase,
+	}
+	if len(rec.VLAN) == 0 {
+		rec.VLAN = nil
+	}
+	if s.HaveBase {
+		b := s.BaseSeq
+		rec.BaseSeq = &b
+	}
+	if s.Stats.Packets > 0 {
+		rec.First, rec.Last = fmtTime(s.First), fmtTime(s.Last)
+	}
+	if st.out != nil {
+		rec.File = filepath.ToSlash(mustRel(e.dir, st.out.path))
+		e.fail(e.pool.finish(st.out, length))
+		st.out = nil
+	}
+	st.gaps = nil
+	e.fail(e.index.add(c.Seq, uint8(s.Dir), &rec))
+
+	other := c.Streams[1-s.Dir]
+	if other == nil || state(other).closed {
+		delete(e.live, c)
+	}
+}
+
+// finish closes the streams the assembler left open (it should leave none),
+// closes every file and writes flows.jsonl in order. It returns the first
+// output error.
+func (e *extractor) finish() error {
+	if len(e.live) > 0 {
+		conns := make([]*tcpasm.Conn, 0, len(e.live))
+		for c := range e.live {
+			conns = append(conns, c)
+		}
+		slices.SortFunc(conns, func(a, b *tcpasm.Conn) int { return cmp.Compare(a.Seq, b.Seq) })
+		for _, c := range conns {
+			for _, s := range c.Streams {
+				if s != nil && !state(s).closed {
+					e.anomaly(s, "not closed by the assembler")
+					e.Close(s, tcpasm.ReasonEOF, s.Last)
+				}
+			}
+		}
+	}
+	e.fail(e.pool.closeAll())
+	e.fail(e.conflictW.Flush())
+	e.fail(e.conflictF.Close())
+	e.fail(e.index.writeSorted(filepath.Join(e.dir, "flows.jsonl")))
+	return e.err
+}
+
+// recordSpill holds finished index records in a temporary file, in the order
+// they finished, with a small in-memory index to write them sorted by
+// connection and direction at the end: memory stays small however many
+// connections a capture holds.
+type recordSpill struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	off  int64
+	idx  []spillEntry
+	buf  []byte
+}
+
+type spillEntry struct {
+	seq int64
+	off int64
+	n   int32
+	dir uint8
+}
+
+func newRecordSpill(path string) (*recordSpill, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (r *recordSpill) add(seq int64, dir uint8, rec any) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if _, err := r.w.Write(b); err != nil {
+		return err
+	}
+	r.idx = append(r.idx, spillEntry{seq: seq, off: r.off, n: int32(len(b)), dir: dir})
+	r.off += int64(len(b))
+	return nil
+}
+
+func (r *recordSpill) discard() {
+	r.f.Close()
+	os.Remove(r.path)
+}
+
+// writeSorted writes the records sorted by (seq, dir) to path and removes the
+// temporary file.
+func (r *recordSpill) writeSorted(path string) error {
+	defer r.discard()
+	if err := r.w.Flush(); err != nil {
+		return err
+	}
+	slices.SortStableFunc(r.idx, func(a, b spillEntry) int {
+		if c := cmp.Compare(a.seq, b.seq); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.dir, b.dir)
+	})
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(out, 64<<10)
+	for _, x := range r.idx {
+		if cap(r.buf) < int(x.n) {
+			r.buf = make([]byte, x.n)
+		}
+		b := r.buf[:x.n]
+		if _, err := r.f.ReadAt(b, x.off); err != nil {
+			out.Close()
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			out.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

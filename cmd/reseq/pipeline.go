@@ -1,0 +1,376 @@
+package main
+
+// The shared pipeline of the stream commands (extract, flows, follow, http):
+// open the captures (reseq.Open: compression, format, merge by time) → decode
+// each frame (layers) → filter → feed the TCP assembler, whose Handler the
+// command supplies.
+//
+// Use:
+//
+//	fs := flag.NewFlagSet("cmd", flag.ContinueOnError)
+//	pf := addPipelineFlags(fs)          // --capture-point, --overlap, limits, filters
+//	args, err := parseArgs(fs, argv)    // flags may follow the captures
+//	p, err := pf.pipeline(args)         // validated
+//	st, err := p.Run(handler)           // err: the first input error; everything
+//	                                    // read before it was assembled and closed
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reseq/reseq"
+	"github.com/reseq/reseq/layers"
+	"github.com/reseq/reseq/tcpasm"
+)
+
+// assembler is the part of *tcpasm.Assembler the pipeline uses.
+type assembler interface {
+	Assemble(seg *tcpasm.Segment)
+	Close()
+}
+
+// newAssembler builds the assembler (set in pipeline_asm.go).
+var newAssembler func(cfg tcpasm.Config, h tcpasm.Handler) assembler
+
+// pipeline reads captures and feeds a Handler. The zero value of every field
+// but Inputs is a valid default.
+type pipeline struct {
+	Inputs       []string
+	Config       tcpasm.Config
+	CapturePoint bool   // the outer tag of a stack of two or more names the probe
+	Filter       filter // packets neither of whose endpoints match are skipped
+
+	// Progress, when set, is called about every 250 ms of wall time with the
+	// input bytes read, their total (0 when unknown) and the packets read.
+	Progress func(read, total, packets int64)
+	// Abort, when set, is polled every few thousand packets; a non-nil error
+	// stops the run (it is returned after the assembler was closed).
+	Abort func() error
+}
+
+// pipelineStats counts what the pipeline saw.
+type pipelineStats struct {
+	Packets   int64 // frames read
+	TCP       int64 // TCP segments given to the assembler
+	Filtered  int64 // TCP segments left out by the filter
+	NotTCP    int64 // frames that decoded to something else (or not at all)
+	Bytes     int64 // captured TCP payload bytes given to the assembler
+	InputErrs int64 // input errors (a broken capture; the others continue)
+}
+
+// Run reads every input to its end and closes the assembler, so every stream
+// is flushed to h before it returns. The error is the first input error
+// (*reseq.InputError; the run went on with the other inputs), an error from
+// opening the inputs (nothing was read), or Abort's error.
+func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
+	var st pipelineStats
+	if newAssembler == nil {
+		return st, errors.New("reseq: built without an assembler")
+	}
+	r, err := reseq.Open(p.Inputs...)
+	if err != nil {
+		return st, err
+	}
+	defer r.Close()
+	asm := newAssembler(p.Config, h)
+	var (
+		first    error
+		lp       layers.Packet
+		seg      tcpasm.Segment
+		nextTick = time.Now().Add(250 * time.Millisecond)
+		errRun   int
+	)
+	for {
+		pkt, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			st.InputErrs++
+			if first == nil {
+				first = err
+			}
+			// Next goes on with the other inputs; a reader that keeps failing
+			// without progress is given up.
+			if errRun++; errRun > 64 {
+				break
+			}
+			continue
+		}
+		errRun = 0
+		st.Packets++
+		if st.Packets&4095 == 0 {
+			if p.Abort != nil {
+				if err := p.Abort(); err != nil {
+					first = err
+					break
+				}
+			}
+			if p.Progress != nil {
+				if now := time.Now(); now.After(nextTick) {
+					nextTick = now.Add(250 * time.Millisecond)
+					read, total := r.Progress()
+					p.Progress(read, total, st.Packets)
+				}
+			}
+		}
+		if !segmentOf(&seg, &lp, &pkt, p.CapturePoint) {
+			st.NotTCP++
+			continue
+		}
+		if !p.Filter.match(&seg.Key) {
+			st.Filtered++
+			continue
+		}
+		st.TCP++
+		st.Bytes += int64(len(seg.Payload))
+		asm.Assemble(&seg)
+	}
+	asm.Close()
+	if p.Progress != nil {
+		read, total := r.Progress()
+		p.Progress(read, total, st.Packets)
+	}
+	return st, first
+}
+
+// segmentOf decodes pkt into lp and fills seg from it; false when the frame is
+// not a TCP segment with a complete header.
+func segmentOf(seg *tcpasm.Segment, lp *layers.Packet, pkt *reseq.Packet, capturePoint bool) bool {
+	if !lp.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() || lp.Transport != layers.TransportTCP {
+		return false
+	}
+	t := lp.TCP
+	*seg = tcpasm.Segment{
+		Key:          lp.FlowKey(capturePoint),
+		CapturePoint: tcpasm.NoCapturePoint,
+		Timestamp:    pkt.Timestamp,
+		Index:        pkt.Index,
+		Seq:          t.Seq(),
+		Ack:          t.Ack(),
+		Flags:        t.Flags(),
+		Window:       t.Window(),
+		Payload:      lp.Payload,
+		Length:       max(lp.PayloadLength, len(lp.Payload)),
+	}
+	if capturePoint {
+		if id, ok := lp.CapturePoint(); ok {
+			seg.CapturePoint = int32(id)
+		}
+	}
+	o := &lp.TCPOptions
+	seg.NumSACK = min(o.NumSACK, tcpasm.MaxSACK)
+	for i := 0; i < seg.NumSACK; i++ {
+		seg.SACK[i] = tcpasm.SACKBlock{Left: o.SACK[i].Left, Right: o.SACK[i].Right}
+	}
+	if lp.Network == layers.NetworkIPv4 {
+		seg.IPID = lp.IPv4.ID()
+	}
+	seg.TSVal, seg.HasTS = o.TSVal, o.HasTimestamps
+	return true
+}
+
+// filter keeps packets by port and host. Several ports (hosts) are
+// alternatives; ports and hosts must both match when both are given. Either
+// endpoint may match.
+type filter struct {
+	Ports []uint16
+	Hosts []netip.Prefix
+}
+
+func (f *filter) match(k *layers.FlowKey) bool {
+	if len(f.Ports) > 0 {
+		ok := false
+		for _, p := range f.Ports {
+			if k.SrcPort == p || k.DstPort == p {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(f.Hosts) > 0 {
+		src, dst := k.SrcAddr().Addr(), k.DstAddr().Addr()
+		for _, h := range f.Hosts {
+			if h.Contains(src) || h.Contains(dst) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// portList is a repeatable --port flag (also "80,443").
+type portList struct{ f *filter }
+
+func (p portList) String() string { return "" }
+func (p portList) Set(s string) error {
+	for _, x := range strings.Split(s, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(x), 10, 16)
+		if err != nil || n == 0 {
+			return fmt.Errorf("bad port %q", x)
+		}
+		p.f.Ports = append(p.f.Ports, uint16(n))
+	}
+	return nil
+}
+
+// hostList is a repeatable --host flag: an address or a CIDR prefix.
+type hostList struct{ f *filter }
+
+func (h hostList) String() string { return "" }
+func (h hostList) Set(s string) error {
+	for _, x := range strings.Split(s, ",") {
+		x = strings.TrimSpace(x)
+		x = strings.TrimSuffix(strings.TrimPrefix(x, "["), "]")
+		if pf, err := netip.ParsePrefix(x); err == nil {
+			h.f.Hosts = append(h.f.Hosts, pf.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(x)
+		if err != nil {
+			return fmt.Errorf("bad host %q (want an address or a prefix)", x)
+		}
+		a = a.Unmap()
+		h.f.Hosts = append(h.f.Hosts, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return nil
+}
+
+// sizeFlag is a byte count with an optional K/M/G (x1024) suffix.
+type sizeFlag struct{ v *int64 }
+
+func (s sizeFlag) String() string {
+	if s.v == nil {
+		return ""
+	}
+	return strconv.FormatInt(*s.v, 10)
+}
+
+func (s sizeFlag) Set(x string) error {
+	n, err := parseSize(x)
+	if err != nil {
+		return err
+	}
+	*s.v = n
+	return nil
+}
+
+func parseSize(x string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(x)), "B"), "I")
+	mul := int64(1)
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'K':
+			mul = 1 << 10
+		case 'M':
+			mul = 1 << 20
+		case 'G':
+			mul = 1 << 30
+		case 'T':
+			mul = 1 << 40
+		}
+		if mul > 1 {
+			t = t[:len(t)-1]
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mul {
+		return 0, fmt.Errorf("bad size %q (want e.g. 4096, 64M, 1G)", x)
+	}
+	return n * mul, nil
+}
+
+// pipelineFlags are the command-line options every stream command shares.
+type pipelineFlags struct {
+	capturePoint string
+	overlap      string
+	maxMemory    int64
+	maxHeld      int64
+	idle         string
+	filter       filter
+}
+
+func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
+	pf := &pipelineFlags{}
+	fs.StringVar(&pf.capturePoint, "capture-point", "outer", "`outer`: the outer tag of a stack of two or more VLAN tags names the probe (not part of the flow key; copies from several probes are duplicates); none: every tag is in the key")
+	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions: `first` copy wins, or last")
+	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`, e.g. 64M; default 64M)")
+	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
+	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
+	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable)")
+	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable)")
+	return pf
+}
+
+// pipeline validates the flags and returns the pipeline for inputs.
+func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
+	p := &pipeline{Inputs: inputs, Filter: pf.filter}
+	switch pf.capturePoint {
+	case "outer":
+		p.CapturePoint = true
+	case "none":
+	default:
+		return nil, fmt.Errorf("--capture-point %q: want outer or none", pf.capturePoint)
+	}
+	switch pf.overlap {
+	case "first":
+		p.Config.Overlap = tcpasm.FirstWins
+	case "last":
+		p.Config.Overlap = tcpasm.LastWins
+	default:
+		return nil, fmt.Errorf("--overlap %q: want first or last", pf.overlap)
+	}
+	p.Config.MaxMemory = pf.maxMemory
+	p.Config.MaxHeldPerStream = pf.maxHeld
+	if pf.idle != "" {
+		d, err := time.ParseDuration(pf.idle)
+		if err != nil {
+			if n, err2 := strconv.ParseFloat(pf.idle, 64); err2 == nil {
+				d, err = time.Duration(n*float64(time.Second)), nil
+			}
+		}
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("--idle %q: want a duration such as 90s or 2m", pf.idle)
+		}
+		p.Config.IdleTimeout = int64(d)
+		if d == 0 {
+			p.Config.IdleTimeout = -1
+		}
+	}
+	if len(inputs) == 0 {
+		return nil, errors.New("no capture given")
+	}
+	return p, nil
+}
+
+// parseArgs parses fs from args and returns the positional arguments; flags
+// may come before, between or after them ("--" ends the flags).
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// fs.Parse stops at "--" too, having consumed it: detect that case.
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
