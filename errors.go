@@ -1,0 +1,54 @@
+package reseq
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/reseq/reseq/pcapfile"
+)
+
+// InputError reports a problem with one input: the capture's name (a file name,
+// "-" for standard input, or "archive!member" for an archive member), the byte
+// offset in the decompressed capture where the problem was found (-1 when it
+// is not known, as for errors of the file system or of a decompressor), and the
+// underlying error.
+//
+// Next returns an InputError only after every good packet of that input before
+// the broken spot has been returned.
+type InputError struct {
+	Name   string
+	Offset int64
+	Err    error
+}
+
+func (e *InputError) Error() string {
+	var fe *pcapfile.FormatError
+	if e.Offset >= 0 && !errors.As(e.Err, &fe) && !pcapngError(e.Err) {
+		return fmt.Sprintf("%s: offset %d: %v", e.Name, e.Offset, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Name, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ErrNotCapture is wrapped (in a *NotCaptureError inside an *InputError) when an
+// input is neither a known compression, nor an archive, nor a pcap or pcapng
+// capture.
+var ErrNotCapture = errors.New("not a pcap or pcapng capture")
+
+// NotCaptureError says an input is not a capture and shows its first bytes.
+type NotCaptureError struct {
+	Head []byte // up to the first 16 bytes of the (decompressed) input
+}
+
+func (e *NotCaptureError) Error() string {
+	if len(e.Head) == 0 {
+		return "empty input: " + ErrNotCapture.Error()
+	}
+	return fmt.Sprintf("%v (first bytes: %s)", ErrNotCapture, hex.EncodeToString(e.Head))
+}
+
+// Is reports whether target is ErrNotCapture.
+func (e *NotCaptureError) Is(target error) bool { return target == ErrNotCapture }

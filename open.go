@@ -1,0 +1,598 @@
+package reseq
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/reseq/reseq/pcapfile"
+)
+
+// Format is a capture file format.
+type Format uint8
+
+// Capture formats.
+const (
+	Pcap   Format = iota + 1 // classic libpcap format (package pcapfile)
+	Pcapng                   // pcapng (package pcapng)
+)
+
+// String returns "pcap" or "pcapng".
+func (f Format) String() string {
+	switch f {
+	case Pcap:
+		return "pcap"
+	case Pcapng:
+		return "pcapng"
+	}
+	return "unknown"
+}
+
+// Options tune Open. The zero value is the default.
+type Options struct {
+	// Concat reads the captures one after another, in the order given (archive
+	// members in archive order), instead of merging them by timestamp.
+	Concat bool
+
+	// ZstdConcurrency is passed to klauspost's zstd.WithDecoderConcurrency: the
+	// number of goroutines the zstd decoder may use to decode ahead of the
+	// reader (0: GOMAXPROCS, 1: decode synchronously in the caller's goroutine).
+	ZstdConcurrency int
+
+	// MaxArchiveBuffer bounds the size of a zip archive that is not a plain file
+	// (standard input, or compressed) and so must be held in memory to read its
+	// directory. 0 means 256 MiB.
+	MaxArchiveBuffer int64
+}
+
+// Capture describes one capture: an input file or an archive member. Its fields
+// are set when the capture is opened; for a tar archive read as a stream, that
+// is when the reader reaches the member.
+type Capture struct {
+	Name        string        // input name, "-" for standard input, "archive!member" for a member
+	Format      Format        // Pcap or Pcapng
+	Version     string        // format version of the file header: "2.4", "1.0"
+	Compression []Compression // encodings around the capture, outermost first; empty when none
+	Source      int           // the Source of its packets
+
+	// The format reader, for format-specific details (pcapng interfaces,
+	// statistics, comments). Exactly one is set. Do not call their Next.
+	Pcap   *pcapfile.Reader
+	Pcapng *pcapngReader
+}
+
+// CompressionName returns the capture's compression as reseq's JSON writes it:
+// "none", a single name ("gzip"), or nested names outermost first joined by "+"
+// ("gzip+zstd").
+func (c *Capture) CompressionName() string {
+	if len(c.Compression) == 0 {
+		return None.String()
+	}
+	s := c.Compression[0].String()
+	for _, x := range c.Compression[1:] {
+		s += "+" + x.String()
+	}
+	return s
+}
+
+// Skipped is an archive member that is not a capture.
+type Skipped struct {
+	Name string // "archive!member"
+	Err  error  // why it was skipped
+}
+
+// Reader returns the packets of one or more captures as one sequence. It is
+// not safe for concurrent use, except Progress.
+type Reader struct {
+	opt      Options
+	sources  []*source
+	captures []*Capture
+	skipped  []Skipped
+	closers  []func()
+	counters []*countingReader
+	total    int64
+	stdin    bool
+
+	// sequencing
+	one     *source   // the only source: no merge
+	cur     int       // Concat: index of the current source
+	heap    []*source // merge: sources holding a packet, min-heap on (Timestamp, order)
+	advance []*source // sources whose next packet must be read before the next pick
+	index   int64
+	closed  bool
+}
+
+// Open opens the named captures ("-" is standard input) and returns a Reader of
+// their packets merged by timestamp. Each input may be compressed (gzip, zstd,
+// lz4, xz, bzip2, nested too) and may be a zip or tar archive whose members are
+// captures; everything is recognised by its magic bytes, never by the name.
+// An input that cannot be opened, or is not a capture, gives an *InputError and
+// no Reader.
+func Open(names ...string) (*Reader, error) {
+	return OpenOptions(Options{}, names...)
+}
+
+// OpenOptions is Open with options.
+func OpenOptions(opt Options, names ...string) (*Reader, error) {
+	if len(names) == 0 {
+		return nil, errors.New("reseq: no input")
+	}
+	if opt.MaxArchiveBuffer <= 0 {
+		opt.MaxArchiveBuffer = 256 << 20
+	}
+	r := &Reader{opt: opt}
+	for _, name := range names {
+		if err := r.openName(name); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
+	r.finish()
+	return r, nil
+}
+
+// NewReader returns a Reader of the capture (possibly compressed, possibly an
+// archive) read from in; name names it in errors and in Captures.
+func NewReader(in io.Reader, name string) (*Reader, error) {
+	return NewReaderOptions(Options{}, in, name)
+}
+
+// NewReaderOptions is NewReader with options.
+func NewReaderOptions(opt Options, in io.Reader, name string) (*Reader, error) {
+	if opt.MaxArchiveBuffer <= 0 {
+		opt.MaxArchiveBuffer = 256 << 20
+	}
+	r := &Reader{opt: opt}
+	cr := &countingReader{r: in}
+	r.counters = append(r.counters, cr)
+	if err := r.openStream(name, cr, nil, 0, &cr.n); err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.finish()
+	return r, nil
+}
+
+func (r *Reader) openName(name string) error {
+	var f *os.File
+	if name == "-" {
+		if r.stdin {
+			return &InputError{Name: name, Offset: -1, Err: errors.New("standard input named twice")}
+		}
+		r.stdin = true
+		f = os.Stdin
+	} else {
+		var err error
+		f, err = os.Open(name)
+		if err != nil {
+			return &InputError{Name: name, Offset: -1, Err: err}
+		}
+		r.closers = append(r.closers, func() { f.Close() })
+	}
+	var size int64
+	var ra io.ReaderAt
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+		ra = f
+	}
+	r.total += size
+	cr := &countingReader{r: f}
+	r.counters = append(r.counters, cr)
+	return r.openStream(name, cr, ra, size, &cr.n)
+}
+
+// maxNesting bounds how many compressions may wrap one another.
+const maxNesting = 4
+
+// sniffLen is how many bytes are peeked to recognise an input: enough for the
+// tar magic at offset 257.
+const sniffLen = 512
+
+// kind is what the first bytes of an input say it is.
+type kind uint8
+
+const (
+	kindUnknown kind = iota
+	kindCompressed
+	kindZip
+	kindTar
+	kindPcap
+	kindPcapng
+)
+
+func sniff(head []byte) (kind, Compression) {
+	if c := sniffCompression(head); c != None {
+		return kindCompressed, c
+	}
+	if len(head) >= 4 {
+		switch string(head[:4]) {
+		case "PK\x03\x04", "PK\x05\x06":
+			return kindZip, None
+		case "\x0a\x0d\x0d\x0a":
+			return kindPcapng, None
+		}
+		switch m := uint32(head[0])<<24 | uint32(head[1])<<16 | uint32(head[2])<<8 | uint32(head[3]); m {
+		case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1:
+			return kindPcap, None
+		}
+	}
+	if len(head) >= 262 && string(head[257:262]) == "ustar" {
+		return kindTar, None
+	}
+	return kindUnknown, None
+}
+
+// prefixReader returns the bytes peeked from r, then reads r directly (no
+// buffering of its own: the format readers read in large chunks). An error met
+// while peeking is returned after the peeked bytes.
+type prefixReader struct {
+	head []byte
+	r    io.Reader
+	err  error
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.r.Read(b)
+}
+
+// peek reads up to sniffLen bytes of in and returns a reader of all of in and
+// those first bytes. It fails only when not a single byte could be read.
+func peek(in io.Reader) (*prefixReader, []byte, error) {
+	buf := make([]byte, sniffLen)
+	n := 0
+	var err error
+	for zero := 0; n < len(buf) && err == nil; {
+		var m int
+		m, err = in.Read(buf[n:])
+		n += m
+		if m == 0 && err == nil {
+			if zero++; zero > 100 {
+				err = io.ErrNoProgress
+			}
+		}
+	}
+	buf = buf[:n]
+	if err == io.EOF {
+		err = nil
+	}
+	if n == 0 && err != nil {
+		return nil, nil, err
+	}
+	return &prefixReader{head: buf, r: in, err: err}, buf, nil
+}
+
+func headPrefix(head []byte) []byte {
+	return bytes.Clone(head[:min(len(head), 16)])
+}
+
+// unwrapped is an input with its compressions removed.
+type unwrapped struct {
+	br       *prefixReader
+	head     []byte
+	kind     kind
+	comps    []Compression
+	releases []func()
+}
+
+func (u *unwrapped) release() {
+	for i := len(u.releases) - 1; i >= 0; i-- {
+		u.releases[i]()
+	}
+	u.releases = nil
+}
+
+// unwrap peels the compressions off in (comps are those already removed) and
+// says what is inside.
+func (r *Reader) unwrap(name string, in io.Reader, comps []Compression) (*unwrapped, error) {
+	u := &unwrapped{comps: comps}
+	for {
+		br, head, err := peek(in)
+		if err != nil {
+			u.release()
+			return nil, &InputError{Name: name, Offset: -1, Err: err}
+		}
+		k, c := sniff(head)
+		u.br, u.head, u.kind = br, head, k
+		if k != kindCompressed {
+			return u, nil
+		}
+		if len(u.comps) >= maxNesting {
+			u.release()
+			return nil, &InputError{Name: name, Offset: -1, Err: fmt.Errorf("more than %d nested compressions", maxNesting)}
+		}
+		d, rel, err := decompressor(c, br, &r.opt)
+		if err != nil {
+			u.release()
+			return nil, &InputError{Name: name, Offset: -1, Err: err}
+		}
+		if rel != nil {
+			u.releases = append(u.releases, rel)
+		}
+		u.comps = append(u.comps[:len(u.comps):len(u.comps)], c)
+		in = d
+	}
+}
+
+// openStream recognises the top-level input in and adds the sources it holds.
+// ra and size give random access to the same bytes when in is a plain file
+// (nil otherwise); cnt counts the bytes read, for Progress.
+func (r *Reader) openStream(name string, in io.Reader, ra io.ReaderAt, size int64, cnt *atomic.Int64) error {
+	u, err := r.unwrap(name, in, nil)
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, u.release)
+	switch u.kind {
+	case kindZip:
+		if len(u.comps) > 0 {
+			ra = nil
+		}
+		return r.openZip(name, u, ra, size, cnt)
+	case kindTar:
+		r.sources = append(r.sources, &source{name: name, tar: &tarChain{r: r, name: name, tr: tar.NewReader(u.br), comps: u.comps}})
+		return nil
+	case kindPcap, kindPcapng:
+		cp, fr, err := r.openCapture(name, u)
+		if err != nil {
+			return err
+		}
+		r.sources = append(r.sources, &source{name: name, fr: fr, capture: cp})
+		return nil
+	}
+	if len(u.head) == 0 {
+		return &InputError{Name: name, Offset: 0, Err: &NotCaptureError{}}
+	}
+	return &InputError{Name: name, Offset: 0, Err: &NotCaptureError{Head: headPrefix(u.head)}}
+}
+
+var errNestedArchive = errors.New("archive inside an archive is not read")
+
+// openCapture creates the format reader of a pcap or pcapng capture and
+// registers the capture.
+func (r *Reader) openCapture(name string, u *unwrapped) (*Capture, formatReader, error) {
+	cp := &Capture{Name: name, Compression: u.comps, Source: len(r.captures)}
+	var fr formatReader
+	switch u.kind {
+	case kindPcap:
+		pr, err := pcapfile.NewReader(u.br)
+		if err != nil {
+			return nil, nil, inputError(name, err)
+		}
+		major, minor := pr.Version()
+		cp.Format, cp.Version, cp.Pcap = Pcap, fmt.Sprintf("%d.%d", major, minor), pr
+		fr = &pcapSource{r: pr, source: cp.Source}
+	case kindPcapng:
+		var err error
+		fr, err = newPcapngSource(cp, u.br)
+		if err != nil {
+			return nil, nil, inputError(name, err)
+		}
+	}
+	r.captures = append(r.captures, cp)
+	return cp, fr, nil
+}
+
+// inputError wraps a format reader's error with the capture's name and the
+// byte offset the error names.
+func inputError(name string, err error) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	off := int64(-1)
+	var pe *pcapfile.FormatError
+	if errors.As(err, &pe) {
+		off = pe.Offset
+	}
+	if o, ok := pcapngOffset(err); ok {
+		off = o
+	}
+	return &InputError{Name: name, Offset: off, Err: err}
+}
+
+// finish chooses how the sources are sequenced.
+func (r *Reader) finish() {
+	if len(r.sources) == 1 && r.sources[0].tar == nil {
+		r.one = r.sources[0]
+		return
+	}
+	if !r.opt.Concat {
+		for i, s := range r.sources {
+			s.order = i
+		}
+		r.advance = append(r.advance, r.sources...)
+		r.heap = make([]*source, 0, len(r.sources))
+	}
+}
+
+// Captures returns the captures opened so far, in Source order. A tar archive
+// read as a stream adds its members as the reader reaches them.
+func (r *Reader) Captures() []*Capture { return r.captures }
+
+// Skipped returns the archive members that were not read because they are not
+// captures (directories are not listed).
+func (r *Reader) Skipped() []Skipped { return r.skipped }
+
+// Progress returns the number of input bytes consumed so far (compressed bytes
+// for compressed inputs) and the total size of the input files (standard input
+// and other non-regular inputs count 0). It may be called concurrently with Next.
+func (r *Reader) Progress() (read, total int64) {
+	for _, c := range r.counters {
+		read += c.n.Load()
+	}
+	return read, r.total
+}
+
+// Close releases the files and decompressors. Next returns io.EOF afterwards.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+	r.closers = nil
+	return nil
+}
+
+// Next returns the next packet. Its Data is valid until the next call to Next.
+// Packets of several captures come in timestamp order; equal timestamps keep
+// the order of the inputs, and each capture's packets keep their file order.
+//
+// At the end of every input Next returns io.EOF. When a capture is broken
+// (truncated, malformed, a decompression error) Next returns an *InputError
+// naming it, at the call after that capture's last good packet was returned;
+// calling Next again continues with the other captures (and with the next
+// member of a tar archive when the archive itself is intact).
+func (r *Reader) Next() (Packet, error) {
+	if r.closed {
+		return Packet{}, io.EOF
+	}
+	if s := r.one; s != nil {
+		if s.done {
+			return Packet{}, io.EOF
+		}
+		if err := s.fr.next(&s.head); err != nil {
+			s.done = true
+			if err == io.EOF {
+				return Packet{}, io.EOF
+			}
+			return Packet{}, inputError(s.name, err)
+		}
+		s.head.Index = r.index
+		r.index++
+		return s.head, nil
+	}
+	if r.opt.Concat {
+		return r.nextConcat()
+	}
+	return r.nextMerge()
+}
+
+func (r *Reader) nextConcat() (Packet, error) {
+	for r.cur < len(r.sources) {
+		s := r.sources[r.cur]
+		ok, err := s.step()
+		if s.done {
+			r.cur++
+		}
+		if err != nil {
+			return Packet{}, err
+		}
+		if ok {
+			s.head.Index = r.index
+			r.index++
+			return s.head, nil
+		}
+	}
+	return Packet{}, io.EOF
+}
+
+func (r *Reader) nextMerge() (Packet, error) {
+	// Read the next packet of every source whose previous packet was returned
+	// (or, on the first call, of every source): only now is its data free.
+	for len(r.advance) > 0 {
+		s := r.advance[len(r.advance)-1]
+		r.advance = r.advance[:len(r.advance)-1]
+		ok, err := s.step()
+		if ok {
+			r.push(s)
+		} else if err != nil && !s.done {
+			r.advance = append(r.advance, s)
+		}
+		if err != nil {
+			return Packet{}, err
+		}
+	}
+	if len(r.heap) == 0 {
+		return Packet{}, io.EOF
+	}
+	s := r.pop()
+	r.advance = append(r.advance, s)
+	s.head.Index = r.index
+	r.index++
+	return s.head, nil
+}
+
+func (a *source) less(b *source) bool {
+	return a.head.Timestamp < b.head.Timestamp ||
+		a.head.Timestamp == b.head.Timestamp && a.order < b.order
+}
+
+func (r *Reader) push(s *source) {
+	h := append(r.heap, s)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h[i].less(h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	r.heap = h
+}
+
+func (r *Reader) pop() *source {
+	h := r.heap
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = nil
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if l+1 < n && h[l+1].less(h[l]) {
+			m = l + 1
+		}
+		if !h[m].less(h[i]) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	r.heap = h
+	return top
+}
+
+// countingReader counts the bytes read through it, for Progress.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// countingReaderAt counts the bytes read through ReadAt, for Progress.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n *atomic.Int64
+}
+
+func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}
