@@ -151,13 +151,20 @@ type Packet struct {
 }
 
 // Decode decodes data, a frame of link type lt whose original length on the
-// wire was origLen (pass len(data), or 0, when unknown), into p and returns
-// p.Stop. It never allocates and never panics.
+// wire was origLen, into p and returns p.Stop. It never allocates and never
+// panics.
+//
+// origLen bounds the lengths the IP header may claim: a datagram is never
+// longer than the frame that carried it, so an IP length beyond origLen (a
+// header that lies) is cut back to it, while one beyond the captured bytes but
+// within origLen is a payload the snaplen truncated. Pass 0 when the original
+// length is unknown: the IP header's claim is then taken as is. An origLen
+// below len(data) counts as len(data).
 func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	*p = Packet{LinkType: lt}
-	cut := 0
-	if origLen > len(data) {
-		cut = origLen - len(data)
+	wire := -1 // unknown
+	if origLen > 0 {
+		wire = max(origLen, len(data))
 	}
 	switch lt {
 	case LinkTypeEthernet:
@@ -165,19 +172,19 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 			return p.stop(LayerLink, StopTruncated)
 		}
 		p.Ethernet = data[:EthernetLen:EthernetLen]
-		return p.ether(data, EthernetLen, p.Ethernet.EtherType(), cut)
+		return p.ether(data, EthernetLen, p.Ethernet.EtherType(), wire)
 	case LinkTypeLinuxSLL:
 		if len(data) < SLLLen {
 			return p.stop(LayerLink, StopTruncated)
 		}
 		p.SLL = data[:SLLLen:SLLLen]
-		return p.ether(data, SLLLen, p.SLL.Protocol(), cut)
+		return p.ether(data, SLLLen, p.SLL.Protocol(), wire)
 	case LinkTypeLinuxSLL2:
 		if len(data) < SLL2Len {
 			return p.stop(LayerLink, StopTruncated)
 		}
 		p.SLL2 = data[:SLL2Len:SLL2Len]
-		return p.ether(data, SLL2Len, p.SLL2.Protocol(), cut)
+		return p.ether(data, SLL2Len, p.SLL2.Protocol(), wire)
 	case LinkTypeNull, LinkTypeLoop:
 		if len(data) < NullLen {
 			return p.stop(LayerLink, StopTruncated)
@@ -199,9 +206,9 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 		p.Family = fam
 		switch fam {
 		case 2:
-			return p.ipv4(data, NullLen, cut)
+			return p.ipv4(data, NullLen, wire)
 		case 24, 28, 30: // AF_INET6 on NetBSD/OpenBSD/BSD/OS, FreeBSD, Darwin
-			return p.ipv6(data, NullLen, cut)
+			return p.ipv6(data, NullLen, wire)
 		}
 		return p.stop(LayerLink, StopUnsupported)
 	case LinkTypeRaw, LinkTypeRawOld12, LinkTypeRawOld14:
@@ -210,15 +217,15 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 		}
 		switch data[0] >> 4 {
 		case 4:
-			return p.ipv4(data, 0, cut)
+			return p.ipv4(data, 0, wire)
 		case 6:
-			return p.ipv6(data, 0, cut)
+			return p.ipv6(data, 0, wire)
 		}
 		return p.stop(LayerLink, StopUnsupported)
 	case LinkTypeIPv4:
-		return p.ipv4(data, 0, cut)
+		return p.ipv4(data, 0, wire)
 	case LinkTypeIPv6:
-		return p.ipv6(data, 0, cut)
+		return p.ipv6(data, 0, wire)
 	}
 	return p.stop(LayerLink, StopLinkType)
 }
@@ -234,7 +241,7 @@ func isVLANTPID(et uint16) bool {
 
 // ether decodes the VLAN stack and the network layer that follow an EtherType
 // field; off is the offset of the bytes after it.
-func (p *Packet) ether(data []byte, off int, et uint16, cut int) Stop {
+func (p *Packet) ether(data []byte, off int, et uint16, wire int) Stop {
 	for isVLANTPID(et) {
 		if p.NumVLANs == MaxVLANs {
 			return p.stop(LayerVLAN, StopTooDeep)
@@ -251,15 +258,16 @@ func (p *Packet) ether(data []byte, off int, et uint16, cut int) Stop {
 	p.EtherType = et
 	switch et {
 	case EtherTypeIPv4:
-		return p.ipv4(data, off, cut)
+		return p.ipv4(data, off, wire)
 	case EtherTypeIPv6:
-		return p.ipv6(data, off, cut)
+		return p.ipv6(data, off, wire)
 	}
 	return p.stop(LayerLink, StopUnsupported)
 }
 
 // ipv4 decodes an IPv4 header at data[off:] and what follows it.
-func (p *Packet) ipv4(data []byte, off int, cut int) Stop {
+// wire is the frame's original length, or -1 when unknown.
+func (p *Packet) ipv4(data []byte, off int, wire int) Stop {
 	b := data[off:]
 	if len(b) < IPv4MinLen {
 		return p.stop(LayerIPv4, StopTruncated)
@@ -275,12 +283,15 @@ func (p *Packet) ipv4(data []byte, off int, cut int) Stop {
 	end := off + tl // the end of the datagram the header claims
 	if tl == 0 {
 		// TSO/GSO: the length is the frame's.
-		end = len(data) + cut
+		end = max(wire, len(data))
 	} else if tl < hl {
 		return p.stop(LayerIPv4, StopMalformed)
 	}
 	if hl > len(b) {
 		return p.stop(LayerIPv4, StopTruncated)
+	}
+	if wire >= 0 && end > wire {
+		end = wire // the header claims more than the wire carried
 	}
 	p.IPv4 = b[:hl:hl]
 	p.Network = NetworkIPv4
@@ -301,7 +312,7 @@ func (p *Packet) ipv4(data []byte, off int, cut int) Stop {
 
 // ipv6 decodes an IPv6 header at data[off:], its extension headers and what
 // follows them.
-func (p *Packet) ipv6(data []byte, off int, cut int) Stop {
+func (p *Packet) ipv6(data []byte, off int, wire int) Stop {
 	b := data[off:]
 	if len(b) < IPv6Len {
 		return p.stop(LayerIPv6, StopTruncated)
@@ -312,7 +323,10 @@ func (p *Packet) ipv6(data []byte, off int, cut int) Stop {
 	end := off + IPv6Len + int(be.Uint16(b[4:]))
 	if be.Uint16(b[4:]) == 0 {
 		// Jumbogram or TSO/GSO: the length is the frame's.
-		end = len(data) + cut
+		end = max(wire, len(data))
+	}
+	if wire >= 0 && end > wire {
+		end = wire // the header claims more than the wire carried
 	}
 	p.IPv6 = b[:IPv6Len:IPv6Len]
 	p.Network = NetworkIPv6

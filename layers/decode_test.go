@@ -132,8 +132,17 @@ func decodeCases() []decodeCase {
 	cs = append(cs, decodeCase{name: "ipv4 tso total 0 snaplen", lt: LinkTypeRaw, data: ipv4(v4Spec{proto: IPProtoTCP, totalLen: 0}, hello.bytes()), origLen: 40 + 5 + 1000,
 		want: with(okTCP("hello"), func(w *want) { w.plen = 1005 })})
 	big := defTCP("0123456789abcdef")
-	add("ipv4 snaplen cut payload", LinkTypeEthernet, eth(EtherTypeIPv4, tcp4(big))[:14+40+6],
-		with(okTCP("012345"), func(w *want) { w.plen = 16 }))
+	cs = append(cs, decodeCase{name: "ipv4 snaplen cut payload", lt: LinkTypeEthernet, data: eth(EtherTypeIPv4, tcp4(big))[:14+40+6], origLen: 14 + 40 + 16,
+		want: with(okTCP("012345"), func(w *want) { w.plen = 16 })})
+	cs = append(cs, decodeCase{name: "ipv4 total beyond capture, origLen unknown", lt: LinkTypeEthernet, data: eth(EtherTypeIPv4, tcp4(big))[:14+40+6], origLen: -1,
+		want: with(okTCP("012345"), func(w *want) { w.plen = 16 })})
+	add("ipv4 total beyond the wire frame", LinkTypeEthernet, eth(EtherTypeIPv4, tcp4(big))[:14+40+6], okTCP("012345"))
+	cs = append(cs, decodeCase{name: "ipv4 total beyond origLen", lt: LinkTypeEthernet, data: eth(EtherTypeIPv4, tcp4(big))[:14+40+6], origLen: 14 + 40 + 10,
+		want: with(okTCP("012345"), func(w *want) { w.plen = 10 })})
+	cs = append(cs, decodeCase{name: "ipv4 origLen below caplen", lt: LinkTypeEthernet, data: eth(EtherTypeIPv4, tcp4(big)), origLen: 10,
+		want: okTCP("0123456789abcdef")})
+	cs = append(cs, decodeCase{name: "ipv4 tso total 0 origLen unknown", lt: LinkTypeRaw, data: ipv4(v4Spec{proto: IPProtoTCP, totalLen: 0}, hello.bytes()), origLen: -1,
+		want: okTCP("hello")})
 	add("ipv4 ethernet padding", LinkTypeEthernet, cat(eth(EtherTypeIPv4, tcp4(defTCP("a"))), make([]byte, 5)), okTCP("a"))
 	add("ipv4 padding, no payload", LinkTypeEthernet, cat(eth(EtherTypeIPv4, tcp4(defTCP(""))), make([]byte, 6)), okTCP(""))
 	add("ipv4 version 5", LinkTypeIPv4, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, version: 5}, hello.bytes()), want{stop: Stop{LayerIPv4, StopMalformed}})
@@ -152,16 +161,19 @@ func decodeCases() []decodeCase {
 	add("ipv4 udp length trims", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoUDP, totalLen: -1}, cat(udp[:5], []byte{10}, udp[6:])),
 		want{network: NetworkIPv4, transport: TransportUDP, proto: IPProtoUDP, payload: "ab", plen: -1, sport: 5001, dport: 53})
 	add("ipv4 udp short", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoUDP, totalLen: -1}, udp[:7]), want{stop: Stop{LayerUDP, StopMalformed}, network: NetworkIPv4, proto: IPProtoUDP})
-	add("ipv4 udp cut", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoUDP, totalLen: 32}, udp[:7]), want{stop: Stop{LayerUDP, StopTruncated}, network: NetworkIPv4, proto: IPProtoUDP})
+	cs = append(cs, decodeCase{name: "ipv4 udp cut", lt: LinkTypeRaw, data: ipv4(v4Spec{proto: IPProtoUDP, totalLen: 32}, udp[:7]), origLen: 32,
+		want: want{stop: Stop{LayerUDP, StopTruncated}, network: NetworkIPv4, proto: IPProtoUDP}})
 
 	// TCP.
-	add("tcp header cut", LinkTypeEthernet, eth(EtherTypeIPv4, p4)[:14+20+19], want{stop: Stop{LayerTCP, StopTruncated}, network: NetworkIPv4, proto: IPProtoTCP})
+	cs = append(cs, decodeCase{name: "tcp header cut", lt: LinkTypeEthernet, data: eth(EtherTypeIPv4, p4)[:14+20+19], origLen: 14 + len(p4), want: want{stop: Stop{LayerTCP, StopTruncated}, network: NetworkIPv4, proto: IPProtoTCP}})
 	add("tcp ip total too small", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: 39}, hello.bytes()), want{stop: Stop{LayerTCP, StopMalformed}, network: NetworkIPv4, proto: IPProtoTCP})
 	add("tcp doff 4", LinkTypeRaw, tcp4(tcpSpec{doff: 4}), want{stop: Stop{LayerTCP, StopMalformed}, network: NetworkIPv4, proto: IPProtoTCP})
 	add("tcp doff beyond datagram", LinkTypeRaw, tcp4(tcpSpec{doff: 6}), want{stop: Stop{LayerTCP, StopMalformed}, network: NetworkIPv4, proto: IPProtoTCP})
 	withOpts := defTCP("xyz")
 	withOpts.opts = make([]byte, 20)
-	add("tcp options cut", LinkTypeEthernet, eth(EtherTypeIPv4, tcp4(withOpts))[:14+20+30], want{stop: Stop{LayerTCP, StopTruncated}, network: NetworkIPv4, proto: IPProtoTCP})
+	cs = append(cs, decodeCase{name: "tcp options cut", lt: LinkTypeEthernet, data: eth(EtherTypeIPv4, tcp4(withOpts))[:14+20+30], origLen: 14 + 20 + 43,
+		want: want{stop: Stop{LayerTCP, StopTruncated}, network: NetworkIPv4, proto: IPProtoTCP}})
+	add("tcp options beyond the wire frame", LinkTypeEthernet, eth(EtherTypeIPv4, tcp4(withOpts))[:14+20+30], want{stop: Stop{LayerTCP, StopMalformed}, network: NetworkIPv4, proto: IPProtoTCP})
 	add("tcp options", LinkTypeEthernet, eth(EtherTypeIPv4, tcp4(withOpts)), okTCP("xyz"))
 	add("tcp no payload", LinkTypeRaw, tcp4(defTCP("")), okTCP(""))
 
@@ -195,15 +207,19 @@ func decodeCases() []decodeCase {
 		want{stop: Stop{LayerIPv6, StopTooDeep}, network: NetworkIPv6, proto: IPProtoDstOpts, ext: MaxIPv6ExtHeaders})
 	add("ipv6 ext beyond payload length", LinkTypeIPv6, ipv6(IPProtoDstOpts, 8, cat(ext6(IPProtoDstOpts, IPProtoTCP, 16), th)),
 		want{stop: Stop{LayerIPv6, StopMalformed}, network: NetworkIPv6})
-	add("ipv6 ext cut", LinkTypeIPv6, ipv6(IPProtoDstOpts, -1, cat(ext6(IPProtoDstOpts, IPProtoTCP, 16), th))[:50],
-		want{stop: Stop{LayerIPv6, StopTruncated}, network: NetworkIPv6})
+	cs = append(cs, decodeCase{name: "ipv6 ext cut", lt: LinkTypeIPv6, data: ipv6(IPProtoDstOpts, -1, cat(ext6(IPProtoDstOpts, IPProtoTCP, 16), th))[:50], origLen: 40 + 16 + len(th),
+		want: want{stop: Stop{LayerIPv6, StopTruncated}, network: NetworkIPv6}})
 	add("ipv6 ext 1 byte", LinkTypeIPv6, ipv6(IPProtoDstOpts, -1, []byte{6}),
 		want{stop: Stop{LayerIPv6, StopMalformed}, network: NetworkIPv6})
 	add("ipv6 header cut", LinkTypeIPv6, p6[:39], want{stop: Stop{LayerIPv6, StopTruncated}})
 	add("ipv6 payload length 0 (tso)", LinkTypeIPv6, ipv6(IPProtoTCP, 0, th), okTCP6("hello"))
-	add("ipv6 snaplen cut", LinkTypeIPv6, tcp6(big)[:40+20+3], with(okTCP6("012"), func(w *want) { w.plen = 16 }))
+	cs = append(cs, decodeCase{name: "ipv6 snaplen cut", lt: LinkTypeIPv6, data: tcp6(big)[:40+20+3], origLen: 40 + 20 + 16,
+		want: with(okTCP6("012"), func(w *want) { w.plen = 16 })})
+	add("ipv6 payload length beyond the wire frame", LinkTypeIPv6, tcp6(big)[:40+20+3], okTCP6("012"))
+	cs = append(cs, decodeCase{name: "ipv6 tso snaplen cut", lt: LinkTypeIPv6, data: ipv6(IPProtoTCP, 0, big.bytes())[:40+20+3], origLen: 40 + 20 + 16,
+		want: with(okTCP6("012"), func(w *want) { w.plen = 16 })})
 	add("ipv6 padding", LinkTypeEthernet, cat(eth(EtherTypeIPv6, p6), make([]byte, 4)), okTCP6("hello"))
-	add("ipv6 tcp cut", LinkTypeIPv6, p6[:50], want{stop: Stop{LayerTCP, StopTruncated}, network: NetworkIPv6, proto: IPProtoTCP})
+	cs = append(cs, decodeCase{name: "ipv6 tcp cut", lt: LinkTypeIPv6, data: p6[:50], origLen: len(p6), want: want{stop: Stop{LayerTCP, StopTruncated}, network: NetworkIPv6, proto: IPProtoTCP}})
 	return cs
 }
 
@@ -212,8 +228,11 @@ func TestDecode(t *testing.T) {
 	for _, c := range decodeCases() {
 		t.Run(c.name, func(t *testing.T) {
 			origLen := c.origLen
-			if origLen == 0 {
+			switch origLen {
+			case 0:
 				origLen = len(c.data)
+			case -1:
+				origLen = 0 // unknown
 			}
 			stop := p.Decode(c.lt, c.data, origLen)
 			w := c.want
