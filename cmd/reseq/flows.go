@@ -1,0 +1,251 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reseq/reseq/tcpasm"
+)
+
+func init() {
+	register("flows", "list the TCP connections of captures (one row per connection)", runFlows)
+}
+
+const flowsUsage = `usage: reseq flows [--json] [options] CAPTURE...
+
+Lists every TCP connection, ordered by its first packet: client, server, VLAN
+IDs, connection index on a reused tuple, packets and stream bytes each way, gap
+bytes, retransmitted / duplicate / out-of-order packets, conflicts, state, first
+packet and duration. The first column is the connection's number, the selector
+of 'reseq follow' (use the same --capture-point and filter options there).
+
+Bytes are stream payload bytes captured; gap bytes are the bytes of the
+stream's extent no captured packet carried. State: closed (FIN both ways),
+half-closed (FIN one way), reset (RST seen), open (neither at the end of the
+capture), idle or evicted (closed by the assembler's limits). Handshake: full
+(SYN and SYN-ACK seen), syn (client SYN only), none (picked up mid-stream).
+
+With --json, one object per line.
+
+Options:
+`
+
+// flowDir is one direction of a flows row.
+type flowDir struct {
+	Packets       int64  `json:"packets"`
+	Bytes         int64  `json:"bytes"`  // captured stream bytes
+	Length        int64  `json:"length"` // the stream's extent
+	Gaps          int64  `json:"gaps"`   // gaps declared
+	GapBytes      int64  `json:"gap_bytes"`
+	Retransmitted int64  `json:"retransmitted"`
+	Duplicates    int64  `json:"duplicates"`
+	OutOfOrder    int64  `json:"out_of_order"`
+	Conflicts     int64  `json:"conflicts"`
+	Late          int64  `json:"late"`
+	Close         string `json:"close"`
+
+	syn, fin, rst bool
+	closed        bool
+}
+
+// flowRow is one connection of 'reseq flows'.
+type flowRow struct {
+	Index         int64    `json:"index"`
+	Client        string   `json:"client"`
+	Server        string   `json:"server"`
+	VLAN          []uint16 `json:"vlan,omitempty"`
+	CapturePoints []uint16 `json:"capture_points,omitempty"`
+	Conn          int      `json:"conn"`
+	C2S           flowDir  `json:"c2s"`
+	S2C           flowDir  `json:"s2c"`
+	State         string   `json:"state"`
+	Handshake     string   `json:"handshake"`
+	First         string   `json:"first"`
+	Last          string   `json:"last"`
+	Duration      float64  `json:"duration"` // seconds
+
+	first, last int64
+}
+
+// flowLister implements tcpasm.Handler for 'reseq flows': it keeps only
+// counters.
+type flowLister struct {
+	rows []*flowRow
+}
+
+func (l *flowLister) row(s *tcpasm.Stream) (*flowRow, *flowDir) {
+	r := s.User.(*flowRow)
+	if s.Dir == tcpasm.ClientToServer {
+		return r, &r.C2S
+	}
+	return r, &r.S2C
+}
+
+func (l *flowLister) Open(c *tcpasm.Conn) {
+	r := &flowRow{
+		Index: c.Seq, Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
+		VLAN: slices.Clone(c.Key.VLANIDs()), Conn: c.Index,
+	}
+	if len(r.VLAN) == 0 {
+		r.VLAN = nil
+	}
+	for _, s := range c.Streams {
+		if s != nil {
+			s.User = r
+		}
+	}
+	l.rows = append(l.rows, r)
+}
+
+func (l *flowLister) Data(s *tcpasm.Stream, off int64, data []byte, ts int64) {
+	_, d := l.row(s)
+	d.Bytes += int64(len(data))
+}
+
+func (l *flowLister) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
+	_, d := l.row(s)
+	d.Gaps++
+}
+
+func (l *flowLister) Late(s *tcpasm.Stream, off int64, data []byte, ts int64) {
+	_, d := l.row(s)
+	d.Bytes += int64(len(data))
+	d.Late += int64(len(data))
+}
+
+func (l *flowLister) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
+	_, d := l.row(s)
+	d.Conflicts++
+}
+
+func (l *flowLister) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
+	r, d := l.row(s)
+	if d.closed {
+		return
+	}
+	d.closed = true
+	d.Close = reasonName(reason)
+	st := &s.Stats
+	d.Packets, d.Retransmitted, d.Duplicates, d.OutOfOrder = st.Packets, st.Retransmitted, st.Duplicates, st.OutOfOrder
+	d.Length = max(s.Extent, d.Bytes)
+	d.GapBytes = d.Length - d.Bytes
+	d.syn, d.fin, d.rst = s.SYN, s.FIN, s.RST
+	c := s.Conn
+	r.CapturePoints = slices.Clone(c.CapturePoints)
+	r.first, r.last = c.First, c.Last
+}
+
+// finish computes states and returns the rows in connection order.
+func (l *flowLister) finish() []*flowRow {
+	slices.SortStableFunc(l.rows, func(a, b *flowRow) int { return cmp.Compare(a.Index, b.Index) })
+	for _, r := range l.rows {
+		a, b := &r.C2S, &r.S2C
+		switch {
+		case a.rst || b.rst:
+			r.State = "reset"
+		case a.fin && b.fin:
+			r.State = "closed"
+		case a.fin || b.fin:
+			r.State = "half-closed"
+		case a.Close == "idle" || b.Close == "idle":
+			r.State = "idle"
+		case a.Close == "evicted" || b.Close == "evicted":
+			r.State = "evicted"
+		default:
+			r.State = "open"
+		}
+		switch {
+		case a.syn && b.syn:
+			r.Handshake = "full"
+		case a.syn:
+			r.Handshake = "syn"
+		default:
+			r.Handshake = "none"
+		}
+		r.First, r.Last = fmtTime(r.first), fmtTime(r.last)
+		r.Duration = float64(r.last-r.first) / 1e9
+	}
+	return l.rows
+}
+
+func runFlows(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("flows", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), flowsUsage)
+		fs.PrintDefaults()
+	}
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pf := addPipelineFlags(fs)
+	inputs, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	p, err := pf.pipeline(inputs)
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq flows:", err)
+		return exitUsage
+	}
+	l := &flowLister{}
+	prog := newProgress(stderr, nil)
+	p.Progress = prog.callback()
+	_, inErr := p.Run(l)
+	prog.done()
+	rows := l.finish()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				fmt.Fprintln(stderr, "reseq flows:", err)
+				return exitInput
+			}
+		}
+	} else if err := writeFlowTable(stdout, rows); err != nil {
+		fmt.Fprintln(stderr, "reseq flows:", err)
+		return exitInput
+	}
+	if inErr != nil {
+		fmt.Fprintln(stderr, "reseq flows:", inErr)
+		return exitInput
+	}
+	return exitOK
+}
+
+func vlanString(v []uint16) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(int(x))
+	}
+	return strings.Join(s, ".")
+}
+
+func writeFlowTable(w io.Writer, rows []*flowRow) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "#\tCLIENT\tSERVER\tVLAN\tCONN\tPKTS>\tBYTES>\tPKTS<\tBYTES<\tGAP BYTES\tRETX\tDUP\tOOO\tCONFL\tSTATE\tHS\tFIRST\tDURATION\t")
+	for _, r := range rows {
+		a, b := &r.C2S, &r.S2C
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
+			r.Index, r.Client, r.Server, vlanString(r.VLAN), r.Conn,
+			a.Packets, a.Bytes, b.Packets, b.Bytes, a.GapBytes+b.GapBytes,
+			a.Retransmitted+b.Retransmitted, a.Duplicates+b.Duplicates, a.OutOfOrder+b.OutOfOrder,
+			a.Conflicts+b.Conflicts, r.State, r.Handshake,
+			time.Unix(0, r.first).UTC().Format("2006-01-02 15:04:05.000000"),
+			time.Duration(r.last-r.first).Round(time.Microsecond).String())
+	}
+	return tw.Flush()
+}
