@@ -1,0 +1,282 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/reseq/reseq"
+)
+
+func init() {
+	register("info", "describe captures like capinfos: format, compression, link types, packets, times", runInfo)
+}
+
+// infoRecord is one capture's summary; with --json it is written as one line.
+type infoRecord struct {
+	File          string          `json:"file"`
+	Format        string          `json:"format"`
+	Version       string          `json:"version"`
+	Compression   string          `json:"compression"`
+	Packets       int64           `json:"packets"`
+	BytesCaptured int64           `json:"bytes_captured"`
+	BytesWire     int64           `json:"bytes_wire"`
+	Truncated     int64           `json:"truncated"`
+	LinkTypes     []uint32        `json:"link_types"`
+	Snaplen       *uint32         `json:"snaplen,omitempty"` // pcap only; pcapng has one per interface
+	Nanosecond    *bool           `json:"nanosecond,omitempty"`
+	First         string          `json:"first,omitempty"`
+	Last          string          `json:"last,omitempty"`
+	DurationNS    *int64          `json:"duration_ns,omitempty"`
+	Sections      *int            `json:"sections,omitempty"`
+	Interfaces    []infoInterface `json:"interfaces"`
+	Comments      []string        `json:"comments,omitempty"`
+	Drops         *uint64         `json:"drops,omitempty"` // pcapng: sum of isb_ifdrop and isb_osdrop
+	Error         string          `json:"error,omitempty"`
+
+	first, last, min, max int64
+	linkTypes             map[uint32]bool
+}
+
+// infoInterface is one capture interface: for pcap the file's one interface.
+type infoInterface struct {
+	Section     int     `json:"section"`
+	Index       int     `json:"index"`
+	LinkType    uint32  `json:"link_type"`
+	Snaplen     uint32  `json:"snaplen"`
+	Name        string  `json:"name,omitempty"`
+	Description string  `json:"description,omitempty"`
+	TSResol     string  `json:"tsresol,omitempty"`
+	Packets     int64   `json:"packets"`
+	Received    *uint64 `json:"isb_ifrecv,omitempty"`
+	IfDrop      *uint64 `json:"isb_ifdrop,omitempty"`
+	OSDrop      *uint64 `json:"isb_osdrop,omitempty"`
+}
+
+func runInfo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("info", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "write one JSON object per capture per line")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: reseq info [--json] CAPTURE...")
+		fmt.Fprintln(stderr, "\nDescribes each capture (each member of a zip or tar archive on its own):")
+		fmt.Fprintln(stderr, "format and version, compression, link types per interface, snaplen, packets,")
+		fmt.Fprintln(stderr, "bytes, truncated packets, first and last timestamp; for pcapng also sections,")
+		fmt.Fprintln(stderr, "interfaces, comments and drop counts. \"-\" reads standard input.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	code := exitOK
+	enc := json.NewEncoder(stdout)
+	for _, name := range fs.Args() {
+		recs, errs := infoOf(name)
+		for _, rec := range recs {
+			if *asJSON {
+				if err := enc.Encode(rec); err != nil {
+					fmt.Fprintf(stderr, "reseq info: %v\n", err)
+					return exitInput
+				}
+			} else {
+				writeInfoText(stdout, rec)
+			}
+		}
+		for _, err := range errs {
+			fmt.Fprintf(stderr, "reseq info: %v\n", err)
+			code = exitInput
+		}
+	}
+	return code
+}
+
+// infoOf reads one input (each archive member on its own) and returns a record
+// per capture, complete up to any error, and the errors met.
+func infoOf(name string) ([]*infoRecord, []error) {
+	r, err := reseq.OpenOptions(reseq.Options{Concat: true}, name)
+	if err != nil {
+		return nil, []error{err}
+	}
+	defer r.Close()
+	var recs []*infoRecord
+	var errs []error
+	record := func(src int) *infoRecord {
+		for len(recs) <= src {
+			recs = append(recs, &infoRecord{linkTypes: map[uint32]bool{}, min: math.MaxInt64, max: math.MinInt64})
+		}
+		return recs[src]
+	}
+	var perIface map[[2]int]int64 // (source, interface) → packets
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			errs = append(errs, err)
+			var ie *reseq.InputError
+			if errors.As(err, &ie) {
+				caps := r.Captures()
+				for i := len(caps) - 1; i >= 0; i-- {
+					if caps[i].Name == ie.Name {
+						record(caps[i].Source).Error = err.Error()
+						break
+					}
+				}
+			}
+			continue
+		}
+		rec := record(p.Source)
+		if rec.Packets == 0 {
+			rec.first = p.Timestamp
+		}
+		rec.last = p.Timestamp
+		rec.min = min(rec.min, p.Timestamp)
+		rec.max = max(rec.max, p.Timestamp)
+		rec.Packets++
+		rec.BytesCaptured += int64(len(p.Data))
+		rec.BytesWire += int64(p.Length)
+		if len(p.Data) < p.Length {
+			rec.Truncated++
+		}
+		rec.linkTypes[p.LinkType] = true
+		if perIface == nil {
+			perIface = map[[2]int]int64{}
+		}
+		perIface[[2]int{p.Source, p.Interface}]++
+	}
+	for _, c := range r.Captures() {
+		rec := record(c.Source)
+		rec.File, rec.Format, rec.Version, rec.Compression = c.Name, c.Format.String(), c.Version, c.CompressionName()
+		switch {
+		case c.Pcap != nil:
+			snap, nano := c.Pcap.Snaplen(), c.Pcap.Nanosecond()
+			rec.Snaplen, rec.Nanosecond = &snap, &nano
+			rec.Interfaces = []infoInterface{{LinkType: c.Pcap.LinkType(), Snaplen: snap, Packets: perIface[[2]int{c.Source, 0}]}}
+			rec.linkTypes[c.Pcap.LinkType()] = true
+		default:
+			pcapngInfo(rec, c, func(iface int) int64 { return perIface[[2]int{c.Source, iface}] })
+		}
+		rec.LinkTypes = make([]uint32, 0, len(rec.linkTypes))
+		for lt := range rec.linkTypes {
+			rec.LinkTypes = append(rec.LinkTypes, lt)
+		}
+		slices.Sort(rec.LinkTypes)
+		if rec.Packets > 0 {
+			rec.First = formatTime(rec.first)
+			rec.Last = formatTime(rec.last)
+			d := rec.max - rec.min
+			rec.DurationNS = &d
+		}
+	}
+	// A source number with no capture (cannot happen) would leave an empty record.
+	out := recs[:0]
+	for _, rec := range recs {
+		if rec.File != "" {
+			out = append(out, rec)
+		}
+	}
+	for _, s := range r.Skipped() {
+		errs = append(errs, fmt.Errorf("%s: skipped: %v", s.Name, s.Err))
+	}
+	return out, errs
+}
+
+func formatTime(ns int64) string {
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+func writeInfoText(w io.Writer, rec *infoRecord) {
+	var b strings.Builder
+	line := func(k, format string, a ...any) {
+		fmt.Fprintf(&b, "%-24s", k+":")
+		fmt.Fprintf(&b, format, a...)
+		b.WriteByte('\n')
+	}
+	line("File name", "%s", rec.File)
+	line("File format", "%s %s", rec.Format, rec.Version)
+	line("Compression", "%s", rec.Compression)
+	lts := make([]string, len(rec.LinkTypes))
+	for i, lt := range rec.LinkTypes {
+		lts[i] = linkTypeName(lt)
+	}
+	line("Link types", "%s", strings.Join(lts, ", "))
+	if rec.Snaplen != nil {
+		line("Snaplen", "%d", *rec.Snaplen)
+	}
+	if rec.Nanosecond != nil {
+		res := "microseconds"
+		if *rec.Nanosecond {
+			res = "nanoseconds"
+		}
+		line("Timestamp resolution", "%s", res)
+	}
+	if rec.Sections != nil {
+		line("Sections", "%d", *rec.Sections)
+	}
+	line("Packets", "%d", rec.Packets)
+	line("Bytes captured", "%d", rec.BytesCaptured)
+	line("Bytes on the wire", "%d", rec.BytesWire)
+	line("Truncated packets", "%d", rec.Truncated)
+	if rec.Packets > 0 {
+		line("First packet", "%s", rec.First)
+		line("Last packet", "%s", rec.Last)
+		line("Duration", "%s", time.Duration(*rec.DurationNS))
+	}
+	if rec.Format == "pcapng" {
+		line("Interfaces", "%d", len(rec.Interfaces))
+		for _, ifc := range rec.Interfaces {
+			s := fmt.Sprintf("section %d, %s, snaplen %d, %d packets", ifc.Section, linkTypeName(ifc.LinkType), ifc.Snaplen, ifc.Packets)
+			if ifc.Name != "" {
+				s = ifc.Name + ": " + s
+			}
+			if ifc.TSResol != "" {
+				s += ", resolution " + ifc.TSResol
+			}
+			if ifc.IfDrop != nil {
+				s += fmt.Sprintf(", ifdrop %d", *ifc.IfDrop)
+			}
+			if ifc.OSDrop != nil {
+				s += fmt.Sprintf(", osdrop %d", *ifc.OSDrop)
+			}
+			line(fmt.Sprintf("  Interface #%d", ifc.Index), "%s", s)
+		}
+		for _, c := range rec.Comments {
+			line("Comment", "%s", c)
+		}
+		if rec.Drops != nil {
+			line("Dropped packets", "%d", *rec.Drops)
+		}
+	}
+	if rec.Error != "" {
+		line("Error", "%s", rec.Error)
+	}
+	b.WriteByte('\n')
+	io.WriteString(w, b.String())
+}
+
+// linkTypeName gives a link type's number and, when known, its name.
+func linkTypeName(lt uint32) string {
+	names := map[uint32]string{
+		0: "NULL", 1: "EN10MB", 101: "RAW", 12: "RAW", 14: "RAW", 105: "IEEE802_11", 108: "LOOP",
+		113: "LINUX_SLL", 127: "IEEE802_11_RADIOTAP", 228: "IPV4", 229: "IPV6", 239: "NFLOG", 276: "LINUX_SLL2",
+	}
+	if n, ok := names[lt]; ok {
+		return fmt.Sprintf("%s (%d)", n, lt)
+	}
+	return fmt.Sprint(lt)
+}

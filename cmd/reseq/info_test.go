@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reseq/reseq/pcapfile"
+)
+
+// infoPcap writes a small nanosecond pcap (link type 1, snaplen 128): three
+// packets, the second cut by the snaplen.
+func infoPcap(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := pcapfile.NewWriter(&b, 1, 128, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []struct {
+		ts   int64
+		n    int
+		orig int
+	}{
+		{1_700_000_000_123_456_789, 60, 60},
+		{1_700_000_001_000_000_000, 128, 1514},
+		{1_700_000_002_500_000_001, 100, 100},
+	} {
+		if err := w.WritePacket(p.ts, bytes.Repeat([]byte{byte(i)}, p.n), p.orig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Bytes()
+}
+
+func gzipped(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	z.Write(data)
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestInfoJSON(t *testing.T) {
+	dir := t.TempDir()
+	raw := infoPcap(t)
+	plain := filepath.Join(dir, "a.pcap")
+	gz := filepath.Join(dir, "b.bin")
+	cut := filepath.Join(dir, "cut.pcap")
+	for p, d := range map[string][]byte{plain: raw, gz: gzipped(t, raw), cut: raw[:len(raw)-10]} {
+		if err := os.WriteFile(p, d, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type rec struct {
+		File          string   `json:"file"`
+		Format        string   `json:"format"`
+		Version       string   `json:"version"`
+		Compression   string   `json:"compression"`
+		Packets       int64    `json:"packets"`
+		BytesCaptured int64    `json:"bytes_captured"`
+		BytesWire     int64    `json:"bytes_wire"`
+		Truncated     int64    `json:"truncated"`
+		LinkTypes     []uint32 `json:"link_types"`
+		Snaplen       uint32   `json:"snaplen"`
+		First         *string  `json:"first"`
+		Last          *string  `json:"last"`
+		DurationNS    int64    `json:"duration_ns"`
+		Error         string   `json:"error"`
+	}
+	code, out, errOut := runCmd("info", "--json", plain, gz)
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), out)
+	}
+	for i, want := range []struct{ file, comp string }{{plain, "none"}, {gz, "gzip"}} {
+		var r rec
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.File != want.file || r.Compression != want.comp || r.Format != "pcap" || r.Version != "2.4" ||
+			r.Packets != 3 || r.BytesCaptured != 288 || r.BytesWire != 1674 || r.Truncated != 1 ||
+			len(r.LinkTypes) != 1 || r.LinkTypes[0] != 1 || r.Snaplen != 128 ||
+			r.First == nil || *r.First != "2023-11-14T22:13:20.123456789Z" ||
+			r.Last == nil || *r.Last != "2023-11-14T22:13:22.500000001Z" || r.DurationNS != 2_376_543_212 {
+			t.Errorf("record %d: %+v", i, r)
+		}
+	}
+
+	// A truncated capture: what was read is printed, the error goes to
+	// stderr, exit 1.
+	code, out, errOut = runCmd("info", "--json", cut)
+	if code != 1 || !strings.Contains(errOut, cut) || !strings.Contains(errOut, "truncated") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var r rec
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err, out)
+	}
+	if r.Packets != 2 || r.Error == "" {
+		t.Fatalf("truncated record %+v", r)
+	}
+}
+
+func TestInfoText(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.pcap")
+	if err := os.WriteFile(p, infoPcap(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCmd("info", p)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"File format:            pcap 2.4", "Packets:                3", "Truncated packets:      1", "EN10MB (1)", "Duration:               2.376543212s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+}
+
+func TestInfoExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	notCap := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notCap, []byte("just some text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"info"}, 2, "usage"},
+		{[]string{"info", "--bogus", "x"}, 2, "bogus"},
+		{[]string{"info", "-h"}, 0, "usage"},
+		{[]string{"info", filepath.Join(dir, "missing.pcap")}, 1, "missing.pcap"},
+		{[]string{"info", notCap}, 1, "6a75737420736f6d652074657874"},
+	}
+	for _, tc := range tests {
+		code, out, errOut := runCmd(tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+			t.Errorf("%v: exit %d stderr %q stdout %q", tc.args, code, errOut, out)
+		}
+	}
+}
