@@ -105,7 +105,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		if err == io.EOF {
 			return nil, &FormatError{Offset: 0, Err: ErrNotPcap, Detail: "empty input"}
 		}
-		if n > 0 && n < HeaderLen && !isMagic(pr.buf[:n]) {
+		if n > 0 && n < HeaderLen && (n < 4 || !isMagic(pr.buf[:n])) {
 			return nil, &FormatError{Offset: 0, Err: ErrNotPcap, Detail: "starts with " + hexPrefix(pr.buf[:n])}
 		}
 		if ferr, ok := err.(*FormatError); ok && ferr.Err == ErrTruncated {
