@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/reseq/reseq/pcapfile"
+	"github.com/reseq/reseq/pcapng"
 )
 
 // Format is a capture file format.
@@ -62,7 +63,7 @@ type Capture struct {
 	// The format reader, for format-specific details (pcapng interfaces,
 	// statistics, comments). Exactly one is set. Do not call their Next.
 	Pcap   *pcapfile.Reader
-	Pcapng *pcapngReader
+	Pcapng *pcapng.Reader
 }
 
 // CompressionName returns the capture's compression as reseq's JSON writes it:

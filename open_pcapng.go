@@ -2,16 +2,51 @@ package reseq
 
 import (
 	"errors"
+	"fmt"
 	"io"
+
+	"github.com/reseq/reseq/pcapng"
 )
 
-// pcapngReader is a placeholder until package pcapng lands.
-type pcapngReader struct{}
-
-func newPcapngSource(cp *Capture, br io.Reader) (formatReader, error) {
-	return nil, errors.New("pcapng: not supported yet")
+// pcapngSource adapts a pcapng.Reader.
+type pcapngSource struct {
+	r      *pcapng.Reader
+	source int
 }
 
-func pcapngOffset(err error) (int64, bool) { return 0, false }
+func newPcapngSource(cp *Capture, in io.Reader) (formatReader, error) {
+	r, err := pcapng.NewReader(in)
+	if err != nil {
+		return nil, err
+	}
+	cp.Format, cp.Pcapng = Pcapng, r
+	if s := r.Sections(); len(s) > 0 {
+		cp.Version = fmt.Sprintf("%d.%d", s[0].Major, s[0].Minor)
+	}
+	return &pcapngSource{r: r, source: cp.Source}, nil
+}
 
-func pcapngError(err error) bool { return false }
+func (s *pcapngSource) next(p *Packet) error {
+	q, err := s.r.Next()
+	if err != nil {
+		return err
+	}
+	*p = Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: s.source}
+	return nil
+}
+
+// pcapngOffset returns the byte offset a pcapng error names.
+func pcapngOffset(err error) (int64, bool) {
+	var fe *pcapng.FormatError
+	if errors.As(err, &fe) {
+		return fe.Offset, true
+	}
+	return 0, false
+}
+
+// pcapngError reports whether err is a pcapng format error (whose text shows
+// its offset).
+func pcapngError(err error) bool {
+	var fe *pcapng.FormatError
+	return errors.As(err, &fe)
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/reseq/reseq/pcapfile"
+	"github.com/reseq/reseq/pcapng"
 )
 
 // infoPcap writes a small nanosecond pcap (link type 1, snaplen 128): three
@@ -157,5 +158,68 @@ func TestInfoExitCodes(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut, tc.stderr) {
 			t.Errorf("%v: exit %d stderr %q stdout %q", tc.args, code, errOut, out)
 		}
+	}
+}
+
+func TestInfoPcapng(t *testing.T) {
+	var b bytes.Buffer
+	w, err := pcapng.NewWriter(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddInterface(101, 0, 9); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddInterface(1, 96, 6); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		n, orig := 40, 40
+		if i == 3 {
+			n, orig = 96, 1500
+		}
+		if err := w.WritePacket(i%2, int64(1e18)+int64(i)*1e9, make([]byte, n), orig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "x.pcapng.gz")
+	if err := os.WriteFile(p, gzipped(t, b.Bytes()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd("info", "--json", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Format      string   `json:"format"`
+		Version     string   `json:"version"`
+		Compression string   `json:"compression"`
+		Packets     int64    `json:"packets"`
+		BytesWire   int64    `json:"bytes_wire"`
+		Truncated   int64    `json:"truncated"`
+		LinkTypes   []uint32 `json:"link_types"`
+		Sections    int      `json:"sections"`
+		First       string   `json:"first"`
+		Last        string   `json:"last"`
+		Interfaces  []struct {
+			LinkType uint32 `json:"link_type"`
+			Snaplen  uint32 `json:"snaplen"`
+			Packets  int64  `json:"packets"`
+			TSResol  string `json:"tsresol"`
+		} `json:"interfaces"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err, out)
+	}
+	if r.Format != "pcapng" || r.Version != "1.0" || r.Compression != "gzip" || r.Packets != 5 || r.BytesWire != 4*40+1500 ||
+		r.Truncated != 1 || len(r.LinkTypes) != 2 || r.LinkTypes[0] != 1 || r.LinkTypes[1] != 101 || r.Sections != 1 ||
+		r.First != "2001-09-09T01:46:40Z" || r.Last != "2001-09-09T01:46:44Z" || len(r.Interfaces) != 2 ||
+		r.Interfaces[0].LinkType != 101 || r.Interfaces[0].Packets != 3 || r.Interfaces[0].TSResol != "ns" ||
+		r.Interfaces[1].Snaplen != 96 || r.Interfaces[1].Packets != 2 || r.Interfaces[1].TSResol != "us" {
+		t.Fatalf("record %+v\n%s", r, out)
+	}
+	code, out, _ = runCmd("info", p)
+	if code != 0 || !strings.Contains(out, "pcapng 1.0") || !strings.Contains(out, "Interface #1") || !strings.Contains(out, "EN10MB (1), RAW (101)") {
+		t.Fatalf("text:\n%s", out)
 	}
 }
