@@ -1,8 +1,6 @@
-package layers
+package layers_test
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"net/netip"
@@ -11,10 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
-
-	"github.com/reseq/reseq/pcapfile"
+	"github.com/reseq/reseq"
+	. "github.com/reseq/reseq/layers"
 )
 
 // sharedDir returns ../shared beside the repository root (found by walking up
@@ -49,48 +45,18 @@ type capturePacket struct {
 	origLen int
 }
 
-// openCapture opens a pcap file (plain, gzip or zstd) and returns a function
-// yielding its packets; ok is false for files that are not such captures.
+// openCapture opens a capture with reseq.Open (any format, any compression)
+// and returns a function yielding its packets; ok is false for files that are
+// not captures.
 func openCapture(t testing.TB, path string) (next func() (capturePacket, error), closeFn func(), ok bool) {
-	f, err := os.Open(path)
+	r, err := reseq.Open(path)
 	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReaderSize(f, 1<<16)
-	var in io.Reader = br
-	closers := []func(){func() { f.Close() }}
-	head, _ := br.Peek(4)
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, false
-		}
-		in = zr
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			f.Close()
-			return nil, nil, false
-		}
-		in = zr
-		closers = append(closers, zr.Close)
-	}
-	closeAll := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	r, err := pcapfile.NewReader(in)
-	if err != nil {
-		closeAll()
 		return nil, nil, false
 	}
 	return func() (capturePacket, error) {
 		p, err := r.Next()
 		return capturePacket{LinkType(p.LinkType), p.Data, p.Length}, err
-	}, closeAll, true
+	}, func() { r.Close() }, true
 }
 
 // forEachCapture calls fn with the packets of every capture file under dir.
@@ -133,11 +99,18 @@ func TestCorpus(t *testing.T) {
 	type tally struct{ packets, tcp, udp, vlan, qinq, ipv6, frag, cut int }
 	var total tally
 	stops := map[string]int{}
+	perLink := map[LinkType][2]int{} // packets, decoded to the transport layer
 	var p Packet
 	for _, sub := range []string{"corpus", "real"} {
 		files := forEachCapture(t, filepath.Join(shared, sub), func(name string, i int, cp capturePacket) {
 			stop := p.Decode(cp.lt, cp.data, cp.origLen)
-			checkInvariants(t, &p, cp.data)
+			c := perLink[cp.lt]
+			c[0]++
+			if stop.OK() {
+				c[1]++
+			}
+			perLink[cp.lt] = c
+			CheckInvariants(t, &p, cp.data)
 			if t.Failed() {
 				t.Fatalf("%s packet %d (link %v): invariants broken", name, i, cp.lt)
 			}
@@ -174,6 +147,12 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("%+v; stops %v", total, stops)
+	t.Logf("per link type [packets, decoded]: %v", perLink)
+	for lt, c := range perLink {
+		if lt.Supported() && c[1] == 0 {
+			t.Errorf("link type %v: none of %d packets decoded", lt, c[0])
+		}
+	}
 	if total.packets < 10000 || total.tcp < total.packets/3 || total.qinq == 0 || total.ipv6 == 0 || total.frag == 0 || total.cut == 0 {
 		t.Errorf("the corpus should exercise TCP, QinQ, IPv6, fragments and snaplen cuts: %+v", total)
 	}
@@ -262,6 +241,18 @@ func TestCorpusSpots(t *testing.T) {
 				t.Errorf("packet %d: capture point %d %v, key %v", i, cp, ok, k)
 			}
 			return true
+		}},
+		{"suricata-verify/tests/linktype-228/flow-test-01.pcap", func(t *testing.T, i int, p *Packet) bool {
+			if p.LinkType != LinkTypeIPv4 || p.Network != NetworkIPv4 || !p.Stop.OK() {
+				t.Errorf("packet %d: link %v, %v, %v", i, p.LinkType, p.Network, p.Stop)
+			}
+			return p.Transport == TransportTCP
+		}},
+		{"pcapplusplus/Tests/Pcap++Test/PcapExamples/linktype_ipv6.pcap", func(t *testing.T, i int, p *Packet) bool {
+			if p.LinkType != LinkTypeIPv6 || p.Network != NetworkIPv6 || !p.Stop.OK() {
+				t.Errorf("packet %d: link %v, %v, %v", i, p.LinkType, p.Network, p.Stop)
+			}
+			return p.Transport == TransportTCP
 		}},
 		{"arkime/tests/pcap/dot1ad.pcap", func(t *testing.T, i int, p *Packet) bool {
 			// 802.1ad outer tags 1525/1535 (as tshark shows them), 802.1Q inner 30/40; ICMP inside.

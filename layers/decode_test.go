@@ -300,13 +300,14 @@ func TestDecode(t *testing.T) {
 			} else if p.TCP != nil {
 				t.Errorf("TCP view set for transport %v", p.Transport)
 			}
-			checkInvariants(t, &p, c.data)
+			CheckInvariants(t, &p, c.data)
 		})
 	}
 }
 
-// checkInvariants asserts what holds for every decode of any input.
-func checkInvariants(t *testing.T, p *Packet, data []byte) {
+// CheckInvariants asserts what holds for every decode of any input. It is
+// exported for the external test package (corpus tests) only.
+func CheckInvariants(t testing.TB, p *Packet, data []byte) {
 	t.Helper()
 	if p.NumVLANs < 0 || p.NumVLANs > MaxVLANs {
 		t.Fatalf("NumVLANs %d", p.NumVLANs)

@@ -36,8 +36,12 @@ func (lt LinkType) String() string {
 		return "NULL"
 	case LinkTypeEthernet:
 		return "EN10MB"
-	case LinkTypeRawOld12, LinkTypeRawOld14, LinkTypeRaw:
+	case LinkTypeRaw:
 		return "RAW"
+	case LinkTypeRawOld12:
+		return "RAW(12)"
+	case LinkTypeRawOld14:
+		return "RAW(14)"
 	case LinkTypeLoop:
 		return "LOOP"
 	case LinkTypeLinuxSLL:
