@@ -1,0 +1,38 @@
+// Package pcapng reads and writes the pcapng capture format.
+//
+// A Reader walks the blocks of every section, each in its own byte order (the
+// Section Header Block's byte-order magic), and returns the packets of Enhanced
+// (EPB), Simple (SPB) and obsolete (OPB) Packet Blocks one at a time with Next,
+// in file order, whatever their interface or link type. Packet data aliases the
+// reader's buffer and stays valid until the next call to Next; the EPB path does
+// not allocate.
+//
+// Timestamps are int64 nanoseconds since the Unix epoch: the interface's
+// if_tsresol (a power of 10 or of 2) is converted with integer arithmetic only,
+// rounding down to the nanosecond where the resolution is finer, and its
+// if_tsoffset (seconds) is added. A Simple Packet Block carries no timestamp: its
+// packet gets the timestamp of the previous packet of its section (0 if none),
+// and its captured length is the original length capped by the interface's
+// snaplen and by the block.
+//
+// Metadata is kept as it is read: Sections and Interfaces return every section
+// and interface seen so far, with the comments and names of their options and
+// the counters of the last Interface Statistics Block of each interface
+// (isb_ifrecv, isb_ifdrop, isb_filteraccept, isb_osdrop, isb_usrdeliv). BlockCounts
+// tells how many blocks of each kind were read. Every other block — Name
+// Resolution, Decryption Secrets, custom blocks (0x00000BAD, 0x40000BAD) and
+// unknown types — is skipped, and handed to the function set with SetBlockFunc,
+// if any, before it is skipped.
+//
+// Every length is checked before it is used: a block's total length must be at
+// least 12 and at most 64 MiB, a multiple of 4 (an NTAR-era length that excludes
+// the padding is accepted when the trailer at the padded end repeats it, as
+// Wireshark does), and equal to its trailer; the buffer grows only as the bytes
+// of a block actually arrive, so a short input claiming a huge block never
+// causes a large allocation. Options must stay inside their block. Problems are
+// reported as a *FormatError naming the byte offset of the block (or option) at
+// fault, wrapping one of the sentinel errors, after every packet before it.
+//
+// Writer writes a minimal little-endian file: one section, interfaces with
+// if_tsresol, and Enhanced Packet Blocks.
+package pcapng
