@@ -150,9 +150,9 @@ func TestTimestampResolution(t *testing.T) {
 		{6, -5, 1_700_000_000_123_456},
 		{6, -5, 3},
 		{9, math.MaxInt64 / 1_000_000_000, math.MaxInt64}, // clamps
-		{6, 0, math.MaxUint64},                  // clamps
-		{0x80 | 1, 0, math.MaxUint64},           // clamps
-		{6, math.MinInt64, 0},                   // clamps low
+		{6, 0, math.MaxUint64},                            // clamps
+		{0x80 | 1, 0, math.MaxUint64},                     // clamps
+		{6, math.MinInt64, 0},                             // clamps low
 	}
 	for _, o := range []order{le, be} {
 		for _, tc := range tests {
