@@ -1,0 +1,422 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/reseq/reseq/http1"
+	"github.com/reseq/reseq/tcpasm"
+	"github.com/reseq/reseq/tcpasm/framing"
+)
+
+func init() {
+	register("http", "extract HTTP/1.x requests and responses, bodies to files", runHTTP)
+}
+
+const httpUsage = `usage: reseq http -o DIR [options] CAPTURE...
+
+Reassembles every TCP connection and parses HTTP/1.0 and HTTP/1.1 in both
+directions, recognised by content (any port): pipelining and keep-alive,
+bodies by Content-Length, chunked (de-chunked) or connection close. Each body
+goes to a file under DIR/bodies/ holding the body bytes as carried on the wire
+after de-chunking; bytes the capture missed are zeros (holes) at their
+offsets. With --decode, bodies with a Content-Encoding (gzip, deflate, br,
+zstd) are also written decoded, to a separate file.
+
+DIR/http.jsonl has one object per exchange, in the order the exchanges ended:
+src (client) and dst (server) as ip:port, conn (the connection index on its
+tuple, as in flows.jsonl), method, host, target, status, content_type,
+request_body / response_body (paths relative to DIR, absent when the body is
+empty), request_sha256 / response_sha256 (of the body files' bytes),
+request_time / response_time (first byte, RFC 3339 UTC), complete (false when
+either message is missing, or capture loss touched it) and gaps
+([{direction, offset, length}] in that direction's stream offsets). Requests
+without a response and responses without a request are listed too. Interim
+1xx responses are not listed; a 101 response or a 2xx answer to CONNECT ends
+HTTP parsing of its connection.
+
+A gap inside a body marks the exchange incomplete and never splices bytes of
+the next message into the body; parsing resumes at the next message start
+(found by scanning for a request or status line followed by a header block).
+A gap inside a header block drops that message only.
+
+Exit status: 0 success, 1 input or output error (everything read before it
+was written and indexed), 2 usage. A non-empty DIR is refused unless --force.
+
+Options:
+`
+
+func runHTTP(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("http", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), httpUsage)
+		fs.PrintDefaults()
+	}
+	var (
+		dir     string
+		force   bool
+		decode  bool
+		quiet   bool
+		maxHeld int64
+	)
+	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
+	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
+	fs.BoolVar(&decode, "decode", false, "also write content-decoded copies of encoded bodies (gzip, deflate, br, zstd)")
+	fs.BoolVar(&quiet, "quiet", false, "no summary line")
+	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`; default 1M)")
+	pf := addPipelineFlags(fs)
+	inputs, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if dir == "" {
+		fmt.Fprintln(stderr, "reseq http: -o DIR is required")
+		fs.Usage()
+		return exitUsage
+	}
+	if maxHeld > 1<<30 {
+		fmt.Fprintln(stderr, "reseq http: --max-header-held is at most 1G")
+		return exitUsage
+	}
+	p, err := pf.pipeline(inputs)
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq http:", err)
+		return exitUsage
+	}
+	if err := checkOutputDir(dir, force); err != nil {
+		fmt.Fprintln(stderr, "reseq http:", err)
+		return exitInput
+	}
+	hx, err := newHTTPExtractor(dir, decode, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq http:", err)
+		return exitInput
+	}
+	h := framing.NewHandler(framing.Config{MaxHeld: int(maxHeld)}, hx.open)
+	p.Abort = func() error { return hx.err }
+	st, inErr := p.Run(h)
+	outErr := hx.finish()
+	if !quiet {
+		fmt.Fprintf(stderr, "reseq http: %d packets (%d TCP), %d connections, %d exchanges (%d complete), %d requests, %d responses, %d bodies (%d bytes)\n",
+			st.Packets, st.TCP, hx.tot.conns, hx.tot.exchanges, hx.tot.complete, hx.tot.requests, hx.tot.responses, hx.tot.bodies, hx.tot.bodyBytes)
+	}
+	code := exitOK
+	if inErr != nil && !errors.Is(inErr, outErr) {
+		fmt.Fprintln(stderr, "reseq http:", inErr)
+		code = exitInput
+	}
+	if outErr != nil {
+		fmt.Fprintln(stderr, "reseq http: writing output:", outErr)
+		code = exitInput
+	}
+	return code
+}
+
+// httpTotals count what was extracted.
+type httpTotals struct {
+	conns, exchanges, complete, requests, responses, bodies, bodyBytes int64
+}
+
+// httpExtractor writes bodies and http.jsonl.
+type httpExtractor struct {
+	dir    string
+	decode bool
+	warn   io.Writer
+	index  *os.File
+	enc    *json.Encoder
+	err    error // first output error
+	tot    httpTotals
+}
+
+func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "bodies"), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, "http.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	return &httpExtractor{dir: dir, decode: decode, warn: warn, index: f, enc: json.NewEncoder(f)}, nil
+}
+
+func (x *httpExtractor) fail(err error) {
+	if err != nil && x.err == nil {
+		x.err = err
+	}
+}
+
+func (x *httpExtractor) finish() error {
+	x.fail(x.index.Close())
+	return x.err
+}
+
+// open is the framing.Factory: one http1.Conn per TCP connection.
+func (x *httpExtractor) open(c *tcpasm.Conn) [2]framing.Consumer {
+	x.tot.conns++
+	hc := &httpConn{x: x, c: c}
+	hc.p = http1.NewConn(hc, http1.Config{})
+	return hc.p.Consumers()
+}
+
+// httpConn is the http1.Handler of one connection.
+type httpConn struct {
+	x    *httpExtractor
+	c    *tcpasm.Conn
+	p    *http1.Conn
+	n    int // messages seen, for body file names
+	body map[*http1.Message]*bodyFile
+}
+
+// bodyFile is a body being written.
+type bodyFile struct {
+	name string // relative to DIR
+	f    *os.File
+	h    hash.Hash
+	n    int64 // bytes hashed (holes as zeros)
+	sum  string
+}
+
+var zeros [32 << 10]byte
+
+func (b *bodyFile) hashTo(off int64) {
+	for b.n < off {
+		k := min(off-b.n, int64(len(zeros)))
+		b.h.Write(zeros[:k])
+		b.n += k
+	}
+}
+
+func (hc *httpConn) Header(m *http1.Message) {
+	hc.n++
+	if m.Request {
+		hc.x.tot.requests++
+	} else {
+		hc.x.tot.responses++
+	}
+	if hc.body == nil {
+		hc.body = map[*http1.Message]*bodyFile{}
+	}
+	kind := "response"
+	if m.Request {
+		kind = "request"
+	}
+	hc.body[m] = &bodyFile{
+		name: fmt.Sprintf("bodies/%06d-%04d-%s", hc.c.Seq, hc.n, kind),
+		h:    sha256.New(),
+	}
+}
+
+func (hc *httpConn) Body(m *http1.Message, off int64, data []byte) {
+	b := hc.body[m]
+	if b == nil || hc.x.err != nil {
+		return
+	}
+	if b.f == nil {
+		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
+		if err != nil {
+			hc.x.fail(err)
+			return
+		}
+		b.f = f
+		hc.x.tot.bodies++
+	}
+	b.hashTo(off)
+	b.h.Write(data)
+	b.n += int64(len(data))
+	_, err := b.f.WriteAt(data, off)
+	hc.x.fail(err)
+	hc.x.tot.bodyBytes += int64(len(data))
+}
+
+func (hc *httpConn) End(m *http1.Message) {
+	b := hc.body[m]
+	if b == nil {
+		return
+	}
+	b.hashTo(m.BodyLen)
+	b.sum = hex.EncodeToString(b.h.Sum(nil))
+	if m.BodyLen > 0 && b.f == nil { // a body made of holes only
+		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
+		if err != nil {
+			hc.x.fail(err)
+		} else {
+			b.f = f
+			hc.x.tot.bodies++
+		}
+	}
+	if b.f != nil {
+		hc.x.fail(b.f.Truncate(m.BodyLen))
+		hc.x.fail(b.f.Close())
+		b.f = nil
+	}
+	if m.BodyLen == 0 {
+		b.name = ""
+	}
+	if !m.Request && m.Status >= 100 && m.Status < 200 && m.Status != 101 {
+		delete(hc.body, m) // interim: not listed
+	}
+}
+
+// httpGap is one entry of an exchange's gaps.
+type httpGap struct {
+	Direction string `json:"direction"`
+	Offset    int64  `json:"offset"`
+	Length    int64  `json:"length"`
+}
+
+// httpRecord is one line of http.jsonl.
+type httpRecord struct {
+	Src             string    `json:"src"`
+	Dst             string    `json:"dst"`
+	Conn            int       `json:"conn"`
+	Method          string    `json:"method,omitempty"`
+	Host            string    `json:"host,omitempty"`
+	Target          string    `json:"target,omitempty"`
+	Status          int       `json:"status,omitempty"`
+	ContentType     string    `json:"content_type,omitempty"`
+	RequestBody     string    `json:"request_body,omitempty"`
+	ResponseBody    string    `json:"response_body,omitempty"`
+	RequestSHA256   string    `json:"request_sha256,omitempty"`
+	ResponseSHA256  string    `json:"response_sha256,omitempty"`
+	RequestLength   *int64    `json:"request_length,omitempty"`
+	ResponseLength  *int64    `json:"response_length,omitempty"`
+	RequestTime     string    `json:"request_time,omitempty"`
+	ResponseTime    string    `json:"response_time,omitempty"`
+	ContentEncoding string    `json:"content_encoding,omitempty"`
+	RequestDecoded  string    `json:"request_decoded,omitempty"`
+	ResponseDecoded string    `json:"response_decoded,omitempty"`
+	DecodeError     string    `json:"decode_error,omitempty"`
+	Complete        bool      `json:"complete"`
+	Gaps            []httpGap `json:"gaps"`
+}
+
+func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+
+func (hc *httpConn) Exchange(req, resp *http1.Message) {
+	x := hc.x
+	x.tot.exchanges++
+	r := httpRecord{Conn: hc.c.Index, Gaps: []httpGap{}}
+	// The client is the sender of the requests; without a request, the
+	// receiver of the response.
+	client := tcpasm.ClientToServer
+	switch {
+	case req != nil:
+		client = req.Dir
+	case resp != nil:
+		client = resp.Dir ^ 1
+	}
+	k := hc.c.Key
+	if client == tcpasm.ServerToClient {
+		k = k.Reverse()
+	}
+	r.Src, r.Dst = k.SrcAddr().String(), k.DstAddr().String()
+	r.Complete = req != nil && resp != nil
+	for _, m := range []*http1.Message{req, resp} {
+		if m == nil {
+			continue
+		}
+		r.Complete = r.Complete && m.Complete
+		dir := "response"
+		if m.Request {
+			dir = "request"
+		}
+		for _, g := range m.Gaps {
+			r.Gaps = append(r.Gaps, httpGap{dir, g.Off, g.Len})
+		}
+	}
+	if req != nil {
+		r.Method, r.Target, r.Host = req.Method, req.Target, req.Header.Get("Host")
+		r.RequestTime = rfc3339(req.Time)
+		r.ContentType = req.Header.Get("Content-Type")
+		n := req.BodyLen
+		r.RequestLength = &n
+		if b := hc.body[req]; b != nil {
+			r.RequestBody, r.RequestSHA256 = b.name, b.sum
+			if x.decode && b.name != "" {
+				r.RequestDecoded, r.DecodeError = hc.decodeBody(req, b)
+			}
+			delete(hc.body, req)
+		}
+	}
+	if resp != nil {
+		r.Status = resp.Status
+		r.ResponseTime = rfc3339(resp.Time)
+		if ct := resp.Header.Get("Content-Type"); ct != "" {
+			r.ContentType = ct
+		}
+		r.ContentEncoding = resp.Header.Get("Content-Encoding")
+		n := resp.BodyLen
+		r.ResponseLength = &n
+		if b := hc.body[resp]; b != nil {
+			r.ResponseBody, r.ResponseSHA256 = b.name, b.sum
+			if x.decode && b.name != "" {
+				var e string
+				r.ResponseDecoded, e = hc.decodeBody(resp, b)
+				if e != "" {
+					r.DecodeError = e
+				}
+			}
+			delete(hc.body, resp)
+		}
+	}
+	if r.Complete {
+		x.tot.complete++
+	}
+	if x.err == nil {
+		x.fail(x.enc.Encode(&r))
+	}
+}
+
+// decodeBody writes the content-decoded copy of a complete body and returns
+// its name, or an error text.
+func (hc *httpConn) decodeBody(m *http1.Message, b *bodyFile) (string, string) {
+	ce := m.Header.Get("Content-Encoding")
+	if ce == "" {
+		return "", ""
+	}
+	if !m.Complete {
+		return "", "body incomplete: not decoded"
+	}
+	dir := hc.x.dir
+	in, err := os.Open(filepath.Join(dir, filepath.FromSlash(b.name)))
+	if err != nil {
+		hc.x.fail(err)
+		return "", ""
+	}
+	defer in.Close()
+	r, closeDec, err := http1.Decode(ce, in)
+	if err != nil {
+		return "", err.Error()
+	}
+	defer closeDec()
+	name := b.name + ".decoded"
+	out, err := os.Create(filepath.Join(dir, filepath.FromSlash(name)))
+	if err != nil {
+		hc.x.fail(err)
+		return "", ""
+	}
+	// Bound the decoded size (decompression bombs).
+	const maxDecoded = 1 << 30
+	n, err := io.Copy(out, io.LimitReader(r, maxDecoded+1))
+	hc.x.fail(out.Close())
+	if err == nil && n > maxDecoded {
+		err = errors.New("decoded body larger than 1 GiB: cut")
+	}
+	if err != nil {
+		return name, err.Error()
+	}
+	return name, ""
+}
