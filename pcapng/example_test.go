@@ -1,0 +1,43 @@
+package pcapng_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/reseq/reseq/pcapng"
+)
+
+func Example() {
+	var buf bytes.Buffer
+	w, err := pcapng.NewWriter(&buf)
+	if err != nil {
+		panic(err)
+	}
+	eth, _ := w.AddInterface(1, 65535, 9)     // Ethernet, nanoseconds
+	raw, _ := w.AddInterface(101, 0, 0x80|20) // raw IP, 2^-20 s units: about 954 ns, rounded down
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.UTC).UnixNano()
+	w.WritePacket(eth, t0, []byte("ethernet frame"), 60)
+	w.WritePacket(raw, t0, []byte("ip packet"), 9)
+
+	r, err := pcapng.NewReader(&buf)
+	if err != nil {
+		panic(err)
+	}
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(p.Interface, p.LinkType, time.Unix(0, p.Timestamp).UTC().Format(time.RFC3339Nano), p.Length, string(p.Data))
+	}
+	fmt.Println(len(r.Sections()), "section,", len(r.Interfaces()), "interfaces")
+	// Output:
+	// 0 1 2024-05-01T12:00:00.123456789Z 60 ethernet frame
+	// 1 101 2024-05-01T12:00:00.123456001Z 9 ip packet
+	// 1 section, 2 interfaces
+}
