@@ -370,11 +370,14 @@ func (p *Packet) ipv6(data []byte, off int, wire int) Stop {
 		cur := nh
 		nh = data[pos]
 		if cur == IPProtoFragment {
+			// An atomic fragment (offset 0, no more fragments) is a whole
+			// datagram (RFC 6946): not flagged.
 			field := be.Uint16(data[pos+2:])
-			fo, mf := int(field&^7), field&1 != 0
-			p.Fragment, p.MoreFragments, p.FragmentOffset = true, mf, fo
-			p.FragmentID = be.Uint32(data[pos+4:])
-			if fo != 0 {
+			if fo, mf := int(field&^7), field&1 != 0; fo != 0 || mf {
+				p.Fragment, p.MoreFragments, p.FragmentOffset = true, mf, fo
+				p.FragmentID = be.Uint32(data[pos+4:])
+			}
+			if p.FragmentOffset != 0 {
 				p.Protocol = nh
 				p.Transport = TransportOther
 				p.setPayload(data, pos+l, capEnd, end)

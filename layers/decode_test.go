@@ -186,9 +186,11 @@ func decodeCases() []decodeCase {
 	add("ipv6 mobility", LinkTypeIPv6, ipv6(IPProtoMobility, -1, cat(ext6(IPProtoMobility, IPProtoTCP, 8), th)), with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
 	add("ipv6 chain", LinkTypeIPv6, ipv6(IPProtoHopByHop, -1, cat(ext6(IPProtoHopByHop, IPProtoDstOpts, 8), ext6(IPProtoDstOpts, IPProtoRouting, 8),
 		ext6(IPProtoRouting, IPProtoAH, 8), ext6(IPProtoAH, IPProtoFragment, 12), frag6(IPProtoDstOpts, 0, false, 9), ext6(IPProtoDstOpts, IPProtoTCP, 8), th)),
-		with(okTCP6("hello"), func(w *want) { w.ext = 6; w.fragment = true }))
+		with(okTCP6("hello"), func(w *want) { w.ext = 6 })) // an atomic fragment is no fragment
 	add("ipv6 first fragment", LinkTypeIPv6, ipv6(IPProtoFragment, -1, cat(frag6(IPProtoTCP, 0, true, 5), th)),
 		with(okTCP6("hello"), func(w *want) { w.ext = 1; w.fragment = true }))
+	add("ipv6 atomic fragment", LinkTypeIPv6, ipv6(IPProtoFragment, -1, cat(frag6(IPProtoTCP, 0, false, 5), th)),
+		with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
 	add("ipv6 non-first fragment", LinkTypeIPv6, ipv6(IPProtoFragment, -1, cat(frag6(IPProtoTCP, 1232, true, 5), th)),
 		want{stop: Stop{LayerIPv6, StopFragment}, network: NetworkIPv6, transport: TransportOther, proto: IPProtoTCP, payload: string(th), plen: -1, fragment: true, fragOff: 1232, ext: 1})
 	add("ipv6 last fragment", LinkTypeIPv6, ipv6(IPProtoFragment, -1, cat(frag6(IPProtoTCP, 8, false, 5), th)),
