@@ -174,7 +174,8 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 		warn:     warn,
 	}
 	if cfg.Force || tpl.src != defaultTemplate {
-		e.names = map[string]struct{}{}
+		// The index files' names are taken.
+		e.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}}
 	}
 	var err error
 	if e.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {

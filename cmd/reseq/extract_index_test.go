@@ -443,6 +443,15 @@ func TestTemplateCollisions(t *testing.T) {
 	e := newTestExtractor(t, extractorConfig{Dir: dir, Template: tpl})
 	c := testConn("10.0.0.1:1", "10.0.0.2:2", nil, 0, 0)
 	e.Open(c)
+	// A template naming a stream like the index gets another name.
+	e.tpl, _ = parseTemplate("flows.jsonl")
+	c2 := testConn("10.0.0.1:3", "10.0.0.2:4", nil, 0, 1)
+	e.Open(c2)
+	e.Data(c2.Streams[0], 0, []byte{9}, 1)
+	c2.Streams[0].Extent = 1
+	e.Close(c2.Streams[0], tcpasm.ReasonFIN, 1)
+	e.Close(c2.Streams[1], tcpasm.ReasonFIN, 1)
+	e.tpl = tpl
 	for d, s := range c.Streams {
 		e.Data(s, 0, []byte{byte(d + 1)}, 1)
 		s.Extent = 1
@@ -452,7 +461,7 @@ func TestTemplateCollisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := readIndex(t, dir)
-	if recs[0]["file"] != "same" || recs[1]["file"] != "same-1" {
-		t.Errorf("files %v %v", recs[0]["file"], recs[1]["file"])
+	if recs[0]["file"] != "same" || recs[1]["file"] != "same-1" || recs[2]["file"] != "flows.jsonl-1" {
+		t.Errorf("files %v %v %v", recs[0]["file"], recs[1]["file"], recs[2]["file"])
 	}
 }
