@@ -104,7 +104,9 @@ func TestLayersGopacketKnownWrong(t *testing.T) {
 				}
 			}},
 		{"link type 228", 228, v4tcp, "no decoder for LINKTYPE_IPV4",
-			func(p *layers.Packet) bool { return p.Stop.OK() && p.Transport == layers.TransportTCP && p.TCP.Seq() == 0xfffffff0 },
+			func(p *layers.Packet) bool {
+				return p.Stop.OK() && p.Transport == layers.TransportTCP && p.TCP.Seq() == 0xfffffff0
+			},
 			func(t *testing.T, lt uint32, data []byte) {
 				if v := newPacketView(lt, data); v.tcp || v.fail == "" {
 					t.Errorf("gopacket NewPacket: %v", v)
