@@ -230,4 +230,8 @@ type Config struct {
 	ConflictWindow int64
 	// NoMidstream, when set, ignores connections whose SYN was not captured.
 	NoMidstream bool
+	// Linger, in capture-time nanoseconds, is how long a connection whose two
+	// directions are closed stays in the table to absorb its last packets
+	// (final ACKs, retransmitted FINs) before it is dropped. Default 2 s.
+	Linger int64
 }

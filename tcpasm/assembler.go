@@ -1,0 +1,1247 @@
+package tcpasm
+
+import (
+	"slices"
+
+	"github.com/reseq/reseq/layers"
+)
+
+// Defaults of Config (see its fields).
+const (
+	DefaultMaxHeldPerStream = 4 << 20
+	DefaultMaxMemory        = 64 << 20
+	DefaultMaxConns         = 1 << 20
+	DefaultIdleTimeout      = 120e9
+	DefaultReorderWindow    = 5e6
+	DefaultReorderBytes     = 256 << 10
+	DefaultDupWindow        = 10e6
+	DefaultConflictWindow   = 64 << 10
+	DefaultLinger           = 2e9
+)
+
+const (
+	// maxJump: a segment claiming bytes more than this above a stream's
+	// frontier, or an ACK that far ahead, is not believed (a stray or corrupt
+	// packet); it is counted in Stats.OutOfWindow.
+	maxJump = 1 << 30
+	// reuseWindow: a SYN whose sequence number lies this far from a live
+	// connection's stream (and whose direction's SYN was not captured) starts
+	// a new connection on the tuple.
+	reuseWindow = 1 << 24
+	// maxGapRanges is how many declared gap ranges a stream remembers for Late.
+	maxGapRanges = 64
+	// nSig is how many recent packets per direction duplicate detection keeps.
+	nSig = 16
+)
+
+// DefaultConfig returns the default policies and limits.
+func DefaultConfig() Config {
+	return Config{
+		Overlap:          FirstWins,
+		MaxHeldPerStream: DefaultMaxHeldPerStream,
+		MaxMemory:        DefaultMaxMemory,
+		MaxConns:         DefaultMaxConns,
+		IdleTimeout:      DefaultIdleTimeout,
+		ReorderWindow:    DefaultReorderWindow,
+		ReorderBytes:     DefaultReorderBytes,
+		DupWindow:        DefaultDupWindow,
+		ConflictWindow:   DefaultConflictWindow,
+		Linger:           DefaultLinger,
+	}
+}
+
+func (c *Config) withDefaults() Config {
+	d := DefaultConfig()
+	r := *c
+	if r.MaxHeldPerStream <= 0 {
+		r.MaxHeldPerStream = d.MaxHeldPerStream
+	}
+	if r.MaxMemory <= 0 {
+		r.MaxMemory = d.MaxMemory
+	}
+	if r.MaxConns <= 0 {
+		r.MaxConns = d.MaxConns
+	}
+	if r.IdleTimeout == 0 {
+		r.IdleTimeout = d.IdleTimeout
+	}
+	if r.ReorderWindow == 0 {
+		r.ReorderWindow = d.ReorderWindow
+	}
+	if r.ReorderBytes <= 0 {
+		r.ReorderBytes = d.ReorderBytes
+	}
+	if r.DupWindow == 0 {
+		r.DupWindow = d.DupWindow
+	}
+	if r.ConflictWindow == 0 {
+		r.ConflictWindow = d.ConflictWindow
+	}
+	if r.ConflictWindow > 0 {
+		// A power of two, at least minRetain.
+		w := int64(minRetain)
+		for w < r.ConflictWindow && w < 1<<40 {
+			w <<= 1
+		}
+		r.ConflictWindow = w
+	}
+	if r.Linger == 0 {
+		r.Linger = d.Linger
+	}
+	return r
+}
+
+// Stats are the Assembler's own counters.
+type Stats struct {
+	Packets       int64 // segments given to Assemble
+	Conns         int   // connections in the table now (live and lingering)
+	ConnsTotal    int64 // connections opened
+	Held          int64 // bytes held now (MemoryHeld)
+	PeakHeld      int64 // the most bytes held at any time
+	Retained      int64 // bytes of the delivered-bytes windows kept for Conflict detection
+	Evictions     int64 // streams flushed under global memory pressure (ReasonEvicted)
+	ConnEvictions int64 // connections evicted at MaxConns
+	IdleClosed    int64 // connections closed by the idle timeout
+	Ignored       int64 // segments dropped: NoMidstream, or no usable direction
+	AfterClose    int64 // payload bytes that arrived for a stream direction already closed (data after RST, ...)
+	OutOfWindow   int64 // segments or ACKs too far from their stream to be believed
+	LateDropped   int64 // bytes that arrived inside a gap too old to be remembered: counted, not delivered
+}
+
+// Assembler reassembles the TCP streams of a capture. It is not safe for
+// concurrent use: shard by layers.FlowKey.SymmetricHash and run one Assembler
+// per goroutine for parallelism.
+type Assembler struct {
+	cfg Config
+	h   Handler
+
+	conns map[layers.FlowKey]*conn
+	reuse map[uint64]int // next connection index of a tuple whose connection left the table
+	live  connList       // open connections, least recently active first
+	done  connList       // finished connections lingering, oldest first
+
+	holders halfList // stream directions holding bytes, oldest holder first
+	fl      freeLists
+
+	now    int64
+	nowSet bool
+	seq    int64
+	last   *conn // the connection of the previous segment
+
+	held     int64
+	retained int64
+	st       Stats
+}
+
+// New returns an Assembler that reports to h.
+func New(cfg Config, h Handler) *Assembler {
+	return &Assembler{
+		cfg:   cfg.withDefaults(),
+		h:     h,
+		conns: make(map[layers.FlowKey]*conn),
+		reuse: make(map[uint64]int),
+	}
+}
+
+// MemoryHeld returns the bytes held for out-of-order data across all streams:
+// the copies plus a fixed per-piece overhead (see Config.MaxMemory).
+func (a *Assembler) MemoryHeld() int64 { return a.held }
+
+// Stats returns the Assembler's counters.
+func (a *Assembler) Stats() Stats {
+	s := a.st
+	s.Conns = len(a.conns)
+	s.Held = a.held
+	s.Retained = a.retained
+	return s
+}
+
+// conn is a connection and its two directions.
+type conn struct {
+	Conn
+	h          [2]half
+	norm       layers.FlowKey // the table key
+	rkey       layers.FlowKey // Key reversed: server -> client
+	prev, next *conn
+	list       *connList
+	doneAt     int64
+	lastCP     int32
+}
+
+func (c *conn) ended() bool {
+	return (c.h[0].FIN && c.h[1].FIN) || c.h[0].RST || c.h[1].RST || (c.h[0].closed && c.h[1].closed)
+}
+
+type connList struct{ front, back *conn }
+
+func (l *connList) pushBack(c *conn) {
+	c.list = l
+	c.prev, c.next = l.back, nil
+	if l.back != nil {
+		l.back.next = c
+	} else {
+		l.front = c
+	}
+	l.back = c
+}
+
+func (l *connList) remove(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.front = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.back = c.prev
+	}
+	c.prev, c.next, c.list = nil, nil, nil
+}
+
+type halfList struct{ front, back *half }
+
+func (l *halfList) pushBack(h *half) {
+	h.holding = true
+	h.hprev, h.hnext = l.back, nil
+	if l.back != nil {
+		l.back.hnext = h
+	} else {
+		l.front = h
+	}
+	l.back = h
+}
+
+func (l *halfList) remove(h *half) {
+	if h.hprev != nil {
+		h.hprev.hnext = h.hnext
+	} else {
+		l.front = h.hnext
+	}
+	if h.hnext != nil {
+		h.hnext.hprev = h.hprev
+	} else {
+		l.back = h.hprev
+	}
+	h.hprev, h.hnext, h.holding = nil, nil, false
+}
+
+// sig identifies a packet's headers and payload for duplicate detection.
+type sig struct {
+	seq, ack, tsval uint32
+	length          int32
+	win, ipid       uint16
+	flags           uint8
+	hasTS           bool
+	fp              uint64 // payload fingerprint: first and last 8 bytes
+}
+
+type sigRec struct {
+	sig
+	cp int32
+	ts int64
+}
+
+func makeSig(seg *Segment, n int) sig {
+	s := sig{seq: seg.Seq, ack: seg.Ack, tsval: seg.TSVal, length: int32(n), win: seg.Window,
+		ipid: seg.IPID, flags: seg.Flags, hasTS: seg.HasTS}
+	p := seg.Payload
+	if len(p) >= 8 {
+		s.fp = le64(p) ^ (le64(p[len(p)-8:]) * 0x9E3779B97F4A7C15)
+	} else {
+		for _, b := range p {
+			s.fp = s.fp<<8 | uint64(b)
+		}
+	}
+	return s
+}
+
+func le64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// span is a remembered gap range whose bytes have not (all) arrived late.
+type span struct{ off, end int64 }
+
+// half is the reassembly state of one stream direction.
+type half struct {
+	Stream
+	c    *conn
+	peer *half
+
+	synSeen bool
+	isn     uint32
+
+	next   int64 // every byte below is delivered or in a gap
+	hiData int64 // one past the highest byte a data segment (or RST) claimed
+
+	finKnown bool  // FIN offset known
+	finOff   int64 // the FIN's offset (FIN seen, finKnown)
+	finRaw   uint32
+
+	// The peer's acknowledgments of this direction: raw (kept from before
+	// the base is known) and as offsets.
+	ackRaw, sackRaw       uint32
+	haveAckRaw, haveSackR bool
+	ackHi, sackHi         int64
+
+	pending   bool // the peer ACKed past next: an acked gap awaits its allowance
+	pendSince int64
+
+	held     heldList
+	heldCost int64
+	heldData int64
+
+	closed bool
+
+	ret    *retain
+	gaps   []span
+	forgot int64 // end of the newest gap range forgotten
+
+	sigs [nSig]sigRec
+	nsig int
+
+	win     uint16 // the window this direction last advertised (for the peer's zero-window probes)
+	haveWin bool
+
+	hprev, hnext *half
+	holding      bool
+}
+
+// unwrap turns a sequence number into a stream offset, by serial arithmetic
+// around the stream's frontier (its extent).
+func (h *half) unwrap(seq uint32) int64 {
+	ref := h.Extent
+	return ref + int64(int32(seq-(h.BaseSeq+uint32(ref))))
+}
+
+// ackEvidence is the offset up to which the peer has acknowledged bytes.
+func (h *half) ackEvidence() int64 {
+	e := h.ackHi
+	if h.finKnown && e > h.finOff {
+		e = h.finOff
+	}
+	return e
+}
+
+func (h *half) updateExtent() {
+	if h.closed {
+		return
+	}
+	e := max(h.hiData, h.next)
+	a := max(h.ackHi, h.sackHi)
+	if h.finKnown {
+		e = max(e, h.finOff)
+		a = min(a, h.finOff)
+	}
+	h.Extent = max(e, a)
+}
+
+func (h *half) setBase(seq uint32) {
+	h.BaseSeq = seq
+	h.HaveBase = true
+	if h.FIN && !h.finKnown {
+		h.setFin(h.unwrap(h.finRaw))
+	}
+	if h.haveAckRaw {
+		if o := h.unwrap(h.ackRaw); o > h.ackHi && o <= maxJump {
+			h.ackHi = o
+		}
+	}
+	if h.haveSackR {
+		if o := h.unwrap(h.sackRaw); o > h.sackHi && o <= maxJump {
+			h.sackHi = o
+		}
+	}
+	h.updateExtent()
+}
+
+func (h *half) setFin(off int64) {
+	if off < h.next {
+		off = h.next
+	}
+	h.finKnown = true
+	h.finOff = off
+	h.updateExtent()
+}
+
+// Assemble takes one captured segment. It calls the Handler for what the
+// segment makes known, in stream order; the segment's payload is not retained
+// (out-of-order bytes are copied).
+func (a *Assembler) Assemble(seg *Segment) {
+	ts := seg.Timestamp
+	if !a.nowSet || ts > a.now {
+		a.now = ts
+		a.nowSet = true
+	}
+	a.st.Packets++
+	n := max(seg.Length, len(seg.Payload))
+
+	c := a.last
+	var d Direction
+	switch {
+	case c != nil && seg.Key == c.Key:
+	case c != nil && seg.Key == c.rkey:
+		d = ServerToClient
+	default:
+		norm, _ := seg.Key.Normalize()
+		c = a.conns[norm]
+		if c == nil {
+			c = a.newConn(norm, seg, a.reuse[norm.Hash()])
+			if c == nil {
+				a.st.Ignored++
+				a.expire()
+				return
+			}
+		}
+		if seg.Key != c.Key {
+			d = ServerToClient
+		}
+	}
+	if seg.Flags&SYN != 0 || (c.list == &a.done && n > 0) {
+		if a.startsNew(c, d, seg) {
+			idx := c.Index + 1
+			norm := c.norm
+			a.finish(c, ReasonEOF, ts)
+			a.reuse[norm.Hash()] = idx
+			c = a.newConn(norm, seg, idx)
+			if c == nil {
+				a.st.Ignored++
+				a.expire()
+				return
+			}
+			d = ClientToServer
+			if seg.Key != c.Key {
+				d = ServerToClient
+			}
+		}
+	}
+	a.last = c
+	a.segment(c, d, seg, n)
+	if a.held > a.cfg.MaxMemory {
+		a.relieve(ts)
+	}
+	a.expire()
+}
+
+// startsNew reports whether a SYN (or data on a finished connection) belongs to
+// a new connection on the tuple.
+func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
+	h := &c.h[d]
+	if seg.Flags&SYN == 0 {
+		// Data on a finished connection, far from where it ended.
+		if !h.HaveBase {
+			return false
+		}
+		o := h.unwrap(seg.Seq)
+		return o < -reuseWindow || o > h.Extent+reuseWindow
+	}
+	if h.synSeen {
+		return seg.Seq != h.isn
+	}
+	if c.ended() {
+		return true
+	}
+	if h.HaveBase {
+		o := h.unwrap(seg.Seq + 1)
+		return o < -reuseWindow || o > h.Extent+reuseWindow
+	}
+	return false
+}
+
+func (a *Assembler) newConn(norm layers.FlowKey, seg *Segment, index int) *conn {
+	if a.cfg.NoMidstream && seg.Flags&SYN == 0 {
+		return nil
+	}
+	for len(a.conns) >= a.cfg.MaxConns {
+		if v := a.done.front; v != nil {
+			a.drop(v)
+			continue
+		}
+		v := a.live.front
+		if v == nil {
+			break
+		}
+		a.st.ConnEvictions++
+		a.finish(v, ReasonEvicted, a.now)
+	}
+	c := &conn{norm: norm, lastCP: NoCapturePoint}
+	c.Key = seg.Key
+	if seg.Flags&(SYN|ACK) == SYN|ACK {
+		c.Key = seg.Key.Reverse() // the SYN-ACK's receiver is the client
+	}
+	c.rkey = c.Key.Reverse()
+	c.Index = index
+	c.Seq = a.seq
+	a.seq++
+	c.First, c.Last = seg.Timestamp, seg.Timestamp
+	for d := range c.h {
+		h := &c.h[d]
+		h.Conn = &c.Conn
+		h.Dir = Direction(d)
+		h.c = c
+		h.peer = &c.h[1-d]
+		c.Streams[d] = &h.Stream
+	}
+	a.conns[norm] = c
+	a.live.pushBack(c)
+	a.st.ConnsTotal++
+	a.h.Open(&c.Conn)
+	return c
+}
+
+// segment processes one segment of direction d of c.
+func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
+	h := &c.h[d]
+	p := h.peer
+	ts := seg.Timestamp
+	c.Last = ts
+	if c.list == &a.live && a.live.back != c {
+		a.live.remove(c)
+		a.live.pushBack(c)
+	}
+	if cp := seg.CapturePoint; cp >= 0 && cp != c.lastCP {
+		c.lastCP = cp
+		if !slices.Contains(c.CapturePoints, uint16(cp)) {
+			c.CapturePoints = append(c.CapturePoints, uint16(cp))
+		}
+	}
+	h.Stats.Packets++
+	if h.Stats.Packets == 1 {
+		h.First = ts
+	}
+	h.Last = ts
+
+	// Identical copies (another capture point, SPAN doubles) add nothing. New
+	// bytes at the stream's next offset cannot be a copy: skip the search.
+	flags := seg.Flags
+	if !(n > 0 && h.HaveBase && h.held.empty() && seg.Seq == h.BaseSeq+uint32(h.next) && flags&SYN == 0) {
+		if a.dup(h, seg, n) {
+			h.Stats.Duplicates++
+			return
+		}
+	}
+	h.pushSig(seg, n)
+
+	if flags&SYN != 0 && !h.closed {
+		if !h.HaveBase {
+			h.SYN = true
+			h.setBase(seg.Seq + 1)
+		}
+		if !h.synSeen {
+			h.synSeen = true
+			h.isn = seg.Seq
+		}
+	}
+	if flags&RST != 0 {
+		h.RST = true
+	}
+	if !h.closed {
+		if n > 0 && !h.HaveBase && flags&RST == 0 {
+			h.setBase(seg.Seq)
+		}
+		if h.HaveBase {
+			off := h.unwrap(seg.Seq)
+			if flags&SYN != 0 {
+				off++
+			}
+			switch {
+			case flags&RST != 0:
+				// The RST's number is the sender's next: bytes below it existed.
+				e := off + int64(n)
+				if h.finKnown {
+					e = min(e, h.finOff)
+				}
+				if e > h.hiData && e <= max(h.Extent, h.next)+maxJump {
+					h.hiData = e
+					h.updateExtent()
+				}
+				if n > 0 {
+					a.st.AfterClose += int64(n)
+				}
+			case n > 0:
+				a.data(h, seg, off, n, ts)
+			}
+			if flags&FIN != 0 && !h.FIN {
+				h.FIN = true
+				h.setFin(off + int64(n))
+			}
+		} else if flags&FIN != 0 && !h.FIN {
+			h.FIN = true
+			h.finRaw = seg.Seq + uint32(n)
+		}
+	} else if n > 0 {
+		a.st.AfterClose += int64(n)
+	}
+	if flags&ACK != 0 {
+		a.ack(p, seg, ts)
+	}
+	if !h.haveWin || seg.Window != h.win {
+		h.win, h.haveWin = seg.Window, true
+	}
+	if flags&RST != 0 {
+		a.reset(c, ts)
+		return
+	}
+	if h.pending {
+		a.checkPending(h, ts)
+	}
+	if p.pending {
+		a.checkPending(p, ts)
+	}
+	a.finCheck(h, ts)
+	a.finCheck(p, ts)
+}
+
+// dup reports whether seg is an identical copy of a recent packet.
+func (a *Assembler) dup(h *half, seg *Segment, n int) bool {
+	s := makeSig(seg, n)
+	k := min(h.nsig, nSig)
+	for i := 0; i < k; i++ {
+		r := &h.sigs[i]
+		if r.sig == s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *half) pushSig(seg *Segment, n int) {
+	r := &h.sigs[h.nsig%nSig]
+	r.sig = makeSig(seg, n)
+	r.cp = seg.CapturePoint
+	r.ts = seg.Timestamp
+	h.nsig++
+}
+
+// ack applies the acknowledgment (and SACK blocks) of seg to the stream it
+// acknowledges.
+func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
+	if !p.haveAckRaw || int32(seg.Ack-p.ackRaw) > 0 {
+		p.ackRaw, p.haveAckRaw = seg.Ack, true
+	}
+	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
+		r := seg.SACK[i].Right
+		if !p.haveSackR || int32(r-p.sackRaw) > 0 {
+			p.sackRaw, p.haveSackR = r, true
+		}
+	}
+	if !p.HaveBase || p.closed {
+		return
+	}
+	bound := max(p.Extent, p.next) + maxJump
+	changed := false
+	if o := p.unwrap(seg.Ack); o > p.ackHi {
+		if o <= bound {
+			p.ackHi = o
+			changed = true
+		} else {
+			a.st.OutOfWindow++
+		}
+	}
+	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
+		if o := p.unwrap(seg.SACK[i].Right); o > p.sackHi && o <= bound {
+			p.sackHi = o
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	p.updateExtent()
+	if !p.pending && p.ackEvidence() > p.next {
+		p.pending = true
+		p.pendSince = ts
+	}
+}
+
+// checkPending declares the acked gap of h once its reordering allowance is
+// over.
+func (a *Assembler) checkPending(h *half, ts int64) {
+	if h.closed {
+		h.pending = false
+		return
+	}
+	ev := h.ackEvidence()
+	if ev <= h.next {
+		h.pending = false
+		return
+	}
+	rb := a.cfg.ReorderBytes
+	if a.cfg.ReorderWindow >= 0 && ts-h.pendSince < a.cfg.ReorderWindow && h.heldData <= rb && ev-h.next <= rb {
+		return
+	}
+	h.pending = false
+	a.flushTo(h, ev, ReasonAcked, ts)
+}
+
+// flushTo declares every hole below end (reason, or acked where the peer
+// acknowledged it) and delivers the held bytes between them.
+func (a *Assembler) flushTo(h *half, end int64, reason Reason, ts int64) {
+	for h.next < end && !h.closed {
+		f := h.held.first()
+		e := end
+		if f != nil && f.off < e {
+			e = f.off
+		}
+		if e > h.next {
+			a.hole(h, e, reason, ts)
+		}
+		a.drain(h, ts)
+	}
+}
+
+// hole declares [next, end), a range no held piece covers, as a gap: the part
+// the peer acknowledged as acked, the rest with reason.
+func (a *Assembler) hole(h *half, end int64, reason Reason, ts int64) {
+	if reason != ReasonAcked && reason != ReasonTruncated {
+		if ev := max(h.ackEvidence(), min(h.sackHi, h.Extent)); ev > h.next {
+			a.gap(h, min(end, ev), ReasonAcked, ts)
+		}
+	}
+	a.gap(h, end, reason, ts)
+}
+
+// gap reports [next, end) as a gap and remembers it for Late.
+func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
+	n := end - h.next
+	if n <= 0 {
+		return
+	}
+	a.h.Gap(&h.Stream, h.next, n, reason, ts)
+	h.Stats.Gaps++
+	h.Stats.GapBytes += n
+	if k := len(h.gaps); k > 0 && h.gaps[k-1].end == h.next {
+		h.gaps[k-1].end = end
+	} else {
+		if k == maxGapRanges {
+			h.forgetGap()
+		}
+		h.gaps = append(h.gaps, span{h.next, end})
+	}
+	h.next = end
+}
+
+// forgetGap drops the oldest remembered gap range: bytes that arrive for it
+// later are counted (Stats.LateDropped), not delivered.
+func (h *half) forgetGap() {
+	g := h.gaps[0]
+	copy(h.gaps, h.gaps[1:])
+	h.gaps = h.gaps[:len(h.gaps)-1]
+	if h.ret != nil && h.ret.from < g.end {
+		h.ret.from = g.end
+	}
+	if h.forgot < g.end {
+		h.forgot = g.end
+	}
+}
+
+// deliver hands bytes at next to the handler.
+func (a *Assembler) deliver(h *half, data []byte, index, ts int64) {
+	off := h.next
+	a.h.Data(&h.Stream, off, data, ts)
+	h.Stats.Bytes += int64(len(data))
+	h.next = off + int64(len(data))
+	if a.cfg.ConflictWindow > 0 {
+		a.retainWrite(h, off, data, index, ts)
+	}
+}
+
+func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64) {
+	r := h.ret
+	if r == nil {
+		size := min(int64(minRetain), a.cfg.ConflictWindow)
+		if a.retained+size > a.cfg.MaxMemory {
+			return
+		}
+		r = &retain{buf: make([]byte, size), from: off, top: off}
+		h.ret = r
+		a.retained += size
+	}
+	r.write(off, data, index, ts)
+	if r.top-r.from >= int64(len(r.buf)) && int64(len(r.buf)) < a.cfg.ConflictWindow &&
+		a.retained+int64(len(r.buf)) <= a.cfg.MaxMemory {
+		a.retained += r.grow(a.cfg.ConflictWindow)
+	}
+}
+
+// drain delivers the held pieces that start at next (and declares the
+// truncation markers there), then closes the direction if its FIN is reached.
+func (a *Assembler) drain(h *half, ts int64) {
+	for {
+		f := h.held.first()
+		if f == nil || f.off > h.next {
+			break
+		}
+		pc := *f
+		h.held.popFirst(&a.fl)
+		a.unhold(h, pc.cost(), pc.n, pc.data != nil)
+		if pc.end() <= h.next {
+			if pc.data != nil {
+				a.fl.put(pc.data)
+			}
+			continue
+		}
+		if pc.data == nil {
+			a.gap(h, pc.end(), ReasonTruncated, ts)
+			continue
+		}
+		b := pc.data[h.next-pc.off:]
+		a.deliver(h, b, pc.index, pc.ts)
+		a.fl.put(pc.data)
+	}
+}
+
+func (a *Assembler) unhold(h *half, cost, n int64, isData bool) {
+	h.heldCost -= cost
+	a.held -= cost
+	if isData {
+		h.heldData -= n
+	}
+	if h.heldCost == 0 && h.holding {
+		a.holders.remove(h)
+	}
+}
+
+func (a *Assembler) addHeld(h *half, pc piece) {
+	c := pc.cost()
+	h.heldCost += c
+	if pc.data != nil {
+		h.heldData += pc.n
+	}
+	a.held += c
+	if a.held > a.st.PeakHeld {
+		a.st.PeakHeld = a.held
+	}
+	if !h.holding {
+		a.holders.pushBack(h)
+	}
+}
+
+// data processes the payload of a segment at offset off, claiming n bytes.
+func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
+	p := seg.Payload
+	if len(p) > n {
+		p = p[:n]
+	}
+	cend := off + int64(n)
+	// Keep-alive: zero or one byte just below everything the peer acknowledged.
+	if n <= 1 && off == h.next-1 && h.ackEvidence() >= h.next && seg.Flags&(SYN|FIN|RST) == 0 {
+		h.Stats.KeepAlives++
+		return
+	}
+	if n == 1 && off == h.next && h.peer.haveWin && h.peer.win == 0 {
+		h.Stats.KeepAlives++ // a zero-window probe: its byte is real, deliver it
+	}
+	if cend > max(h.Extent, h.next)+maxJump {
+		a.st.OutOfWindow++
+		return
+	}
+	if cend > h.hiData {
+		h.hiData = cend
+		h.updateExtent()
+	}
+	if off < 0 {
+		k := min(-off, int64(len(p)))
+		h.Stats.BeforeBase += k
+		if cend <= 0 {
+			return
+		}
+		p = p[k:]
+		off = 0
+	}
+	seen := false
+	if off < h.next {
+		e := min(off+int64(len(p)), h.next)
+		if off < e {
+			seen = a.old(h, off, p[:e-off], seg)
+		}
+		if cend <= h.next {
+			if seen {
+				h.Stats.Retransmitted++
+			}
+			return
+		}
+		k := min(h.next-off, int64(len(p)))
+		p = p[k:]
+		off = h.next
+	}
+	if len(p) > 0 {
+		if off == h.next && h.held.empty() {
+			a.deliver(h, p, seg.Index, ts)
+		} else {
+			if off > h.next {
+				h.Stats.OutOfOrder++
+			}
+			if a.insert(h, off, p, seg) {
+				seen = true
+			}
+		}
+	}
+	if t := off + int64(len(p)); cend > t {
+		a.mark(h, max(t, h.next), cend, seg)
+	}
+	if seen {
+		h.Stats.Retransmitted++
+	}
+	a.drain(h, ts)
+	if h.heldCost > a.cfg.MaxHeldPerStream {
+		a.limit(h, ts)
+	}
+	if h.pending && h.heldData > a.cfg.ReorderBytes {
+		a.checkPending(h, ts)
+	}
+}
+
+// limit declares the lowest holes until the bytes held are within the
+// per-stream limit.
+func (a *Assembler) limit(h *half, ts int64) {
+	for h.heldCost > a.cfg.MaxHeldPerStream && !h.closed {
+		f := h.held.first()
+		if f == nil {
+			break
+		}
+		if f.off > h.next {
+			a.hole(h, f.off, ReasonLimit, ts)
+		}
+		a.drain(h, ts)
+	}
+}
+
+// relieve evicts the oldest holders until the bytes held are within MaxMemory:
+// their holes become gaps (ReasonEvicted) and their held bytes are delivered.
+func (a *Assembler) relieve(ts int64) {
+	for a.held > a.cfg.MaxMemory {
+		h := a.holders.front
+		if h == nil {
+			break
+		}
+		a.st.Evictions++
+		if l := h.held.last(); l != nil {
+			a.flushTo(h, l.end(), ReasonEvicted, ts)
+		}
+		if h.holding { // cannot happen: flushTo empties the store
+			a.holders.remove(h)
+		}
+	}
+}
+
+// old handles bytes below next: inside a remembered gap they are Late, else
+// they were seen before and are compared with the retained bytes. It reports
+// whether any were seen before.
+func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
+	end := off + int64(len(b))
+	seen := false
+	cur := off
+	if cur < h.forgot {
+		k := min(h.forgot, end) - cur
+		a.st.LateDropped += k // may also be retransmitted bytes: cannot tell any more
+		cur += k
+	}
+	i := 0
+	for i < len(h.gaps) && h.gaps[i].end <= cur {
+		i++
+	}
+	for cur < end {
+		if i < len(h.gaps) && h.gaps[i].off < end {
+			g := h.gaps[i]
+			if g.off > cur {
+				a.compareOld(h, cur, b[cur-off:g.off-off], seg)
+				seen = true
+				cur = g.off
+			}
+			le := min(end, g.end)
+			data := b[cur-off : le-off]
+			a.h.Late(&h.Stream, cur, data, seg.Timestamp)
+			k := le - cur
+			h.Stats.LateBytes += k
+			h.Stats.GapBytes -= k
+			if h.ret != nil {
+				h.ret.write(cur, data, seg.Index, seg.Timestamp)
+			}
+			// Take [cur, le) out of the remembered range.
+			switch {
+			case cur == g.off && le == g.end:
+				h.gaps = slices.Delete(h.gaps, i, i+1)
+			case cur == g.off:
+				h.gaps[i].off = le
+			case le == g.end:
+				h.gaps[i].end = cur
+				i++
+			default:
+				h.gaps[i].end = cur
+				h.gaps = slices.Insert(h.gaps, i+1, span{le, g.end})
+				i++
+				if len(h.gaps) > maxGapRanges {
+					h.forgetGap()
+					i--
+				}
+			}
+			cur = le
+			continue
+		}
+		a.compareOld(h, cur, b[cur-off:], seg)
+		seen = true
+		cur = end
+	}
+	return seen
+}
+
+// compareOld compares bytes seen before (delivered) with the retained copy
+// and reports a Conflict where they differ.
+func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
+	r := h.ret
+	if r == nil {
+		return
+	}
+	lo, hi := max(off, r.lo()), min(off+int64(len(b)), r.top)
+	first, last := int64(-1), int64(-1)
+	for o := lo; o < hi; o++ {
+		if r.at(o) != b[o-off] {
+			if first < 0 {
+				first = o
+			}
+			last = o
+		}
+	}
+	if first < 0 {
+		return
+	}
+	ki, kt := r.who(first)
+	a.conflict(h, Conflict{Offset: first, Length: last - first + 1, KeptIndex: ki, KeptTime: kt,
+		DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}, seg.Timestamp)
+}
+
+func (a *Assembler) conflict(h *half, c Conflict, ts int64) {
+	h.Stats.Conflicts++
+	a.h.Conflict(&h.Stream, c, ts)
+}
+
+// insert stores the bytes b at off (off >= next) into the held store, filling
+// only what no held piece covers (first-wins; last-wins overwrites held bytes).
+// It reports whether b overlapped held bytes.
+func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
+	end := off + int64(len(b))
+	seen := false
+	cur := off
+	for cur < end {
+		ps := h.held.find(cur)
+		pc := h.held.at(ps)
+		if pc == nil || pc.off >= end {
+			a.hold(h, ps, cur, b[cur-off:], seg)
+			break
+		}
+		if pc.off > cur {
+			a.hold(h, ps, cur, b[cur-off:pc.off-off], seg)
+			cur = pc.off
+			continue
+		}
+		oe := min(pc.end(), end)
+		if pc.data == nil {
+			// A truncation marker: real bytes replace it.
+			m := *pc
+			h.held.remove(ps, &a.fl)
+			a.unhold(h, m.cost(), m.n, false)
+			if m.off < cur {
+				a.holdMarker(h, m.off, cur, m.index, m.ts)
+			}
+			if oe < m.end() {
+				a.holdMarker(h, oe, m.end(), m.index, m.ts)
+			}
+			a.hold(h, h.held.find(cur), cur, b[cur-off:oe-off], seg)
+			cur = oe
+			continue
+		}
+		seen = true
+		nb := b[cur-off : oe-off]
+		ob := pc.data[cur-pc.off : oe-pc.off]
+		first, last := -1, -1
+		for i := range nb {
+			if nb[i] != ob[i] {
+				if first < 0 {
+					first = i
+				}
+				last = i
+			}
+		}
+		if first >= 0 {
+			c := Conflict{Offset: cur + int64(first), Length: int64(last - first + 1),
+				KeptIndex: pc.index, KeptTime: pc.ts, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
+			if a.cfg.Overlap == LastWins {
+				copy(ob, nb)
+				c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
+			}
+			a.conflict(h, c, seg.Timestamp)
+		}
+		cur = oe
+	}
+	return seen
+}
+
+func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
+	buf := a.fl.get(len(b))
+	copy(buf, b)
+	pc := piece{off: off, n: int64(len(b)), data: buf, index: seg.Index, ts: seg.Timestamp}
+	h.held.insert(ps, pc, &a.fl)
+	a.addHeld(h, pc)
+}
+
+func (a *Assembler) holdMarker(h *half, off, end int64, index, ts int64) {
+	pc := piece{off: off, n: end - off, index: index, ts: ts}
+	h.held.insert(h.held.find(off), pc, &a.fl)
+	a.addHeld(h, pc)
+}
+
+// mark records [s, e), bytes the snaplen cut, where nothing is held.
+func (a *Assembler) mark(h *half, s, e int64, seg *Segment) {
+	cur := s
+	for cur < e {
+		ps := h.held.find(cur)
+		pc := h.held.at(ps)
+		if pc == nil || pc.off >= e {
+			a.holdMarker(h, cur, e, seg.Index, seg.Timestamp)
+			break
+		}
+		if pc.off > cur {
+			a.holdMarker(h, cur, pc.off, seg.Index, seg.Timestamp)
+		}
+		cur = max(cur, pc.end())
+	}
+}
+
+// finCheck closes a direction whose FIN has been reached.
+func (a *Assembler) finCheck(h *half, ts int64) {
+	if h.finKnown && !h.closed && h.next >= h.finOff {
+		a.closeHalf(h, ReasonEOF, ReasonFIN, ts)
+	}
+}
+
+// closeHalf accounts every byte of the direction up to its extent (holes as
+// gaps with reason, or acked/closed where evidence says so), delivers what is
+// held, and calls Close.
+func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) {
+	if h.closed {
+		return
+	}
+	end := h.Extent
+	if l := h.held.last(); l != nil && l.end() > end {
+		end = l.end()
+	}
+	r := gapReason
+	if (r == ReasonEOF || r == ReasonIdle) && h.finKnown && h.next < h.finOff {
+		r = ReasonClosed // the FIN fixed the extent: the capture missed these bytes
+	}
+	a.flushTo(h, end, r, ts)
+	h.Extent = max(h.Extent, h.next)
+	h.closed = true
+	h.pending = false
+	if h.ret != nil {
+		a.retained -= int64(len(h.ret.buf))
+		h.ret = nil
+	}
+	h.gaps = nil
+	a.h.Close(&h.Stream, closeReason, ts)
+	if c := h.c; h.peer.closed && c.list == &a.live {
+		a.live.remove(c)
+		c.doneAt = ts
+		a.done.pushBack(c)
+	}
+}
+
+// reset ends both directions of c (a RST was seen).
+func (a *Assembler) reset(c *conn, ts int64) {
+	for d := range c.h {
+		h := &c.h[d]
+		cr := ReasonRST
+		a.closeHalf(h, ReasonClosed, cr, ts)
+	}
+}
+
+// finish closes both directions of c with reason and takes it out of the table.
+func (a *Assembler) finish(c *conn, reason Reason, ts int64) {
+	for d := range c.h {
+		h := &c.h[d]
+		cr := reason
+		switch {
+		case h.RST || h.peer.RST:
+			cr = ReasonRST
+		case h.FIN && reason == ReasonEOF:
+			cr = ReasonFIN
+		}
+		a.closeHalf(h, reason, cr, ts)
+	}
+	a.drop(c)
+}
+
+// drop takes c out of the table.
+func (a *Assembler) drop(c *conn) {
+	if c.list != nil {
+		c.list.remove(c)
+	}
+	if a.conns[c.norm] == c {
+		delete(a.conns, c.norm)
+		if len(a.reuse) >= 4*a.cfg.MaxConns {
+			clear(a.reuse) // bounded: indexes of long-gone tuples restart at 0
+		}
+		a.reuse[c.norm.Hash()] = c.Index + 1
+	}
+	if a.last == c {
+		a.last = nil
+	}
+}
+
+// expire closes the connections idle for longer than the idle timeout and
+// drops the finished ones whose linger time is over. Both lists are ordered by
+// time, so this looks at their fronts only.
+func (a *Assembler) expire() {
+	now := a.now
+	for c := a.done.front; c != nil && now-c.doneAt >= a.cfg.Linger; c = a.done.front {
+		a.drop(c)
+	}
+	if a.cfg.IdleTimeout < 0 {
+		return
+	}
+	for c := a.live.front; c != nil && now-c.Last >= a.cfg.IdleTimeout; c = a.live.front {
+		a.st.IdleClosed++
+		a.finish(c, ReasonIdle, now)
+	}
+}
+
+// FlushOlderThan closes (ReasonIdle) every connection whose last packet is
+// older than ts, capture time, whatever the idle timeout.
+func (a *Assembler) FlushOlderThan(ts int64) {
+	for c := a.live.front; c != nil && c.Last < ts; c = a.live.front {
+		a.st.IdleClosed++
+		a.finish(c, ReasonIdle, max(a.now, ts))
+	}
+	for c := a.done.front; c != nil && c.Last < ts; c = a.done.front {
+		a.drop(c)
+	}
+}
+
+// Close ends the capture: every open stream direction has its holes declared
+// (ReasonEOF; acked where the peer acknowledged the bytes, closed below a FIN),
+// its held bytes delivered and its Close called (ReasonEOF, or ReasonFIN/RST
+// when those were seen), in the order the connections were first seen. The
+// table is empty afterwards; calling Close again does nothing.
+func (a *Assembler) Close() {
+	all := make([]*conn, 0, len(a.conns))
+	for _, c := range a.conns {
+		all = append(all, c)
+	}
+	slices.SortFunc(all, func(x, y *conn) int {
+		switch {
+		case x.Seq < y.Seq:
+			return -1
+		case x.Seq > y.Seq:
+			return 1
+		}
+		return 0
+	})
+	for _, c := range all {
+		a.finish(c, ReasonEOF, a.now)
+	}
+	a.last = nil
+}

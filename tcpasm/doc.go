@@ -1,0 +1,104 @@
+// Package tcpasm reassembles the TCP byte streams of a capture passively: every
+// captured byte is delivered at its exact int64 stream offset, and every byte
+// the capture missed is reported as a gap (offset, length, reason) before the
+// data after it. No byte is lost, duplicated or invented.
+//
+// Feed an Assembler one Segment at a time (FromPacket fills one from a layers
+// decode; other decoders fill the plain struct) and call Close at the end of the
+// capture. The Handler hears, per stream direction and in stream order, Data
+// and Gap calls that tile [0, Extent); Late for bytes that arrive inside a gap
+// already reported; Conflict when a retransmission's bytes differ from bytes
+// seen before; Close once per direction.
+//
+// # Connections
+//
+// Connections are keyed by the direction-normalised layers.FlowKey. The client
+// is the sender of a SYN without ACK, else the receiver of a SYN-ACK, else the
+// sender of the first packet seen. A SYN with a new ISN on a tuple whose
+// connection ended (FIN both ways or RST), or whose sequence number lies far
+// (16 MiB) from the live connection's stream, closes the old connection (its
+// streams get their final gaps and Close) and opens a new one with the next
+// Conn.Index. Finished connections linger (Config.Linger) to absorb their last
+// packets and are then dropped: the table shrinks. Idle connections
+// (Config.IdleTimeout, capture time) are closed with ReasonIdle; at MaxConns the
+// least recently active one is evicted (ReasonEvicted). Both are found at the
+// front of time-ordered lists: no scan of the table per packet.
+//
+// # Offsets
+//
+// Offset 0 is ISN+1 when the direction's SYN was captured before any of its
+// data (Stream.SYN; data on a SYN starts at 0), else the sequence number of the
+// first data segment (mid-stream pickup, delivered at once). Bytes below offset
+// 0 that arrive later are counted in BeforeBase. Sequence numbers are unwrapped
+// by serial arithmetic around the stream's frontier, so a wrap is never a gap
+// and streams longer than 4 GiB work.
+//
+// # Gaps
+//
+// A hole is declared as soon as evidence allows, always before the data after
+// it:
+//
+//   - acked: the peer's cumulative ACK passed it. The hole first gets an
+//     allowance for ACK-before-data reordering: Config.ReorderWindow of capture
+//     time, ended early when more than Config.ReorderBytes are held above it or
+//     the ACK runs more than ReorderBytes past it. ACKed bytes beyond the last
+//     captured byte extend the extent and become an acked gap the same way (the
+//     ACK of a FIN counts one less).
+//   - truncated: the snaplen cut a segment (Segment.Length > len(Payload)); the
+//     cut bytes become a gap when the stream reaches them, unless another copy
+//     filled them first.
+//   - limit: the bytes held above the lowest hole exceed MaxHeldPerStream.
+//   - evicted: the bytes held by all streams exceed MaxMemory; the oldest
+//     holders are flushed (holes declared, held bytes delivered).
+//   - closed: a RST ended the connection, or the capture ended (or went idle)
+//     with a hole below a FIN.
+//   - idle, eof: the connection went idle, the capture ended.
+//
+// A hole below a FIN is not declared because of the FIN alone: the sender may
+// still retransmit. The peer's ACK of it (acked) or the end of the connection
+// (closed) declares it. A direction is closed (ReasonFIN) as soon as every byte
+// below its FIN is delivered or declared. At any declaration, the part of a hole
+// the peer acknowledged or SACKed past is reported as acked.
+//
+// Bytes that arrive inside a declared gap are delivered by Late and counted in
+// LateBytes (GapBytes shrinks by as much). Each direction remembers its last 64
+// gap ranges; bytes for older ones are counted (Stats.LateDropped), not
+// delivered. So for every direction, at Close:
+//
+//	Stats.Bytes + Stats.GapBytes + Stats.LateBytes == Extent
+//
+// and the Data and Gap calls tile [0, Extent) in order.
+//
+// # Overlaps and copies
+//
+// First copy wins (Config.Overlap FirstWins): bytes delivered or held are kept.
+// Under LastWins a later copy replaces held bytes; delivered bytes cannot be
+// taken back. Either way, differing bytes are reported by a Conflict, compared
+// against held bytes and a window of recently delivered bytes
+// (Config.ConflictWindow per direction, allocated on first delivery and grown
+// as needed; all windows together stay within MaxMemory).
+//
+// An identical copy of a recent packet (same sequence and acknowledgment
+// numbers, flags, window, length, IP ID, TCP timestamp and payload) seen at
+// another capture point, or again within Config.DupWindow, is counted in
+// Duplicates and otherwise ignored. A segment seen at only one capture point
+// fills the stream like any other: probes fill each other's loss. Keep-alives
+// (zero or one byte just below the acknowledged point) and zero-window probes
+// are counted in KeepAlives, never delivered twice or reported as conflicts.
+// Data on or after a RST is counted (Stats.AfterClose), not delivered.
+//
+// Packets and Duplicates keep counting packets that arrive for a closed
+// direction while its connection lingers in the table; every other counter and
+// the Extent are final at Close.
+//
+// # Resources
+//
+// In-order data goes to the handler straight from the segment's payload: no
+// copy, no allocation. Out-of-order bytes are copied into recycled buffers and
+// kept in a block list ordered by offset (O(log n) search, amortised O(1)
+// insertion). Held bytes are accounted as their length plus a fixed per-piece
+// overhead, bounded per direction and globally.
+//
+// An Assembler is not safe for concurrent use and starts no goroutines; shard
+// by layers.FlowKey.SymmetricHash to use several cores.
+package tcpasm

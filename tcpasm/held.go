@@ -1,0 +1,254 @@
+package tcpasm
+
+import "math/bits"
+
+// This file holds the out-of-order store: the copies of segments that arrived
+// above a hole, in an ordered structure with O(log n) search and amortised O(1)
+// insertion near a point (a list of fixed-size blocks, each a sorted run), and
+// the free lists of byte buffers the copies live in.
+
+// pieceOverhead is what a held piece costs on top of its bytes in the held-bytes
+// accounting: the piece record and the rounding of its buffer, roughly. It keeps
+// a flood of tiny segments from holding far more memory than the limits say.
+const pieceOverhead = 64
+
+// piece is one held range [off, off+n). data is its copy, or nil for a
+// truncation marker: bytes a snaplen cut, to become a ReasonTruncated gap when
+// the stream reaches them unless real data fills them first.
+type piece struct {
+	off   int64
+	n     int64
+	data  []byte
+	index int64 // packet index and capture time of the copy
+	ts    int64
+}
+
+func (p *piece) end() int64 { return p.off + p.n }
+
+func (p *piece) cost() int64 {
+	if p.data == nil {
+		return pieceOverhead
+	}
+	return p.n + pieceOverhead
+}
+
+const blockCap = 64
+
+// block is a sorted run of pieces, p[lo:hi].
+type block struct {
+	lo, hi int
+	p      [blockCap]piece
+}
+
+func (b *block) len() int { return b.hi - b.lo }
+
+// heldList is the ordered set of held pieces of one stream direction. Pieces
+// never overlap.
+type heldList struct {
+	blocks []*block
+	n      int
+}
+
+// pos names a piece: block bi, index i within the block's run.
+type pos struct{ bi, i int }
+
+func (l *heldList) empty() bool { return l.n == 0 }
+
+func (l *heldList) first() *piece {
+	if l.n == 0 {
+		return nil
+	}
+	b := l.blocks[0]
+	return &b.p[b.lo]
+}
+
+func (l *heldList) last() *piece {
+	if l.n == 0 {
+		return nil
+	}
+	b := l.blocks[len(l.blocks)-1]
+	return &b.p[b.hi-1]
+}
+
+// at returns the piece at p, or nil past the end.
+func (l *heldList) at(p pos) *piece {
+	if p.bi >= len(l.blocks) {
+		return nil
+	}
+	b := l.blocks[p.bi]
+	return &b.p[b.lo+p.i]
+}
+
+// find returns the position of the first piece whose end is above off.
+func (l *heldList) find(off int64) pos {
+	// Blocks: the first whose last piece ends above off.
+	lo, hi := 0, len(l.blocks)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		b := l.blocks[m]
+		if b.p[b.hi-1].end() > off {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if lo == len(l.blocks) {
+		return pos{lo, 0}
+	}
+	b := l.blocks[lo]
+	i, j := b.lo, b.hi
+	for i < j {
+		m := int(uint(i+j) >> 1)
+		if b.p[m].end() > off {
+			j = m
+		} else {
+			i = m + 1
+		}
+	}
+	return pos{lo, i - b.lo}
+}
+
+// insert puts pc at position p (before the piece now there).
+func (l *heldList) insert(p pos, pc piece, fl *freeLists) {
+	l.n++
+	if len(l.blocks) == 0 {
+		b := fl.getBlock()
+		b.p[0] = pc
+		b.hi = 1
+		l.blocks = append(l.blocks, b)
+		return
+	}
+	if p.bi == len(l.blocks) {
+		p.bi--
+		p.i = l.blocks[p.bi].len()
+	}
+	b := l.blocks[p.bi]
+	if b.hi == blockCap {
+		if b.lo > 0 {
+			copy(b.p[:], b.p[b.lo:b.hi])
+			clearPieces(b.p[b.hi-b.lo : b.hi])
+			b.hi -= b.lo
+			b.lo = 0
+		} else {
+			// Split: the upper half moves to a new block.
+			nb := fl.getBlock()
+			half := blockCap / 2
+			copy(nb.p[:], b.p[half:])
+			clearPieces(b.p[half:])
+			nb.hi = blockCap - half
+			b.hi = half
+			l.blocks = append(l.blocks, nil)
+			copy(l.blocks[p.bi+2:], l.blocks[p.bi+1:])
+			l.blocks[p.bi+1] = nb
+			if p.i > half {
+				p.bi++
+				p.i -= half
+				b = nb
+			}
+		}
+	}
+	at := b.lo + p.i
+	copy(b.p[at+1:b.hi+1], b.p[at:b.hi])
+	b.p[at] = pc
+	b.hi++
+}
+
+// remove deletes the piece at p.
+func (l *heldList) remove(p pos, fl *freeLists) {
+	l.n--
+	b := l.blocks[p.bi]
+	at := b.lo + p.i
+	if p.i == 0 {
+		b.p[at] = piece{}
+		b.lo++
+	} else {
+		copy(b.p[at:], b.p[at+1:b.hi])
+		b.p[b.hi-1] = piece{}
+		b.hi--
+	}
+	if b.lo == b.hi {
+		copy(l.blocks[p.bi:], l.blocks[p.bi+1:])
+		l.blocks[len(l.blocks)-1] = nil
+		l.blocks = l.blocks[:len(l.blocks)-1]
+		fl.putBlock(b)
+	}
+}
+
+// popFirst removes the first piece.
+func (l *heldList) popFirst(fl *freeLists) { l.remove(pos{}, fl) }
+
+func clearPieces(ps []piece) {
+	for i := range ps {
+		ps[i] = piece{}
+	}
+}
+
+// Buffer size classes: 64 B << k, k < numClasses (64 B .. 64 KiB). Larger
+// copies are allocated to size and left to the collector.
+const (
+	minClassShift = 6
+	numClasses    = 11
+	maxPooled     = 1 << (minClassShift + numClasses - 1)
+	// maxFreeBytes bounds the bytes kept in the free lists.
+	maxFreeBytes = 8 << 20
+	maxFreeBlock = 256
+)
+
+// freeLists recycles copy buffers and held-list blocks. They are owned by one
+// Assembler; no locking, no sync.Pool.
+type freeLists struct {
+	bufs   [numClasses][][]byte
+	free   int64
+	blocks []*block
+}
+
+func sizeClass(n int) int {
+	if n <= 1<<minClassShift {
+		return 0
+	}
+	return bits.Len(uint(n-1)) - minClassShift
+}
+
+// get returns a buffer of length n.
+func (f *freeLists) get(n int) []byte {
+	if n > maxPooled {
+		return make([]byte, n)
+	}
+	c := sizeClass(n)
+	if l := f.bufs[c]; len(l) > 0 {
+		b := l[len(l)-1]
+		l[len(l)-1] = nil
+		f.bufs[c] = l[:len(l)-1]
+		f.free -= int64(cap(b))
+		return b[:n]
+	}
+	return make([]byte, n, 1<<(c+minClassShift))
+}
+
+// put returns a buffer from get.
+func (f *freeLists) put(b []byte) {
+	c := cap(b)
+	if c > maxPooled || c < 1<<minClassShift || c&(c-1) != 0 || f.free+int64(c) > maxFreeBytes {
+		return
+	}
+	k := sizeClass(c)
+	f.bufs[k] = append(f.bufs[k], b[:0])
+	f.free += int64(c)
+}
+
+func (f *freeLists) getBlock() *block {
+	if n := len(f.blocks); n > 0 {
+		b := f.blocks[n-1]
+		f.blocks[n-1] = nil
+		f.blocks = f.blocks[:n-1]
+		return b
+	}
+	return new(block)
+}
+
+func (f *freeLists) putBlock(b *block) {
+	b.lo, b.hi = 0, 0
+	if len(f.blocks) < maxFreeBlock {
+		f.blocks = append(f.blocks, b)
+	}
+}

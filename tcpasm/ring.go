@@ -1,0 +1,87 @@
+package tcpasm
+
+// retain is the window of recently delivered bytes of one stream direction,
+// kept to compare retransmissions against (Config.ConflictWindow). It starts
+// small and doubles up to the configured size as the stream grows, so short
+// streams cost little. Alongside the bytes it keeps which packet delivered which
+// range, for the Conflict records.
+type retain struct {
+	buf  []byte // len is a power of two
+	from int64  // lowest offset whose bytes are valid (where retention started or a forgotten gap ended)
+	top  int64  // one past the highest offset written
+
+	recs [recCount]segRec // the packets that delivered the latest ranges, by offset
+	nrec int
+}
+
+const recCount = 64
+
+// segRec: the packet that delivered bytes from off on.
+type segRec struct {
+	off, index, ts int64
+}
+
+const minRetain = 4096
+
+// write stores data delivered at off.
+func (r *retain) write(off int64, data []byte, index, ts int64) {
+	n := int64(len(data))
+	if n == 0 {
+		return
+	}
+	size := int64(len(r.buf))
+	if n > size {
+		data = data[n-size:]
+		off += n - size
+		n = size
+	}
+	p := off & (size - 1)
+	k := copy(r.buf[p:], data)
+	copy(r.buf, data[k:])
+	if off+n > r.top {
+		r.top = off + n
+	}
+	// Records stay sorted by offset for in-order writes; late writes below the
+	// top are rare and only lose their record.
+	if r.nrec == 0 || r.recs[(r.nrec-1)%recCount].off < off {
+		r.recs[r.nrec%recCount] = segRec{off, index, ts}
+		r.nrec++
+	}
+}
+
+// lo returns the lowest offset whose retained bytes are valid.
+func (r *retain) lo() int64 {
+	return max(r.from, r.top-int64(len(r.buf)))
+}
+
+// at returns the retained byte at off (lo() <= off < top).
+func (r *retain) at(off int64) byte {
+	return r.buf[off&int64(len(r.buf)-1)]
+}
+
+// who returns the packet index and time that delivered the byte at off, or -1.
+func (r *retain) who(off int64) (int64, int64) {
+	n := min(r.nrec, recCount)
+	for k := 1; k <= n; k++ {
+		rec := &r.recs[(r.nrec-k)%recCount]
+		if rec.off <= off {
+			return rec.index, rec.ts
+		}
+	}
+	return -1, 0
+}
+
+// grow doubles the buffer (up to limit) when the retained span fills it.
+func (r *retain) grow(limit int64) int64 {
+	size := int64(len(r.buf))
+	if size >= limit || r.top-r.from < size {
+		return 0
+	}
+	nb := make([]byte, size*2)
+	lo := r.lo()
+	for o := lo; o < r.top; o++ {
+		nb[o&(2*size-1)] = r.buf[o&(size-1)]
+	}
+	r.buf = nb
+	return size
+}
