@@ -115,7 +115,7 @@ func newDecompressor(c Compression, r io.Reader, opt *Options) (io.Reader, func(
 		return z, func() { z.Close() }, nil
 	case Zstd:
 		z, err := zstd.NewReader(r,
-			zstd.WithDecoderConcurrency(opt.ZstdConcurrency),
+			zstd.WithDecoderConcurrency(max(opt.ZstdConcurrency, 1)),
 			zstd.WithDecoderMaxWindow(zstdMaxWindow),
 			zstd.WithDecoderLowmem(false))
 		if err != nil {

@@ -26,13 +26,9 @@ func newPcapngSource(cp *Capture, in io.Reader) (formatReader, error) {
 	return &pcapngSource{r: r, source: cp.Source}, nil
 }
 
-func (s *pcapngSource) next(p *Packet) error {
+func (s *pcapngSource) next() (Packet, error) {
 	q, err := s.r.Next()
-	if err != nil {
-		return err
-	}
-	*p = Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: s.source}
-	return nil
+	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: s.source}, err
 }
 
 // pcapngOffset returns the byte offset a pcapng error names.

@@ -6,10 +6,10 @@ import (
 	"github.com/reseq/reseq/pcapfile"
 )
 
-// formatReader reads the packets of one capture into *p (Data valid until the
-// next call). It returns io.EOF at the clean end.
+// formatReader reads the packets of one capture (Data valid until the next
+// call). It returns io.EOF at the clean end.
 type formatReader interface {
-	next(p *Packet) error
+	next() (Packet, error)
 }
 
 // pcapSource adapts a pcapfile.Reader.
@@ -18,13 +18,9 @@ type pcapSource struct {
 	source int
 }
 
-func (s *pcapSource) next(p *Packet) error {
+func (s *pcapSource) next() (Packet, error) {
 	q, err := s.r.Next()
-	if err != nil {
-		return err
-	}
-	*p = Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: s.source}
-	return nil
+	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: s.source}, err
 }
 
 // source is one sequence of packets taking part in the merge: a capture, or a
@@ -53,7 +49,8 @@ func (s *source) step() (bool, error) {
 	}
 	for {
 		if s.fr != nil {
-			err := s.fr.next(&s.head)
+			var err error
+			s.head, err = s.fr.next()
 			if err == nil {
 				return true, nil
 			}
