@@ -261,12 +261,10 @@ func (r *Reader) Next() (Packet, error) {
 	if r.err != nil {
 		return Packet{}, r.err
 	}
-	if err := r.fill(r.recLen); err != nil {
-		if ferr, ok := err.(*FormatError); ok && ferr.Err == ErrTruncated {
-			ferr.Detail = "record header: " + ferr.Detail
+	if r.end-r.start < r.recLen {
+		if err := r.fill(r.recLen); err != nil {
+			return Packet{}, r.headerErr(err)
 		}
-		r.err = err
-		return Packet{}, err
 	}
 	h := r.buf[r.start : r.start+r.recLen]
 	var sec, frac, caplen, origlen uint32
@@ -287,15 +285,10 @@ func (r *Reader) Next() (Packet, error) {
 		return Packet{}, r.err
 	}
 	need := r.recLen + int(caplen)
-	if err := r.fill(need); err != nil {
-		if err == io.EOF {
-			err = &FormatError{Offset: r.off, Err: ErrTruncated}
+	if r.end-r.start < need {
+		if err := r.fill(need); err != nil {
+			return Packet{}, r.recordErr(err, need, caplen)
 		}
-		if ferr, ok := err.(*FormatError); ok && ferr.Err == ErrTruncated {
-			ferr.Detail = fmt.Sprintf("record of %d bytes (caplen %d): %d bytes left", need, caplen, r.end-r.start)
-		}
-		r.err = err
-		return Packet{}, err
 	}
 	ts := int64(sec) * 1e9
 	if r.nano {
@@ -312,6 +305,27 @@ func (r *Reader) Next() (Packet, error) {
 	r.start += need
 	r.off += int64(need)
 	return p, nil
+}
+
+// headerErr records the error of a failed record-header fill.
+func (r *Reader) headerErr(err error) error {
+	if ferr, ok := err.(*FormatError); ok && ferr.Err == ErrTruncated {
+		ferr.Detail = "record header: " + ferr.Detail
+	}
+	r.err = err
+	return err
+}
+
+// recordErr records the error of a failed record fill.
+func (r *Reader) recordErr(err error, need int, caplen uint32) error {
+	if err == io.EOF {
+		err = &FormatError{Offset: r.off, Err: ErrTruncated}
+	}
+	if ferr, ok := err.(*FormatError); ok && ferr.Err == ErrTruncated {
+		ferr.Detail = fmt.Sprintf("record of %d bytes (caplen %d): %d bytes left", need, caplen, r.end-r.start)
+	}
+	r.err = err
+	return err
 }
 
 // Offset returns the input offset of the next record (after Next returned a

@@ -345,12 +345,14 @@ func (r *Reader) Next() (Packet, error) {
 func (r *Reader) next(first bool) (Packet, error) {
 	for {
 		off := r.off
-		if err := r.fill(12); err != nil {
-			if err == io.EOF {
-				r.err = io.EOF
-				return Packet{}, io.EOF
+		if r.end-r.start < 12 {
+			if err := r.fill(12); err != nil {
+				if err == io.EOF {
+					r.err = io.EOF
+					return Packet{}, io.EOF
+				}
+				return Packet{}, r.setErr(err, off, 0, "block header")
 			}
-			return Packet{}, r.setErr(err, off, 0, "block header")
 		}
 		h := r.buf[r.start : r.start+12]
 		typ := r.u32(h)
@@ -365,12 +367,14 @@ func (r *Reader) next(first bool) (Packet, error) {
 			}
 		}
 		length := r.u32(h[4:])
-		padded := uint64(length+3) &^ 3
+		padded := (uint64(length) + 3) &^ 3
 		if length < 12 || padded > MaxBlockLength {
 			return Packet{}, r.fail(off, typ, ErrBlockLength, "block type %#x length %d", typ, length)
 		}
-		if err := r.fill(int(padded)); err != nil {
-			return Packet{}, r.setErr(err, off, typ, fmt.Sprintf("block type %#x of %d bytes", typ, length))
+		if r.end-r.start < int(padded) {
+			if err := r.fill(int(padded)); err != nil {
+				return Packet{}, r.setErr(err, off, typ, blockDesc(typ, length))
+			}
 		}
 		blk := r.buf[r.start : r.start+int(padded)]
 		if trailer := r.u32(blk[padded-4:]); trailer != length {
@@ -420,6 +424,10 @@ func (r *Reader) next(first bool) (Packet, error) {
 			}
 		}
 	}
+}
+
+func blockDesc(typ, length uint32) string {
+	return fmt.Sprintf("block type %#x of %d bytes", typ, length)
 }
 
 // option iterates over the options in b (starting at file offset off). It

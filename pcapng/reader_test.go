@@ -322,6 +322,8 @@ func TestErrors(t *testing.T) {
 		{"length-odd-bad-trailer", cat(head, withLen(e, uint32(len(e)-1), 0)), 0, ErrTrailer, off},
 		{"trailer-mismatch", cat(head, withLen(e, uint32(len(e)), 99)), 0, ErrTrailer, off},
 		{"length-huge", cat(head, withLen(e, 0xfffffff0, 0)), 0, ErrBlockLength, off},
+		{"length-wraps-32bit", cat(head, withLen(e, 0xfffffffe, 0)), 0, ErrBlockLength, off},
+		{"length-max-uint32", cat(head, withLen(e, 0xffffffff, 0)), 0, ErrBlockLength, off},
 		{"length-64M+4", cat(head, withLen(e, MaxBlockLength+4, 0)), 0, ErrBlockLength, off},
 		{"unknown-interface", cat(head, e, epb(le, 1, 1, nil, 0, nil)), 1, ErrInterface, off + int64(len(e))},
 		{"spb-no-interface", cat(shb(le, 1, 0, nil), spb(le, 1, []byte("x"))), 0, ErrInterface, int64(len(shb(le, 1, 0, nil)))},
