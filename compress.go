@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/klauspost/compress/gzip"
@@ -64,10 +65,69 @@ func sniffCompression(head []byte) Compression {
 	return None
 }
 
-// zstdMaxWindow bounds the window a zstd frame may ask for, like the zstd
-// command line tool's default (--long=27): a hostile frame header cannot make
-// the decoder allocate more.
-const zstdMaxWindow = 1 << 27
+// defaultMaxDecoderMemory bounds the window a zstd frame and the dictionary an
+// xz block may ask for, like the zstd command line tool's default (--long=27;
+// xz -9 needs 64 MiB): a hostile header cannot make a decoder allocate more.
+const defaultMaxDecoderMemory = 128 << 20
+
+// xzDictSize returns the LZMA2 dictionary size the first block of the xz
+// stream starting head declares, and false when head does not show it.
+func xzDictSize(head []byte) (int64, bool) {
+	const streamHeader = 12
+	if len(head) < streamHeader+2 || head[streamHeader] == 0 {
+		return 0, false
+	}
+	hdr := head[streamHeader:]
+	size := (int(hdr[0]) + 1) * 4
+	if len(hdr) < size {
+		return 0, false
+	}
+	hdr = hdr[:size-4] // without the CRC32
+	flags := hdr[1]
+	p := 2
+	varint := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 9 && p < len(hdr); i++ {
+			b := hdr[p]
+			p++
+			v |= uint64(b&0x7f) << (7 * i)
+			if b < 0x80 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	if flags&0x40 != 0 {
+		if _, ok := varint(); !ok {
+			return 0, false
+		}
+	}
+	if flags&0x80 != 0 {
+		if _, ok := varint(); !ok {
+			return 0, false
+		}
+	}
+	for f := 0; f <= int(flags&3); f++ {
+		id, ok1 := varint()
+		n, ok2 := varint()
+		if !ok1 || !ok2 || n > uint64(len(hdr)-p) {
+			return 0, false
+		}
+		props := hdr[p : p+int(n)]
+		p += int(n)
+		if id == 0x21 && len(props) == 1 {
+			b := props[0]
+			if b > 40 {
+				return 0, false
+			}
+			if b == 40 {
+				return 1<<32 - 1, true
+			}
+			return int64(2|b&1) << (b/2 + 11), true
+		}
+	}
+	return 0, false
+}
 
 // decodeErrors names the decompressor in the errors it returns.
 type decodeErrors struct {
@@ -97,15 +157,15 @@ func (e *DecompressError) Unwrap() error { return e.Err }
 
 // decompressor returns a reader of the decompressed bytes of r and a function
 // that releases what it holds (nil when nothing needs releasing).
-func decompressor(c Compression, r io.Reader, opt *Options) (io.Reader, func(), error) {
-	d, release, err := newDecompressor(c, r, opt)
+func decompressor(c Compression, r io.Reader, head []byte, opt *Options) (io.Reader, func(), error) {
+	d, release, err := newDecompressor(c, r, head, opt)
 	if err != nil {
 		return nil, nil, &DecompressError{Compression: c, Err: err}
 	}
 	return &decodeErrors{c: c, r: d}, release, nil
 }
 
-func newDecompressor(c Compression, r io.Reader, opt *Options) (io.Reader, func(), error) {
+func newDecompressor(c Compression, r io.Reader, head []byte, opt *Options) (io.Reader, func(), error) {
 	switch c {
 	case Gzip:
 		z, err := gzip.NewReader(r)
@@ -116,7 +176,7 @@ func newDecompressor(c Compression, r io.Reader, opt *Options) (io.Reader, func(
 	case Zstd:
 		z, err := zstd.NewReader(r,
 			zstd.WithDecoderConcurrency(max(opt.ZstdConcurrency, 1)),
-			zstd.WithDecoderMaxWindow(zstdMaxWindow),
+			zstd.WithDecoderMaxWindow(uint64(opt.maxDecoderMemory())),
 			zstd.WithDecoderLowmem(false))
 		if err != nil {
 			return nil, nil, err
@@ -130,6 +190,9 @@ func newDecompressor(c Compression, r io.Reader, opt *Options) (io.Reader, func(
 		}
 		return z, nil, nil
 	case XZ:
+		if d, ok := xzDictSize(head); ok && d > opt.maxDecoderMemory() {
+			return nil, nil, fmt.Errorf("dictionary of %d bytes exceeds the limit of %d", d, opt.maxDecoderMemory())
+		}
 		z, err := xz.NewReader(r)
 		if err != nil {
 			return nil, nil, err

@@ -45,10 +45,22 @@ type Options struct {
 	// this project's measurements the fastest, since the reader is busy anyway.
 	ZstdConcurrency int
 
+	// MaxDecoderMemory bounds the memory a compressed stream's header may ask
+	// a decompressor to allocate: the zstd window, the xz dictionary (of the
+	// first block). 0 means 128 MiB, the zstd tool's default limit.
+	MaxDecoderMemory int64
+
 	// MaxArchiveBuffer bounds the size of a zip archive that is not a plain file
 	// (standard input, or compressed) and so must be held in memory to read its
 	// directory. 0 means 256 MiB.
 	MaxArchiveBuffer int64
+}
+
+func (o *Options) maxDecoderMemory() int64 {
+	if o.MaxDecoderMemory <= 0 {
+		return defaultMaxDecoderMemory
+	}
+	return o.MaxDecoderMemory
 }
 
 // Capture describes one capture: an input file or an archive member. Its fields
@@ -314,7 +326,7 @@ func (r *Reader) unwrap(name string, in io.Reader, comps []Compression) (*unwrap
 			u.release()
 			return nil, &InputError{Name: name, Offset: -1, Err: fmt.Errorf("more than %d nested compressions", maxNesting)}
 		}
-		d, rel, err := decompressor(c, br, &r.opt)
+		d, rel, err := decompressor(c, br, head, &r.opt)
 		if err != nil {
 			u.release()
 			return nil, &InputError{Name: name, Offset: -1, Err: err}
