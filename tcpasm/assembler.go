@@ -30,6 +30,9 @@ const (
 	reuseWindow = 1 << 24
 	// maxGapRanges is how many declared gap ranges a stream remembers for Late.
 	maxGapRanges = 64
+	// keepAliveIdle: a one-byte segment below the acknowledged point is a
+	// keep-alive only after the direction was quiet this long (capture time).
+	keepAliveIdle = 500e6
 	// nSig is how many recent packets per direction duplicate detection keeps.
 	nSig = 16
 )
@@ -277,9 +280,10 @@ type half struct {
 	next   int64 // every byte below is delivered or in a gap
 	hiData int64 // one past the highest byte a data segment (or RST) claimed
 
-	finKnown bool  // FIN offset known
-	finOff   int64 // the FIN's offset (FIN seen, finKnown)
-	finRaw   uint32
+	finKnown   bool  // FIN offset known
+	finReached bool  // every byte below the FIN is accounted
+	finOff     int64 // the FIN's offset (FIN seen, finKnown)
+	finRaw     uint32
 
 	// The peer's acknowledgments of this direction: raw (kept from before
 	// the base is known) and as offsets.
@@ -299,9 +303,12 @@ type half struct {
 	ret    *retain
 	gaps   []span
 	forgot int64 // end of the newest gap range forgotten
+	unret  int64 // end of the bytes delivered while no retention window could be had
 
 	sigs [nSig]sigRec
 	nsig int
+
+	prevLast int64 // capture time of the direction's packet before this one
 
 	win     uint16 // the window this direction last advertised (for the peer's zero-window probes)
 	haveWin bool
@@ -438,11 +445,11 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 		o := h.unwrap(seg.Seq)
 		return o < -reuseWindow || o > h.Extent+reuseWindow
 	}
-	if h.synSeen {
-		return seg.Seq != h.isn
-	}
 	if c.ended() {
 		return true
+	}
+	if h.synSeen {
+		return seg.Seq != h.isn
 	}
 	if h.HaveBase {
 		o := h.unwrap(seg.Seq + 1)
@@ -457,7 +464,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, seg *Segment, index int) *conn 
 	}
 	for len(a.conns) >= a.cfg.MaxConns {
 		if v := a.done.front; v != nil {
-			a.drop(v)
+			a.finish(v, ReasonEOF, a.now)
 			continue
 		}
 		v := a.live.front
@@ -509,8 +516,10 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 		}
 	}
 	h.Stats.Packets++
+	h.prevLast = h.Last
 	if h.Stats.Packets == 1 {
 		h.First = ts
+		h.prevLast = ts
 	}
 	h.Last = ts
 
@@ -754,9 +763,11 @@ func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64
 	if r == nil {
 		size := min(int64(minRetain), a.cfg.ConflictWindow)
 		if a.retained+size > a.cfg.MaxMemory {
+			h.unret = max(h.unret, off+int64(len(data)))
 			return
 		}
-		r = &retain{buf: make([]byte, size), from: off, top: off}
+		// Bytes delivered before retention started cannot be compared.
+		r = &retain{buf: make([]byte, size), from: h.unret, top: h.unret}
 		h.ret = r
 		a.retained += size
 	}
@@ -827,8 +838,11 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 		p = p[:n]
 	}
 	cend := off + int64(n)
-	// Keep-alive: zero or one byte just below everything the peer acknowledged.
-	if n <= 1 && off == h.next-1 && h.ackEvidence() >= h.next && seg.Flags&(SYN|FIN|RST) == 0 {
+	// Keep-alive: zero or one byte just below everything the peer acknowledged,
+	// after the direction was quiet for a while (a quick one-byte
+	// retransmission is not a keep-alive).
+	if n <= 1 && off == h.next-1 && h.ackEvidence() >= h.next && seg.Flags&(SYN|FIN|RST) == 0 &&
+		(n == 0 || ts-h.prevLast >= keepAliveIdle) {
 		h.Stats.KeepAlives++
 		return
 	}
@@ -958,8 +972,8 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 			k := le - cur
 			h.Stats.LateBytes += k
 			h.Stats.GapBytes -= k
-			if h.ret != nil {
-				h.ret.write(cur, data, seg.Index, seg.Timestamp)
+			if a.cfg.ConflictWindow > 0 {
+				a.retainWrite(h, cur, data, seg.Index, seg.Timestamp)
 			}
 			// Take [cur, le) out of the remembered range.
 			switch {
@@ -1111,10 +1125,19 @@ func (a *Assembler) mark(h *half, s, e int64, seg *Segment) {
 	}
 }
 
-// finCheck closes a direction whose FIN has been reached.
+// finCheck notes a direction whose FIN has been reached (every byte below it
+// delivered or declared). Once both directions have reached theirs, the
+// connection is finished: it lingers (Config.Linger) to absorb late copies and
+// retransmissions, then its directions are closed (ReasonFIN) and it leaves
+// the table.
 func (a *Assembler) finCheck(h *half, ts int64) {
-	if h.finKnown && !h.closed && h.next >= h.finOff {
-		a.closeHalf(h, ReasonEOF, ReasonFIN, ts)
+	if h.finKnown && !h.finReached && h.next >= h.finOff {
+		h.finReached = true
+	}
+	if c := h.c; h.finReached && (h.peer.finReached || h.peer.closed) && c.list == &a.live {
+		a.live.remove(c)
+		c.doneAt = ts
+		a.done.pushBack(c)
 	}
 }
 
@@ -1198,7 +1221,7 @@ func (a *Assembler) drop(c *conn) {
 func (a *Assembler) expire() {
 	now := a.now
 	for c := a.done.front; c != nil && now-c.doneAt >= a.cfg.Linger; c = a.done.front {
-		a.drop(c)
+		a.finish(c, ReasonEOF, now)
 	}
 	if a.cfg.IdleTimeout < 0 {
 		return
@@ -1217,7 +1240,7 @@ func (a *Assembler) FlushOlderThan(ts int64) {
 		a.finish(c, ReasonIdle, max(a.now, ts))
 	}
 	for c := a.done.front; c != nil && c.Last < ts; c = a.done.front {
-		a.drop(c)
+		a.finish(c, ReasonEOF, max(a.now, ts))
 	}
 }
 

@@ -16,9 +16,9 @@ type retain struct {
 
 const recCount = 64
 
-// segRec: the packet that delivered bytes from off on.
+// segRec: the packet that delivered the bytes [off, end).
 type segRec struct {
-	off, index, ts int64
+	off, end, index, ts int64
 }
 
 const minRetain = 4096
@@ -30,10 +30,13 @@ func (r *retain) write(off int64, data []byte, index, ts int64) {
 		return
 	}
 	size := int64(len(r.buf))
-	if n > size {
-		data = data[n-size:]
-		off += n - size
-		n = size
+	if lo := max(r.top, off+n) - size; off < lo {
+		if off+n <= lo {
+			return
+		}
+		data = data[lo-off:]
+		off = lo
+		n = int64(len(data))
 	}
 	p := off & (size - 1)
 	k := copy(r.buf[p:], data)
@@ -41,12 +44,8 @@ func (r *retain) write(off int64, data []byte, index, ts int64) {
 	if off+n > r.top {
 		r.top = off + n
 	}
-	// Records stay sorted by offset for in-order writes; late writes below the
-	// top are rare and only lose their record.
-	if r.nrec == 0 || r.recs[(r.nrec-1)%recCount].off < off {
-		r.recs[r.nrec%recCount] = segRec{off, index, ts}
-		r.nrec++
-	}
+	r.recs[r.nrec%recCount] = segRec{off, off + n, index, ts}
+	r.nrec++
 }
 
 // lo returns the lowest offset whose retained bytes are valid.
@@ -59,12 +58,13 @@ func (r *retain) at(off int64) byte {
 	return r.buf[off&int64(len(r.buf)-1)]
 }
 
-// who returns the packet index and time that delivered the byte at off, or -1.
+// who returns the packet index and time that delivered the byte at off, or -1
+// when no record is left.
 func (r *retain) who(off int64) (int64, int64) {
 	n := min(r.nrec, recCount)
 	for k := 1; k <= n; k++ {
 		rec := &r.recs[(r.nrec-k)%recCount]
-		if rec.off <= off {
+		if rec.off <= off && off < rec.end {
 			return rec.index, rec.ts
 		}
 	}
