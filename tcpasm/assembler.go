@@ -124,6 +124,7 @@ type Assembler struct {
 	done  connList       // finished connections lingering, oldest first
 
 	holders halfList // stream directions holding bytes, oldest holder first
+	pending pendList // stream directions with an acked hole waiting for its allowance, oldest first
 	fl      freeLists
 
 	now    int64
@@ -229,6 +230,36 @@ func (l *halfList) remove(h *half) {
 	h.hprev, h.hnext, h.holding = nil, nil, false
 }
 
+type pendList struct{ front, back *half }
+
+func (l *pendList) pushBack(h *half) {
+	h.inPend = true
+	h.pprev, h.pnext = l.back, nil
+	if l.back != nil {
+		l.back.pnext = h
+	} else {
+		l.front = h
+	}
+	l.back = h
+}
+
+func (l *pendList) remove(h *half) {
+	if !h.inPend {
+		return
+	}
+	if h.pprev != nil {
+		h.pprev.pnext = h.pnext
+	} else {
+		l.front = h.pnext
+	}
+	if h.pnext != nil {
+		h.pnext.pprev = h.pprev
+	} else {
+		l.back = h.pprev
+	}
+	h.pprev, h.pnext, h.inPend = nil, nil, false
+}
+
 // sig identifies a packet's headers and payload for duplicate detection.
 type sig struct {
 	seq, ack, tsval uint32
@@ -315,6 +346,8 @@ type half struct {
 
 	hprev, hnext *half
 	holding      bool
+	pprev, pnext *half
+	inPend       bool
 }
 
 // unwrap turns a sequence number into a stream offset, by serial arithmetic
@@ -385,6 +418,9 @@ func (a *Assembler) Assemble(seg *Segment) {
 	}
 	a.st.Packets++
 	n := max(seg.Length, len(seg.Payload))
+	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendSince >= a.cfg.ReorderWindow; h = a.pending.front {
+		a.checkPending(h, a.now)
+	}
 
 	c := a.last
 	var d Direction
@@ -572,6 +608,8 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 				}
 			case n > 0:
 				a.data(h, seg, off, n, ts)
+			case off == h.next-1 && flags&(SYN|FIN) == 0:
+				h.Stats.KeepAlives++ // a zero-length keep-alive
 			}
 			if flags&FIN != 0 && !h.FIN {
 				h.FIN = true
@@ -663,19 +701,17 @@ func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
 	if !p.pending && p.ackEvidence() > p.next {
 		p.pending = true
 		p.pendSince = ts
+		a.pending.pushBack(p)
 	}
 }
 
 // checkPending declares the acked gap of h once its reordering allowance is
 // over.
 func (a *Assembler) checkPending(h *half, ts int64) {
-	if h.closed {
-		h.pending = false
-		return
-	}
 	ev := h.ackEvidence()
-	if ev <= h.next {
+	if h.closed || ev <= h.next {
 		h.pending = false
+		a.pending.remove(h)
 		return
 	}
 	rb := a.cfg.ReorderBytes
@@ -683,7 +719,9 @@ func (a *Assembler) checkPending(h *half, ts int64) {
 		return
 	}
 	h.pending = false
+	a.pending.remove(h)
 	a.flushTo(h, ev, ReasonAcked, ts)
+	a.finCheck(h, ts)
 }
 
 // flushTo declares every hole below end (reason, or acked where the peer
@@ -1160,6 +1198,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	h.Extent = max(h.Extent, h.next)
 	h.closed = true
 	h.pending = false
+	a.pending.remove(h)
 	if h.ret != nil {
 		a.retained -= int64(len(h.ret.buf))
 		h.ret = nil
