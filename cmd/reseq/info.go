@@ -85,7 +85,7 @@ func runInfo(args []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	enc := json.NewEncoder(stdout)
 	for _, name := range fs.Args() {
-		recs, errs := infoOf(name)
+		recs, skipped, errs := infoOf(name)
 		for _, rec := range recs {
 			if *asJSON {
 				if err := enc.Encode(rec); err != nil {
@@ -96,6 +96,10 @@ func runInfo(args []string, stdout, stderr io.Writer) int {
 				writeInfoText(stdout, rec)
 			}
 		}
+		for _, sk := range skipped {
+			// Not an error: an archive may hold other files too.
+			fmt.Fprintf(stderr, "reseq info: %s: skipped: %v\n", sk.Name, sk.Err)
+		}
 		for _, err := range errs {
 			fmt.Fprintf(stderr, "reseq info: %v\n", err)
 			code = exitInput
@@ -105,11 +109,12 @@ func runInfo(args []string, stdout, stderr io.Writer) int {
 }
 
 // infoOf reads one input (each archive member on its own) and returns a record
-// per capture, complete up to any error, and the errors met.
-func infoOf(name string) ([]*infoRecord, []error) {
+// per capture, complete up to any error, the archive members skipped, and the
+// errors met.
+func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 	r, err := reseq.OpenOptions(reseq.Options{Concat: true}, name)
 	if err != nil {
-		return nil, []error{err}
+		return nil, nil, []error{err}
 	}
 	defer r.Close()
 	var recs []*infoRecord
@@ -190,10 +195,7 @@ func infoOf(name string) ([]*infoRecord, []error) {
 			out = append(out, rec)
 		}
 	}
-	for _, s := range r.Skipped() {
-		errs = append(errs, fmt.Errorf("%s: skipped: %v", s.Name, s.Err))
-	}
-	return out, errs
+	return out, r.Skipped(), errs
 }
 
 func formatTime(ns int64) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -221,5 +222,48 @@ func TestInfoPcapng(t *testing.T) {
 	code, out, _ = runCmd("info", p)
 	if code != 0 || !strings.Contains(out, "pcapng 1.0") || !strings.Contains(out, "Interface #1") || !strings.Contains(out, "EN10MB (1), RAW (101)") {
 		t.Fatalf("text:\n%s", out)
+	}
+}
+
+func TestInfoArchive(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, m := range []struct {
+		name string
+		data []byte
+	}{{"one.pcap", infoPcap(t)}, {"readme.txt", []byte("captures of the day")}, {"two.pcap.gz", gzipped(t, infoPcap(t))}} {
+		w, err := zw.Create(m.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(m.data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "day.zip")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd("info", "--json", p)
+	if code != 0 || !strings.Contains(errOut, "readme.txt: skipped") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d records: %s", len(lines), out)
+	}
+	for i, want := range []struct{ file, comp string }{{p + "!one.pcap", "deflate"}, {p + "!two.pcap.gz", "deflate+gzip"}} {
+		var r struct {
+			File        string `json:"file"`
+			Compression string `json:"compression"`
+			Packets     int    `json:"packets"`
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.File != want.file || r.Compression != want.comp || r.Packets != 3 {
+			t.Errorf("record %d: %+v", i, r)
+		}
 	}
 }
