@@ -6,4 +6,52 @@
 // subpackages do the rest: pcapfile and pcapng read the formats, layers decodes
 // headers without copying, and tcpasm reassembles TCP byte streams with an exact
 // account of every byte the capture missed.
+//
+// # Recognising an input
+//
+// Nothing is decided by a file name. The first bytes name a compression (gzip
+// 1f8b, zstd 28b52ffd, lz4 frame 04224d18, xz fd377a585a00, bzip2 "BZh1".."BZh9"),
+// which is removed, and the result is sniffed again (up to four nested
+// compressions); then a zip archive ("PK\x03\x04"), a tar archive ("ustar" at
+// offset 257), a pcap file (any of its six magics) or a pcapng file (a Section
+// Header Block). Anything else is an *InputError wrapping a *NotCaptureError that
+// shows the first bytes in hex; an empty input is one too. Archive members that
+// are not captures are skipped and listed by Skipped; archives inside archives
+// are not read.
+//
+// # Several inputs
+//
+// Packets of several captures come in timestamp order; equal timestamps keep the
+// order of the inputs, and each capture's packets keep their file order (a
+// capture whose clock goes backwards is not re-sorted). Packet.Source is the
+// capture's index in Captures, Packet.Index the position in the merged sequence.
+// Zip members are independent captures and are merged like files. A tar archive
+// is read as a stream (it may be compressed): its members follow one another,
+// forming one merge input, which is what rotated sets archived in order need.
+// Options.Concat reads every capture in turn instead of merging.
+//
+// The merge copies nothing and allocates nothing per packet: each capture keeps
+// one packet pending in its own reader's buffer, and a capture is read again
+// only when its pending packet has been returned and the caller has called Next
+// again. With a single capture there is no merge at all.
+//
+// # Errors
+//
+// An error of one capture — a truncated or malformed record, a corrupt or cut
+// compressed stream — is an *InputError naming the capture ("archive!member"
+// inside an archive) and, where known, the byte offset in the decompressed
+// capture. It is returned at the call to Next after that capture's last good
+// packet (so every complete packet before it has been returned), and calling Next
+// again continues with the other captures. A decompressor's error is a
+// *DecompressError naming the compression.
+//
+// # Resources
+//
+// The library starts no goroutines: zstd is decoded synchronously by default
+// (Options.ZstdConcurrency allows decoding ahead), and lz4 likewise. A
+// compressed stream's header cannot make a decoder allocate more than
+// Options.MaxDecoderMemory (zstd window, xz dictionary; 128 MiB by default); a
+// zip archive that is not a plain file is held in memory up to
+// Options.MaxArchiveBuffer. Progress reports the input bytes consumed against the
+// total size of the input files, for a progress bar.
 package reseq
