@@ -30,8 +30,10 @@
 // Wireshark does), and equal to its trailer; the buffer grows only as the bytes
 // of a block actually arrive, so a short input claiming a huge block never
 // causes a large allocation. Options must stay inside their block. Problems are
-// reported as a *FormatError naming the byte offset of the block (or option) at
-// fault, wrapping one of the sentinel errors, after every packet before it.
+// reported as a *FormatError naming the byte offset of the block at fault (the
+// detail names an option's own offset), wrapping one of the sentinel errors,
+// after every packet before it: reading only the bytes before that offset gives
+// the same packets and a clean end.
 //
 // Writer writes a minimal little-endian file: one section, interfaces with
 // if_tsresol, and Enhanced Packet Blocks.

@@ -48,7 +48,7 @@ var (
 // (Err is one of the sentinel errors of this package) or a read error of the
 // underlying reader (Err is that error).
 type FormatError struct {
-	Offset int64  // byte offset of the block or option at fault
+	Offset int64  // byte offset of the block at fault (Detail names an option's own offset)
 	Block  uint32 // type of the block at fault (0 when unknown)
 	Err    error
 	Detail string
@@ -188,13 +188,18 @@ func NewReader(r io.Reader) (*Reader, error) {
 	}
 	head := pr.buf[:min(n, 16)]
 	if n < 4 || string(head[:4]) != "\x0a\x0d\x0d\x0a" {
+		if n < 16 && err == nil {
+			// Show the same 16 bytes however the input is chunked.
+			pr.fill(16)
+			head = pr.buf[:min(pr.end, 16)]
+		}
 		return nil, &FormatError{Err: ErrNotPcapng, Detail: "starts with " + hex.EncodeToString(head)}
 	}
 	if err != nil {
 		return nil, pr.setErr(err, 0, BlockSHB, "section header")
 	}
 	if bom := pr.buf[8:12]; binary.LittleEndian.Uint32(bom) != byteOrderMagic && binary.BigEndian.Uint32(bom) != byteOrderMagic {
-		return nil, &FormatError{Err: ErrNotPcapng, Block: BlockSHB, Detail: "bad byte-order magic; starts with " + hex.EncodeToString(head)}
+		return nil, &FormatError{Err: ErrNotPcapng, Block: BlockSHB, Detail: "bad byte-order magic; starts with " + hex.EncodeToString(pr.buf[:12])}
 	}
 	if _, err := pr.next(true); err != nil {
 		return nil, err
@@ -433,7 +438,7 @@ func blockDesc(typ, length uint32) string {
 // option iterates over the options in b (starting at file offset off). It
 // returns the code, value, the rest, and ok=false at the end; a malformed
 // option gives an error.
-func (r *Reader) option(b []byte, off int64, typ uint32) (code uint16, val, rest []byte, ok bool, err error) {
+func (r *Reader) option(b []byte, blockOff, off int64, typ uint32) (code uint16, val, rest []byte, ok bool, err error) {
 	if len(b) < 4 {
 		// Missing opt_endofopt (or trailing padding bytes): the end.
 		return 0, nil, nil, false, nil
@@ -444,7 +449,7 @@ func (r *Reader) option(b []byte, off int64, typ uint32) (code uint16, val, rest
 		return 0, nil, nil, false, nil
 	}
 	if 4+n > len(b) {
-		return 0, nil, nil, false, r.fail(off, typ, ErrOption, "option %d of length %d runs past the block (%d bytes left)", code, n, len(b)-4)
+		return 0, nil, nil, false, r.fail(blockOff, typ, ErrOption, "option %d at offset %d: length %d runs past the block (%d bytes left)", code, off, n, len(b)-4)
 	}
 	p := min((4+n+3)&^3, len(b))
 	return code, b[4 : 4+n], b[p:], true, nil
@@ -456,7 +461,7 @@ func (r *Reader) shb(off int64, body []byte) error {
 	}
 	major, minor := r.u16(body[4:]), r.u16(body[6:])
 	if major != 1 || (minor != 0 && minor != 2) {
-		return r.fail(off+12, BlockSHB, ErrVersion, "section version %d.%d", major, minor)
+		return r.fail(off, BlockSHB, ErrVersion, "section version %d.%d", major, minor)
 	}
 	s := Section{Index: len(r.sections), Offset: off, ByteOrder: r.order(), Major: major, Minor: minor, Length: int64(r.u64(body[8:]))}
 	if s.Length < -1 {
@@ -464,7 +469,7 @@ func (r *Reader) shb(off int64, body []byte) error {
 	}
 	opts := body[16:]
 	for o := off + 24; ; {
-		code, val, rest, ok, err := r.option(opts, o, BlockSHB)
+		code, val, rest, ok, err := r.option(opts, off, o, BlockSHB)
 		if err != nil {
 			return err
 		}
@@ -506,7 +511,7 @@ func (r *Reader) idb(off int64, body []byte) error {
 	}
 	opts := body[8:]
 	for o := off + 16; ; {
-		code, val, rest, ok, err := r.option(opts, o, BlockIDB)
+		code, val, rest, ok, err := r.option(opts, off, o, BlockIDB)
 		if err != nil {
 			return err
 		}
@@ -525,7 +530,7 @@ func (r *Reader) idb(off int64, body []byte) error {
 			in.Desc = string(val)
 		case 9:
 			if len(val) != 1 {
-				return r.fail(vo-4, BlockIDB, ErrOption, "if_tsresol of length %d", len(val))
+				return r.fail(off, BlockIDB, ErrOption, "if_tsresol at offset %d of length %d", vo-4, len(val))
 			}
 			in.TSResol = val[0]
 		case 11:
@@ -536,12 +541,12 @@ func (r *Reader) idb(off int64, body []byte) error {
 			in.OS = string(val)
 		case 13:
 			if len(val) != 1 {
-				return r.fail(vo-4, BlockIDB, ErrOption, "if_fcslen of length %d", len(val))
+				return r.fail(off, BlockIDB, ErrOption, "if_fcslen at offset %d of length %d", vo-4, len(val))
 			}
 			in.FCSLength = int(val[0])
 		case 14:
 			if len(val) != 8 {
-				return r.fail(vo-4, BlockIDB, ErrOption, "if_tsoffset of length %d", len(val))
+				return r.fail(off, BlockIDB, ErrOption, "if_tsoffset at offset %d of length %d", vo-4, len(val))
 			}
 			in.TSOffset = int64(r.u64(val))
 		case 15:
@@ -685,7 +690,7 @@ func (r *Reader) epb(off int64, body []byte) (Packet, error) {
 		Offset:    off,
 	}
 	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
-		if err := r.packetOptions(&p, opts, off+28+int64(len(body)-len(opts)-20), BlockEPB); err != nil {
+		if err := r.packetOptions(&p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockEPB); err != nil {
 			return Packet{}, err
 		}
 	}
@@ -694,9 +699,9 @@ func (r *Reader) epb(off int64, body []byte) (Packet, error) {
 	return p, nil
 }
 
-func (r *Reader) packetOptions(p *Packet, opts []byte, o int64, typ uint32) error {
+func (r *Reader) packetOptions(p *Packet, opts []byte, blockOff, o int64, typ uint32) error {
 	for {
-		code, val, rest, ok, err := r.option(opts, o, typ)
+		code, val, rest, ok, err := r.option(opts, blockOff, o, typ)
 		if err != nil || !ok {
 			return err
 		}
@@ -776,7 +781,7 @@ func (r *Reader) opb(off int64, body []byte) (Packet, error) {
 		p.DropCount = 0 // "not available"
 	}
 	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
-		if err := r.packetOptions(&p, opts, off+28+int64(len(body)-len(opts)-20), BlockOPB); err != nil {
+		if err := r.packetOptions(&p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockOPB); err != nil {
 			return Packet{}, err
 		}
 	}
@@ -798,7 +803,7 @@ func (r *Reader) isb(off int64, body []byte) error {
 		StartTime: -1, EndTime: -1, IfRecv: -1, IfDrop: -1, FilterAccept: -1, OSDrop: -1, UsrDeliv: -1}
 	opts := body[12:]
 	for o := off + 20; ; {
-		code, val, rest, ok, err := r.option(opts, o, BlockISB)
+		code, val, rest, ok, err := r.option(opts, off, o, BlockISB)
 		if err != nil {
 			return err
 		}
