@@ -1085,9 +1085,9 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			a.hold(h, ps, cur, b[cur-off:], seg)
 			break
 		}
-		if pc.off > cur {
-			a.hold(h, ps, cur, b[cur-off:pc.off-off], seg)
-			cur = pc.off
+		if po := pc.off; po > cur {
+			a.hold(h, ps, cur, b[cur-off:po-off], seg) // moves pieces: pc is stale
+			cur = po
 			continue
 		}
 		oe := min(pc.end(), end)
@@ -1156,10 +1156,11 @@ func (a *Assembler) mark(h *half, s, e int64, seg *Segment) {
 			a.holdMarker(h, cur, e, seg.Index, seg.Timestamp)
 			break
 		}
-		if pc.off > cur {
-			a.holdMarker(h, cur, pc.off, seg.Index, seg.Timestamp)
+		po, pe := pc.off, pc.end()
+		if po > cur {
+			a.holdMarker(h, cur, po, seg.Index, seg.Timestamp) // moves pieces: pc is stale
 		}
-		cur = max(cur, pc.end())
+		cur = max(cur, pe)
 	}
 }
 

@@ -809,8 +809,9 @@ func TestRandomOrderExact(t *testing.T) {
 		}
 		type sg struct{ off, end int }
 		var segs []sg
+		maxSeg := []int{3, 20, 200}[iter%3] // tiny segments: many pieces, block splits
 		for off := 0; off < n; {
-			l := min(1+rng.IntN(200), n-off)
+			l := min(1+rng.IntN(maxSeg), n-off)
 			segs = append(segs, sg{off, off + l})
 			if rng.IntN(5) == 0 { // a retransmission, maybe misaligned
 				a := max(0, off-rng.IntN(300))
@@ -829,11 +830,15 @@ func TestRandomOrderExact(t *testing.T) {
 			if rng.IntN(6) == 0 {
 				continue // lost by the capture
 			}
+			sg := f.seg(0, int64(s.off), ACK|PSH, string(stream[s.off:s.end]), 0)
+			if rng.IntN(8) == 0 { // the snaplen cut it
+				sg.Payload = sg.Payload[:rng.IntN(len(sg.Payload))]
+			}
 			if first < 0 {
 				first = s.off
 			}
-			f.send(f.seg(0, int64(s.off), ACK|PSH, string(stream[s.off:s.end]), 0))
-			for i := s.off; i < s.end; i++ {
+			f.send(sg)
+			for i := s.off; i < s.off+len(sg.Payload); i++ {
 				have[i] = true
 			}
 		}
