@@ -26,7 +26,7 @@ func BenchmarkRead(b *testing.B) {
 	for _, name := range []string{"small", "perf"} {
 		b.Run(name, func(b *testing.B) {
 			pcapPath := benchCapture(b, name)
-			ngPath := benchPcapng(b, pcapPath)
+			ngPath := readBenchPcapng(b, pcapPath)
 			b.Run("pcap/reseq", func(b *testing.B) { benchReadReseq(b, pcapPath) })
 			b.Run("pcap/gopacket", func(b *testing.B) { benchReadGopacket(b, pcapPath, false) })
 			b.Run("pcapng/reseq", func(b *testing.B) { benchReadReseq(b, ngPath) })
@@ -42,9 +42,9 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
-// benchPcapng returns a pcapng copy of the pcap at path (EPBs on one
+// readBenchPcapng returns a pcapng copy of the pcap at path (EPBs on one
 // interface), written next to it once.
-func benchPcapng(b *testing.B, path string) string {
+func readBenchPcapng(b *testing.B, path string) string {
 	dst := path[:len(path)-len(filepath.Ext(path))] + ".pcapng"
 	if _, err := os.Stat(dst); err == nil {
 		return dst
@@ -99,14 +99,14 @@ func benchPcapng(b *testing.B, path string) string {
 	return dst
 }
 
-func reportPackets(b *testing.B, pkts int64, size int64) {
+func readBenchReport(b *testing.B, pkts int64, size int64) {
 	if s := b.Elapsed().Seconds(); s > 0 {
 		b.ReportMetric(float64(pkts)*float64(b.N)/s, "pkts/s")
 	}
 	b.SetBytes(size)
 }
 
-func fileSize(b *testing.B, path string) int64 {
+func readBenchSize(b *testing.B, path string) int64 {
 	fi, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
@@ -116,7 +116,7 @@ func fileSize(b *testing.B, path string) int64 {
 
 func benchReadReseq(b *testing.B, path string) {
 	b.ReportAllocs()
-	size := fileSize(b, path)
+	size := readBenchSize(b, path)
 	var pkts int64
 	for i := 0; i < b.N; i++ {
 		r, err := reseq.Open(path)
@@ -142,12 +142,12 @@ func benchReadReseq(b *testing.B, path string) {
 		}
 		pkts = n
 	}
-	reportPackets(b, pkts, size)
+	readBenchReport(b, pkts, size)
 }
 
 func benchReadGopacket(b *testing.B, path string, ng bool) {
 	b.ReportAllocs()
-	size := fileSize(b, path)
+	size := readBenchSize(b, path)
 	var pkts int64
 	for i := 0; i < b.N; i++ {
 		f, err := os.Open(path)
@@ -187,12 +187,12 @@ func benchReadGopacket(b *testing.B, path string, ng bool) {
 		}
 		pkts = n
 	}
-	reportPackets(b, pkts, size)
+	readBenchReport(b, pkts, size)
 }
 
 func benchReadCopy(b *testing.B, path string) {
 	b.ReportAllocs()
-	size := fileSize(b, path)
+	size := readBenchSize(b, path)
 	for i := 0; i < b.N; i++ {
 		f, err := os.Open(path)
 		if err != nil {
@@ -225,5 +225,5 @@ func benchReadZstd(b *testing.B, path string) {
 			b.Fatal(n, err)
 		}
 	}
-	b.SetBytes(fileSize(b, path))
+	b.SetBytes(readBenchSize(b, path))
 }
