@@ -13,9 +13,9 @@ import (
 )
 
 // tarChain reads the members of a tar archive one after another from a stream
-// (a tar file cannot be read at two places at once without seeking, and a
-// compressed one not at all): in a merge the whole archive is one source whose
-// members follow each other in archive order.
+// (a compressed or piped tar cannot be read at two places at once): in a merge
+// the whole archive is one source whose members follow each other in archive
+// order. An uncompressed tar in a plain file is read by openTarFile instead.
 type tarChain struct {
 	r      *Reader
 	name   string
@@ -115,28 +115,101 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 			continue
 		}
 		r.closers = append(r.closers, func() { rc.Close() })
-		comps := append(u.comps[:len(u.comps):len(u.comps)], zipCompression(f.Method)...)
-		mu, err := r.unwrap(mname, rc, comps)
-		if err != nil {
-			r.sources = append(r.sources, &source{name: mname, err: err})
-			continue
-		}
-		r.closers = append(r.closers, mu.release)
-		switch mu.kind {
-		case kindPcap, kindPcapng:
-			cp, fr, err := r.openCapture(mname, mu)
-			if err != nil {
-				r.sources = append(r.sources, &source{name: mname, err: err})
-				continue
-			}
-			r.sources = append(r.sources, &source{name: mname, fr: fr, capture: cp})
-		case kindZip, kindTar:
-			r.skipped = append(r.skipped, Skipped{Name: mname, Err: errNestedArchive})
-		default:
-			r.skipped = append(r.skipped, Skipped{Name: mname, Err: &NotCaptureError{Head: headPrefix(mu.head)}})
-		}
+		r.addMember(mname, rc, append(u.comps[:len(u.comps):len(u.comps)], zipCompression(f.Method)...))
 	}
 	return nil
+}
+
+// addMember adds the source of an archive member read from in, which can be
+// read independently of the other members.
+func (r *Reader) addMember(name string, in io.Reader, comps []Compression) {
+	mu, err := r.unwrap(name, in, comps)
+	if err != nil {
+		r.sources = append(r.sources, &source{name: name, err: err})
+		return
+	}
+	r.closers = append(r.closers, mu.release)
+	switch mu.kind {
+	case kindPcap, kindPcapng:
+		cp, fr, err := r.openCapture(name, mu)
+		if err != nil {
+			r.sources = append(r.sources, &source{name: name, err: err})
+			return
+		}
+		r.sources = append(r.sources, &source{name: name, fr: fr, capture: cp})
+	case kindZip, kindTar:
+		r.skipped = append(r.skipped, Skipped{Name: name, Err: errNestedArchive})
+	default:
+		r.skipped = append(r.skipped, Skipped{Name: name, Err: &NotCaptureError{Head: headPrefix(mu.head)}})
+	}
+}
+
+// openTarFile adds a source for every capture member of an uncompressed tar
+// archive in a plain file: the member's bytes are read in place, so members
+// are merged like separate files.
+func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomic.Int64) error {
+	cnt.Store(0) // counted again through ReadAt
+	ra = countingReaderAt{r: ra, n: cnt}
+	pr := &posReader{r: io.NewSectionReader(ra, 0, size)}
+	tr := tar.NewReader(pr)
+	type member struct {
+		name      string
+		off, size int64
+	}
+	var members []member
+	var tarErr error
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// Read what came before; the broken rest is an error of the archive.
+			tarErr = &InputError{Name: name, Offset: pr.pos, Err: fmt.Errorf("tar: %w", err)}
+			break
+		}
+		switch h.Typeflag {
+		case tar.TypeReg, tar.TypeRegA:
+			members = append(members, member{name + "!" + h.Name, pr.pos, h.Size})
+		case tar.TypeGNUSparse:
+			r.skipped = append(r.skipped, Skipped{Name: name + "!" + h.Name, Err: errors.New("sparse tar member is not read")})
+		}
+	}
+	for _, m := range members {
+		if m.off+m.size > size {
+			// Cut short: its reader reports the truncation after the
+			// packets that are there, and that says all.
+			m.size = max(size-m.off, 0)
+			tarErr = nil
+		}
+		r.addMember(m.name, io.NewSectionReader(ra, m.off, m.size), nil)
+	}
+	if tarErr != nil {
+		r.sources = append(r.sources, &source{name: name, err: tarErr})
+	}
+	return nil
+}
+
+// posReader tracks the position in a ReadSeeker, so the data offset of each tar
+// member is known after tar.Reader.Next (which reads no further than the
+// header, and seeks over member data).
+type posReader struct {
+	r   io.ReadSeeker
+	pos int64
+}
+
+func (p *posReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.pos += int64(n)
+	return n, err
+}
+
+func (p *posReader) Seek(off int64, whence int) (int64, error) {
+	n, err := p.r.Seek(off, whence)
+	if err == nil {
+		p.pos = n
+	}
+	return n, err
 }
 
 func zipCompression(method uint16) []Compression {

@@ -25,9 +25,11 @@
 // order of the inputs, and each capture's packets keep their file order (a
 // capture whose clock goes backwards is not re-sorted). Packet.Source is the
 // capture's index in Captures, Packet.Index the position in the merged sequence.
-// Zip members are independent captures and are merged like files. A tar archive
-// is read as a stream (it may be compressed): its members follow one another,
-// forming one merge input, which is what rotated sets archived in order need.
+// Zip members, and the members of an uncompressed tar archive in a plain file,
+// are read in place as independent captures and merged like files. A tar
+// archive that is compressed or comes from a pipe can only be read as a stream:
+// its members follow one another, forming one merge input (what rotated sets
+// archived in time order need).
 // Options.Concat reads every capture in turn instead of merging.
 //
 // The merge copies nothing and allocates nothing per packet: each capture keeps

@@ -355,6 +355,9 @@ func (r *Reader) openStream(name string, in io.Reader, ra io.ReaderAt, size int6
 		}
 		return r.openZip(name, u, ra, size, cnt)
 	case kindTar:
+		if ra != nil && len(u.comps) == 0 {
+			return r.openTarFile(name, ra, size, cnt)
+		}
 		r.sources = append(r.sources, &source{name: name, tar: &tarChain{r: r, name: name, tr: tar.NewReader(u.br), comps: u.comps}})
 		return nil
 	case kindPcap, kindPcapng:

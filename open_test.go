@@ -302,8 +302,9 @@ func TestOpenArchives(t *testing.T) {
 		// zip members are independent: merged by timestamp.
 		{"zip", zipBytes(t, members), interleaved, []string{"deflate", "deflate+gzip"}},
 		{"zip.gz", compressWith(t, Gzip, zipBytes(t, members)), interleaved, []string{"gzip+deflate", "gzip+deflate+gzip"}},
-		// a tar archive is a stream: members follow each other.
-		{"tar", tarBytes(t, members), sequential, []string{"none", "gzip"}},
+		// an uncompressed tar file is read in place: members are merged.
+		{"tar", tarBytes(t, members), interleaved, []string{"none", "gzip"}},
+		// a compressed tar archive is a stream: members follow each other.
 		{"tar.gz", compressWith(t, Gzip, tarBytes(t, members)), sequential, []string{"gzip", "gzip+gzip"}},
 		{"tar.zst", compressWith(t, Zstd, tarBytes(t, members)), sequential, []string{"zstd", "zstd+gzip"}},
 	}
@@ -555,5 +556,48 @@ func TestOpenStdin(t *testing.T) {
 	checkPackets(t, ps, want, 0)
 	if c := r.Captures()[0]; c.Name != "-" || c.CompressionName() != "zstd" {
 		t.Fatalf("capture %+v", c)
+	}
+}
+
+// TestOpenTarBroken: an archive cut inside its second member gives every
+// packet of the first member, then errors naming the archive or the member.
+func TestOpenTarBroken(t *testing.T) {
+	a := genPackets(0, 50, 1000, 10)
+	b := genPackets(1, 50, 2000, 10)
+	ar := tarBytes(t, []member{{"a.pcap", pcapBytes(t, a)}, {"b.pcap", pcapBytes(t, b)}})
+	cut := ar[:len(ar)-1024-512-400] // end blocks, padding and part of b's data
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		open func() (*Reader, error)
+	}{
+		{"file", func() (*Reader, error) { return Open(writeFile(t, dir, "cut.tar", cut)) }},
+		{"stream", func() (*Reader, error) { return NewReader(bytes.NewReader(cut), "cut.tar") }},
+		{"gzip", func() (*Reader, error) { return Open(writeFile(t, dir, "cut.tgz", compressWith(t, Gzip, cut))) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := tc.open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			ps, errs := readAll(t, r)
+			na := 0
+			for _, p := range ps {
+				if p.source == 0 {
+					na++
+				}
+			}
+			if na != 50 || len(ps) >= 100 || len(errs) == 0 || len(errs) > 2 {
+				t.Fatalf("%d packets (%d of a), errors %v", len(ps), na, errs)
+			}
+			for _, err := range errs {
+				var ie *InputError
+				if !errors.As(err, &ie) || !strings.Contains(ie.Name, "cut.t") {
+					t.Fatalf("error %v", err)
+				}
+			}
+			t.Logf("%d packets, %v", len(ps), errs)
+		})
 	}
 }
