@@ -37,43 +37,65 @@ type TCPOptions struct {
 }
 
 // Parse fills o from the option bytes of a TCP header (TCP.Options()).
-func (o *TCPOptions) Parse(opts []byte) {
+func (o *TCPOptions) Parse(b []byte) {
 	*o = TCPOptions{}
-	it := TCPOptionIter{b: opts}
-	for {
-		kind, data, ok := it.Next()
-		if !ok {
-			break
+	// The layout of nearly every Linux data segment: NOP, NOP, timestamps.
+	if len(b) == 12 && b[0] == TCPOptNOP && b[1] == TCPOptNOP && b[2] == TCPOptTimestamps && b[3] == 10 {
+		o.TSVal, o.TSEcr, o.HasTimestamps = be.Uint32(b[4:]), be.Uint32(b[8:]), true
+		return
+	}
+	for i := 0; i < len(b); {
+		kind := b[i]
+		if kind == TCPOptEOL {
+			return
 		}
-		switch kind {
-		case TCPOptMSS:
-			if len(data) == 2 {
-				o.MSS, o.HasMSS = be.Uint16(data), true
+		if kind == TCPOptNOP {
+			i++
+			continue
+		}
+		if i+1 >= len(b) {
+			o.Malformed = true
+			return
+		}
+		n := int(b[i+1])
+		if n < 2 || n > len(b)-i {
+			o.Malformed = true
+			return
+		}
+		o.option(kind, b[i+2:i+n])
+		i += n
+	}
+}
+
+// option records one option's data.
+func (o *TCPOptions) option(kind uint8, data []byte) {
+	switch kind {
+	case TCPOptMSS:
+		if len(data) == 2 {
+			o.MSS, o.HasMSS = be.Uint16(data), true
+		}
+	case TCPOptWindowScale:
+		if len(data) == 1 {
+			o.WindowScale, o.HasWindowScale = data[0], true
+		}
+	case TCPOptSACKPermitted:
+		if len(data) == 0 {
+			o.SACKPermitted = true
+		}
+	case TCPOptSACK:
+		if len(data)%8 == 0 && len(data) > 0 {
+			o.NumSACK = 0
+			for len(data) >= 8 && o.NumSACK < MaxSACKBlocks {
+				o.SACK[o.NumSACK] = SACKBlock{be.Uint32(data), be.Uint32(data[4:])}
+				o.NumSACK++
+				data = data[8:]
 			}
-		case TCPOptWindowScale:
-			if len(data) == 1 {
-				o.WindowScale, o.HasWindowScale = data[0], true
-			}
-		case TCPOptSACKPermitted:
-			if len(data) == 0 {
-				o.SACKPermitted = true
-			}
-		case TCPOptSACK:
-			if len(data)%8 == 0 && len(data) > 0 {
-				o.NumSACK = 0
-				for len(data) >= 8 && o.NumSACK < MaxSACKBlocks {
-					o.SACK[o.NumSACK] = SACKBlock{be.Uint32(data), be.Uint32(data[4:])}
-					o.NumSACK++
-					data = data[8:]
-				}
-			}
-		case TCPOptTimestamps:
-			if len(data) == 8 {
-				o.TSVal, o.TSEcr, o.HasTimestamps = be.Uint32(data), be.Uint32(data[4:]), true
-			}
+		}
+	case TCPOptTimestamps:
+		if len(data) == 8 {
+			o.TSVal, o.TSEcr, o.HasTimestamps = be.Uint32(data), be.Uint32(data[4:]), true
 		}
 	}
-	o.Malformed = it.Malformed()
 }
 
 // TCPOptionIter walks the options of a TCP header without allocating. NOP
