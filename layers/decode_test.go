@@ -488,6 +488,20 @@ func TestTCPOptions(t *testing.T) {
 			if p.TCPOptions != c.want {
 				t.Errorf("options %+v, want %+v", p.TCPOptions, c.want)
 			}
+			// The iterator walks the same options and agrees on malformation.
+			var viaIter TCPOptions
+			it := p.TCP.OptionIter()
+			for {
+				kind, data, ok := it.Next()
+				if !ok {
+					break
+				}
+				viaIter.option(kind, data)
+			}
+			viaIter.Malformed = it.Malformed()
+			if viaIter != c.want {
+				t.Errorf("iterator options %+v, want %+v", viaIter, c.want)
+			}
 			if string(p.Payload) != "p" {
 				t.Errorf("payload %q", p.Payload)
 			}
