@@ -826,20 +826,20 @@ func (a *Assembler) drain(h *half, ts int64) {
 		}
 		pc := *f
 		h.held.popFirst(&a.fl)
-		a.unhold(h, pc.cost(), pc.n, pc.data != nil)
+		a.unhold(h, pc.cost(), pc.n, pc.isData())
 		if pc.end() <= h.next {
-			if pc.data != nil {
-				a.fl.put(pc.data)
+			if pc.isData() {
+				a.fl.release(pc.ref)
 			}
 			continue
 		}
-		if pc.data == nil {
+		if !pc.isData() {
 			a.gap(h, pc.end(), ReasonTruncated, ts)
 			continue
 		}
-		b := pc.data[h.next-pc.off:]
+		b := a.fl.bytes(pc.ref)[h.next-pc.off:]
 		a.deliver(h, b, pc.index, pc.ts)
-		a.fl.put(pc.data)
+		a.fl.release(pc.ref)
 	}
 }
 
@@ -857,7 +857,7 @@ func (a *Assembler) unhold(h *half, cost, n int64, isData bool) {
 func (a *Assembler) addHeld(h *half, pc piece) {
 	c := pc.cost()
 	h.heldCost += c
-	if pc.data != nil {
+	if pc.isData() {
 		h.heldData += pc.n
 	}
 	a.held += c
@@ -1091,7 +1091,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			continue
 		}
 		oe := min(pc.end(), end)
-		if pc.data == nil {
+		if !pc.isData() {
 			// A truncation marker: real bytes replace it.
 			m := *pc
 			h.held.remove(ps, &a.fl)
@@ -1108,7 +1108,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 		}
 		seen = true
 		nb := b[cur-off : oe-off]
-		ob := pc.data[cur-pc.off : oe-pc.off]
+		ob := a.fl.bytes(pc.ref)[cur-pc.off : oe-pc.off]
 		first, last := -1, -1
 		for i := range nb {
 			if nb[i] != ob[i] {
@@ -1133,9 +1133,21 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 }
 
 func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
-	buf := a.fl.get(len(b))
-	copy(buf, b)
-	pc := piece{off: off, n: int64(len(b)), data: buf, index: seg.Index, ts: seg.Timestamp}
+	// Bytes that continue the piece before them go into its buffer when it has
+	// room: random arrival of tiny segments then costs few pieces.
+	if prev, bi := h.held.before(ps); prev != nil && prev.isData() && prev.end() == off && a.fl.extend(prev.ref, b) {
+		prev.n += int64(len(b))
+		h.held.fix(bi)
+		n := int64(len(b))
+		h.heldCost += n
+		h.heldData += n
+		a.held += n
+		if a.held > a.st.PeakHeld {
+			a.st.PeakHeld = a.held
+		}
+		return
+	}
+	pc := piece{off: off, n: int64(len(b)), ref: a.fl.hold(b), index: seg.Index, ts: seg.Timestamp}
 	h.held.insert(ps, pc, &a.fl)
 	a.addHeld(h, pc)
 }

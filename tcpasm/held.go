@@ -15,24 +15,30 @@ const pieceOverhead = 64
 // piece is one held range [off, off+n). data is its copy, or nil for a
 // truncation marker: bytes a snaplen cut, to become a ReasonTruncated gap when
 // the stream reaches them unless real data fills them first.
+//
+// A piece holds no pointers (its copy is named by ref, a handle into the
+// Assembler's freeLists), so moving pieces costs no write barriers and the
+// collector does not scan the held store.
 type piece struct {
 	off   int64
 	n     int64
-	data  []byte
 	index int64 // packet index and capture time of the copy
 	ts    int64
+	ref   uint32 // the copy's buffer in freeLists.store, plus one; 0 for a marker
 }
 
 func (p *piece) end() int64 { return p.off + p.n }
 
+func (p *piece) isData() bool { return p.ref != 0 }
+
 func (p *piece) cost() int64 {
-	if p.data == nil {
+	if p.ref == 0 {
 		return pieceOverhead
 	}
 	return p.n + pieceOverhead
 }
 
-const blockCap = 64
+const blockCap = 32
 
 // block is a sorted run of pieces, p[lo:hi].
 type block struct {
@@ -46,7 +52,14 @@ func (b *block) len() int { return b.hi - b.lo }
 // never overlap.
 type heldList struct {
 	blocks []*block
+	ends   []int64 // ends[i]: the end of the last piece of blocks[i], for a cache-friendly search
 	n      int
+}
+
+// fix refreshes ends[bi] after block bi changed.
+func (l *heldList) fix(bi int) {
+	b := l.blocks[bi]
+	l.ends[bi] = b.p[b.hi-1].end()
 }
 
 // pos names a piece: block bi, index i within the block's run.
@@ -79,14 +92,26 @@ func (l *heldList) at(p pos) *piece {
 	return &b.p[b.lo+p.i]
 }
 
+// before returns the piece just before position p, or nil.
+func (l *heldList) before(p pos) (*piece, int) {
+	if p.bi < len(l.blocks) && p.i > 0 {
+		b := l.blocks[p.bi]
+		return &b.p[b.lo+p.i-1], p.bi
+	}
+	if p.bi == 0 || len(l.blocks) == 0 {
+		return nil, 0
+	}
+	b := l.blocks[p.bi-1]
+	return &b.p[b.hi-1], p.bi - 1
+}
+
 // find returns the position of the first piece whose end is above off.
 func (l *heldList) find(off int64) pos {
 	// Blocks: the first whose last piece ends above off.
-	lo, hi := 0, len(l.blocks)
+	lo, hi := 0, len(l.ends)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		b := l.blocks[m]
-		if b.p[b.hi-1].end() > off {
+		if l.ends[m] > off {
 			hi = m
 		} else {
 			lo = m + 1
@@ -116,6 +141,7 @@ func (l *heldList) insert(p pos, pc piece, fl *freeLists) {
 		b.p[0] = pc
 		b.hi = 1
 		l.blocks = append(l.blocks, b)
+		l.ends = append(l.ends, pc.end())
 		return
 	}
 	if p.bi == len(l.blocks) {
@@ -140,6 +166,10 @@ func (l *heldList) insert(p pos, pc piece, fl *freeLists) {
 			l.blocks = append(l.blocks, nil)
 			copy(l.blocks[p.bi+2:], l.blocks[p.bi+1:])
 			l.blocks[p.bi+1] = nb
+			l.ends = append(l.ends, 0)
+			copy(l.ends[p.bi+2:], l.ends[p.bi+1:])
+			l.fix(p.bi)
+			l.fix(p.bi + 1)
 			if p.i > half {
 				p.bi++
 				p.i -= half
@@ -151,6 +181,9 @@ func (l *heldList) insert(p pos, pc piece, fl *freeLists) {
 	copy(b.p[at+1:b.hi+1], b.p[at:b.hi])
 	b.p[at] = pc
 	b.hi++
+	if at == b.hi-1 {
+		l.fix(p.bi)
+	}
 }
 
 // remove deletes the piece at p.
@@ -170,8 +203,12 @@ func (l *heldList) remove(p pos, fl *freeLists) {
 		copy(l.blocks[p.bi:], l.blocks[p.bi+1:])
 		l.blocks[len(l.blocks)-1] = nil
 		l.blocks = l.blocks[:len(l.blocks)-1]
+		copy(l.ends[p.bi:], l.ends[p.bi+1:])
+		l.ends = l.ends[:len(l.ends)-1]
 		fl.putBlock(b)
+		return
 	}
+	l.fix(p.bi)
 }
 
 // popFirst removes the first piece.
@@ -195,11 +232,14 @@ const (
 )
 
 // freeLists recycles copy buffers and held-list blocks. They are owned by one
-// Assembler; no locking, no sync.Pool.
+// Assembler; no locking, no sync.Pool. Held pieces name their buffers by a
+// handle into store.
 type freeLists struct {
 	bufs   [numClasses][][]byte
 	free   int64
 	blocks []*block
+	store  [][]byte // buffers in use, by handle-1
+	slots  []uint32 // free handles
 }
 
 func sizeClass(n int) int {
@@ -234,6 +274,42 @@ func (f *freeLists) put(b []byte) {
 	k := sizeClass(c)
 	f.bufs[k] = append(f.bufs[k], b[:0])
 	f.free += int64(c)
+}
+
+// hold copies b into a buffer and returns its handle.
+func (f *freeLists) hold(b []byte) uint32 {
+	buf := f.get(len(b))
+	copy(buf, b)
+	var ref uint32
+	if n := len(f.slots); n > 0 {
+		ref = f.slots[n-1]
+		f.slots = f.slots[:n-1]
+		f.store[ref-1] = buf
+	} else {
+		f.store = append(f.store, buf)
+		ref = uint32(len(f.store))
+	}
+	return ref
+}
+
+// bytes returns the buffer of handle ref.
+func (f *freeLists) bytes(ref uint32) []byte { return f.store[ref-1] }
+
+// extend appends b to the buffer of ref if its capacity allows.
+func (f *freeLists) extend(ref uint32, b []byte) bool {
+	buf := f.store[ref-1]
+	if cap(buf)-len(buf) < len(b) {
+		return false
+	}
+	f.store[ref-1] = append(buf, b...)
+	return true
+}
+
+// release frees the buffer of handle ref.
+func (f *freeLists) release(ref uint32) {
+	f.put(f.store[ref-1])
+	f.store[ref-1] = nil
+	f.slots = append(f.slots, ref)
 }
 
 func (f *freeLists) getBlock() *block {

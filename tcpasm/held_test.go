@@ -70,6 +70,11 @@ func TestHeldListMatchesSortedSlice(t *testing.T) {
 func TestFreeListsSizeClasses(t *testing.T) {
 	var f freeLists
 	for _, n := range []int{1, 64, 65, 1000, 1500, 65536} {
+		ref := f.hold(make([]byte, n))
+		if len(f.bytes(ref)) != n {
+			t.Errorf("hold(%d): %d bytes", n, len(f.bytes(ref)))
+		}
+		f.release(ref)
 		b := f.get(n)
 		if len(b) != n || cap(b) < n || cap(b)&(cap(b)-1) != 0 {
 			t.Errorf("get(%d): len %d cap %d", n, len(b), cap(b))

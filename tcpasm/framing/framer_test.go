@@ -387,3 +387,36 @@ func TestPairer(t *testing.T) {
 		t.Fatalf("unanswered %q", gone)
 	}
 }
+
+func TestPairerPeek(t *testing.T) {
+	var p Pairer[int]
+	for i, ts := range []int64{10, 20, 30} {
+		p.Push(tcpasm.ClientToServer, i, ts)
+	}
+	for _, tc := range []struct {
+		ts   int64
+		loss bool
+		want int
+		ok   bool
+	}{{5, false, 0, false}, {25, false, 0, true}, {25, true, 1, true}, {99, true, 2, true}} {
+		v, ok := p.Peek(tcpasm.ServerToClient, tc.ts, tc.loss)
+		if v != tc.want || ok != tc.ok {
+			t.Fatalf("peek %d %v: %d %v", tc.ts, tc.loss, v, ok)
+		}
+		if p.Len(tcpasm.ClientToServer) != 3 {
+			t.Fatal("peek removed a request")
+		}
+		if ok {
+			if w, _ := p.Pop(tcpasm.ServerToClient, tc.ts, tc.loss); w != v {
+				t.Fatalf("pop %d after peek %d", w, v)
+			}
+			for i := p.Len(tcpasm.ClientToServer); i < 3; i++ {
+				p.Push(tcpasm.ClientToServer, -1, 1000) // keep the queue length for the next case
+			}
+			p = Pairer[int]{}
+			for i, ts := range []int64{10, 20, 30} {
+				p.Push(tcpasm.ClientToServer, i, ts)
+			}
+		}
+	}
+}

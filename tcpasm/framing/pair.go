@@ -61,6 +61,21 @@ func (p *Pairer[T]) Pop(dir tcpasm.Direction, ts int64, afterLoss bool) (v T, ok
 	return v, true
 }
 
+// Peek returns what Pop would, without removing anything.
+func (p *Pairer[T]) Peek(dir tcpasm.Direction, ts int64, afterLoss bool) (v T, ok bool) {
+	q := &p.q[(dir^1)&1]
+	if q.head == len(q.items) || q.items[q.head].ts > ts {
+		return v, false
+	}
+	i := q.head
+	if afterLoss {
+		for i+1 < len(q.items) && q.items[i+1].ts <= ts {
+			i++
+		}
+	}
+	return q.items[i].v, true
+}
+
 func (p *Pairer[T]) give(v T) {
 	if p.Unanswered != nil {
 		p.Unanswered(v)
