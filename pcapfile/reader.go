@@ -24,7 +24,7 @@ const (
 	minMaxCaplen      = 256 << 10
 	maxMaxCaplen      = 16 << 20
 	initialBuffer     = 64 << 10
-	maxBuffer         = 1 << 20 // reads are done in chunks of up to this size
+	maxBuffer         = 256 << 10 // reads are done in chunks of up to this size (L2-sized)
 	fcsPresentBit     = 0x04000000
 	linkTypeMask      = 0x03ffffff
 	reservedMask      = 0x03ff0000

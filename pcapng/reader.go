@@ -29,7 +29,7 @@ const (
 	// MaxBlockLength is the largest block total length accepted.
 	MaxBlockLength = 64 << 20
 	initialBuffer  = 64 << 10
-	maxBuffer      = 1 << 20
+	maxBuffer      = 256 << 10 // chunk size of reads: stays in L2 while the packets are parsed
 )
 
 // Sentinel errors, wrapped by *FormatError: test with errors.Is.
@@ -201,7 +201,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if bom := pr.buf[8:12]; binary.LittleEndian.Uint32(bom) != byteOrderMagic && binary.BigEndian.Uint32(bom) != byteOrderMagic {
 		return nil, &FormatError{Err: ErrNotPcapng, Block: BlockSHB, Detail: "bad byte-order magic; starts with " + hex.EncodeToString(pr.buf[:12])}
 	}
-	if _, err := pr.next(true); err != nil {
+	if err := pr.next(new(Packet), true); err != nil {
 		return nil, err
 	}
 	return pr, nil
@@ -339,24 +339,26 @@ func (r *Reader) fail(off int64, typ uint32, e error, format string, args ...any
 // a malformed or cut block gives a *FormatError naming its offset, after every
 // packet before it. Errors are sticky.
 func (r *Reader) Next() (Packet, error) {
+	var p Packet
 	if r.err != nil {
-		return Packet{}, r.err
+		return p, r.err
 	}
-	return r.next(false)
+	err := r.next(&p, false)
+	return p, err
 }
 
 // next reads blocks until a packet (or, with first, until the first SHB has
 // been read).
-func (r *Reader) next(first bool) (Packet, error) {
+func (r *Reader) next(p *Packet, first bool) error {
 	for {
 		off := r.off
 		if r.end-r.start < 12 {
 			if err := r.fill(12); err != nil {
 				if err == io.EOF {
 					r.err = io.EOF
-					return Packet{}, io.EOF
+					return io.EOF
 				}
-				return Packet{}, r.setErr(err, off, 0, "block header")
+				return r.setErr(err, off, 0, "block header")
 			}
 		}
 		h := r.buf[r.start : r.start+12]
@@ -368,59 +370,59 @@ func (r *Reader) next(first bool) (Packet, error) {
 			case binary.BigEndian.Uint32(h[8:]) == byteOrderMagic:
 				r.be = true
 			default:
-				return Packet{}, r.fail(off, typ, ErrBlock, "section header byte-order magic %x", h[8:12])
+				return r.fail(off, typ, ErrBlock, "section header byte-order magic %x", h[8:12])
 			}
 		}
 		length := r.u32(h[4:])
 		padded := (uint64(length) + 3) &^ 3
 		if length < 12 || padded > MaxBlockLength {
-			return Packet{}, r.fail(off, typ, ErrBlockLength, "block type %#x length %d", typ, length)
+			return r.fail(off, typ, ErrBlockLength, "block type %#x length %d", typ, length)
 		}
 		if r.end-r.start < int(padded) {
 			if err := r.fill(int(padded)); err != nil {
-				return Packet{}, r.setErr(err, off, typ, blockDesc(typ, length))
+				return r.setErr(err, off, typ, blockDesc(typ, length))
 			}
 		}
 		blk := r.buf[r.start : r.start+int(padded)]
 		if trailer := r.u32(blk[padded-4:]); trailer != length {
-			return Packet{}, r.fail(off, typ, ErrTrailer, "block type %#x: length %d, trailer %d", typ, length, trailer)
+			return r.fail(off, typ, ErrTrailer, "block type %#x: length %d, trailer %d", typ, length, trailer)
 		}
 		if length&3 != 0 && typ == BlockSHB {
-			return Packet{}, r.fail(off, typ, ErrBlockLength, "section header length %d not a multiple of 4", length)
+			return r.fail(off, typ, ErrBlockLength, "section header length %d not a multiple of 4", length)
 		}
 		body := blk[8 : padded-4]
 		r.start += int(padded)
 		r.off += int64(padded)
 		if first && typ != BlockSHB {
-			return Packet{}, r.fail(off, typ, ErrNotPcapng, "first block is not a section header")
+			return r.fail(off, typ, ErrNotPcapng, "first block is not a section header")
 		}
 		switch typ {
 		case BlockEPB:
 			r.nEPB++
-			return r.epb(off, body)
+			return r.epb(p, off, body)
 		case BlockSPB, BlockOPB:
 			r.counts[typ]++
 			if typ == BlockSPB {
-				return r.spb(off, body)
+				return r.spb(p, off, body)
 			}
-			return r.opb(off, body)
+			return r.opb(p, off, body)
 		case BlockSHB:
 			r.counts[typ]++
 			if err := r.shb(off, body); err != nil {
-				return Packet{}, err
+				return err
 			}
 			if first {
-				return Packet{}, nil
+				return nil
 			}
 		case BlockIDB:
 			r.counts[typ]++
 			if err := r.idb(off, body); err != nil {
-				return Packet{}, err
+				return err
 			}
 		case BlockISB:
 			r.counts[typ]++
 			if err := r.isb(off, body); err != nil {
-				return Packet{}, err
+				return err
 			}
 		default:
 			r.counts[typ]++
@@ -666,20 +668,20 @@ func (r *Reader) iface(off int64, typ uint32, id uint32) (*Interface, error) {
 	return &r.ifaces[r.secIf+int(id)], nil
 }
 
-func (r *Reader) epb(off int64, body []byte) (Packet, error) {
+func (r *Reader) epb(p *Packet, off int64, body []byte) error {
 	if len(body) < 20 {
-		return Packet{}, r.fail(off, BlockEPB, ErrBlock, "enhanced packet body of %d bytes", len(body))
+		return r.fail(off, BlockEPB, ErrBlock, "enhanced packet body of %d bytes", len(body))
 	}
 	in, err := r.iface(off, BlockEPB, r.u32(body))
 	if err != nil {
-		return Packet{}, err
+		return err
 	}
 	caplen := r.u32(body[12:])
 	if uint64(caplen) > uint64(len(body)-20) {
-		return Packet{}, r.fail(off, BlockEPB, ErrBlock, "captured length %d exceeds the block (%d bytes)", caplen, len(body)-20)
+		return r.fail(off, BlockEPB, ErrBlock, "captured length %d exceeds the block (%d bytes)", caplen, len(body)-20)
 	}
 	t := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
-	p := Packet{
+	*p = Packet{
 		Timestamp: timestamp(in, t),
 		Length:    int(r.u32(body[16:])),
 		Data:      body[20 : 20+caplen : 20+caplen],
@@ -690,13 +692,13 @@ func (r *Reader) epb(off int64, body []byte) (Packet, error) {
 		Offset:    off,
 	}
 	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
-		if err := r.packetOptions(&p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockEPB); err != nil {
-			return Packet{}, err
+		if err := r.packetOptions(p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockEPB); err != nil {
+			return err
 		}
 	}
 	in.Packets++
 	r.lastTS = p.Timestamp
-	return p, nil
+	return nil
 }
 
 func (r *Reader) packetOptions(p *Packet, opts []byte, blockOff, o int64, typ uint32) error {
@@ -726,13 +728,13 @@ func (r *Reader) packetOptions(p *Packet, opts []byte, blockOff, o int64, typ ui
 	}
 }
 
-func (r *Reader) spb(off int64, body []byte) (Packet, error) {
+func (r *Reader) spb(p *Packet, off int64, body []byte) error {
 	if len(body) < 4 {
-		return Packet{}, r.fail(off, BlockSPB, ErrBlock, "simple packet body of %d bytes", len(body))
+		return r.fail(off, BlockSPB, ErrBlock, "simple packet body of %d bytes", len(body))
 	}
 	in, err := r.iface(off, BlockSPB, 0)
 	if err != nil {
-		return Packet{}, err
+		return err
 	}
 	orig := r.u32(body)
 	caplen := uint64(orig)
@@ -741,7 +743,7 @@ func (r *Reader) spb(off int64, body []byte) (Packet, error) {
 	}
 	caplen = min(caplen, uint64(len(body)-4))
 	in.Packets++
-	return Packet{
+	*p = Packet{
 		Timestamp: r.lastTS,
 		Length:    int(orig),
 		Data:      body[4 : 4+caplen : 4+caplen],
@@ -750,23 +752,24 @@ func (r *Reader) spb(off int64, body []byte) (Packet, error) {
 		Section:   in.Section,
 		Block:     BlockSPB,
 		Offset:    off,
-	}, nil
+	}
+	return nil
 }
 
-func (r *Reader) opb(off int64, body []byte) (Packet, error) {
+func (r *Reader) opb(p *Packet, off int64, body []byte) error {
 	if len(body) < 20 {
-		return Packet{}, r.fail(off, BlockOPB, ErrBlock, "packet block body of %d bytes", len(body))
+		return r.fail(off, BlockOPB, ErrBlock, "packet block body of %d bytes", len(body))
 	}
 	in, err := r.iface(off, BlockOPB, uint32(r.u16(body)))
 	if err != nil {
-		return Packet{}, err
+		return err
 	}
 	caplen := r.u32(body[12:])
 	if uint64(caplen) > uint64(len(body)-20) {
-		return Packet{}, r.fail(off, BlockOPB, ErrBlock, "captured length %d exceeds the block (%d bytes)", caplen, len(body)-20)
+		return r.fail(off, BlockOPB, ErrBlock, "captured length %d exceeds the block (%d bytes)", caplen, len(body)-20)
 	}
 	t := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
-	p := Packet{
+	*p = Packet{
 		Timestamp: timestamp(in, t),
 		Length:    int(r.u32(body[16:])),
 		Data:      body[20 : 20+caplen : 20+caplen],
@@ -781,13 +784,13 @@ func (r *Reader) opb(off int64, body []byte) (Packet, error) {
 		p.DropCount = 0 // "not available"
 	}
 	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
-		if err := r.packetOptions(&p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockOPB); err != nil {
-			return Packet{}, err
+		if err := r.packetOptions(p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockOPB); err != nil {
+			return err
 		}
 	}
 	in.Packets++
 	r.lastTS = p.Timestamp
-	return p, nil
+	return nil
 }
 
 func (r *Reader) isb(off int64, body []byte) error {
