@@ -186,6 +186,11 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 		_ = peer
 		ext := int64(0)
 		edge := func(trueOff int64) {
+			// Nothing past the FIN carries data: a RST after the FIN, or
+			// the peer's ACK of the FIN, ends at the FIN's offset.
+			if s.FIN && trueOff > s.FINOff {
+				trueOff = s.FINOff
+			}
 			if o := trueOff - s.Base; o > ext {
 				ext = o
 			}
@@ -204,17 +209,11 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 				}
 				continue
 			}
-			ack := func(a int64) {
-				if s.FIN && a > s.FINOff {
-					a = s.FINOff
-				}
-				edge(a)
-			}
 			if p.Flags&tcpasm.ACK != 0 {
-				ack(p.AckOff)
+				edge(p.AckOff)
 			}
 			for _, b := range p.SACK {
-				ack(b[1])
+				edge(b[1])
 			}
 		}
 		s.Extent = ext

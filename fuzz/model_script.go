@@ -37,6 +37,8 @@ type ScriptEvent struct {
 	// packet; Jitter[i] how many positions the copy at point i arrives late.
 	Points uint8
 	Jitter [2]uint8
+	// Pause is extra capture time (ns) before the packet's copies arrive.
+	Pause int64
 }
 
 // ScriptConn is one connection: its ISNs, which capture points caught the
@@ -104,9 +106,10 @@ func (r rangeSet) next(from int64) int64 {
 }
 
 type scriptArrival struct {
-	key int64 // sort key: send position + jitter
-	pos int   // send position, for a stable order
-	pkt ModelPacket
+	key   int64 // sort key: send position + jitter
+	pos   int   // send position, for a stable order
+	pause int64
+	pkt   ModelPacket
 }
 
 // Model plays the script and returns the arrival-ordered capture.
@@ -138,7 +141,7 @@ func (sc *Script) Model() *Model {
 				if pinned {
 					k = base + 1<<40 + int64(pos)
 				}
-				arr = append(arr, scriptArrival{key: k, pos: pos*2 + pt, pkt: q})
+				arr = append(arr, scriptArrival{key: k, pos: pos*2 + pt, pause: ev.Pause, pkt: q})
 			}
 			pos++
 		}
@@ -236,6 +239,7 @@ func (sc *Script) Model() *Model {
 			t += 1_000_000 // a millisecond between connections on the tuple
 			lastConn = a.pkt.Conn
 		}
+		t += max(a.pause, 0)
 		a.pkt.Time = t
 		t += step
 		m.Packets = append(m.Packets, a.pkt)

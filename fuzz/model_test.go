@@ -7,11 +7,11 @@ import (
 
 // The oracle is tested too: hand-worked scripts with their expected verdicts.
 
-func data(dir int, off, n int64, pts uint8) ScriptEvent {
+func scData(dir int, off, n int64, pts uint8) ScriptEvent {
 	return ScriptEvent{Dir: dir, Kind: EvData, Off: off, N: n, Snap: -1, Points: pts}
 }
 
-func ack(dir int, pts uint8) ScriptEvent {
+func scAck(dir int, pts uint8) ScriptEvent {
 	return ScriptEvent{Dir: dir, Kind: EvAck, Snap: -1, Points: pts}
 }
 
@@ -35,23 +35,23 @@ func TestModelVerdicts(t *testing.T) {
 		{
 			name: "hole ACKed by the peer",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1000, 5000}, Handshake: 1, Events: []ScriptEvent{
-				data(0, 0, 100, 1), data(0, 100, 100, 0), data(0, 200, 100, 1), ack(1, 1),
+				scData(0, 0, 100, 1), scData(0, 100, 100, 0), scData(0, 200, 100, 1), scAck(1, 1),
 			}}}},
 			want: want{base: 0, extent: 300, gaps: []ModelRange{{100, 200}}, bytes: 200, packets: 4},
 		},
 		{
 			name: "trailing bytes only the ACK shows",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1000, 5000}, Handshake: 1, Events: []ScriptEvent{
-				data(0, 0, 100, 1), data(0, 100, 50, 0), ack(1, 1),
+				scData(0, 0, 100, 1), scData(0, 100, 50, 0), scAck(1, 1),
 			}}}},
 			want: want{extent: 150, gaps: []ModelRange{{100, 150}}, bytes: 100, packets: 3},
 		},
 		{
 			name: "mid-stream: base is the first data to arrive, lower bytes are before it",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{^uint32(0) - 10, 7}, Handshake: 0, Events: []ScriptEvent{
-				data(0, 0, 100, 0), {Dir: 0, Kind: EvData, Off: 100, N: 100, Snap: -1, Points: 1},
+				scData(0, 0, 100, 0), {Dir: 0, Kind: EvData, Off: 100, N: 100, Snap: -1, Points: 1},
 				{Dir: 0, Kind: EvData, Off: 50, N: 100, Snap: -1, Points: 1, Jitter: [2]uint8{2}},
-				ack(1, 1),
+				scAck(1, 1),
 			}}}},
 			// The ACK (200) arrives before the retransmission; the base is 100.
 			want: want{base: 100, extent: 100, bytes: 100, packets: 2},
@@ -59,14 +59,14 @@ func TestModelVerdicts(t *testing.T) {
 		{
 			name: "retransmission with other data: first copy wins, differences noted",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
-				data(0, 0, 40, 1), {Dir: 0, Kind: EvData, Off: 20, N: 20, Snap: -1, Points: 1, Variant: 0xff},
+				scData(0, 0, 40, 1), {Dir: 0, Kind: EvData, Off: 20, N: 20, Snap: -1, Points: 1, Variant: 0xff},
 			}}}},
 			want: want{extent: 40, bytes: 40, packets: 4, differ: differingOffsets(0, 20, 40, 0xff)},
 		},
 		{
 			name: "two capture points fill each other's loss; copies are duplicates",
 			sc: Script{TwoPoints: true, Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 3, Events: []ScriptEvent{
-				data(0, 0, 10, 1), data(0, 10, 10, 2), data(0, 20, 10, 3), data(0, 30, 10, 0), ack(1, 3),
+				scData(0, 0, 10, 1), scData(0, 10, 10, 2), scData(0, 20, 10, 3), scData(0, 30, 10, 0), scAck(1, 3),
 			}}}},
 			// SYN and the third ACK at both points: 2 dups; the segment at both: 1.
 			want: want{extent: 40, gaps: []ModelRange{{30, 40}}, bytes: 30, dups: 3, packets: 8},
@@ -74,21 +74,21 @@ func TestModelVerdicts(t *testing.T) {
 		{
 			name: "snaplen cuts a segment",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
-				{Dir: 0, Kind: EvData, Off: 0, N: 100, Snap: 30, Points: 1}, data(0, 100, 10, 1),
+				{Dir: 0, Kind: EvData, Off: 0, N: 100, Snap: 30, Points: 1}, scData(0, 100, 10, 1),
 			}}}},
 			want: want{extent: 110, gaps: []ModelRange{{30, 100}}, bytes: 40, packets: 4},
 		},
 		{
 			name: "FIN ACKed: the FIN's own sequence number is not a byte",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
-				data(0, 0, 10, 1), {Dir: 0, Kind: EvFin, Snap: -1, Points: 1}, ack(1, 1),
+				scData(0, 0, 10, 1), {Dir: 0, Kind: EvFin, Snap: -1, Points: 1}, scAck(1, 1),
 			}}}},
 			want: want{extent: 10, bytes: 10, fin: true, packets: 4},
 		},
 		{
 			name: "huge ACKed region across the wrap",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{^uint32(0) - 5, 2}, Handshake: 1, Events: []ScriptEvent{
-				data(0, 0, 10, 1), {Dir: 0, Kind: EvVirtual, Off: 10, N: 5 << 30}, ack(1, 1), data(0, 10+5<<30, 10, 1), ack(1, 1),
+				scData(0, 0, 10, 1), {Dir: 0, Kind: EvVirtual, Off: 10, N: 5 << 30}, scAck(1, 1), scData(0, 10+5<<30, 10, 1), scAck(1, 1),
 			}}}},
 			want: want{extent: 20 + 5<<30, gaps: []ModelRange{{10, 10 + 5<<30}}, bytes: 20, packets: 4},
 		},
@@ -136,8 +136,8 @@ func differingOffsets(conn int, from, to int64, variant uint8) []int64 {
 func TestScriptAcks(t *testing.T) {
 	// The receiver ACKs its contiguous prefix and SACKs what lies above.
 	sc := Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
-		data(0, 100, 50, 1), {Dir: 1, Kind: EvAck, Snap: -1, Points: 1, SACK: true},
-		data(0, 0, 100, 1), ack(1, 1),
+		scData(0, 100, 50, 1), {Dir: 1, Kind: EvAck, Snap: -1, Points: 1, SACK: true},
+		scData(0, 0, 100, 1), scAck(1, 1),
 	}}}}
 	m := sc.Model()
 	var acks [][2]int64

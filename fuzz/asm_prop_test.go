@@ -1,0 +1,296 @@
+package fuzz
+
+import (
+	"testing"
+
+	"github.com/reseq/reseq/tcpasm"
+	"pgregory.net/rapid"
+)
+
+// Property tests: rapid draws a Script (what the endpoints sent and what the
+// capture made of it), the model says what a first-wins reassembler must
+// deliver, and the real Assembler is held to it. A long run:
+//
+//	go test ./fuzz -run 'TestAsmProp' -rapid.checks=10000
+
+// scriptGen holds the knobs of one property's scripts.
+type scriptGen struct {
+	conns      int   // connections on the tuple (port reuse when > 1)
+	twoPoints  bool  // two probes with independent loss
+	maxLen     int   // bytes per direction at most
+	lossPct    int   // chance in % that a capture point misses a packet
+	jitter     int   // most positions a packet arrives late
+	rexmitPct  int   // chance in % of a retransmission after each segment
+	otherPct   int   // chance in % a retransmission carries other data
+	snapPct    int   // chance in % the snaplen cuts a data packet
+	synPct     int   // chance in % the handshake was captured
+	rstPct     int   // chance in % a connection ends with RST
+	sackPct    int   // chance in % an ACK carries SACK blocks
+	swapPct    int   // chance in % the sender swaps two segments (receiver out of order)
+	wrap       bool  // ISN near 2^32 always
+	bigJumps   int   // huge uncaptured, ACKed regions (wrap crossing)
+	bigJumpMax int64 // size of such a region at most
+}
+
+func drawPct(t *rapid.T, pct int, label string) bool {
+	if pct <= 0 {
+		return false
+	}
+	if pct >= 100 {
+		return true
+	}
+	return rapid.IntRange(0, 99).Draw(t, label) < pct
+}
+
+func (g *scriptGen) points(t *rapid.T, label string) uint8 {
+	var m uint8
+	n := 1
+	if g.twoPoints {
+		n = 2
+	}
+	for i := 0; i < n; i++ {
+		if !drawPct(t, g.lossPct, label) {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+func (g *scriptGen) jit(t *rapid.T) [2]uint8 {
+	if g.jitter == 0 {
+		return [2]uint8{}
+	}
+	return [2]uint8{uint8(rapid.IntRange(0, g.jitter).Draw(t, "jitter")), uint8(rapid.IntRange(0, g.jitter).Draw(t, "jitter2"))}
+}
+
+func (g *scriptGen) isn(t *rapid.T) uint32 {
+	if g.wrap || rapid.IntRange(0, 3).Draw(t, "isnKind") == 0 {
+		return ^uint32(0) - uint32(rapid.IntRange(0, 3000).Draw(t, "isnNearWrap"))
+	}
+	return rapid.Uint32().Draw(t, "isn")
+}
+
+// draw builds a Script.
+func (g *scriptGen) draw(t *rapid.T) *Script {
+	sc := &Script{TwoPoints: g.twoPoints, Start: 1_700_000_000_000_000_000, Step: 1000}
+	for ci := 0; ci < g.conns; ci++ {
+		last := ci == g.conns-1
+		c := ScriptConn{ISN: [2]uint32{g.isn(t), g.isn(t)}}
+		if ci > 0 || drawPct(t, g.synPct, "syn") {
+			c.Handshake = 1
+			if g.twoPoints {
+				c.Handshake = uint8(rapid.IntRange(1, 3).Draw(t, "synPoints"))
+			}
+		}
+		var per [2][]ScriptEvent
+		for d := 0; d < 2; d++ {
+			n := rapid.IntRange(0, g.maxLen).Draw(t, "len")
+			var evs []ScriptEvent
+			off := int64(0)
+			jumps := 0
+			for off < int64(n) {
+				sz := int64(rapid.IntRange(1, 400).Draw(t, "seg"))
+				sz = min(sz, int64(n)-off)
+				ev := ScriptEvent{Dir: d, Kind: EvData, Off: off, N: sz, Snap: -1,
+					Points: g.points(t, "lost"), Jitter: g.jit(t), SACK: drawPct(t, g.sackPct, "sack")}
+				if drawPct(t, g.snapPct, "snap") {
+					ev.Snap = rapid.IntRange(0, int(sz)-1).Draw(t, "snaplen")
+				}
+				evs = append(evs, ev)
+				if drawPct(t, g.rexmitPct, "rexmit") {
+					// A retransmission of part of what was sent so far: same
+					// or other data, aligned or a partial overlap.
+					end := off + sz
+					a := rapid.Int64Range(max(0, end-1500), end-1).Draw(t, "rexmitOff")
+					b := a + rapid.Int64Range(1, min(end-a, 600)).Draw(t, "rexmitLen")
+					rx := ScriptEvent{Dir: d, Kind: EvData, Off: a, N: b - a, Snap: -1,
+						Points: g.points(t, "rexmitLost"), Jitter: g.jit(t)}
+					if drawPct(t, g.otherPct, "other") {
+						rx.Variant = uint8(rapid.IntRange(1, 255).Draw(t, "variant"))
+					}
+					evs = append(evs, rx)
+				}
+				off += sz
+				if jumps < g.bigJumps && d == 0 {
+					// Huge region the receiver got and ACKs, the capture never saw.
+					j := rapid.Int64Range(g.bigJumpMax/2, g.bigJumpMax).Draw(t, "jump")
+					evs = append(evs, ScriptEvent{Dir: 0, Kind: EvVirtual, Off: off, N: j})
+					evs = append(evs, ScriptEvent{Dir: 1, Kind: EvAck, Points: 1 | 2, Snap: -1})
+					off += j
+					n += int(j)
+					jumps++
+				}
+			}
+			if g.swapPct > 0 {
+				for i := 0; i+1 < len(evs); i++ {
+					if evs[i].Kind == EvData && evs[i+1].Kind == EvData && drawPct(t, g.swapPct, "swap") {
+						evs[i], evs[i+1] = evs[i+1], evs[i]
+					}
+				}
+			}
+			per[d] = evs
+		}
+		// Interleave the two directions, with pure ACKs now and then.
+		i, j := 0, 0
+		for i < len(per[0]) || j < len(per[1]) {
+			d := 0
+			if i == len(per[0]) || (j < len(per[1]) && rapid.Bool().Draw(t, "dir")) {
+				d = 1
+			}
+			if d == 0 {
+				c.Events = append(c.Events, per[0][i])
+				i++
+			} else {
+				c.Events = append(c.Events, per[1][j])
+				j++
+			}
+			if rapid.IntRange(0, 2).Draw(t, "ack") == 0 {
+				c.Events = append(c.Events, ScriptEvent{Dir: 1 - d, Kind: EvAck, Snap: -1,
+					Points: g.points(t, "ackLost"), Jitter: g.jit(t), SACK: drawPct(t, g.sackPct, "sack")})
+			}
+		}
+		// The end: FINs (maybe half-closed long before), final ACKs, or RST.
+		mustEnd := !last
+		rst := drawPct(t, g.rstPct, "rst")
+		var closePts uint8
+		if mustEnd {
+			closePts = 1
+		}
+		if !rst || mustEnd {
+			for _, d := range []int{0, 1} {
+				if mustEnd || rapid.Bool().Draw(t, "fin") {
+					c.Events = append(c.Events, ScriptEvent{Dir: d, Kind: EvFin, Snap: -1,
+						Points: g.points(t, "finLost") | closePts, Jitter: g.jit(t)})
+				}
+			}
+			c.Events = append(c.Events,
+				ScriptEvent{Dir: 0, Kind: EvAck, Snap: -1, Points: g.points(t, "lastAckLost")},
+				ScriptEvent{Dir: 1, Kind: EvAck, Snap: -1, Points: g.points(t, "lastAckLost")})
+		}
+		if rst {
+			c.Events = append(c.Events, ScriptEvent{Dir: rapid.IntRange(0, 1).Draw(t, "rstDir"), Kind: EvRst,
+				Snap: -1, Points: g.points(t, "rstLost") | closePts})
+		}
+		sc.Conns = append(sc.Conns, c)
+	}
+	return sc
+}
+
+// bigConfig has limits that never bind on these scripts.
+func bigConfig() tcpasm.Config {
+	return tcpasm.Config{
+		MaxHeldPerStream: 1 << 40,
+		MaxMemory:        1 << 40,
+		ConflictWindow:   1 << 20,
+	}
+}
+
+func runProp(t *testing.T, g scriptGen, cfg func(*rapid.T) (tcpasm.Config, int64), mode asmCheckMode) {
+	rapid.Check(t, func(rt *rapid.T) {
+		sc := g.draw(rt)
+		m := sc.Model()
+		c, capBytes := cfg(rt)
+		if known := knownAssemblerBug(m); known != "" {
+			rt.Skipf("tcpasm bug: %s", known)
+		}
+		rec, _ := asmRun(m, c, capBytes)
+		if err := asmCheck(m, rec, mode); err != nil {
+			rt.Fatalf("%v\n%s", err, dumpModel(m))
+		}
+	})
+}
+
+func unlimited(*rapid.T) (tcpasm.Config, int64) { return bigConfig(), 0 }
+
+// base knobs: a bit of everything.
+var baseGen = scriptGen{conns: 1, maxLen: 3000, lossPct: 15, jitter: 3, rexmitPct: 15, otherPct: 30,
+	snapPct: 5, synPct: 50, rstPct: 20, sackPct: 30, swapPct: 10}
+
+func TestAsmPropInOrderLossless(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 4000, synPct: 100}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropLoss(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 3000, lossPct: 30, synPct: 50}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropReorder(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 3000, jitter: 4, synPct: 70, swapPct: 20, sackPct: 50}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropRetransmit(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 2000, lossPct: 10, jitter: 2, rexmitPct: 40, otherPct: 0, synPct: 60}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropRetransmitOtherData(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 2000, lossPct: 10, jitter: 2, rexmitPct: 40, otherPct: 70, synPct: 60}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropSnaplen(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 2000, lossPct: 5, jitter: 1, rexmitPct: 20, snapPct: 40, synPct: 60}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropTwoCapturePoints(t *testing.T) {
+	g := scriptGen{conns: 1, twoPoints: true, maxLen: 3000, lossPct: 35, jitter: 3, rexmitPct: 10, otherPct: 30, synPct: 60}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropFinRstHalfClose(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 1500, lossPct: 15, jitter: 2, synPct: 60, rstPct: 50}
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropPortReuse(t *testing.T) {
+	g := baseGen
+	g.conns = 3
+	g.maxLen = 1200
+	runProp(t, g, unlimited, checkExact)
+}
+
+func TestAsmPropEverything(t *testing.T) {
+	g := baseGen
+	g.twoPoints = true
+	g.conns = 2
+	runProp(t, g, unlimited, checkExact)
+}
+
+// Streams crossing the sequence wrap several times: > 4 GiB of offsets, nearly
+// all of it uncaptured and ACKed by the peer, so nothing big is allocated.
+func TestAsmPropWrap(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 1500, lossPct: 10, jitter: 2, rexmitPct: 10, synPct: 50, wrap: true,
+		bigJumps: 24, bigJumpMax: 1 << 29}
+	runProp(t, g, unlimited, checkExact)
+}
+
+// Tight per-stream limits: limit gaps may be declared early, but every byte is
+// accounted and delivered bytes are the first copies.
+func TestAsmPropTightPerStream(t *testing.T) {
+	g := baseGen
+	g.twoPoints = true
+	g.lossPct = 25
+	runProp(t, g, func(rt *rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		c.MaxHeldPerStream = int64(rapid.IntRange(1, 2000).Draw(rt, "maxHeld"))
+		return c, 0
+	}, checkLimited)
+}
+
+// Tight global memory: streams may be evicted (and picked up again), memory stays
+// under the cap, every recorded stream stays consistent.
+func TestAsmPropTightMemory(t *testing.T) {
+	g := baseGen
+	g.lossPct = 25
+	g.conns = 2
+	runProp(t, g, func(rt *rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		c.MaxHeldPerStream = int64(rapid.IntRange(1, 4000).Draw(rt, "maxHeld"))
+		c.MaxMemory = int64(rapid.IntRange(1, 3000).Draw(rt, "maxMemory"))
+		return c, c.MaxMemory
+	}, checkLoose)
+}
