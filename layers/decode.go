@@ -40,8 +40,8 @@ const (
 	StopOK          StopReason = iota // decoded to the transport payload (or an other transport)
 	StopLinkType                      // the link type is not supported
 	StopUnsupported                   // not IP: an 802.3 length frame, another EtherType or address family, an unknown IP version
-	StopTruncated                     // the header was cut by the end of the capture
-	StopMalformed                     // the header's fields are inconsistent (lengths, version)
+	StopTruncated                     // the header was cut by the end of the capture (the snaplen)
+	StopMalformed                     // the header's fields are inconsistent (lengths, version), or the frame ends inside it though the capture kept all of it
 	StopFragment                      // a non-first IP fragment: no transport header
 	StopTooDeep                       // more than MaxVLANs tags or MaxIPv6ExtHeaders extension headers
 )
@@ -169,25 +169,25 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	switch lt {
 	case LinkTypeEthernet:
 		if len(data) < EthernetLen {
-			return p.stop(LayerLink, StopTruncated)
+			return p.short(LayerLink, len(data), wire)
 		}
 		p.Ethernet = data[:EthernetLen:EthernetLen]
 		return p.ether(data, EthernetLen, p.Ethernet.EtherType(), wire)
 	case LinkTypeLinuxSLL:
 		if len(data) < SLLLen {
-			return p.stop(LayerLink, StopTruncated)
+			return p.short(LayerLink, len(data), wire)
 		}
 		p.SLL = data[:SLLLen:SLLLen]
 		return p.ether(data, SLLLen, p.SLL.Protocol(), wire)
 	case LinkTypeLinuxSLL2:
 		if len(data) < SLL2Len {
-			return p.stop(LayerLink, StopTruncated)
+			return p.short(LayerLink, len(data), wire)
 		}
 		p.SLL2 = data[:SLL2Len:SLL2Len]
 		return p.ether(data, SLL2Len, p.SLL2.Protocol(), wire)
 	case LinkTypeNull, LinkTypeLoop:
 		if len(data) < NullLen {
-			return p.stop(LayerLink, StopTruncated)
+			return p.short(LayerLink, len(data), wire)
 		}
 		// NULL is in the capturing host's byte order, LOOP in network order;
 		// both are seen written the other way. Families fit in 16 bits.
@@ -213,7 +213,7 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 		return p.stop(LayerLink, StopUnsupported)
 	case LinkTypeRaw, LinkTypeRawOld12, LinkTypeRawOld14:
 		if len(data) < 1 {
-			return p.stop(LayerLink, StopTruncated)
+			return p.short(LayerLink, len(data), wire)
 		}
 		switch data[0] >> 4 {
 		case 4:
@@ -235,6 +235,16 @@ func (p *Packet) stop(l Layer, r StopReason) Stop {
 	return p.Stop
 }
 
+// short stops at a header the frame ends inside: truncated when the capture
+// cut the frame (or its original length is unknown), malformed when the
+// capture kept the whole frame.
+func (p *Packet) short(l Layer, caplen, wire int) Stop {
+	if wire >= 0 && wire <= caplen {
+		return p.stop(l, StopMalformed)
+	}
+	return p.stop(l, StopTruncated)
+}
+
 func isVLANTPID(et uint16) bool {
 	return et == EtherTypeVLAN || et == EtherTypeQinQ || et == EtherTypeQinQ1
 }
@@ -247,7 +257,7 @@ func (p *Packet) ether(data []byte, off int, et uint16, wire int) Stop {
 			return p.stop(LayerVLAN, StopTooDeep)
 		}
 		if len(data)-off < VLANTagLen {
-			return p.stop(LayerVLAN, StopTruncated)
+			return p.short(LayerVLAN, len(data), wire)
 		}
 		tci := be.Uint16(data[off:])
 		p.VLANs[p.NumVLANs] = VLAN{TPID: et, ID: tci & 0x0fff, Priority: uint8(tci >> 13), DEI: tci&0x1000 != 0}
@@ -270,7 +280,7 @@ func (p *Packet) ether(data []byte, off int, et uint16, wire int) Stop {
 func (p *Packet) ipv4(data []byte, off int, wire int) Stop {
 	b := data[off:]
 	if len(b) < IPv4MinLen {
-		return p.stop(LayerIPv4, StopTruncated)
+		return p.short(LayerIPv4, len(data), wire)
 	}
 	if b[0]>>4 != 4 {
 		return p.stop(LayerIPv4, StopMalformed)
@@ -288,7 +298,7 @@ func (p *Packet) ipv4(data []byte, off int, wire int) Stop {
 		return p.stop(LayerIPv4, StopMalformed)
 	}
 	if hl > len(b) {
-		return p.stop(LayerIPv4, StopTruncated)
+		return p.short(LayerIPv4, len(data), wire)
 	}
 	if wire >= 0 && end > wire {
 		end = wire // the header claims more than the wire carried
@@ -315,7 +325,7 @@ func (p *Packet) ipv4(data []byte, off int, wire int) Stop {
 func (p *Packet) ipv6(data []byte, off int, wire int) Stop {
 	b := data[off:]
 	if len(b) < IPv6Len {
-		return p.stop(LayerIPv6, StopTruncated)
+		return p.short(LayerIPv6, len(data), wire)
 	}
 	if b[0]>>4 != 6 {
 		return p.stop(LayerIPv6, StopMalformed)

@@ -63,24 +63,32 @@ func decodeCases() []decodeCase {
 	add := func(name string, lt LinkType, data []byte, w want) {
 		cs = append(cs, decodeCase{name: name, lt: lt, data: data, want: w})
 	}
+	// addCut adds a frame the capture cut inside a header (truncated), and the
+	// same bytes as a whole frame on the wire (malformed: it ends inside the header).
+	addCut := func(name string, lt LinkType, data []byte, w want) {
+		cs = append(cs, decodeCase{name: name, lt: lt, data: data, origLen: len(data) + 64, want: w})
+		whole := w
+		whole.stop.Reason = StopMalformed
+		cs = append(cs, decodeCase{name: name + "/whole frame", lt: lt, data: data, want: whole})
+	}
 
 	// Link types.
 	add("ethernet/ipv4", LinkTypeEthernet, eth(EtherTypeIPv4, p4), okTCP("hello"))
 	add("ethernet/ipv6", LinkTypeEthernet, eth(EtherTypeIPv6, p6), okTCP6("hello"))
 	add("ethernet/arp", LinkTypeEthernet, eth(EtherTypeARP, make([]byte, 28)), want{stop: Stop{LayerLink, StopUnsupported}})
 	add("ethernet/802.3 length", LinkTypeEthernet, eth(46, make([]byte, 46)), want{stop: Stop{LayerLink, StopUnsupported}})
-	add("ethernet/short", LinkTypeEthernet, eth(EtherTypeIPv4, nil)[:13], want{stop: Stop{LayerLink, StopTruncated}})
+	addCut("ethernet/short", LinkTypeEthernet, eth(EtherTypeIPv4, nil)[:13], want{stop: Stop{LayerLink, StopTruncated}})
 	add("ethernet/empty", LinkTypeEthernet, nil, want{stop: Stop{LayerLink, StopTruncated}})
-	add("ethernet/no ip", LinkTypeEthernet, eth(EtherTypeIPv4, nil), want{stop: Stop{LayerIPv4, StopTruncated}})
+	addCut("ethernet/no ip", LinkTypeEthernet, eth(EtherTypeIPv4, nil), want{stop: Stop{LayerIPv4, StopTruncated}})
 	add("sll/ipv4", LinkTypeLinuxSLL, sll(EtherTypeIPv4, p4), okTCP("hello"))
 	add("sll/ipv6", LinkTypeLinuxSLL, sll(EtherTypeIPv6, p6), okTCP6("hello"))
 	add("sll/vlan", LinkTypeLinuxSLL, sll(EtherTypeVLAN, cat([]byte{0x00, 0x64, 0x08, 0x00}, p4)),
 		with(okTCP("hello"), func(w *want) { w.vlans = []VLAN{{TPID: EtherTypeVLAN, ID: 100}} }))
-	add("sll/short", LinkTypeLinuxSLL, sll(EtherTypeIPv4, nil)[:15], want{stop: Stop{LayerLink, StopTruncated}})
+	addCut("sll/short", LinkTypeLinuxSLL, sll(EtherTypeIPv4, nil)[:15], want{stop: Stop{LayerLink, StopTruncated}})
 	add("sll2/ipv4", LinkTypeLinuxSLL2, sll2(EtherTypeIPv4, 6, p4), okTCP("hello"))
 	add("sll2/ipv6", LinkTypeLinuxSLL2, sll2(EtherTypeIPv6, 6, p6), okTCP6("hello"))
 	add("sll2/bad addr len", LinkTypeLinuxSLL2, sll2(EtherTypeIPv4, 255, p4), okTCP("hello"))
-	add("sll2/short", LinkTypeLinuxSLL2, sll2(EtherTypeIPv4, 6, nil)[:19], want{stop: Stop{LayerLink, StopTruncated}})
+	addCut("sll2/short", LinkTypeLinuxSLL2, sll2(EtherTypeIPv4, 6, nil)[:19], want{stop: Stop{LayerLink, StopTruncated}})
 	add("sll2/netlink", LinkTypeLinuxSLL2, sll2(0x0010, 0, make([]byte, 16)), want{stop: Stop{LayerLink, StopUnsupported}})
 	for _, lt := range []LinkType{LinkTypeNull, LinkTypeLoop} {
 		for _, bigEndian := range []bool{false, true} {
@@ -91,7 +99,7 @@ func decodeCases() []decodeCase {
 			}
 			add(n+"/af7", lt, null(7, bigEndian, p4), want{stop: Stop{LayerLink, StopUnsupported}})
 		}
-		add(lt.String()+"/short", lt, []byte{2, 0, 0}, want{stop: Stop{LayerLink, StopTruncated}})
+		addCut(lt.String()+"/short", lt, []byte{2, 0, 0}, want{stop: Stop{LayerLink, StopTruncated}})
 	}
 	for _, lt := range []LinkType{LinkTypeRaw, LinkTypeRawOld12, LinkTypeRawOld14} {
 		add("raw"+lt.String()+"/4", lt, p4, okTCP("hello"))
@@ -116,7 +124,7 @@ func decodeCases() []decodeCase {
 		add("vlan depth "+string(rune('0'+n))+"/ipv6", LinkTypeEthernet, eth(EtherTypeIPv6, p6, tags(n)...), w6)
 	}
 	add("vlan too deep", LinkTypeEthernet, eth(EtherTypeIPv4, p4, tags(9)...), want{stop: Stop{LayerVLAN, StopTooDeep}, vlans: tags(8)})
-	add("vlan truncated", LinkTypeEthernet, eth(EtherTypeIPv4, nil, tags(2)...)[:20], want{stop: Stop{LayerVLAN, StopTruncated}, vlans: tags(1)})
+	addCut("vlan truncated", LinkTypeEthernet, eth(EtherTypeIPv4, nil, tags(2)...)[:20], want{stop: Stop{LayerVLAN, StopTruncated}, vlans: tags(1)})
 	add("vlan/arp", LinkTypeEthernet, eth(EtherTypeARP, make([]byte, 28), tags(2)...), want{stop: Stop{LayerLink, StopUnsupported}, vlans: tags(2)})
 
 	// IPv4.
@@ -125,8 +133,8 @@ func decodeCases() []decodeCase {
 	add("ipv4 max options", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, opts: make([]byte, 40)}, hello.bytes()), okTCP("hello"))
 	add("ipv4 ihl 4", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, ihl: 4}, hello.bytes()), want{stop: Stop{LayerIPv4, StopMalformed}})
 	add("ipv4 ihl beyond total", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: 20, ihl: 6}, hello.bytes()), want{stop: Stop{LayerIPv4, StopMalformed}})
-	add("ipv4 options cut", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, opts: make([]byte, 40)}, nil)[:40], want{stop: Stop{LayerIPv4, StopTruncated}})
-	add("ipv4 header cut", LinkTypeEthernet, eth(EtherTypeIPv4, p4[:19]), want{stop: Stop{LayerIPv4, StopTruncated}})
+	addCut("ipv4 options cut", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, opts: make([]byte, 40)}, nil)[:40], want{stop: Stop{LayerIPv4, StopTruncated}})
+	addCut("ipv4 header cut", LinkTypeEthernet, eth(EtherTypeIPv4, p4[:19]), want{stop: Stop{LayerIPv4, StopTruncated}})
 	add("ipv4 total < header", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: 19}, hello.bytes()), want{stop: Stop{LayerIPv4, StopMalformed}})
 	add("ipv4 tso total 0", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: 0}, hello.bytes()), okTCP("hello"))
 	cs = append(cs, decodeCase{name: "ipv4 tso total 0 snaplen", lt: LinkTypeRaw, data: ipv4(v4Spec{proto: IPProtoTCP, totalLen: 0}, hello.bytes()), origLen: 40 + 5 + 1000,
@@ -213,7 +221,7 @@ func decodeCases() []decodeCase {
 		want: want{stop: Stop{LayerIPv6, StopTruncated}, network: NetworkIPv6}})
 	add("ipv6 ext 1 byte", LinkTypeIPv6, ipv6(IPProtoDstOpts, -1, []byte{6}),
 		want{stop: Stop{LayerIPv6, StopMalformed}, network: NetworkIPv6})
-	add("ipv6 header cut", LinkTypeIPv6, p6[:39], want{stop: Stop{LayerIPv6, StopTruncated}})
+	addCut("ipv6 header cut", LinkTypeIPv6, p6[:39], want{stop: Stop{LayerIPv6, StopTruncated}})
 	add("ipv6 payload length 0 (tso)", LinkTypeIPv6, ipv6(IPProtoTCP, 0, th), okTCP6("hello"))
 	cs = append(cs, decodeCase{name: "ipv6 snaplen cut", lt: LinkTypeIPv6, data: tcp6(big)[:40+20+3], origLen: 40 + 20 + 16,
 		want: with(okTCP6("012"), func(w *want) { w.plen = 16 })})
