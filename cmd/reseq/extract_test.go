@@ -115,7 +115,6 @@ func checkRecord(t *testing.T, dir string, r map[string]any, want []byte) {
 }
 
 func TestExtractConversations(t *testing.T) {
-	requireAssembler(t)
 	dir := t.TempDir()
 	a := conversation{
 		client: netip.MustParseAddrPort("10.0.0.1:40000"), server: netip.MustParseAddrPort("10.0.0.2:80"),
@@ -200,7 +199,6 @@ func mergeByTime(a, b []tcpPkt) []tcpPkt {
 // TestExtractInputs: the same packets split over two captures (one gzipped)
 // give the same index as one capture.
 func TestExtractInputs(t *testing.T) {
-	requireAssembler(t)
 	dir := t.TempDir()
 	c := conversation{client: netip.MustParseAddrPort("10.0.0.1:1000"), server: netip.MustParseAddrPort("10.0.0.2:2000"), c2s: pattern(5000, 5), s2c: pattern(3000, 6)}
 	pk := c.packets()
@@ -241,7 +239,6 @@ func TestExtractInputs(t *testing.T) {
 }
 
 func TestExtractFiltersAndLimits(t *testing.T) {
-	requireAssembler(t)
 	dir := t.TempDir()
 	var all []tcpPkt
 	convs := []conversation{
@@ -308,7 +305,6 @@ func TestExtractFiltersAndLimits(t *testing.T) {
 
 // TestExtractManyConnections: more connections than open files.
 func TestExtractManyConnections(t *testing.T) {
-	requireAssembler(t)
 	n := 600
 	if testing.Short() {
 		n = 150
@@ -360,7 +356,6 @@ func sortPackets(p []tcpPkt) []tcpPkt {
 // TestExtractInputError: a capture cut in the middle of a record gives exit 1
 // after everything before the cut was written and indexed.
 func TestExtractInputError(t *testing.T) {
-	requireAssembler(t)
 	dir := t.TempDir()
 	c := conversation{client: netip.MustParseAddrPort("10.0.0.1:1000"), server: netip.MustParseAddrPort("10.0.0.2:2000"), c2s: pattern(4000, 5), mss: 1000}
 	pk := c.packets()
@@ -452,7 +447,6 @@ func shake(s string, n int) []byte {
 // TestExtractRealCaptures runs extract on real captures and checks every
 // written byte against what the endpoints sent.
 func TestExtractRealCaptures(t *testing.T) {
-	requireAssembler(t)
 	real := realRoot(t)
 	names := []string{"lossy_v4.pcap", "clean_v6_nano.pcap", "lossy_v6_ng.pcapng", "lossy_snap200.pcap"}
 	if testing.Short() {

@@ -35,7 +35,6 @@ func twoConversations(t *testing.T, dir string) (string, conversation, conversat
 }
 
 func TestFlows(t *testing.T) {
-	requireAssembler(t)
 	dir := t.TempDir()
 	capPath, _, _ := twoConversations(t, dir)
 	code, out, stderr := runReseq("flows", "--json", capPath)

@@ -7,7 +7,6 @@ import (
 )
 
 func TestFollow(t *testing.T) {
-	requireAssembler(t)
 	dir := t.TempDir()
 	capPath, a, b := twoConversations(t, dir)
 

@@ -35,8 +35,8 @@ type assembler interface {
 	Close()
 }
 
-// newAssembler builds the assembler (set in pipeline_asm.go).
-var newAssembler func(cfg tcpasm.Config, h tcpasm.Handler) assembler
+// newAssembler builds the pipeline's assembler; a test may replace it.
+var newAssembler = func(cfg tcpasm.Config, h tcpasm.Handler) assembler { return tcpasm.New(cfg, h) }
 
 // pipeline reads captures and feeds a Handler. The zero value of every field
 // but Inputs is a valid default.
@@ -70,9 +70,6 @@ type pipelineStats struct {
 // opening the inputs (nothing was read), or Abort's error.
 func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	var st pipelineStats
-	if newAssembler == nil {
-		return st, errors.New("reseq: built without an assembler")
-	}
 	r, err := reseq.Open(p.Inputs...)
 	if err != nil {
 		return st, err
@@ -146,34 +143,7 @@ func segmentOf(seg *tcpasm.Segment, lp *layers.Packet, pkt *reseq.Packet, captur
 	if !lp.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() || lp.Transport != layers.TransportTCP {
 		return false
 	}
-	t := lp.TCP
-	*seg = tcpasm.Segment{
-		Key:          lp.FlowKey(capturePoint),
-		CapturePoint: tcpasm.NoCapturePoint,
-		Timestamp:    pkt.Timestamp,
-		Index:        pkt.Index,
-		Seq:          t.Seq(),
-		Ack:          t.Ack(),
-		Flags:        t.Flags(),
-		Window:       t.Window(),
-		Payload:      lp.Payload,
-		Length:       max(lp.PayloadLength, len(lp.Payload)),
-	}
-	if capturePoint {
-		if id, ok := lp.CapturePoint(); ok {
-			seg.CapturePoint = int32(id)
-		}
-	}
-	o := &lp.TCPOptions
-	seg.NumSACK = min(o.NumSACK, tcpasm.MaxSACK)
-	for i := 0; i < seg.NumSACK; i++ {
-		seg.SACK[i] = tcpasm.SACKBlock{Left: o.SACK[i].Left, Right: o.SACK[i].Right}
-	}
-	if lp.Network == layers.NetworkIPv4 {
-		seg.IPID = lp.IPv4.ID()
-	}
-	seg.TSVal, seg.HasTS = o.TSVal, o.HasTimestamps
-	return true
+	return tcpasm.FromPacket(seg, lp, pkt.Timestamp, pkt.Index, capturePoint)
 }
 
 // filter keeps packets by port and host. Several ports (hosts) are
