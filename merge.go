@@ -43,6 +43,25 @@ func (r *Reader) nextMerge() (Packet, error) {
 			return Packet{}, err
 		}
 	}
+	// Wake the dormant sources whose first packet sorts before the best one
+	// at hand.
+	for len(r.dormant) > 0 {
+		d := r.dormant[0]
+		if len(r.heap) > 0 && !(d.first < r.heap[0].head.Timestamp || d.first == r.heap[0].head.Timestamp && d.order < r.heap[0].order) {
+			break
+		}
+		r.dormant = r.dormant[1:]
+		ok, err := r.wake(d)
+		if ok {
+			r.push(d)
+		}
+		if err != nil {
+			if !d.done {
+				r.advance = append(r.advance, d)
+			}
+			return Packet{}, err
+		}
+	}
 	if len(r.heap) == 0 {
 		return Packet{}, io.EOF
 	}

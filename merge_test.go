@@ -1,7 +1,11 @@
 package reseq
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +46,99 @@ func TestNextAllocs(t *testing.T) {
 				t.Fatalf("%v allocations per packet", allocs)
 			}
 		})
+	}
+}
+
+// openSources counts the sources holding an open file.
+func openSources(r *Reader) int {
+	n := 0
+	for _, s := range r.sources {
+		if len(s.closers) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMergeRotatedSet: a rotated set of many files merges correctly while only
+// the files whose time has come are open; overlapping files are all read.
+func TestMergeRotatedSet(t *testing.T) {
+	dir := t.TempDir()
+	const files, per = 120, 20
+	var paths []string
+	for i := 0; i < files; i++ {
+		// File i covers [i*1000, i*1000+950]; every tenth file overlaps the
+		// next one.
+		start := int64(i) * 1000
+		if i%10 == 0 {
+			start += 500
+		}
+		data := pcapBytes(t, genPackets(i, per, start, 50))
+		if i%5 == 0 {
+			data = compressWith(t, Zstd, data)
+		}
+		paths = append(paths, writeFile(t, dir, fmt.Sprintf("rot%03d.pcap", i), data))
+	}
+	r, err := Open(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n := openSources(r); n != 0 {
+		t.Fatalf("%d files open before the first packet", n)
+	}
+	maxOpen := 0
+	var last int64 = -1
+	count := 0
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Timestamp < last {
+			t.Fatalf("packet %d at %d after %d", count, p.Timestamp, last)
+		}
+		if want := fmt.Sprintf("src%d-pkt", p.Source); !strings.HasPrefix(string(p.Data), want) {
+			t.Fatalf("packet %d of source %d: %q", count, p.Source, p.Data)
+		}
+		last = p.Timestamp
+		count++
+		maxOpen = max(maxOpen, openSources(r))
+	}
+	if count != files*per {
+		t.Fatalf("%d packets, want %d", count, files*per)
+	}
+	if maxOpen > 3 {
+		t.Fatalf("%d files open at once", maxOpen)
+	}
+	if n := openSources(r); n != 0 {
+		t.Fatalf("%d files still open at the end", n)
+	}
+	if read, total := r.Progress(); read != total {
+		t.Fatalf("progress %d of %d", read, total)
+	}
+}
+
+// TestMergeVanishedFile: a file removed before its turn is an error naming it;
+// the others are read.
+func TestMergeVanishedFile(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a", pcapBytes(t, genPackets(0, 5, 0, 10)))
+	b := writeFile(t, dir, "b", pcapBytes(t, genPackets(1, 5, 1000, 10)))
+	r, err := Open(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	ps, errs := readAll(t, r)
+	var ie *InputError
+	if len(ps) != 5 || len(errs) != 1 || !errors.As(errs[0], &ie) || ie.Name != b || !errors.Is(errs[0], os.ErrNotExist) {
+		t.Fatalf("%d packets, errors %v", len(ps), errs)
 	}
 }

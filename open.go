@@ -3,10 +3,12 @@ package reseq
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/reseq/reseq/pcapfile"
@@ -107,7 +109,7 @@ type Reader struct {
 	captures []*Capture
 	skipped  []Skipped
 	closers  []func()
-	counters []*countingReader
+	counters []*atomic.Int64
 	total    int64
 	stdin    bool
 
@@ -116,6 +118,7 @@ type Reader struct {
 	cur     int       // Concat: index of the current source
 	heap    []*source // merge: sources holding a packet, min-heap on (Timestamp, order)
 	advance []*source // sources whose next packet must be read before the next pick
+	dormant []*source // closed sources by (first timestamp, order), to be reopened in turn
 	index   int64
 	closed  bool
 }
@@ -161,9 +164,9 @@ func NewReaderOptions(opt Options, in io.Reader, name string) (*Reader, error) {
 		opt.MaxArchiveBuffer = 256 << 20
 	}
 	r := &Reader{opt: opt}
-	cr := &countingReader{r: in}
-	r.counters = append(r.counters, cr)
-	if err := r.openStream(name, cr, nil, 0, &cr.n); err != nil {
+	cr := &countingReader{r: in, n: new(atomic.Int64)}
+	r.counters = append(r.counters, cr.n)
+	if err := r.openStream(name, cr, nil, 0, cr.n); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -179,7 +182,9 @@ func (r *Reader) openName(name string) error {
 		}
 		r.stdin = true
 		f = os.Stdin
-	} else {
+	}
+	mark, nsrc := len(r.closers), len(r.sources)
+	if f != os.Stdin {
 		var err error
 		f, err = os.Open(name)
 		if err != nil {
@@ -194,9 +199,21 @@ func (r *Reader) openName(name string) error {
 		ra = f
 	}
 	r.total += size
-	cr := &countingReader{r: f}
-	r.counters = append(r.counters, cr)
-	return r.openStream(name, cr, ra, size, &cr.n)
+	cr := &countingReader{r: f, n: new(atomic.Int64)}
+	r.counters = append(r.counters, cr.n)
+	if err := r.openStream(name, cr, ra, size, cr.n); err != nil {
+		return err
+	}
+	if ra != nil && len(r.sources) == nsrc+1 && r.sources[nsrc].fr != nil && r.sources[nsrc].tar == nil && f != os.Stdin {
+		s := r.sources[nsrc]
+		// A plain file holding one capture: it can be closed and opened
+		// again, so a merge of many files keeps only those open whose
+		// time has come (see Reader.dormant).
+		s.path, s.cnt = name, cr.n
+		s.closers = append([]func(){}, r.closers[mark:]...)
+		r.closers = r.closers[:mark]
+	}
+	return nil
 }
 
 // maxNesting bounds how many compressions may wrap one another.
@@ -380,25 +397,34 @@ var errNestedArchive = errors.New("archive inside an archive is not read")
 // registers the capture.
 func (r *Reader) openCapture(name string, u *unwrapped) (*Capture, formatReader, error) {
 	cp := &Capture{Name: name, Compression: u.comps, Source: len(r.captures)}
-	var fr formatReader
+	fr, err := newFormatReader(cp, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.captures = append(r.captures, cp)
+	return cp, fr, nil
+}
+
+// newFormatReader creates the format reader of the pcap or pcapng capture u
+// and fills cp's format fields.
+func newFormatReader(cp *Capture, u *unwrapped) (formatReader, error) {
 	switch u.kind {
 	case kindPcap:
 		pr, err := pcapfile.NewReader(u.br)
 		if err != nil {
-			return nil, nil, inputError(name, err)
+			return nil, inputError(cp.Name, err)
 		}
 		major, minor := pr.Version()
 		cp.Format, cp.Version, cp.Pcap = Pcap, fmt.Sprintf("%d.%d", major, minor), pr
-		fr = &pcapSource{r: pr, source: cp.Source}
+		return &pcapSource{r: pr, source: cp.Source}, nil
 	case kindPcapng:
-		var err error
-		fr, err = newPcapngSource(cp, u.br)
+		fr, err := newPcapngSource(cp, u.br)
 		if err != nil {
-			return nil, nil, inputError(name, err)
+			return nil, inputError(cp.Name, err)
 		}
+		return fr, nil
 	}
-	r.captures = append(r.captures, cp)
-	return cp, fr, nil
+	return nil, &InputError{Name: cp.Name, Offset: 0, Err: &NotCaptureError{Head: headPrefix(u.head)}}
 }
 
 // inputError wraps a format reader's error with the capture's name and the
@@ -428,9 +454,14 @@ func (r *Reader) finish() {
 	if !r.opt.Concat {
 		for i, s := range r.sources {
 			s.order = i
+			if s.path != "" {
+				r.putToSleep(s)
+			} else {
+				r.advance = append(r.advance, s)
+			}
 		}
-		r.advance = append(r.advance, r.sources...)
 		r.heap = make([]*source, 0, len(r.sources))
+		slices.SortStableFunc(r.dormant, func(a, b *source) int { return cmp.Compare(a.first, b.first) })
 	}
 }
 
@@ -447,7 +478,7 @@ func (r *Reader) Skipped() []Skipped { return r.skipped }
 // and other non-regular inputs count 0). It may be called concurrently with Next.
 func (r *Reader) Progress() (read, total int64) {
 	for _, c := range r.counters {
-		read += c.n.Load()
+		read += c.Load()
 	}
 	return read, r.total
 }
@@ -458,6 +489,9 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.closed = true
+	for _, s := range r.sources {
+		s.release()
+	}
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i]()
 	}
@@ -513,7 +547,7 @@ func (r *Reader) Next() (Packet, error) {
 // countingReader counts the bytes read through it, for Progress.
 type countingReader struct {
 	r io.Reader
-	n atomic.Int64
+	n *atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {

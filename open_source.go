@@ -1,7 +1,10 @@
 package reseq
 
 import (
+	"errors"
 	"io"
+	"os"
+	"sync/atomic"
 
 	"github.com/reseq/reseq/pcapfile"
 )
@@ -34,6 +37,21 @@ type source struct {
 	err     error     // set for a source that only reports an error
 	head    Packet    // the packet read last
 	done    bool
+
+	// A capture in a plain file of its own can be closed and reopened.
+	path    string        // its file name; "" when it cannot be reopened
+	cnt     *atomic.Int64 // its Progress counter
+	closers []func()      // releases its file and decompressors
+	first   int64         // timestamp of its first packet, while dormant
+	kind    kind          // its format, checked when reopened
+}
+
+// release closes the source's file and decompressors, if it owns them.
+func (s *source) release() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
 }
 
 // step reads the source's next packet into s.head. It returns false and a nil
@@ -57,6 +75,7 @@ func (s *source) step() (bool, error) {
 			s.fr = nil
 			if s.tar == nil {
 				s.done = true
+				s.release()
 				if err == io.EOF {
 					return false, nil
 				}
@@ -77,4 +96,80 @@ func (s *source) step() (bool, error) {
 		}
 		s.fr, s.capture = fr, cp
 	}
+}
+
+// putToSleep reads the first packet of a source that can be reopened, notes
+// its timestamp and closes it: a merge of many files (a rotated set) then
+// holds open only the files whose time has come. The source is reopened by
+// wake when the merge reaches that timestamp. A source that is empty or
+// broken at its first packet is settled at once.
+func (r *Reader) putToSleep(s *source) {
+	switch fr := s.fr.(type) {
+	case *pcapSource:
+		s.kind = kindPcap
+	case *pcapngSource:
+		s.kind = kindPcapng
+	default:
+		_ = fr
+		r.advance = append(r.advance, s)
+		return
+	}
+	ok, err := s.step()
+	if !ok {
+		if err != nil {
+			s.err, s.done = err, false // reported at the first call to Next
+			r.advance = append(r.advance, s)
+		}
+		return
+	}
+	s.first = s.head.Timestamp
+	s.head = Packet{}
+	s.fr = nil
+	s.release()
+	r.dormant = append(r.dormant, s)
+}
+
+// wake reopens a dormant source and reads its first packet.
+func (r *Reader) wake(s *source) (bool, error) {
+	fail := func(err error) (bool, error) {
+		s.release()
+		s.done = true
+		return false, &InputError{Name: s.name, Offset: -1, Err: err}
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fail(err)
+	}
+	s.closers = append(s.closers, func() { f.Close() })
+	s.cnt.Store(0)
+	u, err := r.unwrap(s.name, &countingReader{r: f, n: s.cnt}, nil)
+	if err != nil {
+		s.release()
+		s.done = true
+		return false, err
+	}
+	s.closers = append(s.closers, u.release)
+	if u.kind != s.kind || !sameCompression(u.comps, s.capture.Compression) {
+		return fail(errors.New("the file changed while it was being read"))
+	}
+	fr, err := newFormatReader(s.capture, u)
+	if err != nil {
+		s.release()
+		s.done = true
+		return false, err
+	}
+	s.fr = fr
+	return s.step()
+}
+
+func sameCompression(a, b []Compression) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
