@@ -155,3 +155,49 @@ func TestLayersGopacketKnownWrong(t *testing.T) {
 		})
 	}
 }
+
+// TestLayersChecksumVsGopacket checks TransportChecksum against checksums
+// gopacket computes when serializing (IPv4 and IPv6, TCP and UDP, even and odd
+// payloads, an IPv6 extension header in front).
+func TestLayersChecksumVsGopacket(t *testing.T) {
+	var p layers.Packet
+	for n := 0; n < 9; n++ {
+		payload := gopacket.Payload(make([]byte, n))
+		for i := range payload {
+			payload[i] = byte(0xa5 + 31*i)
+		}
+		ip4 := knownIPv4()
+		ip4u := knownIPv4()
+		ip4u.Protocol = gl.IPProtocolUDP
+		ip6 := knownIPv6(gl.IPProtocolTCP)
+		ip6u := knownIPv6(gl.IPProtocolUDP)
+		ip6x := knownIPv6(gl.IPProtocolIPv6Destination)
+		udp4 := &gl.UDP{SrcPort: 53, DstPort: 40000}
+		_ = udp4.SetNetworkLayerForChecksum(ip4u)
+		udp6 := &gl.UDP{SrcPort: 53, DstPort: 40000}
+		_ = udp6.SetNetworkLayerForChecksum(ip6u)
+		tcp6x := knownTCP(ip6x)
+		dst := &gl.IPv6Destination{}
+		dst.NextHeader = gl.IPProtocolTCP
+		dst.Options = []*gl.IPv6DestinationOption{{OptionType: 1, OptionLength: 4, OptionData: make([]byte, 4)}}
+		frames := map[string][]byte{
+			"tcp4":     knownFrame(t, ip4, knownTCP(ip4), payload),
+			"udp4":     knownFrame(t, ip4u, udp4, payload),
+			"tcp6":     knownFrame(t, ip6, knownTCP(ip6), payload),
+			"udp6":     knownFrame(t, ip6u, udp6, payload),
+			"tcp6+dst": knownFrame(t, ip6x, dst, tcp6x, payload),
+		}
+		for name, f := range frames {
+			p.Decode(layers.LinkTypeRaw, f, len(f))
+			if !p.Stop.OK() || p.TransportChecksum() != layers.ChecksumGood {
+				t.Errorf("%s, %d bytes: %v, checksum %v", name, n, p.Stop, p.TransportChecksum())
+			}
+			bad := slices.Clone(f)
+			bad[len(bad)-1-n/2] ^= 0x10
+			p.Decode(layers.LinkTypeRaw, bad, len(bad))
+			if p.TransportChecksum() != layers.ChecksumBad {
+				t.Errorf("%s, %d bytes, one bit flipped: checksum %v", name, n, p.TransportChecksum())
+			}
+		}
+	}
+}

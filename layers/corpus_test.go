@@ -100,6 +100,7 @@ func TestCorpus(t *testing.T) {
 	var total tally
 	stops := map[string]int{}
 	perLink := map[LinkType][2]int{} // packets, decoded to the transport layer
+	var sums [3]int                  // by Checksum
 	var p Packet
 	for _, sub := range []string{"corpus", "real"} {
 		files := forEachCapture(t, filepath.Join(shared, sub), func(name string, i int, cp capturePacket) {
@@ -137,6 +138,7 @@ func TestCorpus(t *testing.T) {
 			if p.PayloadLength > len(p.Payload) {
 				total.cut++
 			}
+			sums[p.TransportChecksum()]++
 			// The claimed length never exceeds what the frame's original length allows.
 			if p.Transport == TransportTCP && cp.origLen >= len(cp.data) && p.PayloadOffset+p.PayloadLength > cp.origLen {
 				t.Errorf("%s packet %d: claimed payload ends at %d, beyond the original length %d", name, i, p.PayloadOffset+p.PayloadLength, cp.origLen)
@@ -148,6 +150,12 @@ func TestCorpus(t *testing.T) {
 	}
 	t.Logf("%+v; stops %v", total, stops)
 	t.Logf("per link type [packets, decoded]: %v", perLink)
+	t.Logf("transport checksums: %d good, %d bad, %d unverified", sums[ChecksumGood], sums[ChecksumBad], sums[ChecksumUnverified])
+	// Captures taken on the sending host (all of ../shared/real) carry offloaded,
+	// unfilled checksums: bad ones are common. TestChecksumVsTshark checks the verdicts.
+	if sums[ChecksumGood] == 0 || sums[ChecksumBad] == 0 {
+		t.Errorf("the corpus has good and bad checksums: %v", sums)
+	}
 	for lt, c := range perLink {
 		if lt.Supported() && c[1] == 0 {
 			t.Errorf("link type %v: none of %d packets decoded", lt, c[0])
@@ -291,5 +299,40 @@ func TestCorpusSpots(t *testing.T) {
 				t.Error("no packet checked")
 			}
 		})
+	}
+}
+
+// TestChecksumVsTshark compares TransportChecksum with the verdicts tshark 4
+// gives (-o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE) for captures
+// with a mix of good and bad checksums.
+func TestChecksumVsTshark(t *testing.T) {
+	corpus := filepath.Join(sharedDir(t), "corpus")
+	cases := []struct {
+		file      string
+		good, bad int
+	}{
+		{"fpcap/tracefiles/example.pcap.zst", 2753 + 70, 1739 + 69},
+		{"tcpflow/tests/local.pcap", 0, 106},
+	}
+	for _, c := range cases {
+		next, closeFn, ok := openCapture(t, filepath.Join(corpus, c.file))
+		if !ok {
+			t.Errorf("%s: cannot open", c.file)
+			continue
+		}
+		var p Packet
+		var n [3]int
+		for {
+			cp, err := next()
+			if err != nil {
+				break
+			}
+			p.Decode(cp.lt, cp.data, cp.origLen)
+			n[p.TransportChecksum()]++
+		}
+		closeFn()
+		if n[ChecksumGood] != c.good || n[ChecksumBad] != c.bad {
+			t.Errorf("%s: %d good, %d bad; tshark: %d good, %d bad", c.file, n[ChecksumGood], n[ChecksumBad], c.good, c.bad)
+		}
 	}
 }
