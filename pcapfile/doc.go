@@ -22,5 +22,11 @@
 // sequence with a *FormatError wrapping ErrTruncated that names the record's byte
 // offset; every complete packet before it has been returned.
 //
+// The header must carry version 2.0 to 2.4 and no reserved bits in its link-type
+// field (libpcap's rules; *FormatError wrapping ErrHeader otherwise). A
+// sub-second field of 10^6 µs (10^9 ns) or more is invalid but kept: its excess
+// is carried into the seconds (Wireshark and gopacket wrap it in 32 bits
+// instead).
+//
 // Writer writes the format (little-endian, microsecond or nanosecond).
 package pcapfile

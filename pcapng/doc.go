@@ -15,6 +15,11 @@
 // and its captured length is the original length capped by the interface's
 // snaplen and by the block.
 //
+// Timestamps beyond the int64 range (after the year 2262) are clamped to it. A
+// section whose version is not 1.0 or 1.2 (libpcap's rule) ends the reading with
+// ErrVersion: its blocks cannot be trusted to be laid out as this package
+// expects, and skipping them would lose packets silently.
+//
 // Metadata is kept as it is read: Sections and Interfaces return every section
 // and interface seen so far, with the comments and names of their options and
 // the counters of the last Interface Statistics Block of each interface

@@ -41,3 +41,31 @@ func Example() {
 	// 1 101 2024-05-01T12:00:00.123456001Z 9 ip packet
 	// 1 section, 2 interfaces
 }
+
+// ExampleReader_Interfaces shows the metadata a capture summary needs: the
+// sections, each interface's link type and snaplen, and the drop counters of
+// the interface statistics blocks, all available once the packets are read.
+func ExampleReader_Interfaces() {
+	var buf bytes.Buffer
+	w, _ := pcapng.NewWriter(&buf)
+	w.AddInterface(1, 262144, 6)
+	w.AddInterface(276, 0, 9)
+	w.WritePacket(0, 1e15, []byte("a"), 1)
+	w.WritePacket(1, 2e15, []byte("b"), 1)
+
+	r, _ := pcapng.NewReader(&buf)
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	for _, in := range r.Interfaces() {
+		fmt.Printf("section %d interface %d: link type %d, snaplen %d, %d packets, drops known: %v\n",
+			in.Section, in.Index, in.LinkType, in.SnapLen, in.Packets, in.Stats.Blocks > 0 && in.Stats.IfDrop >= 0)
+	}
+	fmt.Println(r.BlockCounts()[pcapng.BlockEPB], "enhanced packet blocks in", len(r.Sections()), "section")
+	// Output:
+	// section 0 interface 0: link type 1, snaplen 262144, 1 packets, drops known: false
+	// section 0 interface 1: link type 276, snaplen 0, 1 packets, drops known: false
+	// 2 enhanced packet blocks in 1 section
+}
