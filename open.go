@@ -109,7 +109,8 @@ type Reader struct {
 	captures []*Capture
 	skipped  []Skipped
 	closers  []func()
-	counters []*atomic.Int64
+	counters []*atomic.Int64 // bytes read from each input
+	sizes    []int64         // the size of each input, 0 when unknown
 	total    int64
 	stdin    bool
 
@@ -165,7 +166,7 @@ func NewReaderOptions(opt Options, in io.Reader, name string) (*Reader, error) {
 	}
 	r := &Reader{opt: opt}
 	cr := &countingReader{r: in, n: new(atomic.Int64)}
-	r.counters = append(r.counters, cr.n)
+	r.counters, r.sizes = append(r.counters, cr.n), append(r.sizes, 0)
 	if err := r.openStream(name, cr, nil, 0, cr.n); err != nil {
 		r.Close()
 		return nil, err
@@ -200,7 +201,7 @@ func (r *Reader) openName(name string) error {
 	}
 	r.total += size
 	cr := &countingReader{r: f, n: new(atomic.Int64)}
-	r.counters = append(r.counters, cr.n)
+	r.counters, r.sizes = append(r.counters, cr.n), append(r.sizes, size)
 	if err := r.openStream(name, cr, ra, size, cr.n); err != nil {
 		return err
 	}
@@ -477,8 +478,14 @@ func (r *Reader) Skipped() []Skipped { return r.skipped }
 // for compressed inputs) and the total size of the input files (standard input
 // and other non-regular inputs count 0). It may be called concurrently with Next.
 func (r *Reader) Progress() (read, total int64) {
-	for _, c := range r.counters {
-		read += c.Load()
+	for i, c := range r.counters {
+		n := c.Load()
+		if r.sizes[i] > 0 {
+			// Archives read in place may read a few bytes twice
+			// (directory, tar padding).
+			n = min(n, r.sizes[i])
+		}
+		read += n
 	}
 	return read, r.total
 }

@@ -4,8 +4,12 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,12 +107,78 @@ func openSeedZip(tb testing.TB, members map[string][]byte, order []string) []byt
 	return b.Bytes()
 }
 
-// FuzzOpen feeds arbitrary bytes to reseq.NewReader and checks what the opener
-// promises: errors are *reseq.InputError naming the input (or a member of it);
-// packets are numbered 0, 1, 2, … and name a capture that Captures lists;
-// lengths stay within the format readers' bounds; the end is sticky;
-// Progress never counts more than the input; and an uncompressed pcap or pcapng
-// gives exactly what its format reader gives on its own.
+// fuzzPkt is a packet as read back.
+type fuzzPkt struct {
+	ts     int64
+	length int
+	data   string
+}
+
+// fuzzRead reads r to its end (or a bound on work) checking the invariants of
+// every packet and error, and returns the packets, the errors, and whether the
+// end was reached.
+func fuzzRead(t *testing.T, r *reseq.Reader, name string, inputLen int64) ([]fuzzPkt, []error, bool) {
+	var got []fuzzPkt
+	var errs []error
+	volume := 0
+	for steps := 0; steps < 20000 && volume < 64<<20; steps++ {
+		p, err := r.Next()
+		if err == io.EOF {
+			if _, err := r.Next(); err != io.EOF {
+				t.Fatalf("Next after io.EOF: %v", err)
+			}
+			if read, _ := r.Progress(); read > inputLen {
+				t.Fatalf("progress %d of a %d-byte input", read, inputLen)
+			}
+			for _, c := range r.Captures() {
+				if !strings.HasPrefix(c.Name, name) || (c.Pcap == nil) == (c.Pcapng == nil) {
+					t.Fatalf("capture %+v", c)
+				}
+			}
+			return got, errs, true
+		}
+		if err != nil {
+			var ie *reseq.InputError
+			if !errors.As(err, &ie) || !strings.HasPrefix(ie.Name, name) {
+				t.Fatalf("error %v (%T) is not an InputError naming the input", err, err)
+			}
+			errs = append(errs, err)
+			if len(errs) > len(r.Captures())+len(r.Skipped())+1 {
+				t.Fatalf("%d errors for %d captures: %v", len(errs), len(r.Captures()), errs)
+			}
+			continue
+		}
+		if p.Index != int64(len(got)) {
+			t.Fatalf("packet %d has index %d", len(got), p.Index)
+		}
+		if p.Source < 0 || p.Source >= len(r.Captures()) {
+			t.Fatalf("source %d of %d captures", p.Source, len(r.Captures()))
+		}
+		if len(p.Data) > 64<<20 || p.Length < 0 || p.Interface < 0 {
+			t.Fatalf("packet %d: %d bytes, length %d, interface %d", p.Index, len(p.Data), p.Length, p.Interface)
+		}
+		volume += len(p.Data)
+		got = append(got, fuzzPkt{p.Timestamp, p.Length, string(p.Data)})
+	}
+	return got, errs, false
+}
+
+func checkOpenError(t *testing.T, err error, name string) {
+	var ie *reseq.InputError
+	if !errors.As(err, &ie) || !strings.HasPrefix(ie.Name, name) {
+		t.Fatalf("open error %v (%T) is not an InputError naming the input", err, err)
+	}
+}
+
+// FuzzOpen feeds arbitrary bytes to the opener, as a stream (reseq.NewReader)
+// and as a file (reseq.Open: zip and tar read in place, the file closed and
+// reopened by the merge), and checks what it promises: errors are
+// *reseq.InputError naming the input (or a member of it); packets are numbered
+// 0, 1, 2, … and name a capture that Captures lists; lengths stay within the
+// format readers' bounds; the end is sticky; Progress never counts more than
+// the input; both ways give the same packets when neither meets an error; and
+// an uncompressed pcap or pcapng gives exactly what its format reader gives on
+// its own.
 func FuzzOpen(f *testing.F) {
 	pc := openSeedPcap(f, 8, 1e18)
 	pc2 := openSeedPcap(f, 5, 1e18+500)
@@ -125,90 +195,74 @@ func FuzzOpen(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const name = "fuzz.in"
 		opt := reseq.Options{MaxDecoderMemory: 8 << 20, MaxArchiveBuffer: 1 << 20}
 		r, err := reseq.NewReaderOptions(opt, bytes.NewReader(data), name)
 		if err != nil {
-			var ie *reseq.InputError
-			if !errors.As(err, &ie) || !strings.HasPrefix(ie.Name, name) {
-				t.Fatalf("open error %v (%T) is not an InputError naming the input", err, err)
-			}
+			checkOpenError(t, err, name)
 			if r != nil {
 				t.Fatal("reader and error")
 			}
 			return
 		}
 		defer r.Close()
-		type pkt struct {
-			ts     int64
-			length int
-			data   string
+		got, errs, complete := fuzzRead(t, r, name, int64(len(data)))
+
+		// The same bytes as a file.
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		var got []pkt
-		var errs []error
-		var volume int
-		for steps := 0; steps < 20000 && volume < 64<<20; steps++ {
-			p, err := r.Next()
-			if err == io.EOF {
-				if _, err := r.Next(); err != io.EOF {
-					t.Fatalf("Next after io.EOF: %v", err)
+		fr, err := reseq.OpenOptions(opt, path)
+		if err != nil {
+			checkOpenError(t, err, path)
+		} else {
+			fgot, ferrs, fcomplete := fuzzRead(t, fr, path, int64(len(data)))
+			fr.Close()
+			if complete && fcomplete && len(errs) == 0 && len(ferrs) == 0 {
+				sortPkts := func(ps []fuzzPkt) {
+					slices.SortFunc(ps, func(a, b fuzzPkt) int {
+						return cmp.Or(cmp.Compare(a.ts, b.ts), cmp.Compare(a.length, b.length), cmp.Compare(a.data, b.data))
+					})
 				}
-				break
-			}
-			if err != nil {
-				var ie *reseq.InputError
-				if !errors.As(err, &ie) || !strings.HasPrefix(ie.Name, name) {
-					t.Fatalf("error %v (%T) is not an InputError naming the input", err, err)
+				a, b := slices.Clone(got), slices.Clone(fgot)
+				sortPkts(a)
+				sortPkts(b)
+				if !slices.Equal(a, b) {
+					t.Fatalf("as a stream %d packets, as a file %d, not the same", len(got), len(fgot))
 				}
-				errs = append(errs, err)
-				if len(errs) > len(r.Captures())+len(r.Skipped())+1 {
-					t.Fatalf("%d errors for %d captures: %v", len(errs), len(r.Captures()), errs)
-				}
-				continue
-			}
-			if p.Index != int64(len(got)) {
-				t.Fatalf("packet %d has index %d", len(got), p.Index)
-			}
-			if p.Source < 0 || p.Source >= len(r.Captures()) {
-				t.Fatalf("source %d of %d captures", p.Source, len(r.Captures()))
-			}
-			if len(p.Data) > 64<<20 || p.Length < 0 || p.Interface < 0 {
-				t.Fatalf("packet %d: %d bytes, length %d, interface %d", p.Index, len(p.Data), p.Length, p.Interface)
-			}
-			volume += len(p.Data)
-			got = append(got, pkt{p.Timestamp, p.Length, string(p.Data)})
-		}
-		if read, _ := r.Progress(); read > int64(len(data)) {
-			t.Fatalf("progress %d of a %d-byte input", read, len(data))
-		}
-		for _, c := range r.Captures() {
-			if !strings.HasPrefix(c.Name, name) || (c.Pcap == nil) == (c.Pcapng == nil) {
-				t.Fatalf("capture %+v", c)
 			}
 		}
 
 		// An uncompressed capture reads exactly as its format reader reads it.
 		caps := r.Captures()
-		if len(caps) != 1 || len(caps[0].Compression) != 0 || caps[0].Name != name || volume >= 64<<20 || len(got) >= 20000 {
+		if len(caps) != 1 || len(caps[0].Compression) != 0 || caps[0].Name != name || !complete {
 			return
 		}
-		var next func() (pkt, error)
+		var next func() (fuzzPkt, error)
 		switch caps[0].Format {
 		case reseq.Pcap:
 			pr, err := pcapfile.NewReader(bytes.NewReader(data))
 			if err != nil {
 				t.Fatalf("pcapfile refuses what Open read: %v", err)
 			}
-			next = func() (pkt, error) { p, err := pr.Next(); return pkt{p.Timestamp, p.Length, string(p.Data)}, err }
+			next = func() (fuzzPkt, error) {
+				p, err := pr.Next()
+				return fuzzPkt{p.Timestamp, p.Length, string(p.Data)}, err
+			}
 		case reseq.Pcapng:
 			nr, err := pcapng.NewReader(bytes.NewReader(data))
 			if err != nil {
 				t.Fatalf("pcapng refuses what Open read: %v", err)
 			}
-			next = func() (pkt, error) { p, err := nr.Next(); return pkt{p.Timestamp, p.Length, string(p.Data)}, err }
+			next = func() (fuzzPkt, error) {
+				p, err := nr.Next()
+				return fuzzPkt{p.Timestamp, p.Length, string(p.Data)}, err
+			}
 		}
-		var want []pkt
+		var want []fuzzPkt
 		var wantErr error
 		for len(want) <= len(got) {
 			p, err := next()
