@@ -85,7 +85,16 @@ func layersSeedNet(tb testing.TB) [][]byte {
 	binary.BigEndian.PutUint16(frag4[6:], 0x2000|100)
 	tso := ser(a, tcp(a, false), pay)
 	tso[2], tso[3] = 0, 0
-	return append(seeds, frag4, tso)
+	ihl4 := ser(a, tcp(a, false), pay)
+	ihl4[0] = 0x44
+	var chain []byte // 17 destination options headers: one more than Decode walks
+	for i := 0; i < 17; i++ {
+		chain = append(chain, byte(gl.IPProtocolIPv6Destination), 0, 1, 4, 0, 0, 0, 0)
+	}
+	chain[len(chain)-8] = byte(gl.IPProtocolTCP)
+	long := ser(d, gopacket.Payload(append(chain, ser(tcp(c, false), pay)...)))
+	ah := ser(ip6(gl.IPProtocolAH), gopacket.Payload(append([]byte{byte(gl.IPProtocolTCP), 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, ser(tcp(c, false), pay)...)))
+	return append(seeds, frag4, tso, ihl4, long, ah)
 }
 
 // layersSeedLink wraps a network-layer seed in the link header of lt.
@@ -102,7 +111,13 @@ func layersSeedLink(lt layers.LinkType, n []byte) [][]byte {
 		plain := be.AppendUint16(slices.Clone(h), et)
 		qinq := be.AppendUint16(be.AppendUint16(be.AppendUint16(be.AppendUint16(slices.Clone(h), 0x88a8), 201), 0x8100), 100)
 		qinq = be.AppendUint16(qinq, et)
-		return [][]byte{append(plain, n...), append(qinq, n...), append(append(plain, n...), 0, 0, 0, 0)}
+		deep := slices.Clone(h) // nine tags: one more than Decode keeps
+		for i := 0; i < 9; i++ {
+			deep = be.AppendUint16(be.AppendUint16(deep, []uint16{0x8100, 0x88a8, 0x9100}[i%3]), uint16(i+1))
+		}
+		deep = be.AppendUint16(deep, et)
+		dot3 := be.AppendUint16(slices.Clone(h), uint16(len(n)))
+		return [][]byte{append(plain, n...), append(qinq, n...), append(append(plain, n...), 0, 0, 0, 0), append(deep, n...), append(dot3, n...)}
 	case layers.LinkTypeLinuxSLL:
 		h := make([]byte, 16)
 		be.PutUint16(h[4:], 6)
