@@ -20,4 +20,8 @@
 //
 // FlowKey is the fixed-size, comparable flow identity built from a decode: the
 // VLAN IDs of the key, the addresses and the ports.
+//
+// Decode verifies no checksum: captures taken on a sending host carry
+// offloaded, unfilled ones. IPv4.ChecksumValid and Packet.TransportChecksum
+// check them on demand, for callers that count or drop bad ones.
 package layers
