@@ -105,43 +105,63 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 			continue
 		}
 		mname := name + "!" + f.Name
-		rc, err := f.Open()
-		if err != nil {
-			if errors.Is(err, zip.ErrAlgorithm) {
-				r.skipped = append(r.skipped, Skipped{Name: mname, Err: err})
-			} else {
-				r.sources = append(r.sources, &source{name: mname, err: &InputError{Name: mname, Offset: -1, Err: err}})
-			}
+		if f.Method != zip.Store && f.Method != zip.Deflate {
+			r.skipped = append(r.skipped, Skipped{Name: mname, Err: zip.ErrAlgorithm})
 			continue
 		}
-		r.closers = append(r.closers, func() { rc.Close() })
-		r.addMember(mname, rc, append(u.comps[:len(u.comps):len(u.comps)], zipCompression(f.Method)...))
+		open := func() (io.Reader, func(), error) {
+			rc, err := f.Open()
+			if err != nil {
+				return nil, nil, err
+			}
+			return rc, func() { rc.Close() }, nil
+		}
+		r.addMember(mname, open, append(u.comps[:len(u.comps):len(u.comps)], zipCompression(f.Method)...))
 	}
 	return nil
 }
 
-// addMember adds the source of an archive member read from in, which can be
-// read independently of the other members.
-func (r *Reader) addMember(name string, in io.Reader, comps []Compression) {
+// addMember adds the source of an archive member that open reads (again, when
+// the merge reopens it) independently of the other members; comps are the
+// encodings around it.
+func (r *Reader) addMember(name string, open func() (io.Reader, func(), error), comps []Compression) {
+	in, rel, err := open()
+	if err != nil {
+		r.sources = append(r.sources, &source{name: name, err: &InputError{Name: name, Offset: -1, Err: err}})
+		return
+	}
+	var closers []func()
+	if rel != nil {
+		closers = append(closers, rel)
+	}
+	release := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
 	mu, err := r.unwrap(name, in, comps)
 	if err != nil {
+		release()
 		r.sources = append(r.sources, &source{name: name, err: err})
 		return
 	}
-	r.closers = append(r.closers, mu.release)
+	closers = append(closers, mu.release)
 	switch mu.kind {
 	case kindPcap, kindPcapng:
 		cp, fr, err := r.openCapture(name, mu)
 		if err != nil {
+			release()
 			r.sources = append(r.sources, &source{name: name, err: err})
 			return
 		}
-		r.sources = append(r.sources, &source{name: name, fr: fr, capture: cp})
+		r.sources = append(r.sources, &source{name: name, fr: fr, capture: cp, reopen: open, base: comps, closers: closers})
+		return
 	case kindZip, kindTar:
 		r.skipped = append(r.skipped, Skipped{Name: name, Err: errNestedArchive})
 	default:
 		r.skipped = append(r.skipped, Skipped{Name: name, Err: &NotCaptureError{Head: headPrefix(mu.head)}})
 	}
+	release()
 }
 
 // openTarFile adds a source for every capture member of an uncompressed tar
@@ -182,7 +202,8 @@ func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomi
 			m.size = max(size-m.off, 0)
 			tarErr = nil
 		}
-		r.addMember(m.name, io.NewSectionReader(ra, m.off, m.size), nil)
+		open := func() (io.Reader, func(), error) { return io.NewSectionReader(ra, m.off, m.size), nil, nil }
+		r.addMember(m.name, open, nil)
 	}
 	if tarErr != nil {
 		r.sources = append(r.sources, &source{name: name, err: tarErr})

@@ -142,3 +142,52 @@ func TestMergeVanishedFile(t *testing.T) {
 		t.Fatalf("%d packets, errors %v", len(ps), errs)
 	}
 }
+
+// TestMergeArchiveMembers: members of zip and in-place tar archives take part
+// in the merge like files, and only those whose time has come are open.
+func TestMergeArchiveMembers(t *testing.T) {
+	dir := t.TempDir()
+	var ms []member
+	for i := 0; i < 30; i++ {
+		ms = append(ms, member{fmt.Sprintf("m%02d.pcap", i), pcapBytes(t, genPackets(i, 10, int64(i)*1000, 10))})
+	}
+	single := writeFile(t, dir, "single.zip", zipBytes(t, ms[:1]))
+	plain := writeFile(t, dir, "plain.pcap", pcapBytes(t, genPackets(1, 10, 5, 10)))
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		n     int
+	}{
+		{"zip", []string{writeFile(t, dir, "a.zip", zipBytes(t, ms))}, 300},
+		{"tar", []string{writeFile(t, dir, "a.tar", tarBytes(t, ms))}, 300},
+		{"single-member zip and a file", []string{single, plain}, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Open(tc.paths...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			maxOpen, n := 0, 0
+			var last int64 = -1
+			for {
+				p, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Timestamp < last {
+					t.Fatalf("packet %d out of order", n)
+				}
+				last = p.Timestamp
+				n++
+				maxOpen = max(maxOpen, openSources(r))
+			}
+			if n != tc.n || maxOpen > 3 {
+				t.Fatalf("%d packets, %d sources open at once", n, maxOpen)
+			}
+		})
+	}
+}

@@ -205,12 +205,20 @@ func (r *Reader) openName(name string) error {
 	if err := r.openStream(name, cr, ra, size, cr.n); err != nil {
 		return err
 	}
-	if ra != nil && len(r.sources) == nsrc+1 && r.sources[nsrc].fr != nil && r.sources[nsrc].tar == nil && f != os.Stdin {
+	if ra != nil && len(r.sources) == nsrc+1 && r.sources[nsrc].fr != nil && r.sources[nsrc].name == name && f != os.Stdin {
 		s := r.sources[nsrc]
 		// A plain file holding one capture: it can be closed and opened
 		// again, so a merge of many files keeps only those open whose
 		// time has come (see Reader.dormant).
-		s.path, s.cnt = name, cr.n
+		cnt := cr.n
+		s.reopen = func() (io.Reader, func(), error) {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, nil, err
+			}
+			cnt.Store(0) // read again from the start
+			return &countingReader{r: f, n: cnt}, func() { f.Close() }, nil
+		}
 		s.closers = append([]func(){}, r.closers[mark:]...)
 		r.closers = r.closers[:mark]
 	}
@@ -455,7 +463,7 @@ func (r *Reader) finish() {
 	if !r.opt.Concat {
 		for i, s := range r.sources {
 			s.order = i
-			if s.path != "" {
+			if s.reopen != nil {
 				r.putToSleep(s)
 			} else {
 				r.advance = append(r.advance, s)

@@ -3,8 +3,6 @@ package reseq
 import (
 	"errors"
 	"io"
-	"os"
-	"sync/atomic"
 
 	"github.com/reseq/reseq/pcapfile"
 )
@@ -38,12 +36,13 @@ type source struct {
 	head    Packet    // the packet read last
 	done    bool
 
-	// A capture in a plain file of its own can be closed and reopened.
-	path    string        // its file name; "" when it cannot be reopened
-	cnt     *atomic.Int64 // its Progress counter
-	closers []func()      // releases its file and decompressors
-	first   int64         // timestamp of its first packet, while dormant
-	kind    kind          // its format, checked when reopened
+	// A capture in a plain file of its own, or an archive member read in
+	// place, can be closed and reopened.
+	reopen  func() (io.Reader, func(), error) // nil when it cannot be reopened
+	base    []Compression                     // the encodings around it before it is sniffed
+	closers []func()                          // release its file, member reader and decompressors
+	first   int64                             // timestamp of its first packet, while dormant
+	kind    kind                              // its format, checked when reopened
 }
 
 // release closes the source's file and decompressors, if it owns them.
@@ -136,13 +135,14 @@ func (r *Reader) wake(s *source) (bool, error) {
 		s.done = true
 		return false, &InputError{Name: s.name, Offset: -1, Err: err}
 	}
-	f, err := os.Open(s.path)
+	in, rel, err := s.reopen()
 	if err != nil {
 		return fail(err)
 	}
-	s.closers = append(s.closers, func() { f.Close() })
-	s.cnt.Store(0)
-	u, err := r.unwrap(s.name, &countingReader{r: f, n: s.cnt}, nil)
+	if rel != nil {
+		s.closers = append(s.closers, rel)
+	}
+	u, err := r.unwrap(s.name, in, s.base)
 	if err != nil {
 		s.release()
 		s.done = true
