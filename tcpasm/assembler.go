@@ -313,6 +313,7 @@ type half struct {
 
 	finKnown   bool  // FIN offset known
 	finReached bool  // every byte below the FIN is accounted
+	settled    bool  // closing: an ACK's last unit without a FIN seen is a byte
 	finOff     int64 // the FIN's offset (FIN seen, finKnown)
 	finRaw     uint32
 
@@ -358,10 +359,16 @@ func (h *half) unwrap(seq uint32) int64 {
 }
 
 // ackEvidence is the offset up to which the peer has acknowledged bytes.
+//
+// Without a captured FIN, the last unit of an ACK beyond every byte the
+// capture saw may be the FIN's: it is only declared when the direction closes
+// (see closeHalf).
 func (h *half) ackEvidence() int64 {
 	e := h.ackHi
-	if h.finKnown && e > h.finOff {
-		e = h.finOff
+	if h.finKnown {
+		e = min(e, h.finOff)
+	} else if e > h.hiData && e > 0 && !h.settled {
+		e--
 	}
 	return e
 }
@@ -1199,6 +1206,14 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	if h.closed {
 		return
 	}
+	// The capture missed this direction's FIN but the connection closed
+	// gracefully (the peer's FIN was seen) and the peer ACKed exactly one unit
+	// beyond everything captured: that unit is taken to be the FIN, not a
+	// byte.
+	if !h.FIN && h.peer.FIN && h.HaveBase && h.ackHi > h.hiData && h.ackHi > h.next && h.sackHi < h.ackHi {
+		h.setFin(h.ackHi - 1)
+	}
+	h.settled = true
 	end := h.Extent
 	if l := h.held.last(); l != nil && l.end() > end {
 		end = l.end()

@@ -301,6 +301,34 @@ func TestTrailingAckedAndFIN(t *testing.T) {
 	}
 }
 
+// The capture missed the server's last data and its FIN; the client's FIN
+// was seen and the client ACKed one unit beyond the last byte: that unit is the
+// server's FIN, not a byte (real captures judged against the endpoints say so).
+func TestLostFINInferred(t *testing.T) {
+	for _, peerFIN := range []bool{true, false} {
+		r := newRecorder(t)
+		a := New(Config{}, r)
+		f := newFeeder(a, 100, 200)
+		f.handshake()
+		f.data(1, 0, "resp")
+		// [4,8) and the FIN at 8 lost.
+		f.ack(0, 9)
+		if peerFIN {
+			f.send(f.seg(0, 0, FIN|ACK, "", 9))
+		}
+		a.Close()
+		r.allClosed()
+		rs := r.stream(0, ServerToClient)
+		want := int64(9)
+		if peerFIN {
+			want = 8
+		}
+		if rs.s.Extent != want || len(rs.gaps) != 1 || rs.gaps[0] != (rgap{4, want - 4, ReasonAcked}) {
+			t.Errorf("peer FIN %v: extent %d gaps %s", peerFIN, rs.s.Extent, rs.gapList())
+		}
+	}
+}
+
 func TestTruncated(t *testing.T) {
 	r := newRecorder(t)
 	a := New(Config{}, r)

@@ -43,7 +43,10 @@
 //     time, ended early when more than Config.ReorderBytes are held above it or
 //     the ACK runs more than ReorderBytes past it. ACKed bytes beyond the last
 //     captured byte extend the extent and become an acked gap the same way (the
-//     ACK of a FIN counts one less).
+//     ACK of a FIN counts one less). When the capture missed a direction's FIN,
+//     the last unit of an ACK beyond everything captured is ambiguous (a byte
+//     or the FIN); it is settled when the direction closes: if the peer's FIN
+//     was seen (a graceful close), it is taken to be the FIN, else a byte.
 //   - truncated: the snaplen cut a segment (Segment.Length > len(Payload)); the
 //     cut bytes become a gap when the stream reaches them, unless another copy
 //     filled them first.

@@ -34,12 +34,25 @@ type Chunk struct {
 }
 
 // Time returns the capture time of the segment that carried the byte at stream
-// offset off (which should lie within the chunk).
+// offset off (which should lie within the chunk), as the assembler reported
+// it. Bytes the assembler held above a hole may come with the time of an
+// earlier segment they were stored with: Time is then a lower bound, and Now
+// an upper one.
 func (c *Chunk) Time(off int64) int64 {
 	if c.f == nil {
 		return c.ts
 	}
 	return c.f.timeAt(off, c.ts)
+}
+
+// Now returns an upper bound of the capture time of every byte of the chunk:
+// the latest capture time the framer (or the Handler feeding it, across all
+// streams) has seen.
+func (c *Chunk) Now() int64 {
+	if c.f == nil {
+		return c.ts
+	}
+	return max(c.ts, c.f.now, c.f.clockNow())
 }
 
 // Consumer parses the messages of one stream direction. Its methods are called in
@@ -98,6 +111,15 @@ type Framer struct {
 
 	chunk Chunk
 	stats Stats
+	now   int64  // latest capture time seen by this framer
+	clock *int64 // latest capture time seen by the Handler, when set
+}
+
+func (f *Framer) clockNow() int64 {
+	if f.clock == nil {
+		return 0
+	}
+	return *f.clock
 }
 
 type mark struct {
@@ -142,6 +164,7 @@ func (f *Framer) Data(off int64, data []byte, ts int64) {
 	if f.ended || len(data) == 0 {
 		return
 	}
+	f.now = max(f.now, ts)
 	if !f.started {
 		f.started = true
 		f.next = off
@@ -163,7 +186,7 @@ func (f *Framer) Data(off int64, data []byte, ts int64) {
 		// Zero-copy path: offer the caller's bytes; copy only what is left.
 		f.hoff = off
 		f.marks, f.ms = f.marks[:0], 0
-		rest, roff := f.run(data, off, ts, nil)
+		rest, roff := f.run(data, off, ts, f)
 		if len(rest) > 0 {
 			f.hold(rest, roff, ts)
 		}
@@ -210,8 +233,7 @@ func (f *Framer) trimMarks() {
 }
 
 // run offers buf (at stream offset off) to the consumer until it stops taking
-// bytes, and returns the bytes to hold. fr is non-nil when buf is the held
-// buffer (for Chunk.Time).
+// bytes, and returns the bytes to hold.
 func (f *Framer) run(buf []byte, off, ts int64, fr *Framer) ([]byte, int64) {
 	c := &f.chunk
 	resynced := false
@@ -292,6 +314,7 @@ func (f *Framer) Gap(off, length int64, reason tcpasm.Reason, ts int64) {
 	if f.ended || length <= 0 {
 		return
 	}
+	f.now = max(f.now, ts)
 	if !f.started {
 		f.started = true
 		f.next = off

@@ -15,6 +15,7 @@ type Handler struct {
 	factory Factory
 	// framers of connections whose Stream values were not yet there at Open.
 	pending map[*tcpasm.Conn]*[2]*Framer
+	now     int64 // latest capture time of any callback (see Chunk.Now)
 }
 
 var _ tcpasm.Handler = (*Handler)(nil)
@@ -33,6 +34,7 @@ func (h *Handler) Open(c *tcpasm.Conn) {
 			// Whether the direction starts at a message boundary is known at
 			// its first byte (Stream.SYN); see framer.
 			fr[d] = New(cons[d], h.cfg, true)
+			fr[d].clock = &h.now
 		}
 	}
 	missing := false
@@ -88,6 +90,7 @@ func first(f *Framer, s *tcpasm.Stream, off int64) {
 
 // Data passes in-order bytes to the stream's framer.
 func (h *Handler) Data(s *tcpasm.Stream, offset int64, data []byte, ts int64) {
+	h.now = max(h.now, ts)
 	if f := h.framer(s); f != nil {
 		first(f, s, offset)
 		f.Data(offset, data, ts)
@@ -96,6 +99,7 @@ func (h *Handler) Data(s *tcpasm.Stream, offset int64, data []byte, ts int64) {
 
 // Gap passes a gap to the stream's framer.
 func (h *Handler) Gap(s *tcpasm.Stream, offset, length int64, reason tcpasm.Reason, ts int64) {
+	h.now = max(h.now, ts)
 	if f := h.framer(s); f != nil {
 		first(f, s, offset)
 		f.Gap(offset, length, reason, ts)
@@ -104,13 +108,18 @@ func (h *Handler) Gap(s *tcpasm.Stream, offset, length int64, reason tcpasm.Reas
 
 // Late is ignored: the framer already reported the gap those bytes fill, and
 // framing resumed after it.
-func (h *Handler) Late(s *tcpasm.Stream, offset int64, data []byte, ts int64) {}
+func (h *Handler) Late(s *tcpasm.Stream, offset int64, data []byte, ts int64) {
+	h.now = max(h.now, ts)
+}
 
 // Conflict is ignored (first copy wins for the consumer: it saw those bytes).
-func (h *Handler) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {}
+func (h *Handler) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
+	h.now = max(h.now, ts)
+}
 
 // Close ends the stream's framer.
 func (h *Handler) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
+	h.now = max(h.now, ts)
 	if f := h.framer(s); f != nil {
 		f.End(reason, ts)
 		s.User = nil
