@@ -35,13 +35,16 @@ func (c Config) limits() limits {
 
 // Conn parses the two directions of one TCP connection.
 type Conn struct {
-	h      Handler
-	dirs   [2]stream
-	pair   framing.Pairer[*Message]
-	loss   [2]bool // direction lost bytes since its last answer
-	tunnel bool    // the connection left HTTP
-	ended  int
-	closed bool
+	h       Handler
+	dirs    [2]stream
+	pair    framing.Pairer[*Message]
+	loss    [2]bool       // direction lost bytes since its last answer
+	waiting [2][]*Message // responses by direction waiting for their request
+	lost    [2]bool       // direction lost bytes since the last pairing
+	unsure  bool          // pairing after loss not re-anchored yet
+	tunnel  bool          // the connection left HTTP
+	ended   int
+	closed  bool
 }
 
 // NewConn returns a Conn reporting to h.
@@ -86,7 +89,80 @@ func (c *Conn) Close() {
 		c.dirs[d].End(tcpasm.ReasonEOF, 0)
 	}
 	c.closed = true
+	c.drain()
+}
+
+// maxWaiting bounds the responses per direction waiting for their request.
+const maxWaiting = 64
+
+// drain reports every response still waiting for a request and every request
+// never answered.
+func (c *Conn) drain() {
+	for d := range c.waiting {
+		for _, r := range c.waiting[d] {
+			c.orphan(r)
+		}
+		c.waiting[d] = nil
+	}
 	c.pair.Drain()
+}
+
+// orphan gives up pairing a response.
+func (c *Conn) orphan(r *Message) {
+	r.waiting = false
+	if r.ended {
+		c.h.Exchange(nil, r)
+	} else {
+		r.orphan = true
+	}
+}
+
+// answer pairs a final response with a request when its header is parsed. A
+// response no request is known for waits: its request may still come, late,
+// when the assembler held the request direction's bytes above a hole.
+func (c *Conn) answer(s *stream, m *Message) {
+	m.Req, _ = c.pair.Pop(s.dir, m.latest, c.loss[s.dir])
+	c.loss[s.dir] = false
+	if m.Req != nil {
+		// After loss, pairing rests on capture times until the requests
+		// pending run out (then the next response answers a fresh request).
+		m.Uncertain = c.lost[0] || c.lost[1] || c.unsure
+		c.lost = [2]bool{}
+		c.unsure = m.Uncertain && c.pair.Len(m.Req.Dir) > 0
+		return
+	}
+	m.waiting = true
+	w := append(c.waiting[s.dir], m)
+	if len(w) > maxWaiting {
+		c.orphan(w[0])
+		w = w[1:]
+	}
+	c.waiting[s.dir] = w
+}
+
+// request pairs a new request with a response waiting for it, if any:
+// responses sent before the request cannot answer it nor any later one.
+func (c *Conn) request(s *stream, q *Message) bool {
+	w := c.waiting[s.dir^1]
+	for len(w) > 0 && w[0].latest < q.Time {
+		c.orphan(w[0])
+		w = w[1:]
+	}
+	if len(w) == 0 {
+		c.waiting[s.dir^1] = nil
+		return false
+	}
+	r := w[0]
+	c.waiting[s.dir^1] = w[1:]
+	r.waiting = false
+	r.Req = q
+	r.Uncertain = true
+	c.lost = [2]bool{}
+	c.unsure = c.pair.Len(q.Dir) > 0
+	if r.ended {
+		q.resp = r // reported when the request ends
+	}
+	return true
 }
 
 type state uint8
@@ -110,9 +186,11 @@ type stream struct {
 	scan  scanner
 	st    state
 	m     *Message
-	left  int64 // bytes left in the body or chunk
-	hscan int64 // stream offset below which the header terminator was searched
-	hfrom int64 // for the message starting at this offset
+	left  int64        // bytes left in the body or chunk
+	hscan int64        // stream offset below which the header terminator was searched
+	hfrom int64        // for the message starting at this offset
+	rd    bytes.Reader // reused header block readers
+	br    *bufio.Reader
 	ended bool
 }
 
@@ -143,6 +221,13 @@ func (s *stream) finish(end, ts int64, complete bool) {
 	}
 	if m.Status >= 100 && m.Status < 200 && m.Status != 101 {
 		return // interim
+	}
+	if m.waiting {
+		return // reported once paired or given up
+	}
+	if m.orphan {
+		c.h.Exchange(nil, m)
+		return
 	}
 	if m.Req != nil && !m.Req.ended {
 		m.Req.resp = m
@@ -232,7 +317,7 @@ func (s *stream) Data(ch *framing.Chunk) (int, bool) {
 			}
 			return 0, false
 		}
-		tr, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(d[:end]))).ReadMIMEHeader()
+		tr, err := s.readHeader(d[:end])
 		if err != nil {
 			return s.broken(ch, 0)
 		}
@@ -247,7 +332,7 @@ func (s *stream) Data(ch *framing.Chunk) (int, bool) {
 // followed, and asks the framer to resync at d[n].
 func (s *stream) broken(ch *framing.Chunk, n int) (int, bool) {
 	s.finish(ch.Off+int64(n), ch.Time(ch.Off+int64(n)), false)
-	s.c.loss[s.dir] = true
+	s.c.lose(s.dir)
 	return n, true
 }
 
@@ -319,16 +404,16 @@ func headerEnd(d []byte, from int) int {
 func (s *stream) header(ch *framing.Chunk) (int, bool) {
 	d := ch.Data
 	if !plausiblePrefix(d) {
-		s.c.loss[s.dir] = true
+		s.c.lose(s.dir)
 		return 0, true
 	}
 	if lf := bytes.IndexByte(d[:min(len(d), s.lim.maxLine+2)], '\n'); lf >= 0 {
 		if _, ok := parseStartLine(trimCR(d[:lf])); !ok {
-			s.c.loss[s.dir] = true
+			s.c.lose(s.dir)
 			return 0, true
 		}
 	} else if len(d) >= s.lim.maxLine+2 {
-		s.c.loss[s.dir] = true
+		s.c.lose(s.dir)
 		return 0, true
 	}
 	from := 0
@@ -339,7 +424,7 @@ func (s *stream) header(ch *framing.Chunk) (int, bool) {
 	if end < 0 {
 		s.hscan, s.hfrom = ch.Off+int64(len(d)), ch.Off
 		if len(d) >= s.lim.maxHeader || ch.Full {
-			s.c.loss[s.dir] = true
+			s.c.lose(s.dir)
 			return 0, true
 		}
 		return 0, false
@@ -349,9 +434,9 @@ func (s *stream) header(ch *framing.Chunk) (int, bool) {
 	sl, _ := parseStartLine(trimCR(d[:lf]))
 	var hdr http.Header
 	if lf+1 < end {
-		mh, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(d[lf+1 : end]))).ReadMIMEHeader()
+		mh, err := s.readHeader(d[lf+1 : end])
 		if err != nil {
-			s.c.loss[s.dir] = true
+			s.c.lose(s.dir)
 			return 0, true
 		}
 		hdr = http.Header(mh)
@@ -363,16 +448,26 @@ func (s *stream) header(ch *framing.Chunk) (int, bool) {
 		Method: sl.method, Target: sl.target, Status: sl.status, Reason: sl.reason,
 		Proto: sl.proto, Major: sl.major, Minor: sl.minor,
 		Header: hdr, Start: ch.Off, BodyStart: ch.Off + int64(end),
-		Time: ch.Time(ch.Off), ContentLength: -1,
+		Time: ch.Time(ch.Off), ContentLength: -1, latest: ch.Now(),
 	}
 	mode, length, ok := s.bodyMode(m)
+	if ok && ch.AfterGap && mode == BodyClose && m.Minor == 1 && !hasToken(m.Header.Values("Connection"), "close") {
+		// Found by resync (or right after loss): an HTTP/1.1 response that
+		// would run to the end of the connection without saying so is more
+		// likely text quoting a status line than a message.
+		ok = false
+	}
 	if !ok {
-		s.c.loss[s.dir] = true
+		s.c.lose(s.dir)
 		return 0, true
 	}
 	m.Mode = mode
 	if m.Request {
-		s.c.pair.Push(s.dir, m, m.Time)
+		if !s.c.request(s, m) {
+			s.c.pair.Push(s.dir, m, m.Time)
+		}
+	} else if m.Status < 100 || m.Status >= 200 || m.Status == 101 {
+		s.c.answer(s, m)
 	}
 	if mode == BodyLength {
 		m.ContentLength = length
@@ -420,8 +515,7 @@ func (s *stream) bodyMode(m *Message) (BodyMode, int64, bool) {
 	}
 	interim := m.Status >= 100 && m.Status < 200 && m.Status != 101
 	if !interim {
-		m.Req, _ = c.pair.Pop(s.dir, m.Time, c.loss[s.dir])
-		c.loss[s.dir] = false
+		m.Req, _ = c.pair.Peek(s.dir, m.latest, c.loss[s.dir]) // taken in header once accepted
 	}
 	method := ""
 	if m.Req != nil {
@@ -477,13 +571,26 @@ func (s *stream) Resync(ch *framing.Chunk) (int, bool) {
 		s.st = sTunnel
 		return 0, true
 	}
-	s.c.loss[s.dir] = true // messages before the one found may be lost
-	return s.scan.scan(ch.Data, ch.Off)
+	// Loss that led here was noted by Gap (or by the parse failure). Bytes
+	// skipped at a mid-stream start may be a message answering a request
+	// seen: the next answer pairs as after loss (see framing.Pairer).
+	start, found := s.scan.scan(ch.Data, ch.Off)
+	if start > 0 {
+		s.c.loss[s.dir] = true
+	}
+	return start, found
 }
 
 // Gap implements framing.Consumer.
 func (s *stream) Gap(off, length int64, reason tcpasm.Reason, ts int64) bool {
-	s.c.loss[s.dir] = true
+	resync := s.gap(off, length, ts)
+	if resync {
+		s.c.lose(s.dir) // messages may have been lost with the framing
+	}
+	return resync
+}
+
+func (s *stream) gap(off, length int64, ts int64) bool {
 	m := s.m
 	switch s.st {
 	case sTunnel:
@@ -544,6 +651,35 @@ func (s *stream) End(reason tcpasm.Reason, ts int64) {
 	s.c.ended++
 	if s.c.ended == 2 && !s.c.closed {
 		s.c.closed = true
-		s.c.pair.Drain()
+		s.c.drain()
 	}
+}
+
+// hasToken reports whether a comma-separated field value list holds tok.
+func hasToken(vals []string, tok string) bool {
+	for _, v := range vals {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readHeader parses a header block (field lines and the blank line).
+func (s *stream) readHeader(b []byte) (textproto.MIMEHeader, error) {
+	s.rd.Reset(b)
+	if s.br == nil {
+		s.br = bufio.NewReaderSize(&s.rd, 1024)
+	} else {
+		s.br.Reset(&s.rd)
+	}
+	return textproto.NewReader(s.br).ReadMIMEHeader()
+}
+
+// lose notes that direction d lost bytes (or a message).
+func (c *Conn) lose(d tcpasm.Direction) {
+	c.loss[d&1] = true
+	c.lost[d&1] = true
 }

@@ -65,10 +65,16 @@ type Message struct {
 
 	// Req is, for a response, the request it answers (nil when unknown).
 	Req *Message
+	// Uncertain is set on a response paired with Req after capture loss in
+	// either direction: the request it answers may have been lost, or its own
+	// response. Pairing then rests on capture times alone.
+	Uncertain bool
 
-	ended  bool
-	orphan bool     // given up as unanswered before it ended
-	resp   *Message // final response that ended before this request did
+	ended   bool
+	orphan  bool     // given up as unanswered (unrequested) before it ended
+	waiting bool     // a response waiting for its request
+	latest  int64    // upper bound of Time (framing.Chunk.Now), for pairing
+	resp    *Message // final response that ended before this request did
 }
 
 // Handler receives the messages of a Conn. Calls for one direction come in

@@ -171,7 +171,12 @@ func (s *scanner) validate(d []byte, base int64) verdict {
 		}
 		s.examined += int64(lf + 1)
 		lf += from
-		line := trimCR(d[pos:lf])
+		if lf == pos || d[lf-1] != '\r' {
+			// A resync candidate uses CRLF line ends throughout (a bare LF is
+			// legal but rare, and common in text that only quotes HTTP).
+			return vBad
+		}
+		line := d[pos : lf-1]
 		if s.candPos == s.cand {
 			// A start line holding another "HTTP/1." (a reason phrase or target
 			// that swallowed a message start) is not taken: the later one is.
@@ -180,6 +185,9 @@ func (s *scanner) validate(d []byte, base int64) verdict {
 				return vBad
 			}
 		} else if len(line) == 0 {
+			if s.lines < 2 {
+				return vBad // no header field: too weak a sign of a message
+			}
 			return vOK
 		} else if !headerLineOK(line) {
 			return vBad

@@ -38,7 +38,8 @@ tuple, as in flows.jsonl), method, host, target, status, content_type,
 request_body / response_body (paths relative to DIR, absent when the body is
 empty), request_sha256 / response_sha256 (of the body files' bytes),
 request_time / response_time (first byte, RFC 3339 UTC), complete (false when
-either message is missing, or capture loss touched it) and gaps
+either message is missing, capture loss touched it, or the pairing was decided
+after loss: then paired_after_loss is true) and gaps
 ([{direction, offset, length}] in that direction's stream offsets). Requests
 without a response and responses without a request are listed too. Interim
 1xx responses are not listed; a 101 response or a 2xx answer to CONNECT ends
@@ -299,6 +300,7 @@ type httpRecord struct {
 	RequestDecoded  string    `json:"request_decoded,omitempty"`
 	ResponseDecoded string    `json:"response_decoded,omitempty"`
 	DecodeError     string    `json:"decode_error,omitempty"`
+	PairedAfterLoss bool      `json:"paired_after_loss,omitempty"`
 	Complete        bool      `json:"complete"`
 	Gaps            []httpGap `json:"gaps"`
 }
@@ -371,6 +373,12 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 			}
 			delete(hc.body, resp)
 		}
+	}
+	if resp != nil && resp.Uncertain {
+		// Capture loss in either direction before this pairing: the request
+		// or response it rests on may have been lost, so it is not certain.
+		r.PairedAfterLoss = true
+		r.Complete = false
 	}
 	if r.Complete {
 		x.tot.complete++

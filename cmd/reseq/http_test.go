@@ -36,6 +36,7 @@ type httpRec struct {
 	ResponseTime    string `json:"response_time"`
 	ResponseDecoded string `json:"response_decoded"`
 	DecodeError     string `json:"decode_error"`
+	PairedAfterLoss bool   `json:"paired_after_loss"`
 	Complete        bool
 	Gaps            []httpGap
 }
@@ -462,9 +463,6 @@ func TestHTTPResyncTrap(t *testing.T) {
 // BenchmarkHTTP measures 'reseq http' on a capture of many small keep-alive
 // exchanges over clean connections.
 func BenchmarkHTTP(b *testing.B) {
-	if newAssembler == nil {
-		b.Skip("tcpasm assembler not built in")
-	}
 	dir := b.TempDir()
 	const conns, perConn = 200, 20
 	var pkts []tcpPkt
@@ -512,4 +510,87 @@ func BenchmarkHTTP(b *testing.B) {
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(conns*perConn)/sec, "exchanges/s")
 	b.ReportMetric(float64(wire)/1e6/sec, "MB/s")
+}
+
+// TestHTTPRealKeepaliveLossy removes data frames from the real keep-alive
+// capture (capture loss) and checks that every exchange reported complete
+// still has the served file's sha256, that loss never yields a false exchange,
+// and that most exchanges survive.
+func TestHTTPRealKeepaliveLossy(t *testing.T) {
+	requireAssembler(t)
+	real := realRoot(t)
+	capt := filepath.Join(real, "http_keepalive.pcap")
+	if _, err := os.Stat(capt); err != nil {
+		t.Skip("http_keepalive.pcap not present")
+	}
+	var files []struct {
+		Name   string
+		SHA256 string
+	}
+	b, err := os.ReadFile(filepath.Join(real, "http_keepalive.files.json"))
+	if err != nil {
+		t.Skip(err)
+	}
+	json.Unmarshal(b, &files)
+	sums := map[string]string{}
+	for _, f := range files {
+		sums["/"+f.Name] = f.SHA256
+	}
+	plan, _ := os.ReadFile(filepath.Join(real, "http_keepalive.plan"))
+	planned := len(strings.Fields(string(plan)))
+	for _, every := range []int{23, 97} {
+		t.Run(fmt.Sprint("every", every), func(t *testing.T) {
+			lossy := filepath.Join(t.TempDir(), "lossy.pcap")
+			dropped := 0
+			f, _ := os.Open(capt)
+			r, err := pcapfile.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			w, _ := pcapfile.NewWriter(&buf, r.LinkType(), r.Snaplen(), r.Nanosecond())
+			for n := 1; ; n++ {
+				p, err := r.Next()
+				if err != nil {
+					break
+				}
+				if n%every == 0 && len(p.Data) > 100 { // a frame carrying data
+					dropped++
+					continue
+				}
+				w.WritePacket(p.Timestamp, p.Data, p.Length)
+			}
+			f.Close()
+			os.WriteFile(lossy, buf.Bytes(), 0o644)
+			out, recs := runHTTPCmd(t, nil, lossy)
+			complete := 0
+			for _, r := range recs {
+				if r.Target != "" {
+					if _, ok := sums[r.Target]; !ok {
+						t.Errorf("false exchange %+v", r)
+						continue
+					}
+				}
+				if !r.Complete {
+					if r.Target != "" && r.Status != 0 && len(r.Gaps) == 0 {
+						if !r.PairedAfterLoss {
+							t.Errorf("%s incomplete without gaps", r.Target)
+						} else if r.ResponseSHA256 != sums[r.Target] {
+							t.Logf("%s paired after loss with another response", r.Target)
+						}
+					}
+					continue
+				}
+				complete++
+				if len(r.Gaps) != 0 || r.ResponseSHA256 != sums[r.Target] {
+					t.Errorf("%s complete but sha256 %s, served %s (gaps %v)", r.Target, r.ResponseSHA256, sums[r.Target], r.Gaps)
+				}
+				bodyOf(t, out, r.ResponseBody, r.ResponseSHA256)
+			}
+			t.Logf("dropped %d frames: %d exchanges, %d complete of %d planned", dropped, len(recs), complete, planned)
+			if complete < planned/2 {
+				t.Errorf("only %d of %d exchanges complete", complete, planned)
+			}
+		})
+	}
 }
