@@ -118,10 +118,11 @@ type Assembler struct {
 	cfg Config
 	h   Handler
 
-	conns map[layers.FlowKey]*conn
-	reuse map[uint64]int // next connection index of a tuple whose connection left the table
-	live  connList       // open connections, least recently active first
-	done  connList       // finished connections lingering, oldest first
+	conns    map[layers.FlowKey]*conn
+	reuse    map[uint64]reuseRec // next connection index of a tuple whose connection left the table
+	reuseCap int                 // prune reuse when it reaches this size
+	live     connList            // open connections, least recently active first
+	done     connList            // finished connections lingering, oldest first
 
 	holders halfList // stream directions holding bytes, oldest holder first
 	pending pendList // stream directions with an acked hole waiting for its allowance, oldest first
@@ -143,7 +144,7 @@ func New(cfg Config, h Handler) *Assembler {
 		cfg:   cfg.withDefaults(),
 		h:     h,
 		conns: make(map[layers.FlowKey]*conn),
-		reuse: make(map[uint64]int),
+		reuse: make(map[uint64]reuseRec),
 	}
 }
 
@@ -439,7 +440,7 @@ func (a *Assembler) Assemble(seg *Segment) {
 		norm, _ := seg.Key.Normalize()
 		c = a.conns[norm]
 		if c == nil {
-			c = a.newConn(norm, seg, a.reuse[norm.Hash()])
+			c = a.newConn(norm, seg, a.reuse[norm.Hash()].next)
 			if c == nil {
 				a.st.Ignored++
 				a.expire()
@@ -455,7 +456,6 @@ func (a *Assembler) Assemble(seg *Segment) {
 			idx := c.Index + 1
 			norm := c.norm
 			a.finish(c, ReasonEOF, ts)
-			a.reuse[norm.Hash()] = idx
 			c = a.newConn(norm, seg, idx)
 			if c == nil {
 				a.st.Ignored++
@@ -981,6 +981,7 @@ func (a *Assembler) relieve(ts int64) {
 		if l := h.held.last(); l != nil {
 			a.flushTo(h, l.end(), ReasonEvicted, ts)
 		}
+		a.finCheck(h, ts)
 		if h.holding { // cannot happen: flushTo empties the store
 			a.holders.remove(h)
 		}
@@ -1272,14 +1273,41 @@ func (a *Assembler) drop(c *conn) {
 	}
 	if a.conns[c.norm] == c {
 		delete(a.conns, c.norm)
-		if len(a.reuse) >= 4*a.cfg.MaxConns {
-			clear(a.reuse) // bounded: indexes of long-gone tuples restart at 0
-		}
-		a.reuse[c.norm.Hash()] = c.Index + 1
+		a.remember(c.norm.Hash(), c.Index+1)
 	}
 	if a.last == c {
 		a.last = nil
 	}
+}
+
+// reuseRec is the next connection index of a tuple, and when it was set.
+type reuseRec struct {
+	next int
+	at   int64
+}
+
+// reuseKeep is how long (capture time) a tuple's next connection index is
+// kept after its connection left the table.
+const reuseKeep = 600e9
+
+// remember records the next connection index of a tuple. The map is pruned of
+// entries older than reuseKeep whenever it doubles, so it holds about the
+// tuples that closed recently: a tuple reused after longer starts again at 0.
+func (a *Assembler) remember(h uint64, next int) {
+	if a.reuseCap == 0 {
+		a.reuseCap = 1 << 12
+	}
+	if len(a.reuse) >= a.reuseCap {
+		for k, r := range a.reuse {
+			if a.now-r.at > reuseKeep {
+				delete(a.reuse, k)
+			}
+		}
+		if len(a.reuse) >= a.reuseCap/2 {
+			a.reuseCap *= 2
+		}
+	}
+	a.reuse[h] = reuseRec{next, a.now}
 }
 
 // expire closes the connections idle for longer than the idle timeout and
