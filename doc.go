@@ -37,9 +37,10 @@
 // only when its pending packet has been returned and the caller has called Next
 // again. With a single capture there is no merge at all.
 //
-// A merge of many files (a rotated set) does not hold them all open: Open reads
-// each plain file's first packet and closes it again; the merge reopens a file
-// when its first timestamp comes up and closes it at its end, so files that
+// A merge of many files (a rotated set, or an archive of one) does not hold
+// them all open: Open reads the first packet of each plain file and each
+// archive member read in place, and closes it again; the merge reopens it when
+// its first timestamp comes up and closes it at its end, so captures that
 // follow one another in time are open one or two at a time. (A file removed in
 // between is an *InputError when its turn comes.)
 //
