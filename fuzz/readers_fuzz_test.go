@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -196,6 +198,148 @@ func rfRefPcap(b []byte) (pkts []rfPacket, stop int64) {
 		}
 		pkts = append(pkts, rfPacket{ts, int(o.Uint32(r[12:])), string(r[hdr : int64(hdr)+caplen]), link, 0, 0})
 		off += int64(hdr) + caplen
+	}
+}
+
+// rfRefPcapng is an independent, simple reading of a pcapng file held in
+// memory, written from the format description rather than from package
+// pcapng: the packets and the offset of the block where reading stops (-1: a
+// clean end). Timestamps are converted with big integers.
+func rfRefPcapng(b []byte) (pkts []rfPacket, stop int64) {
+	type iface struct {
+		link, snap uint32
+		resol      uint8
+		offset     int64
+	}
+	var (
+		o      binary.ByteOrder = binary.LittleEndian
+		ifaces []iface
+		lastTS int64
+	)
+	optionsOK := func(opts []byte) bool {
+		for len(opts) >= 4 {
+			code, n := o.Uint16(opts), int(o.Uint16(opts[2:]))
+			if code == 0 {
+				return true
+			}
+			if 4+n > len(opts) {
+				return false
+			}
+			opts = opts[min((4+n+3)/4*4, len(opts)):]
+		}
+		return true
+	}
+	ts := func(in iface, hi, lo uint32) int64 {
+		x := new(big.Int).Lsh(big.NewInt(int64(hi)), 32)
+		x.Or(x, big.NewInt(int64(lo)))
+		x.Mul(x, big.NewInt(1e9))
+		if in.resol&0x80 != 0 {
+			x.Rsh(x, uint(in.resol&0x7f))
+		} else {
+			x.Quo(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(in.resol)), nil))
+		}
+		x.Add(x, new(big.Int).Mul(big.NewInt(in.offset), big.NewInt(1e9)))
+		if x.Cmp(big.NewInt(math.MaxInt64)) > 0 {
+			return math.MaxInt64
+		}
+		if x.Cmp(big.NewInt(math.MinInt64)) < 0 {
+			return math.MinInt64
+		}
+		return x.Int64()
+	}
+	for off := 0; ; {
+		if off == len(b) {
+			return pkts, -1
+		}
+		if len(b)-off < 12 {
+			return pkts, int64(off)
+		}
+		if string(b[off:off+4]) == "\x0a\x0d\x0d\x0a" {
+			switch string(b[off+8 : off+12]) {
+			case "\x4d\x3c\x2b\x1a":
+				o = binary.LittleEndian
+			case "\x1a\x2b\x3c\x4d":
+				o = binary.BigEndian
+			default:
+				return pkts, int64(off)
+			}
+		} else if off == 0 {
+			return nil, 0
+		}
+		typ, length := o.Uint32(b[off:]), int(o.Uint32(b[off+4:]))
+		padded := (length + 3) / 4 * 4
+		if length < 12 || padded > pcapng.MaxBlockLength || padded > len(b)-off ||
+			int(o.Uint32(b[off+padded-4:])) != length || (typ == pcapng.BlockSHB && length%4 != 0) {
+			return pkts, int64(off)
+		}
+		if off == 0 && typ != pcapng.BlockSHB {
+			return nil, 0
+		}
+		body := b[off+8 : off+padded-4]
+		bad := false
+		switch typ {
+		case pcapng.BlockSHB:
+			major, minor := uint16(0), uint16(0)
+			if len(body) >= 16 {
+				major, minor = o.Uint16(body[4:]), o.Uint16(body[6:])
+			}
+			bad = len(body) < 16 || major != 1 || (minor != 0 && minor != 2) || !optionsOK(body[16:])
+			ifaces, lastTS = nil, 0
+		case pcapng.BlockIDB:
+			if bad = len(body) < 8 || !optionsOK(body[8:]); bad {
+				break
+			}
+			in := iface{link: uint32(o.Uint16(body)), snap: o.Uint32(body[4:]), resol: 6}
+			for opts := body[8:]; len(opts) >= 4 && o.Uint16(opts) != 0; {
+				code, n := o.Uint16(opts), int(o.Uint16(opts[2:]))
+				v := opts[4 : 4+n]
+				switch {
+				case code == 9 && n == 1:
+					in.resol = v[0]
+				case code == 14 && n == 8:
+					in.offset = int64(o.Uint64(v))
+				case (code == 9 || code == 13) && n != 1, code == 14 && n != 8:
+					bad = true
+				}
+				opts = opts[min((4+n+3)/4*4, len(opts)):]
+			}
+			ifaces = append(ifaces, in)
+		case pcapng.BlockEPB, pcapng.BlockOPB:
+			if len(body) < 20 {
+				bad = true
+				break
+			}
+			id := int(o.Uint32(body))
+			if typ == pcapng.BlockOPB {
+				id = int(o.Uint16(body))
+			}
+			caplen := int(o.Uint32(body[12:]))
+			if bad = id >= len(ifaces) || caplen > len(body)-20; bad {
+				break
+			}
+			if opts := body[min(20+(caplen+3)/4*4, len(body)):]; len(opts) >= 4 && !optionsOK(opts) {
+				bad = true
+				break
+			}
+			lastTS = ts(ifaces[id], o.Uint32(body[4:]), o.Uint32(body[8:]))
+			pkts = append(pkts, rfPacket{lastTS, int(o.Uint32(body[16:])), string(body[20 : 20+caplen]), ifaces[id].link, id, typ})
+		case pcapng.BlockSPB:
+			if bad = len(body) < 4 || len(ifaces) == 0; bad {
+				break
+			}
+			orig := int64(o.Uint32(body))
+			caplen := min(orig, int64(len(body)-4))
+			if ifaces[0].snap != 0 {
+				caplen = min(caplen, int64(ifaces[0].snap))
+			}
+			pkts = append(pkts, rfPacket{lastTS, int(orig), string(body[4 : 4+caplen]), ifaces[0].link, 0, typ})
+		case pcapng.BlockISB:
+			bad = len(body) < 12 || int(o.Uint32(body)) >= len(ifaces) || !optionsOK(body[12:])
+		}
+		if bad {
+			return pkts, int64(off)
+		}
+		off += padded
 	}
 }
 
@@ -407,6 +551,20 @@ func FuzzPcapng(f *testing.F) {
 		if res.open {
 			return
 		}
+		// An independent reading gives the same packets and stops at the
+		// same block.
+		ref, stop := rfRefPcapng(data)
+		if len(ref) != len(res.pkts) {
+			t.Fatalf("%d packets (%v), the reference reads %d (stops at %d)", len(res.pkts), res.err, len(ref), stop)
+		}
+		for i := range ref {
+			if ref[i] != res.pkts[i] {
+				t.Fatalf("packet %d: %+v, reference %+v", i, res.pkts[i], ref[i])
+			}
+		}
+		if off, _ := rfOffset(res.err); (stop < 0) != (res.err == nil) || (stop >= 0 && off != stop) {
+			t.Fatalf("stops with %v, the reference at %d", res.err, stop)
+		}
 		// Write the packets again (one interface per link type, nanosecond
 		// resolution) and read them back.
 		var buf bytes.Buffer
@@ -437,4 +595,50 @@ func FuzzPcapng(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadersReference reads every capture of ../shared/corpus and
+// ../shared/real with the readers and with the independent reference readings
+// of the fuzz targets: same packets, same stopping offset.
+func TestReadersReference(t *testing.T) {
+	shared := rdShared(t)
+	n := 0
+	for _, sub := range []string{"corpus", "real"} {
+		filepath.WalkDir(filepath.Join(shared, sub), func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			data := rdDecompress(t, raw)
+			var res rfResult
+			var ref []rfPacket
+			var stop int64
+			if res = rfReadPcap(bytes.NewReader(data)); !res.open {
+				ref, stop = rfRefPcap(data)
+			} else if res = rfReadPcapng(bytes.NewReader(data)); !res.open {
+				ref, stop = rfRefPcapng(data)
+			} else {
+				return nil
+			}
+			n++
+			off, _ := rfOffset(res.err)
+			if len(ref) != len(res.pkts) || (stop < 0) != (res.err == nil) || (stop >= 0 && off != stop) {
+				t.Errorf("%s: %d packets, %v; the reference reads %d and stops at %d", path, len(res.pkts), res.err, len(ref), stop)
+				return nil
+			}
+			for i := range ref {
+				if ref[i] != res.pkts[i] {
+					t.Errorf("%s: packet %d: %+v, reference %+v", path, i, res.pkts[i], ref[i])
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+	if n < 400 {
+		t.Errorf("only %d captures", n)
+	}
 }
