@@ -23,6 +23,7 @@ type tarChain struct {
 	comps  []Compression
 	member *unwrapped // the current member's decompressors
 	failed bool       // the current member ended with an error
+	ended  bool       // the archive is at its end (or broken)
 }
 
 // endMember releases the current member after its reader returned err.
@@ -41,6 +42,7 @@ func (t *tarChain) nextMember() (formatReader, *Capture, error) {
 	for {
 		h, err := t.tr.Next()
 		if err != nil {
+			t.ended = true
 			if err == io.EOF {
 				return nil, nil, io.EOF
 			}

@@ -456,7 +456,7 @@ func inputError(name string, err error) error {
 
 // finish chooses how the sources are sequenced.
 func (r *Reader) finish() {
-	if len(r.sources) == 1 && r.sources[0].tar == nil {
+	if len(r.sources) == 1 && r.sources[0].fr != nil {
 		r.one = r.sources[0]
 		return
 	}
@@ -544,6 +544,7 @@ func (r *Reader) Next() (Packet, error) {
 		}
 		if err != nil {
 			s.done = true
+			s.release()
 			if err == io.EOF {
 				return Packet{}, io.EOF
 			}

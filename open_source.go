@@ -87,7 +87,9 @@ func (s *source) step() (bool, error) {
 		}
 		fr, cp, err := s.tar.nextMember()
 		if err != nil {
-			s.done = true
+			// A member that cannot be opened is an error of its own; the
+			// archive goes on unless it is at its end.
+			s.done = s.tar.ended
 			if err == io.EOF {
 				return false, nil
 			}

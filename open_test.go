@@ -601,3 +601,48 @@ func TestOpenTarBroken(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenArchiveOddities: archives without captures, or whose only capture is
+// broken, give errors or nothing, never a panic.
+func TestOpenArchiveOddities(t *testing.T) {
+	raw := pcapBytes(t, genPackets(0, 10, 1e18, 1e3))
+	gz := compressWith(t, Gzip, raw)
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		data    []byte
+		packets int
+		errors  int
+		skipped int
+	}{
+		{"zip-empty", zipBytes(t, nil), 0, 0, 0},
+		{"zip-text-only", zipBytes(t, []member{{"a.txt", []byte("text")}}), 0, 0, 1},
+		{"zip-broken-gzip", zipBytes(t, []member{{"a.pcap.gz", gz[:15]}}), 0, 1, 0},
+		{"zip-cut-gzip", zipBytes(t, []member{{"a.pcap.gz", gz[:len(gz)-30]}}), 9, 1, 0},
+		{"zip-nested", zipBytes(t, []member{{"in.zip", zipBytes(t, []member{{"a.pcap", raw}})}, {"b.pcap", raw}}), 10, 0, 1},
+		{"tar-empty", tarBytes(t, nil), 0, 0, 0},
+		{"tgz-text-only", compressWith(t, Gzip, tarBytes(t, []member{{"a.txt", []byte("text")}})), 0, 0, 1},
+		{"tgz-broken-gzip", compressWith(t, Gzip, tarBytes(t, []member{{"a.pcap.gz", gz[:15]}, {"b.pcap", raw}})), 10, 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, stream := range []bool{false, true} {
+				var r *Reader
+				var err error
+				if stream {
+					r, err = NewReader(bytes.NewReader(tc.data), tc.name)
+				} else {
+					r, err = Open(writeFile(t, dir, tc.name, tc.data))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps, errs := readAll(t, r)
+				r.Close()
+				if len(ps) != tc.packets || len(errs) != tc.errors || len(r.Skipped()) != tc.skipped {
+					t.Fatalf("stream %v: %d packets, errors %v, skipped %v", stream, len(ps), errs, r.Skipped())
+				}
+			}
+		})
+	}
+}
