@@ -47,6 +47,15 @@ type ModelPacket struct {
 	SACK [][2]int64
 }
 
+// DataOff is the true offset of the packet's first payload byte: a SYN's
+// payload (TCP Fast Open) starts one past its sequence number.
+func (p *ModelPacket) DataOff() int64 {
+	if p.Flags&tcpasm.SYN != 0 {
+		return p.Off + 1
+	}
+	return p.Off
+}
+
 // ModelConn is one connection of a scenario: the initial sequence numbers of both
 // directions.
 type ModelConn struct {
@@ -72,6 +81,12 @@ type ModelStream struct {
 	SYN, FIN  bool
 	RST       bool
 	FINOff    int64 // true offset of the FIN (valid when FIN)
+	// FINAckedFirst: a peer ACK or SACK edge past the FIN arrived before the
+	// FIN. A reassembler that declared that acked gap before the FIN came
+	// could not know the last acknowledged unit was the FIN, not a byte: its
+	// extent may then be one more than the model's, the FIN's sequence number
+	// a gap byte. Inherent to ACK-before-data reordering beyond the allowance.
+	FINAckedFirst bool
 
 	Bytes  map[int64]byte // first captured byte at each stream offset >= 0
 	Extent int64
@@ -152,18 +167,18 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 		}
 		if p.Flags&tcpasm.FIN != 0 && !s.FIN {
 			s.FIN = true
-			s.FINOff = p.Off + int64(p.Length)
+			s.FINOff = p.DataOff() + int64(p.Length)
 		}
 		if p.Length > 0 && !s.HaveBase {
 			s.HaveBase = true
-			s.Base = p.Off
+			s.Base = p.DataOff()
 		}
 		k := key{p.Conn, p.Dir}
 		if seen[k] == nil {
 			seen[k] = map[int64]byte{}
 		}
 		for j, b := range p.Payload {
-			t := p.Off + int64(j)
+			t := p.DataOff() + int64(j)
 			if old, ok := seen[k][t]; ok {
 				if old != b && s.HaveBase && t >= s.Base {
 					s.Differing[t-s.Base] = true
@@ -195,17 +210,25 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 				ext = o
 			}
 		}
+		finSeen := false
 		for i := range m.Packets {
 			p := &m.Packets[i]
 			if p.Conn != s.Conn {
 				continue
 			}
-			if p.Dir == s.Dir {
-				if p.Length > 0 {
-					edge(p.Off + int64(p.Length))
+			if p.Dir == s.Dir && p.Flags&tcpasm.FIN != 0 {
+				finSeen = true
+			}
+			if p.Dir != s.Dir && s.FIN && !finSeen {
+				past := p.Flags&tcpasm.ACK != 0 && p.AckOff > s.FINOff
+				for _, b := range p.SACK {
+					past = past || b[1] > s.FINOff
 				}
-				if p.Flags&(tcpasm.FIN|tcpasm.RST) != 0 {
-					edge(p.Off + int64(p.Length))
+				s.FINAckedFirst = s.FINAckedFirst || past
+			}
+			if p.Dir == s.Dir {
+				if p.Length > 0 || p.Flags&(tcpasm.FIN|tcpasm.RST) != 0 {
+					edge(p.DataOff() + int64(p.Length))
 				}
 				continue
 			}
