@@ -11,7 +11,14 @@ import "io"
 func (r *Reader) nextConcat() (Packet, error) {
 	for r.cur < len(r.sources) {
 		s := r.sources[r.cur]
-		ok, err := s.step()
+		var ok bool
+		var err error
+		if s.asleep {
+			s.asleep = false
+			ok, err = r.wake(s)
+		} else {
+			ok, err = s.step()
+		}
 		if s.done {
 			r.cur++
 		}

@@ -153,17 +153,20 @@ func TestMergeArchiveMembers(t *testing.T) {
 	}
 	single := writeFile(t, dir, "single.zip", zipBytes(t, ms[:1]))
 	plain := writeFile(t, dir, "plain.pcap", pcapBytes(t, genPackets(1, 10, 5, 10)))
+	zipPath := writeFile(t, dir, "a.zip", zipBytes(t, ms))
 	for _, tc := range []struct {
-		name  string
-		paths []string
-		n     int
+		name   string
+		paths  []string
+		n      int
+		concat bool
 	}{
-		{"zip", []string{writeFile(t, dir, "a.zip", zipBytes(t, ms))}, 300},
-		{"tar", []string{writeFile(t, dir, "a.tar", tarBytes(t, ms))}, 300},
-		{"single-member zip and a file", []string{single, plain}, 20},
+		{"zip", []string{zipPath}, 300, false},
+		{"tar", []string{writeFile(t, dir, "a.tar", tarBytes(t, ms))}, 300, false},
+		{"single-member zip and a file", []string{single, plain}, 20, false},
+		{"concat", []string{plain, zipPath, single}, 320, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Open(tc.paths...)
+			r, err := OpenOptions(Options{Concat: tc.concat}, tc.paths...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,14 +181,14 @@ func TestMergeArchiveMembers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if p.Timestamp < last {
+				if p.Timestamp < last && !tc.concat {
 					t.Fatalf("packet %d out of order", n)
 				}
 				last = p.Timestamp
 				n++
 				maxOpen = max(maxOpen, openSources(r))
 			}
-			if n != tc.n || maxOpen > 3 {
+			if n != tc.n || maxOpen > 3 || tc.concat && maxOpen > 1 {
 				t.Fatalf("%d packets, %d sources open at once", n, maxOpen)
 			}
 		})

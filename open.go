@@ -471,6 +471,16 @@ func (r *Reader) finish() {
 		}
 		r.heap = make([]*source, 0, len(r.sources))
 		slices.SortStableFunc(r.dormant, func(a, b *source) int { return cmp.Compare(a.first, b.first) })
+		return
+	}
+	// Concat: only the capture being read is open.
+	for _, s := range r.sources {
+		if s.reopen != nil && s.kindOf() != kindUnknown {
+			s.kind = s.kindOf()
+			s.fr = nil
+			s.release()
+			s.asleep = true
+		}
 	}
 }
 

@@ -43,6 +43,18 @@ type source struct {
 	closers []func()                          // release its file, member reader and decompressors
 	first   int64                             // timestamp of its first packet, while dormant
 	kind    kind                              // its format, checked when reopened
+	asleep  bool                              // Concat: closed until its turn
+}
+
+// kindOf returns the format of the source's current reader.
+func (s *source) kindOf() kind {
+	switch s.fr.(type) {
+	case *pcapSource:
+		return kindPcap
+	case *pcapngSource:
+		return kindPcapng
+	}
+	return kindUnknown
 }
 
 // release closes the source's file and decompressors, if it owns them.
@@ -105,13 +117,7 @@ func (s *source) step() (bool, error) {
 // wake when the merge reaches that timestamp. A source that is empty or
 // broken at its first packet is settled at once.
 func (r *Reader) putToSleep(s *source) {
-	switch fr := s.fr.(type) {
-	case *pcapSource:
-		s.kind = kindPcap
-	case *pcapngSource:
-		s.kind = kindPcapng
-	default:
-		_ = fr
+	if s.kind = s.kindOf(); s.kind == kindUnknown {
 		r.advance = append(r.advance, s)
 		return
 	}
