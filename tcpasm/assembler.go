@@ -812,14 +812,14 @@ func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64
 			return
 		}
 		// Bytes delivered before retention started cannot be compared.
-		r = &retain{buf: make([]byte, size), from: h.unret, top: h.unret}
+		r = &retain{buf: a.fl.getRing(int(size)), from: h.unret, top: h.unret}
 		h.ret = r
 		a.retained += size
 	}
 	r.write(off, data, index, ts)
 	if r.top-r.from >= int64(len(r.buf)) && int64(len(r.buf)) < a.cfg.ConflictWindow &&
 		a.retained+int64(len(r.buf)) <= a.cfg.MaxMemory {
-		a.retained += r.grow(a.cfg.ConflictWindow)
+		a.retained += r.grow(a.cfg.ConflictWindow, &a.fl)
 	}
 }
 
@@ -1230,6 +1230,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	a.pending.remove(h)
 	if h.ret != nil {
 		a.retained -= int64(len(h.ret.buf))
+		a.fl.putRing(h.ret.buf)
 		h.ret = nil
 	}
 	h.gaps = nil

@@ -240,6 +240,30 @@ type freeLists struct {
 	blocks []*block
 	store  [][]byte // buffers in use, by handle-1
 	slots  []uint32 // free handles
+	rings  map[int][][]byte
+}
+
+// maxFreeRings is how many retention buffers of one size are kept for reuse.
+const maxFreeRings = 64
+
+// getRing returns a retention buffer of n bytes (contents unspecified).
+func (f *freeLists) getRing(n int) []byte {
+	if l := f.rings[n]; len(l) > 0 {
+		b := l[len(l)-1]
+		f.rings[n] = l[:len(l)-1]
+		return b
+	}
+	return make([]byte, n)
+}
+
+// putRing keeps a retention buffer for reuse.
+func (f *freeLists) putRing(b []byte) {
+	if f.rings == nil {
+		f.rings = map[int][][]byte{}
+	}
+	if len(f.rings[len(b)]) < maxFreeRings {
+		f.rings[len(b)] = append(f.rings[len(b)], b)
+	}
 }
 
 func sizeClass(n int) int {

@@ -71,17 +71,22 @@ func (r *retain) who(off int64) (int64, int64) {
 	return -1, 0
 }
 
-// grow doubles the buffer (up to limit) when the retained span fills it.
-func (r *retain) grow(limit int64) int64 {
+// grow doubles the buffer (up to limit) when the retained span fills it,
+// taking the new buffer from fl and giving the old one back. It returns the
+// bytes added.
+func (r *retain) grow(limit int64, fl *freeLists) int64 {
 	size := int64(len(r.buf))
 	if size >= limit || r.top-r.from < size {
 		return 0
 	}
-	nb := make([]byte, size*2)
-	lo := r.lo()
-	for o := lo; o < r.top; o++ {
-		nb[o&(2*size-1)] = r.buf[o&(size-1)]
+	nb := fl.getRing(int(size * 2))
+	for o := r.lo(); o < r.top; {
+		sp, dp := o&(size-1), o&(2*size-1)
+		n := min(r.top-o, size-sp, 2*size-dp)
+		copy(nb[dp:dp+n], r.buf[sp:sp+n])
+		o += n
 	}
+	fl.putRing(r.buf)
 	r.buf = nb
 	return size
 }
