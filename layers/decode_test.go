@@ -191,6 +191,10 @@ func decodeCases() []decodeCase {
 	add("ipv6 routing", LinkTypeIPv6, ipv6(IPProtoRouting, -1, cat(ext6(IPProtoRouting, IPProtoTCP, 24), th)), with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
 	add("ipv6 dstopts", LinkTypeIPv6, ipv6(IPProtoDstOpts, -1, cat(ext6(IPProtoDstOpts, IPProtoTCP, 16), th)), with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
 	add("ipv6 ah", LinkTypeIPv6, ipv6(IPProtoAH, -1, cat(ext6(IPProtoAH, IPProtoTCP, 24), th)), with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
+	add("ipv6 hip", LinkTypeIPv6, ipv6(IPProtoHIP, -1, cat(ext6(IPProtoHIP, IPProtoTCP, 40), th)), with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
+	add("ipv6 shim6", LinkTypeIPv6, ipv6(IPProtoShim6, -1, cat(ext6(IPProtoShim6, IPProtoTCP, 8), th)), with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
+	add("ipv6 ah cut", LinkTypeIPv6, ipv6(IPProtoAH, 20, cat(ext6(IPProtoAH, IPProtoTCP, 24), th)),
+		want{stop: Stop{LayerIPv6, StopMalformed}, network: NetworkIPv6})
 	add("ipv6 mobility", LinkTypeIPv6, ipv6(IPProtoMobility, -1, cat(ext6(IPProtoMobility, IPProtoTCP, 8), th)), with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
 	add("ipv6 chain", LinkTypeIPv6, ipv6(IPProtoHopByHop, -1, cat(ext6(IPProtoHopByHop, IPProtoDstOpts, 8), ext6(IPProtoDstOpts, IPProtoRouting, 8),
 		ext6(IPProtoRouting, IPProtoAH, 8), ext6(IPProtoAH, IPProtoFragment, 12), frag6(IPProtoDstOpts, 0, false, 9), ext6(IPProtoDstOpts, IPProtoTCP, 8), th)),
