@@ -312,9 +312,11 @@ type half struct {
 	next   int64 // every byte below is delivered or in a gap
 	hiData int64 // one past the highest byte a data segment (or RST) claimed
 
-	finKnown   bool  // FIN offset known
-	finReached bool  // every byte below the FIN is accounted
-	settled    bool  // closing: an ACK's last unit without a FIN seen is a byte
+	finKnown   bool // FIN offset known
+	finReached bool // every byte below the FIN is accounted
+	settled    bool // closing: an ACK's last unit without a FIN seen is a byte
+	rstKnown   bool // this direction sent a RST at rstOff
+	rstOff     int64
 	finOff     int64 // the FIN's offset (FIN seen, finKnown)
 	finRaw     uint32
 
@@ -610,6 +612,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 					h.hiData = e
 					h.updateExtent()
 				}
+				if !h.rstKnown || e < h.rstOff {
+					h.rstKnown, h.rstOff = true, max(e, h.next)
+				}
 				if n > 0 {
 					a.st.AfterClose += int64(n)
 				}
@@ -897,6 +902,19 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 	if cend > max(h.Extent, h.next)+maxJump {
 		a.st.OutOfWindow++
 		return
+	}
+	if h.rstKnown && cend > h.rstOff {
+		// Sent after the RST: counted, not delivered.
+		k := min(cend-h.rstOff, int64(n))
+		a.st.AfterClose += k
+		n -= int(k)
+		cend = off + int64(n)
+		if len(p) > n {
+			p = p[:max(n, 0)]
+		}
+		if n <= 0 {
+			return
+		}
 	}
 	if cend > h.hiData {
 		h.hiData = cend
@@ -1243,11 +1261,34 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 }
 
 // reset ends both directions of c (a RST was seen).
+//
+// Every hole below what the evidence covers becomes a gap (acked or closed)
+// and the held bytes are delivered, but the directions are closed only when
+// the connection leaves the table (Config.Linger): packets the capture
+// reordered behind the RST still fill their gaps (Late). Bytes the RST's
+// sender sends at or beyond the RST's number are counted, not delivered.
 func (a *Assembler) reset(c *conn, ts int64) {
 	for d := range c.h {
 		h := &c.h[d]
-		cr := ReasonRST
-		a.closeHalf(h, ReasonClosed, cr, ts)
+		if h.closed {
+			continue
+		}
+		end := h.hiData
+		if h.finKnown {
+			end = max(end, h.finOff)
+		}
+		end = max(end, h.ackEvidence())
+		if l := h.held.last(); l != nil {
+			end = max(end, l.end())
+		}
+		a.flushTo(h, end, ReasonClosed, ts)
+		h.pending = false
+		a.pending.remove(h)
+	}
+	if c.list == &a.live {
+		a.live.remove(c)
+		c.doneAt = ts
+		a.done.pushBack(c)
 	}
 }
 
@@ -1255,14 +1296,14 @@ func (a *Assembler) reset(c *conn, ts int64) {
 func (a *Assembler) finish(c *conn, reason Reason, ts int64) {
 	for d := range c.h {
 		h := &c.h[d]
-		cr := reason
+		cr, gr := reason, reason
 		switch {
 		case h.RST || h.peer.RST:
-			cr = ReasonRST
+			cr, gr = ReasonRST, ReasonClosed
 		case h.FIN && reason == ReasonEOF:
 			cr = ReasonFIN
 		}
-		a.closeHalf(h, reason, cr, ts)
+		a.closeHalf(h, gr, cr, ts)
 	}
 	a.drop(c)
 }

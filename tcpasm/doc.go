@@ -54,7 +54,10 @@
 //   - evicted: the bytes held by all streams exceed MaxMemory; the oldest
 //     holders are flushed (holes declared, held bytes delivered).
 //   - closed: a RST ended the connection, or the capture ended (or went idle)
-//     with a hole below a FIN.
+//     with a hole below a FIN. A RST declares the holes of both directions at
+//     once, but like a FIN exchange it closes them only when the connection
+//     leaves the table after Config.Linger: segments a capture reordered
+//     behind the RST still arrive as Late.
 //   - idle, eof: the connection went idle, the capture ended.
 //
 // A hole below a FIN is not declared because of the FIN alone: the sender may
@@ -88,7 +91,8 @@
 // fills the stream like any other: probes fill each other's loss. Keep-alives
 // (zero or one byte just below the acknowledged point) and zero-window probes
 // are counted in KeepAlives, never delivered twice or reported as conflicts.
-// Data on or after a RST is counted (Stats.AfterClose), not delivered.
+// Data on a RST, or sent by the RST's sender at or beyond its sequence
+// number, is counted (Stats.AfterClose), not delivered.
 //
 // Packets and Duplicates keep counting packets that arrive for a closed
 // direction while its connection lingers in the table; every other counter and
