@@ -338,13 +338,58 @@ func (r *Reader) fail(off int64, typ uint32, e error, format string, args ...any
 // Next returns the next packet. At the clean end of the input it returns io.EOF;
 // a malformed or cut block gives a *FormatError naming its offset, after every
 // packet before it. Errors are sticky.
-func (r *Reader) Next() (Packet, error) {
-	var p Packet
+func (r *Reader) Next() (p Packet, err error) {
 	if r.err != nil {
 		return p, r.err
 	}
-	err := r.next(&p, false)
+	if r.fastEPB(&p) {
+		return p, nil
+	}
+	err = r.next(&p, false)
 	return p, err
+}
+
+// fastEPB handles the common case without the general block loop: a whole,
+// well-formed Enhanced Packet Block without options, already in the buffer.
+// It returns false, consuming nothing, in every other case.
+func (r *Reader) fastEPB(p *Packet) bool {
+	h := r.buf[r.start:r.end]
+	if len(h) < 32 {
+		return false
+	}
+	var typ, length uint32
+	if r.be {
+		typ, length = binary.BigEndian.Uint32(h), binary.BigEndian.Uint32(h[4:])
+	} else {
+		typ, length = binary.LittleEndian.Uint32(h), binary.LittleEndian.Uint32(h[4:])
+	}
+	if typ != BlockEPB || length < 32 || length&3 != 0 || uint64(length) > uint64(len(h)) {
+		return false
+	}
+	blk := h[:length]
+	body := blk[8 : length-4]
+	id, caplen := r.u32(body), r.u32(body[12:])
+	if r.u32(blk[length-4:]) != length || uint64(id) >= uint64(len(r.ifaces)-r.secIf) ||
+		uint64(caplen) > uint64(len(body)-20) || len(body)-20-int((caplen+3)&^3) >= 4 {
+		// Trailer or interface to report, data past the block, or options.
+		return false
+	}
+	in := &r.ifaces[r.secIf+int(id)]
+	t := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
+	p.Timestamp = timestamp(in, t)
+	p.Length = int(r.u32(body[16:]))
+	p.Data = body[20 : 20+caplen : 20+caplen]
+	p.LinkType = in.LinkType
+	p.Interface = in.Index
+	p.Section = in.Section
+	p.Block = BlockEPB
+	p.Offset = r.off
+	in.Packets++
+	r.lastTS = p.Timestamp
+	r.nEPB++
+	r.start += int(length)
+	r.off += int64(length)
+	return true
 }
 
 // next reads blocks until a packet (or, with first, until the first SHB has
