@@ -945,8 +945,17 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 		p = p[k:]
 		off = h.next
 	}
+	if len(p) > 0 && off == h.next && !h.held.empty() {
+		// Fill the hole at next straight from the payload; only what overlaps
+		// the held pieces goes through the store.
+		if k := h.held.first().off - off; k > 0 && k < int64(len(p)) {
+			a.deliver(h, p[:k], seg.Index, ts)
+			p = p[k:]
+			off = h.next
+		}
+	}
 	if len(p) > 0 {
-		if off == h.next && h.held.empty() {
+		if off == h.next && (h.held.empty() || h.held.first().off >= off+int64(len(p))) {
 			a.deliver(h, p, seg.Index, ts)
 		} else {
 			if off > h.next {
