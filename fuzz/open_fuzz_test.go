@@ -172,7 +172,7 @@ func checkOpenError(t *testing.T, err error, name string) {
 
 // FuzzOpen feeds arbitrary bytes to the opener, as a stream (reseq.NewReader)
 // and as a file (reseq.Open: zip and tar read in place, the file closed and
-// reopened by the merge), and checks what it promises: errors are
+// reopened by the merge; merged and concatenated), and checks what it promises: errors are
 // *reseq.InputError naming the input (or a member of it); packets are numbered
 // 0, 1, 2, … and name a capture that Captures lists; lengths stay within the
 // format readers' bounds; the end is sticky; Progress never counts more than
@@ -215,10 +215,14 @@ func FuzzOpen(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		fr, err := reseq.OpenOptions(opt, path)
-		if err != nil {
-			checkOpenError(t, err, path)
-		} else {
+		for _, concat := range []bool{false, true} {
+			fopt := opt
+			fopt.Concat = concat
+			fr, err := reseq.OpenOptions(fopt, path)
+			if err != nil {
+				checkOpenError(t, err, path)
+				continue
+			}
 			fgot, ferrs, fcomplete := fuzzRead(t, fr, path, int64(len(data)))
 			fr.Close()
 			if complete && fcomplete && len(errs) == 0 && len(ferrs) == 0 {
@@ -231,7 +235,7 @@ func FuzzOpen(f *testing.F) {
 				sortPkts(a)
 				sortPkts(b)
 				if !slices.Equal(a, b) {
-					t.Fatalf("as a stream %d packets, as a file %d, not the same", len(got), len(fgot))
+					t.Fatalf("as a stream %d packets, as a file (concat %v) %d, not the same", len(got), concat, len(fgot))
 				}
 			}
 		}
