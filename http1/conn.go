@@ -128,7 +128,7 @@ func (c *Conn) answer(s *stream, m *Message) {
 		// pending run out (then the next response answers a fresh request).
 		m.Uncertain = c.lost[0] || c.lost[1] || c.unsure
 		c.lost = [2]bool{}
-		c.unsure = m.Uncertain && c.pair.Len(m.Req.Dir) > 0
+		c.unsure = m.Uncertain && c.pending()
 		return
 	}
 	m.waiting = true
@@ -156,9 +156,9 @@ func (c *Conn) request(s *stream, q *Message) bool {
 	c.waiting[s.dir^1] = w[1:]
 	r.waiting = false
 	r.Req = q
-	r.Uncertain = true
+	r.Uncertain = c.lost[0] || c.lost[1] || c.unsure
 	c.lost = [2]bool{}
-	c.unsure = c.pair.Len(q.Dir) > 0
+	c.unsure = r.Uncertain && c.pending()
 	if r.ended {
 		q.resp = r // reported when the request ends
 	}
@@ -682,4 +682,9 @@ func (s *stream) readHeader(b []byte) (textproto.MIMEHeader, error) {
 func (c *Conn) lose(d tcpasm.Direction) {
 	c.loss[d&1] = true
 	c.lost[d&1] = true
+}
+
+// pending reports whether requests or responses wait for their other half.
+func (c *Conn) pending() bool {
+	return c.pair.Len(0) > 0 || c.pair.Len(1) > 0 || len(c.waiting[0]) > 0 || len(c.waiting[1]) > 0
 }

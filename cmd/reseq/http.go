@@ -97,6 +97,13 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitUsage
 	}
+	if p.Config.ReorderWindow == 0 {
+		// Message framing cannot take back a gap: when late data would fill
+		// it, the message is already incomplete. Give reordered segments
+		// longer than the assembler's default before declaring a hole the
+		// peer acknowledged (the wait also ends at ReorderBytes held).
+		p.Config.ReorderWindow = int64(httpReorderWindow)
+	}
 	if err := checkOutputDir(dir, force); err != nil {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitInput
@@ -125,6 +132,9 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	}
 	return code
 }
+
+// httpReorderWindow is the assembler's ReorderWindow for 'reseq http'.
+const httpReorderWindow = 2 * time.Second
 
 // httpTotals count what was extracted.
 type httpTotals struct {
