@@ -14,12 +14,15 @@
 //
 // Connections are keyed by the direction-normalised layers.FlowKey. The client
 // is the sender of a SYN without ACK, else the receiver of a SYN-ACK, else the
-// sender of the first packet seen. A SYN with a new ISN on a tuple whose
-// connection ended (FIN both ways or RST), or whose sequence number lies far
-// (16 MiB) from the live connection's stream, closes the old connection (its
-// streams get their final gaps and Close) and opens a new one with the next
-// Conn.Index. Finished connections linger (Config.Linger) to absorb their last
-// packets and are then dropped: the table shrinks. Idle connections
+// sender of the first packet seen. A SYN on a tuple whose connection ended
+// (FINs both ways or a RST), a SYN with another ISN than the one its direction
+// already had, or one whose sequence number lies far (16 MiB) from the live
+// connection's stream closes the old connection (its streams get their final
+// gaps and Close) and opens a new one with the next Conn.Index; so does data
+// far from a finished connection's streams. Finished connections linger
+// (Config.Linger) to absorb their last packets and are then dropped: the table
+// shrinks. A tuple's next Conn.Index is remembered for 10 minutes of capture
+// time after its connection left the table. Idle connections
 // (Config.IdleTimeout, capture time) are closed with ReasonIdle; at MaxConns the
 // least recently active one is evicted (ReasonEvicted). Both are found at the
 // front of time-ordered lists: no scan of the table per packet.
@@ -62,9 +65,14 @@
 //
 // A hole below a FIN is not declared because of the FIN alone: the sender may
 // still retransmit. The peer's ACK of it (acked) or the end of the connection
-// (closed) declares it. A direction is closed (ReasonFIN) as soon as every byte
-// below its FIN is delivered or declared. At any declaration, the part of a hole
-// the peer acknowledged or SACKed past is reported as acked.
+// (closed) declares it. Once every byte below both FINs is delivered or
+// declared (or a RST was seen), the connection is finished; it lingers in the
+// table for Config.Linger of capture time, so that copies and retransmissions
+// the capture reordered behind the end still count and still fill gaps
+// (Late), and then its directions are closed (ReasonFIN, ReasonRST) and it
+// leaves the table. Half-closed connections keep the open direction going. At
+// any declaration, the part of a hole the peer acknowledged or SACKed past is
+// reported as acked.
 //
 // Bytes that arrive inside a declared gap are delivered by Late and counted in
 // LateBytes (GapBytes shrinks by as much). Each direction remembers its last 64
@@ -94,9 +102,8 @@
 // Data on a RST, or sent by the RST's sender at or beyond its sequence
 // number, is counted (Stats.AfterClose), not delivered.
 //
-// Packets and Duplicates keep counting packets that arrive for a closed
-// direction while its connection lingers in the table; every other counter and
-// the Extent are final at Close.
+// Close is called when the connection leaves the table: its Extent and every
+// counter are final then.
 //
 // # Resources
 //
