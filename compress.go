@@ -44,6 +44,7 @@ var (
 	magicGzip  = []byte{0x1f, 0x8b}
 	magicZstd  = []byte{0x28, 0xb5, 0x2f, 0xfd}
 	magicLZ4   = []byte{0x04, 0x22, 0x4d, 0x18}
+	magicLZ4L  = []byte{0x02, 0x21, 0x4c, 0x18} // legacy frame ("lz4 -l")
 	magicXZ    = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 	magicBzip2 = []byte{'B', 'Z', 'h'}
 )
@@ -55,7 +56,7 @@ func sniffCompression(head []byte) Compression {
 		return Gzip
 	case bytes.HasPrefix(head, magicZstd):
 		return Zstd
-	case bytes.HasPrefix(head, magicLZ4):
+	case bytes.HasPrefix(head, magicLZ4), bytes.HasPrefix(head, magicLZ4L):
 		return LZ4
 	case bytes.HasPrefix(head, magicXZ):
 		return XZ

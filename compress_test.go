@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 )
 
@@ -17,6 +18,7 @@ func TestSniffCompression(t *testing.T) {
 		{[]byte{0x1f, 0x8b, 8, 0}, Gzip},
 		{[]byte{0x28, 0xb5, 0x2f, 0xfd, 0}, Zstd},
 		{[]byte{0x04, 0x22, 0x4d, 0x18, 0}, LZ4},
+		{[]byte{0x02, 0x21, 0x4c, 0x18, 0}, LZ4},
 		{[]byte{0xfd, '7', 'z', 'X', 'Z', 0, 0}, XZ},
 		{[]byte("BZh91AY&SY"), Bzip2},
 		{[]byte("BZh0"), None}, // level digit out of range
@@ -100,4 +102,27 @@ func TestDecoderMemoryLimit(t *testing.T) {
 		}
 		r.Close()
 	}
+}
+
+func TestOpenLZ4Legacy(t *testing.T) {
+	want := genPackets(0, 200, 1e18, 1e3)
+	var b bytes.Buffer
+	w := lz4.NewWriter(&b)
+	if err := w.Apply(lz4.LegacyOption(true)); err != nil {
+		t.Fatal(err)
+	}
+	w.Write(pcapBytes(t, want))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader(bytes.NewReader(b.Bytes()), "legacy.lz4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ps, errs := readAll(t, r)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	checkPackets(t, ps, want, 0)
 }
