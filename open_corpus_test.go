@@ -196,3 +196,72 @@ func TestOpenCorpusNotCaptures(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenReal merges every real capture of ../shared/real (pcap and pcapng,
+// different link types and resolutions) and checks the merge returns each
+// capture's packets complete, in its own file order, merged by time.
+func TestOpenReal(t *testing.T) {
+	dir := sharedDir(t, "real")
+	var paths []string
+	for _, pat := range []string{"*.pcap", "*.pcapng"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	if len(paths) == 0 {
+		t.Skip("no real captures")
+	}
+	// Each capture on its own.
+	want := make([][]packetDigest, len(paths))
+	for i, p := range paths {
+		r, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = digestAll(t, r)
+		r.Close()
+		if len(want[i]) == 0 {
+			t.Fatalf("%s: no packets", p)
+		}
+	}
+	r, err := Open(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	next := make([]int, len(paths))
+	var last int64
+	for n := 0; ; n++ {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Timestamp < last {
+			// Only a capture whose own clock steps back may do this.
+			k := next[p.Source]
+			if k == 0 || want[p.Source][k-1].ts <= p.Timestamp {
+				t.Fatalf("packet %d at %d after %d", n, p.Timestamp, last)
+			}
+		}
+		last = p.Timestamp
+		k := next[p.Source]
+		if k >= len(want[p.Source]) {
+			t.Fatalf("too many packets from %s", paths[p.Source])
+		}
+		d := packetDigest{p.Timestamp, p.Length, p.LinkType, p.Interface, string(p.Data), ""}
+		if d != want[p.Source][k] {
+			t.Fatalf("packet %d of %s differs when merged", k, paths[p.Source])
+		}
+		next[p.Source]++
+	}
+	for i := range paths {
+		if next[i] != len(want[i]) {
+			t.Fatalf("%s: %d of %d packets", paths[i], next[i], len(want[i]))
+		}
+	}
+}
