@@ -512,3 +512,49 @@ func addrPort(t *testing.T, s string) netip.AddrPort {
 	}
 	return a
 }
+
+// TestExtract100kConnections (RESEQ_HEAVY=1): 100 000 connections all open at
+// once — more stream files than the default fd limit — each written and
+// indexed exactly. Run under `ulimit -n 1024` to check the limit.
+func TestExtract100kConnections(t *testing.T) {
+	if os.Getenv("RESEQ_HEAVY") == "" {
+		t.Skip("set RESEQ_HEAVY=1 (writes 200 000 files)")
+	}
+	const n = 100_000
+	dir := t.TempDir()
+	convs := make([]conversation, n)
+	var syns, rest []tcpPkt
+	for i := range convs {
+		convs[i] = conversation{
+			client: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
+			server: netip.MustParseAddrPort("10.255.0.1:80"),
+			c2s:    pattern(20+i%50, byte(i)), s2c: pattern(30+i%70, byte(i+1)),
+			t0: 1_700_000_000*1_000_000_000 + int64(i)*1000,
+		}
+		p := convs[i].packets()
+		syns = append(syns, p[:3]...)
+		rest = append(rest, p[3:]...)
+	}
+	// Every handshake first, then every connection's data and FINs: all
+	// 200 000 directions are live at once.
+	base := syns[len(syns)-1].ts + ms // within the idle timeout of every handshake
+	for i := range rest {
+		rest[i].ts = base + int64(i)
+	}
+	capPath := writeCapture(t, dir, "c.pcap", append(syns, rest...))
+	out := filepath.Join(dir, "o")
+	if code, _, e := runReseq("extract", "--quiet", "-o", out, capPath); code != exitOK {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	m, recs := flowsByKey(t, out)
+	if len(recs) != 2*n {
+		t.Fatalf("%d records, want %d", len(recs), 2*n)
+	}
+	for i, c := range convs {
+		if recs[2*i]["src"] != c.client.String() {
+			t.Fatalf("record %d: %v, want %v", 2*i, recs[2*i]["src"], c.client)
+		}
+		checkRecord(t, out, m[c.client.String()+">"+c.server.String()+"#0"], c.c2s)
+		checkRecord(t, out, m[c.server.String()+">"+c.client.String()+"#0"], c.s2c)
+	}
+}
