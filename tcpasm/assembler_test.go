@@ -949,3 +949,77 @@ func (nopHandler) Gap(*Stream, int64, int64, Reason, int64) {}
 func (nopHandler) Late(*Stream, int64, []byte, int64)       {}
 func (nopHandler) Conflict(*Stream, Conflict, int64)        {}
 func (nopHandler) Close(*Stream, Reason, int64)             {}
+
+// Garbage in: random flags, sequence and acknowledgment numbers near a few
+// bases, lengths, SACK blocks, capture points, time going backwards, tiny
+// limits. The handler protocol and the accounting must hold throughout, memory
+// stay under its cap, and Close must leave nothing behind.
+func TestGarbageSegments(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	iters := 120
+	if testing.Short() {
+		iters = 50
+	}
+	for iter := 0; iter < iters; iter++ {
+		r := newRecorder(t)
+		cfg := Config{
+			MaxHeldPerStream: int64(1 + rng.IntN(3000)),
+			MaxMemory:        int64(1 + rng.IntN(6000)),
+			MaxConns:         1 + rng.IntN(4),
+			IdleTimeout:      int64(rng.IntN(3)) * 1e6,
+			ReorderWindow:    int64(rng.IntN(3)-1) * 1e3,
+			ReorderBytes:     int64(1 + rng.IntN(500)),
+			ConflictWindow:   int64(rng.IntN(3)-1) * 5000,
+			Linger:           int64(rng.IntN(3)) * 1e5,
+			Overlap:          Overlap(rng.IntN(2)),
+		}
+		a := New(cfg, r)
+		fs := []*feeder{newFeeder(a, rng.Uint32(), rng.Uint32()), newFeeder(a, 1<<32-5, 3)}
+		fs[1].key.SrcPort = 7
+		bases := []uint32{0, 1<<32 - 100, rng.Uint32()}
+		for i := 0; i < 400; i++ {
+			f := fs[rng.IntN(len(fs))]
+			d := rng.IntN(2)
+			var flags uint8
+			for _, fl := range []uint8{FIN, SYN, RST, PSH, ACK} {
+				if rng.IntN(6) == 0 || (fl == ACK && rng.IntN(2) == 0) {
+					flags |= fl
+				}
+			}
+			n := rng.IntN(60)
+			s := f.seg(d, 0, flags, string(make([]byte, n)), 0)
+			for j := range s.Payload {
+				s.Payload[j] = byte(rng.IntN(4))
+			}
+			s.Seq = bases[rng.IntN(len(bases))] + uint32(rng.IntN(400)) - 100
+			s.Ack = bases[rng.IntN(len(bases))] + uint32(rng.IntN(400)) - 100
+			if rng.IntN(4) == 0 {
+				s.Length += rng.IntN(30)
+			}
+			s.NumSACK = rng.IntN(3)
+			for j := 0; j < s.NumSACK; j++ {
+				l := s.Ack + uint32(rng.IntN(200))
+				s.SACK[j] = SACKBlock{l, l + uint32(rng.IntN(100))}
+			}
+			s.CapturePoint = int32(rng.IntN(3)) - 1
+			s.Timestamp = f.ts + int64(rng.IntN(2000)) - 500
+			f.ts += int64(rng.IntN(3000))
+			s.Index = int64(i)
+			a.Assemble(&s)
+			if h := a.MemoryHeld(); h > cfg.MaxMemory || h < 0 {
+				t.Fatalf("iter %d: held %d above %d", iter, h, cfg.MaxMemory)
+			}
+			if rng.IntN(50) == 0 {
+				a.FlushOlderThan(f.ts)
+			}
+		}
+		a.Close()
+		r.allClosed()
+		if a.MemoryHeld() != 0 || a.Stats().Conns != 0 || a.Stats().Retained != 0 {
+			t.Fatalf("iter %d: after Close %+v", iter, a.Stats())
+		}
+		if t.Failed() {
+			t.Fatalf("iter %d failed", iter)
+		}
+	}
+}
