@@ -328,9 +328,12 @@ func rfRefPcapng(b []byte) (pkts []rfPacket, stop int64) {
 				break
 			}
 			orig := int64(o.Uint32(body))
-			caplen := min(orig, int64(len(body)-4))
+			caplen := orig
 			if ifaces[0].snap != 0 {
 				caplen = min(caplen, int64(ifaces[0].snap))
+			}
+			if bad = caplen > int64(len(body)-4); bad {
+				break
 			}
 			pkts = append(pkts, rfPacket{lastTS, int(orig), string(body[4 : 4+caplen]), ifaces[0].link, 0, typ})
 		case pcapng.BlockISB:

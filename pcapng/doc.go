@@ -13,7 +13,7 @@
 // if_tsoffset (seconds) is added. A Simple Packet Block carries no timestamp: its
 // packet gets the timestamp of the previous packet of its section (0 if none),
 // and its captured length is the original length capped by the interface's
-// snaplen and by the block.
+// snaplen (a block too short for that length is an error).
 //
 // Timestamps beyond the int64 range (after the year 2262) are clamped to it. A
 // section whose version is not 1.0 or 1.2 (libpcap's rule) ends the reading with

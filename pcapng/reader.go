@@ -786,7 +786,11 @@ func (r *Reader) spb(p *Packet, off int64, body []byte) error {
 	if in.SnapLen != 0 && uint64(in.SnapLen) < caplen {
 		caplen = uint64(in.SnapLen)
 	}
-	caplen = min(caplen, uint64(len(body)-4))
+	if caplen > uint64(len(body)-4) {
+		// The block cannot hold what its length says: taking its padding
+		// for data would invent bytes.
+		return r.fail(off, BlockSPB, ErrBlock, "simple packet of %d bytes holds only %d (original length %d, snaplen %d)", caplen, len(body)-4, orig, in.SnapLen)
+	}
 	in.Packets++
 	*p = Packet{
 		Timestamp: r.lastTS,

@@ -214,7 +214,7 @@ func TestSimpleAndObsoletePackets(t *testing.T) {
 			spb(o, 10, []byte("0123456789")), // capped by snaplen 4
 			epb(o, 1, 5, []byte("e"), 1, nil),
 			spb(o, 2, []byte("ab")),    // orig below snaplen
-			spb(o, 100, []byte("xyz")), // orig above what the block holds... capped by snaplen then block
+			spb(o, 100, []byte("xyz")), // orig 100 capped by snaplen 4: all 4 bytes the block holds are data
 			opb(o, 1, 3, 7, []byte("old"), 9, opts(o, opt(o, 2, u32(o, 1)), opt(o, 3, []byte{0, 1}))),
 			opb(o, 0, 0xffff, 8, nil, 0, nil),
 		)
@@ -328,6 +328,7 @@ func TestErrors(t *testing.T) {
 		{"unknown-interface", cat(head, e, epb(le, 1, 1, nil, 0, nil)), 1, ErrInterface, off + int64(len(e))},
 		{"spb-no-interface", cat(shb(le, 1, 0, nil), spb(le, 1, []byte("x"))), 0, ErrInterface, int64(len(shb(le, 1, 0, nil)))},
 		{"interface-of-previous-section", cat(head, shb(le, 1, 0, nil), epb(le, 0, 1, nil, 0, nil)), 0, ErrInterface, off + int64(len(shb(le, 1, 0, nil)))},
+		{"spb-shorter-than-its-length", cat(head, spb(le, 7, []byte("abc"))), 0, ErrBlock, off},
 		{"epb-caplen-past-block", cat(head, func() []byte { b := append([]byte(nil), e...); le.PutUint32(b[20:], 100); return b }()), 0, ErrBlock, off},
 		{"epb-short-body", cat(head, block(le, BlockEPB, make([]byte, 16))), 0, ErrBlock, off},
 		{"option-overrun", cat(head, epb(le, 0, 1, nil, 0, cat(le.AppendUint16(nil, 2), le.AppendUint16(nil, 200), make([]byte, 8)))), 0, ErrOption, off},
