@@ -546,9 +546,11 @@ func (r *Reader) Next() (Packet, error) {
 		var err error
 		switch fr := s.fr.(type) {
 		case *pcapSource:
-			p, err = fr.next()
+			q, e := fr.r.Next()
+			p, err = Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: fr.source}, e
 		case *pcapngSource:
-			p, err = fr.next()
+			q, e := fr.r.Next()
+			p, err = Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: fr.source}, e
 		default:
 			p, err = fr.next()
 		}
