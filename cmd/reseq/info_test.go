@@ -267,3 +267,22 @@ func TestInfoArchive(t *testing.T) {
 		}
 	}
 }
+
+func TestInfoStdin(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "in")
+	if err := os.WriteFile(p, gzipped(t, infoPcap(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old }()
+	code, out, errOut := runCmd("info", "--json", "-")
+	if code != 0 || !strings.Contains(out, `"file":"-"`) || !strings.Contains(out, `"compression":"gzip"`) || !strings.Contains(out, `"packets":3`) {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, out, errOut)
+	}
+}
