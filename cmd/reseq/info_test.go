@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -284,5 +285,33 @@ func TestInfoStdin(t *testing.T) {
 	code, out, errOut := runCmd("info", "--json", "-")
 	if code != 0 || !strings.Contains(out, `"file":"-"`) || !strings.Contains(out, `"compression":"gzip"`) || !strings.Contains(out, `"packets":3`) {
 		t.Fatalf("exit %d, stdout %s, stderr %s", code, out, errOut)
+	}
+}
+
+func TestInfoEmptyCapture(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := pcapfile.NewWriter(&b, 101, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "empty.pcap")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd("info", "--json", p)
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["first"]; ok {
+		t.Errorf("first present without packets: %s", out)
+	}
+	if _, ok := m["last"]; ok {
+		t.Errorf("last present without packets: %s", out)
+	}
+	if m["packets"] != 0.0 || m["format"] != "pcap" || fmt.Sprint(m["link_types"]) != "[101]" {
+		t.Errorf("record %s", out)
 	}
 }
