@@ -14,7 +14,50 @@ import (
 var knownAssemblerBugs = []struct {
 	name  string
 	match func(*Model) bool
-}{}
+}{
+	{"an ACK beyond the captured bytes of a direction whose FIN was not captured is taken for its FIN when the peer FIN'd: " +
+		"the last byte of the stream is silently lost from the accounting (extent one short, no gap)", ackTakenForFIN},
+}
+
+// ackTakenForFIN matches captures where tcpasm's closeHalf heuristic fires on a
+// direction that sent no FIN within the peer's ACK: its own FIN not captured,
+// the peer's FIN captured, the peer's highest ACK above every byte captured of
+// the direction (and above its SACK edges), and the truth that this last
+// acknowledged unit was a byte.
+func ackTakenForFIN(m *Model) bool {
+	for conn, c := range m.Conns {
+		for d := 0; d < 2; d++ {
+			var fin, peerFIN, base bool
+			hi, ackHi, sackHi := int64(0), int64(-1), int64(-1)
+			for i := range m.Packets {
+				p := &m.Packets[i]
+				if p.Conn != conn {
+					continue
+				}
+				if p.Dir == d {
+					fin = fin || p.Flags&tcpasm.FIN != 0
+					base = base || p.Flags&tcpasm.SYN != 0 || p.Length > 0
+					if p.Length > 0 {
+						hi = max(hi, p.DataOff()+int64(p.Length))
+					}
+					continue
+				}
+				peerFIN = peerFIN || p.Flags&tcpasm.FIN != 0
+				if p.Flags&tcpasm.ACK != 0 {
+					ackHi = max(ackHi, p.AckOff)
+				}
+				for _, b := range p.SACK {
+					sackHi = max(sackHi, b[1])
+				}
+			}
+			finInAck := c.FINSent[d] && ackHi > c.FINAt[d]
+			if !fin && peerFIN && base && ackHi > hi && sackHi < ackHi && !finInAck {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // knownAssemblerBug returns the name of a known bug the model's capture hits, or "".
 func knownAssemblerBug(m *Model) string {
@@ -152,31 +195,27 @@ func TestAsmRegressions(t *testing.T) {
 	}
 }
 
-// The RST closes both directions when it arrives, not at the end of input.
+// A RST ends both directions (gopacket closes one half): both close with
+// reason rst, every byte before it accounted, nothing after it delivered.
 func TestAsmRSTClosesBoth(t *testing.T) {
-	sc := Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
-		scSeg(0, 0, 10), scSeg(1, 0, 10), {Dir: 0, Kind: EvRst, Snap: -1, Points: 1},
-	}}}}
-	m := sc.Model()
-	rec := newRecorder()
-	a := tcpasm.New(bigConfig(), rec)
-	for i := range m.Packets {
-		s := asmSegment(m, &m.Packets[i], int64(i))
-		a.Assemble(&s)
-	}
-	closed := 0
-	for _, rs := range rec.streams {
-		if rs.closed {
-			closed++
+	for _, d := range []int{0, 1} {
+		sc := Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
+			scSeg(0, 0, 10), scSeg(1, 0, 10), scData(1-d, 10, 5, 0), scSeg(1-d, 15, 5), {Dir: d, Kind: EvRst, Snap: -1, Points: 1},
+		}}}}
+		m := sc.Model()
+		rec, _ := asmRun(m, bigConfig(), 0)
+		if err := asmCheck(m, rec, checkExact); err != nil {
+			t.Fatalf("%v\n%s", err, dumpModel(m))
+		}
+		if len(rec.streams) != 2 {
+			t.Fatalf("%d streams recorded, want 2", len(rec.streams))
+		}
+		for _, rs := range rec.streams {
 			if rs.cause != tcpasm.ReasonRST {
-				t.Errorf("%s closed with %v, want rst", streamName(rs.s), rs.cause)
+				t.Errorf("RST from dir %d: %s closed with %v, want rst", d, streamName(rs.s), rs.cause)
 			}
 		}
 	}
-	if closed != 2 {
-		t.Errorf("%d directions closed at the RST, want 2", closed)
-	}
-	a.Close()
 }
 
 // IPv6 tuples work like IPv4 ones (the Rust assembler was IPv4 only).
@@ -207,5 +246,39 @@ func TestAsmAckedHoleFreesMemory(t *testing.T) {
 	rec, _ := asmRun(m, cfg, 64<<10)
 	if err := asmCheck(m, rec, checkExact); err != nil {
 		t.Fatalf("%v", err)
+	}
+}
+
+// Minimal cases of the known tcpasm bugs: each is checked against the model and
+// skipped (with the failure) while the bug is open.
+func TestAsmKnownBugs(t *testing.T) {
+	cases := []struct {
+		name string
+		sc   Script
+	}{
+		{
+			// The client's last byte was not captured; it never sent a FIN;
+			// the server FIN'd and ACKed the byte. Want extent 1, gap [0,1).
+			name: "ack taken for FIN",
+			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{0, 0}, Handshake: 1, Events: []ScriptEvent{
+				scData(0, 0, 1, 0), {Dir: 1, Kind: EvFin, Snap: -1, Points: 1},
+			}}}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.sc.Model()
+			bug := knownAssemblerBug(m)
+			rec, _ := asmRun(m, bigConfig(), 0)
+			err := asmCheck(m, rec, checkExact)
+			switch {
+			case err != nil && bug != "":
+				t.Skipf("tcpasm bug: %s: %v", bug, err)
+			case err != nil:
+				t.Fatalf("%v\n%s", err, dumpModel(m))
+			case bug != "":
+				t.Logf("passes now: remove %q from knownAssemblerBugs", bug)
+			}
+		})
 	}
 }

@@ -60,6 +60,11 @@ func (p *ModelPacket) DataOff() int64 {
 // directions.
 type ModelConn struct {
 	ISN [2]uint32
+	// FINSent: the direction's endpoint sent a FIN, at true offset FINAt
+	// (whether or not the capture saw it). Scripts know; raw captures leave
+	// it false.
+	FINSent [2]bool
+	FINAt   [2]int64
 }
 
 // Model is a capture: the connections on one tuple and the packet copies in the
@@ -81,11 +86,12 @@ type ModelStream struct {
 	SYN, FIN  bool
 	RST       bool
 	FINOff    int64 // true offset of the FIN (valid when FIN)
-	// FINAckedFirst: a peer ACK or SACK edge past the FIN arrived before the
-	// FIN. A reassembler that declared that acked gap before the FIN came
-	// could not know the last acknowledged unit was the FIN, not a byte: its
-	// extent may then be one more than the model's, the FIN's sequence number
-	// a gap byte. Inherent to ACK-before-data reordering beyond the allowance.
+	// FINAckedFirst: the endpoint sent a FIN, and a peer ACK or SACK edge
+	// past it arrived while the capture had not shown the FIN (before it, or
+	// the FIN was never captured). The model's extent stops at the FIN (the
+	// truth); a reassembler could not know the last acknowledged unit was the
+	// FIN and not a byte, so an extent one higher, the FIN's sequence number a
+	// gap byte, is tolerated.
 	FINAckedFirst bool
 
 	Bytes  map[int64]byte // first captured byte at each stream offset >= 0
@@ -200,11 +206,16 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 		peer := out[[2]int{k[0], 1 - k[1]}]
 		_ = peer
 		ext := int64(0)
+		// Nothing past the FIN carries data: a RST after the FIN, or the
+		// peer's ACK of the FIN, ends at the FIN's offset. The script's truth
+		// says where the FIN was when the capture missed it.
+		finKnown, finAt := s.FIN, s.FINOff
+		if c := m.Conns[s.Conn]; c.FINSent[s.Dir] {
+			finKnown, finAt = true, c.FINAt[s.Dir]
+		}
 		edge := func(trueOff int64) {
-			// Nothing past the FIN carries data: a RST after the FIN, or
-			// the peer's ACK of the FIN, ends at the FIN's offset.
-			if s.FIN && trueOff > s.FINOff {
-				trueOff = s.FINOff
+			if finKnown && trueOff > finAt {
+				trueOff = finAt
 			}
 			if o := trueOff - s.Base; o > ext {
 				ext = o
@@ -219,10 +230,10 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 			if p.Dir == s.Dir && p.Flags&tcpasm.FIN != 0 {
 				finSeen = true
 			}
-			if p.Dir != s.Dir && s.FIN && !finSeen {
-				past := p.Flags&tcpasm.ACK != 0 && p.AckOff > s.FINOff
+			if p.Dir != s.Dir && finKnown && !finSeen {
+				past := p.Flags&tcpasm.ACK != 0 && p.AckOff > finAt
 				for _, b := range p.SACK {
-					past = past || b[1] > s.FINOff
+					past = past || b[1] > finAt
 				}
 				s.FINAckedFirst = s.FINAckedFirst || past
 			}

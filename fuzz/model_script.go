@@ -193,6 +193,7 @@ func (sc *Script) Model() *Model {
 					p.Flags |= tcpasm.FIN
 					finSent[d] = true
 					rcv[d].add(ev.Off+ev.N, ev.Off+ev.N+1)
+					m.Conns[ci].FINSent[d], m.Conns[ci].FINAt[d] = true, ev.Off+ev.N
 				}
 				emit(ev, p, false)
 			case EvAck:
@@ -209,6 +210,7 @@ func (sc *Script) Model() *Model {
 				p.Flags |= tcpasm.FIN
 				finSent[d] = true
 				rcv[d].add(p.Off, p.Off+1)
+				m.Conns[ci].FINSent[d], m.Conns[ci].FINAt[d] = true, p.Off
 				emit(ev, p, false)
 			case EvRst:
 				p.Off = sndNxt[d]
