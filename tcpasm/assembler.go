@@ -660,7 +660,7 @@ func (a *Assembler) dup(h *half, seg *Segment, n int) bool {
 	k := min(h.nsig, nSig)
 	for i := 0; i < k; i++ {
 		r := &h.sigs[i]
-		if r.sig == s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
+		if r.seq == s.seq && r.sig == s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
 			return true
 		}
 	}

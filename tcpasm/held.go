@@ -38,7 +38,7 @@ func (p *piece) cost() int64 {
 	return p.n + pieceOverhead
 }
 
-const blockCap = 32
+const blockCap = 128
 
 // block is a sorted run of pieces, p[lo:hi].
 type block struct {
@@ -229,6 +229,8 @@ const (
 	// maxFreeBytes bounds the bytes kept in the free lists.
 	maxFreeBytes = 8 << 20
 	maxFreeBlock = 256
+	// slabSize: buffers up to slabSize/16 bytes are carved from slabs.
+	slabSize = 64 << 10
 )
 
 // freeLists recycles copy buffers and held-list blocks. They are owned by one
@@ -238,6 +240,7 @@ type freeLists struct {
 	bufs   [numClasses][][]byte
 	free   int64
 	blocks []*block
+	slab   []byte   // the unused rest of the current slab
 	store  [][]byte // buffers in use, by handle-1
 	slots  []uint32 // free handles
 	rings  map[int][][]byte
@@ -286,7 +289,17 @@ func (f *freeLists) get(n int) []byte {
 		f.free -= int64(cap(b))
 		return b[:n]
 	}
-	return make([]byte, n, 1<<(c+minClassShift))
+	size := 1 << (c + minClassShift)
+	if size > slabSize/16 {
+		return make([]byte, n, size)
+	}
+	// Small buffers are carved from slabs: one allocation per many pieces.
+	if len(f.slab) < size {
+		f.slab = make([]byte, slabSize)
+	}
+	b := f.slab[:n:size]
+	f.slab = f.slab[size:]
+	return b
 }
 
 // put returns a buffer from get.
