@@ -2,10 +2,16 @@ package http1
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/reseq/reseq/tcpasm"
 	"github.com/reseq/reseq/tcpasm/framing"
 )
@@ -411,19 +417,65 @@ func TestContentLength(t *testing.T) {
 }
 
 func TestDecode(t *testing.T) {
-	// Round trips are tested in the cmd package with real encoders; here the
-	// coding list handling.
-	if _, _, err := Decode("compress", bytes.NewReader(nil)); err == nil {
-		t.Fatal("unknown coding accepted")
+	plain := strings.Repeat("content coding round trip; ", 200)
+	gz := func(b []byte) []byte {
+		var o bytes.Buffer
+		z := gzip.NewWriter(&o)
+		z.Write(b)
+		z.Close()
+		return o.Bytes()
 	}
-	r, closeFn, err := Decode("identity", strings.NewReader("plain"))
-	if err != nil {
-		t.Fatal(err)
+	zl := func(b []byte) []byte {
+		var o bytes.Buffer
+		z := zlib.NewWriter(&o)
+		z.Write(b)
+		z.Close()
+		return o.Bytes()
 	}
-	defer closeFn()
-	var b bytes.Buffer
-	b.ReadFrom(r)
-	if b.String() != "plain" {
-		t.Fatalf("%q", b.String())
+	raw := func(b []byte) []byte {
+		var o bytes.Buffer
+		z, _ := flate.NewWriter(&o, 5)
+		z.Write(b)
+		z.Close()
+		return o.Bytes()
+	}
+	br := func(b []byte) []byte {
+		var o bytes.Buffer
+		z := brotli.NewWriter(&o)
+		z.Write(b)
+		z.Close()
+		return o.Bytes()
+	}
+	zs := func(b []byte) []byte {
+		e, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+		defer e.Close()
+		return e.EncodeAll(b, nil)
+	}
+	p := []byte(plain)
+	for _, tc := range []struct {
+		coding string
+		body   []byte
+		ok     bool
+	}{
+		{"gzip", gz(p), true},
+		{"x-gzip", gz(p), true},
+		{"deflate", zl(p), true},
+		{"deflate", raw(p), true},
+		{"br", br(p), true},
+		{"zstd", zs(p), true},
+		{"gzip, br", br(gz(p)), true},
+		{"identity", p, true},
+		{"compress", p, false},
+		{"gzip", p, false},
+	} {
+		r, closeFn, err := Decode(tc.coding, bytes.NewReader(tc.body))
+		var got []byte
+		if err == nil {
+			got, err = io.ReadAll(r)
+			closeFn()
+		}
+		if tc.ok != (err == nil) || (tc.ok && string(got) != plain) {
+			t.Errorf("%s: err %v, %d bytes", tc.coding, err, len(got))
+		}
 	}
 }

@@ -420,3 +420,41 @@ func TestPairerPeek(t *testing.T) {
 		}
 	}
 }
+
+// TestFramerNoAllocs: in-order data the consumer takes whole, and data it
+// takes in part once the held buffer has grown, cost no allocation per call.
+func TestFramerNoAllocs(t *testing.T) {
+	whole := &funcs{data: func(c *Chunk) (int, bool) { return len(c.Data), false }}
+	f := New(whole, Config{}, true)
+	seg := bytes.Repeat([]byte("x"), 1448)
+	off := int64(0)
+	if a := testing.AllocsPerRun(1000, func() {
+		f.Data(off, seg, off)
+		off += int64(len(seg))
+	}); a != 0 {
+		t.Fatalf("zero-copy path: %v allocs per segment", a)
+	}
+	// A consumer that takes records of 1000 bytes: the rest is held.
+	part := &funcs{data: func(c *Chunk) (int, bool) {
+		if len(c.Data) < 1000 {
+			return 0, false
+		}
+		return 1000, false
+	}}
+	g := New(part, Config{}, true)
+	off = 0
+	for i := 0; i < 100; i++ { // warm up the held buffer
+		g.Data(off, seg, off)
+		off += int64(len(seg))
+	}
+	if a := testing.AllocsPerRun(1000, func() {
+		g.Data(off, seg, off)
+		off += int64(len(seg))
+	}); a != 0 {
+		t.Fatalf("holding path: %v allocs per segment", a)
+	}
+	// Every byte is copied at most once, however long it stays held.
+	if st := g.Stats(); st.Copied > off || st.Consumed+int64(g.Held()) != off {
+		t.Fatalf("copied %d, consumed %d, held %d of %d fed", st.Copied, st.Consumed, g.Held(), off)
+	}
+}
