@@ -1,6 +1,7 @@
 package tcpasm
 
 import (
+	"encoding/binary"
 	"slices"
 
 	"github.com/reseq/reseq/layers"
@@ -282,19 +283,13 @@ func makeSig(seg *Segment, n int) sig {
 		ipid: seg.IPID, flags: seg.Flags, hasTS: seg.HasTS}
 	p := seg.Payload
 	if len(p) >= 8 {
-		s.fp = le64(p) ^ (le64(p[len(p)-8:]) * 0x9E3779B97F4A7C15)
+		s.fp = binary.LittleEndian.Uint64(p) ^ (binary.LittleEndian.Uint64(p[len(p)-8:]) * 0x9E3779B97F4A7C15)
 	} else {
 		for _, b := range p {
 			s.fp = s.fp<<8 | uint64(b)
 		}
 	}
 	return s
-}
-
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // span is a remembered gap range whose bytes have not (all) arrived late.
@@ -571,13 +566,16 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	// Identical copies (another capture point, SPAN doubles) add nothing. New
 	// bytes at the stream's next offset cannot be a copy: skip the search.
 	flags := seg.Flags
+	sg := makeSig(seg, n)
 	if !(n > 0 && h.HaveBase && h.held.empty() && seg.Seq == h.BaseSeq+uint32(h.next) && flags&SYN == 0) {
-		if a.dup(h, seg, n) {
+		if a.dup(h, &sg, seg) {
 			h.Stats.Duplicates++
 			return
 		}
 	}
-	h.pushSig(seg, n)
+	r := &h.sigs[h.nsig%nSig]
+	r.sig, r.cp, r.ts = sg, seg.CapturePoint, seg.Timestamp
+	h.nsig++
 
 	if flags&SYN != 0 && !h.closed {
 		if !h.HaveBase {
@@ -655,24 +653,15 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 }
 
 // dup reports whether seg is an identical copy of a recent packet.
-func (a *Assembler) dup(h *half, seg *Segment, n int) bool {
-	s := makeSig(seg, n)
+func (a *Assembler) dup(h *half, s *sig, seg *Segment) bool {
 	k := min(h.nsig, nSig)
 	for i := 0; i < k; i++ {
 		r := &h.sigs[i]
-		if r.seq == s.seq && r.sig == s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
+		if r.seq == s.seq && r.sig == *s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
 			return true
 		}
 	}
 	return false
-}
-
-func (h *half) pushSig(seg *Segment, n int) {
-	r := &h.sigs[h.nsig%nSig]
-	r.sig = makeSig(seg, n)
-	r.cp = seg.CapturePoint
-	r.ts = seg.Timestamp
-	h.nsig++
 }
 
 // ack applies the acknowledgment (and SACK blocks) of seg to the stream it
