@@ -203,10 +203,13 @@ type Config struct {
 	Overlap Overlap
 
 	// MaxHeldPerStream bounds the bytes held above a hole in one direction; at the
-	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB.
+	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB. Held
+	// bytes are counted as each held piece's length plus a fixed overhead (64).
 	MaxHeldPerStream int64
 	// MaxMemory bounds the bytes held across all streams; above it the streams
-	// holding the most or idle the longest are flushed (ReasonEvicted). Default 64 MiB.
+	// that have held bytes the longest are flushed (ReasonEvicted) until the
+	// total is within it again. Default 64 MiB. The windows kept for
+	// ConflictWindow have a budget of the same size of their own.
 	MaxMemory int64
 	// MaxConns bounds the live connections; above it the oldest idle one is
 	// evicted. Default 1<<20.
@@ -226,7 +229,8 @@ type Config struct {
 	// copies from another capture point always are. Default 10 ms.
 	DupWindow int64
 	// ConflictWindow is how many delivered bytes per stream are retained to
-	// compare retransmissions against. Default 64 KiB; negative disables.
+	// compare retransmissions against (rounded up to a power of two, at least
+	// 4 KiB). Default 64 KiB; negative disables.
 	ConflictWindow int64
 	// NoMidstream, when set, ignores connections whose SYN was not captured.
 	NoMidstream bool
