@@ -8,7 +8,9 @@
 // capture. The Handler hears, per stream direction and in stream order, Data
 // and Gap calls that tile [0, Extent); Late for bytes that arrive inside a gap
 // already reported; Conflict when a retransmission's bytes differ from bytes
-// seen before; Close once per direction.
+// seen before; Close once per direction. Data and Late carry the capture time
+// of the packet whose bytes they deliver; Gap, Conflict and Close the capture
+// time of the packet (or the end of input) that caused them.
 //
 // # Connections
 //
