@@ -87,8 +87,9 @@ type ModelStream struct {
 	RST       bool
 	FINOff    int64 // true offset of the FIN (valid when FIN)
 	// FINAckedFirst: the endpoint sent a FIN, and a peer ACK or SACK edge
-	// past it arrived while the capture had not shown the FIN (before it, or
-	// the FIN was never captured). The model's extent stops at the FIN (the
+	// past it (or the endpoint's own RST, numbered after the FIN) arrived while
+	// the capture had not shown the FIN (before it, or the FIN was never
+	// captured). The model's extent stops at the FIN (the
 	// truth); a reassembler could not know the last acknowledged unit was the
 	// FIN and not a byte, so an extent one higher, the FIN's sequence number a
 	// gap byte, is tolerated.
@@ -229,6 +230,9 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 			}
 			if p.Dir == s.Dir && p.Flags&tcpasm.FIN != 0 {
 				finSeen = true
+			}
+			if p.Dir == s.Dir && finKnown && !finSeen && p.Flags&tcpasm.RST != 0 && p.DataOff()+int64(p.Length) > finAt {
+				s.FINAckedFirst = true // a RST numbered past a FIN not (yet) seen
 			}
 			if p.Dir != s.Dir && finKnown && !finSeen {
 				past := p.Flags&tcpasm.ACK != 0 && p.AckOff > finAt

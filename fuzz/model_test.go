@@ -25,6 +25,7 @@ func TestModelVerdicts(t *testing.T) {
 		differ  []int64
 		fin     bool
 		packets int64
+		finAck  bool // FINAckedFirst
 	}
 	cases := []struct {
 		name string
@@ -86,6 +87,27 @@ func TestModelVerdicts(t *testing.T) {
 			want: want{extent: 10, bytes: 10, fin: true, packets: 4},
 		},
 		{
+			name: "FIN lost: its ACK stops at the FIN (truth), the phantom byte tolerated",
+			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
+				scData(0, 0, 10, 1), {Dir: 0, Kind: EvFin, Snap: -1, Points: 0}, scAck(1, 1),
+			}}}},
+			want: want{extent: 10, bytes: 10, packets: 3, finAck: true},
+		},
+		{
+			name: "ACK of the FIN arrives before the FIN",
+			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
+				scData(0, 0, 10, 1), {Dir: 0, Kind: EvFin, Snap: -1, Points: 1, Jitter: [2]uint8{2}}, scAck(1, 1),
+			}}}},
+			want: want{extent: 10, bytes: 10, packets: 4, fin: true, finAck: true},
+		},
+		{
+			name: "lost last byte, no FIN from its sender: the ACK edge is a byte",
+			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{1, 2}, Handshake: 1, Events: []ScriptEvent{
+				scData(0, 0, 10, 1), scData(0, 10, 1, 0), {Dir: 1, Kind: EvFin, Snap: -1, Points: 1},
+			}}}},
+			want: want{extent: 11, gaps: []ModelRange{{10, 11}}, bytes: 10, packets: 3},
+		},
+		{
 			name: "huge ACKed region across the wrap",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{^uint32(0) - 5, 2}, Handshake: 1, Events: []ScriptEvent{
 				scData(0, 0, 10, 1), {Dir: 0, Kind: EvVirtual, Off: 10, N: 5 << 30}, scAck(1, 1), scData(0, 10+5<<30, 10, 1), scAck(1, 1),
@@ -102,9 +124,9 @@ func TestModelVerdicts(t *testing.T) {
 			}
 			w := tc.want
 			if got.Base != w.base || got.Extent != w.extent || len(got.Bytes) != w.bytes ||
-				got.Duplicates != w.dups || got.FIN != w.fin || got.Packets != w.packets {
-				t.Errorf("base %d extent %d bytes %d dups %d fin %v packets %d; want %+v\n%s",
-					got.Base, got.Extent, len(got.Bytes), got.Duplicates, got.FIN, got.Packets, w, dumpModel(m))
+				got.Duplicates != w.dups || got.FIN != w.fin || got.Packets != w.packets || got.FINAckedFirst != w.finAck {
+				t.Errorf("base %d extent %d bytes %d dups %d fin %v packets %d finAck %v; want %+v\n%s",
+					got.Base, got.Extent, len(got.Bytes), got.Duplicates, got.FIN, got.Packets, got.FINAckedFirst, w, dumpModel(m))
 			}
 			if g := got.Gaps(); !reflect.DeepEqual(g, w.gaps) {
 				t.Errorf("gaps %v, want %v", g, w.gaps)
