@@ -154,7 +154,7 @@ type extractorConfig struct {
 	Warn     io.Writer // anomaly warnings; nil: discarded
 }
 
-const writeBufSize = 32 << 10
+const writeBufSize = 64 << 10
 
 func newExtractor(cfg extractorConfig) (*extractor, error) {
 	tpl := cfg.Template
@@ -169,7 +169,6 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 		dir:      cfg.Dir,
 		tpl:      tpl,
 		maxBytes: cfg.MaxBytes,
-		pool:     newFilePool(cfg.MaxOpen, writeBufSize, cfg.Force),
 		live:     map[*tcpasm.Conn]struct{}{},
 		warn:     warn,
 	}
@@ -186,6 +185,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 		return nil, err
 	}
 	e.conflictW = bufio.NewWriter(e.conflictF)
+	e.pool = newFilePool(cfg.MaxOpen, writeBufSize, cfg.Force)
 	return e, nil
 }
 

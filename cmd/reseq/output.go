@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reseq/reseq/layers"
@@ -183,37 +184,145 @@ func (t *nameTemplate) nameFor(key *layers.FlowKey, index int, seq int64, dir tc
 	return string(b)
 }
 
-// outFile is one stream's output file. Its bytes go through a small write-behind
-// buffer of the contiguous run being written; the file is open only while it is
-// in the pool's LRU list.
+// outFile is one stream's output file. Its bytes go through a write-behind
+// buffer of the contiguous run being written. The file is open only while it
+// is in the pool's LRU list; f is touched only by the pool's writer goroutine.
 type outFile struct {
 	path    string // OS path
-	created bool
-	f       *os.File
-	buf     []byte // pending bytes for [bufOff, bufOff+len(buf))
+	created bool   // a create op was issued
+	isOpen  bool   // logically open: in the LRU list
+	buf     []byte // pending bytes for [bufOff, bufOff+len(buf)), nil when none
 	bufOff  int64
 	size    int64 // highest offset written + 1 (buffer included)
 
+	f          *os.File // writer goroutine only
 	prev, next *outFile // LRU list, most recent at head
 }
 
-// filePool keeps at most max files open and recycles their write buffers.
+// File operations, executed in order by the pool's writer goroutine.
+const (
+	opCreate = iota
+	opOpen
+	opWrite
+	opTruncate
+	opClose
+)
+
+type fileOp struct {
+	kind uint8
+	o    *outFile
+	buf  []byte // opWrite: returned to the free list after the write
+	off  int64  // opWrite: offset; opTruncate: size
+}
+
+// filePool keeps at most max files open. All system calls on the stream files
+// (create, open, write, truncate, close) run in order on one writer
+// goroutine, so the kernel's copying overlaps reading and reassembly on
+// another core. Write buffers are bounded: max+spareBufs of bufSize bytes.
 type filePool struct {
 	max      int
 	bufSize  int
 	open     int
 	head     *outFile
 	tail     *outFile
-	free     [][]byte
 	truncate bool // O_TRUNC instead of O_EXCL on creation (--force)
 	opens    int64
+
+	ops   chan fileOp
+	free  chan []byte
+	nbufs int // buffers allocated
+	done  chan struct{}
+	mu    sync.Mutex
+	err   error // first error of the writer goroutine
+	ended bool
 }
+
+const spareBufs = 16
 
 func newFilePool(max, bufSize int, truncate bool) *filePool {
 	if max < 1 {
 		max = 1
 	}
-	return &filePool{max: max, bufSize: bufSize, truncate: truncate}
+	p := &filePool{
+		max: max, bufSize: bufSize, truncate: truncate,
+		ops:  make(chan fileOp, 256),
+		free: make(chan []byte, max+spareBufs),
+		done: make(chan struct{}),
+	}
+	go p.writer()
+	return p
+}
+
+// writer executes the file operations.
+func (p *filePool) writer() {
+	defer close(p.done)
+	for op := range p.ops {
+		o := op.o
+		var err error
+		switch op.kind {
+		case opCreate:
+			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+			if p.truncate {
+				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			}
+			o.f, err = os.OpenFile(o.path, flags, 0o644)
+			if err != nil && errors.Is(err, fs.ErrNotExist) {
+				// A template with subdirectories.
+				if mkErr := os.MkdirAll(filepath.Dir(o.path), 0o755); mkErr == nil {
+					o.f, err = os.OpenFile(o.path, flags, 0o644)
+				}
+			}
+		case opOpen:
+			o.f, err = os.OpenFile(o.path, os.O_WRONLY, 0)
+		case opWrite:
+			if o.f != nil {
+				_, err = o.f.WriteAt(op.buf, op.off)
+			}
+			p.free <- op.buf[:0]
+		case opTruncate:
+			if o.f != nil {
+				err = o.f.Truncate(op.off)
+			}
+		case opClose:
+			if o.f != nil {
+				err = o.f.Close()
+				o.f = nil
+			}
+		}
+		if err != nil {
+			p.setErr(err)
+		}
+	}
+}
+
+func (p *filePool) setErr(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+}
+
+// Err returns the first error of a file operation so far.
+func (p *filePool) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+func (p *filePool) getBuf() []byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+	}
+	if p.nbufs < p.max+spareBufs {
+		p.nbufs++
+		return make([]byte, 0, p.bufSize)
+	}
+	// Every buffer is either held by an open file (at most max) or queued for
+	// writing: one comes back.
+	return <-p.free
 }
 
 func (p *filePool) unlink(o *outFile) {
@@ -243,138 +352,109 @@ func (p *filePool) pushFront(o *outFile) {
 
 // acquire makes sure o is open, evicting the least recently used file if the
 // pool is full, and marks it most recently used.
-func (p *filePool) acquire(o *outFile) error {
-	if o.f != nil {
+func (p *filePool) acquire(o *outFile) {
+	if o.isOpen {
 		if p.head != o {
 			p.unlink(o)
 			p.pushFront(o)
 		}
-		return nil
+		return
 	}
 	for p.open >= p.max && p.tail != nil {
-		if err := p.release(p.tail); err != nil {
-			return err
-		}
+		p.release(p.tail)
 	}
-	var f *os.File
-	var err error
-	if !o.created {
-		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-		if p.truncate {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		}
-		f, err = os.OpenFile(o.path, flags, 0o644)
-		if err != nil && errors.Is(err, fs.ErrNotExist) {
-			// A template with subdirectories.
-			if mkErr := os.MkdirAll(filepath.Dir(o.path), 0o755); mkErr == nil {
-				f, err = os.OpenFile(o.path, flags, 0o644)
-			}
-		}
-		if err == nil {
-			o.created = true
-		}
+	if o.created {
+		p.ops <- fileOp{kind: opOpen, o: o}
 	} else {
-		f, err = os.OpenFile(o.path, os.O_WRONLY, 0)
-	}
-	if err != nil {
-		return err
+		p.ops <- fileOp{kind: opCreate, o: o}
+		o.created = true
 	}
 	p.opens++
-	o.f = f
+	o.isOpen = true
 	p.open++
-	if n := len(p.free); n > 0 {
-		o.buf = p.free[n-1][:0]
-		p.free = p.free[:n-1]
-	} else {
-		o.buf = make([]byte, 0, p.bufSize)
-	}
 	p.pushFront(o)
-	return nil
 }
 
-// flush writes o's pending bytes.
-func (o *outFile) flush() error {
+// flush queues o's pending bytes for writing.
+func (p *filePool) flush(o *outFile) {
 	if len(o.buf) == 0 {
-		return nil
+		return
 	}
-	_, err := o.f.WriteAt(o.buf, o.bufOff)
+	p.ops <- fileOp{kind: opWrite, o: o, buf: o.buf, off: o.bufOff}
 	o.bufOff += int64(len(o.buf))
-	o.buf = o.buf[:0]
-	return err
+	o.buf = nil
 }
 
-// release flushes and closes o and returns its buffer to the pool.
-func (p *filePool) release(o *outFile) error {
-	if o.f == nil {
-		return nil
+// release flushes and closes o.
+func (p *filePool) release(o *outFile) {
+	if !o.isOpen {
+		return
 	}
-	err := o.flush()
-	if cerr := o.f.Close(); err == nil {
-		err = cerr
+	p.flush(o)
+	if o.buf != nil { // an empty buffer
+		p.free <- o.buf[:0]
+		o.buf = nil
 	}
-	o.f = nil
-	p.free = append(p.free, o.buf[:0])
-	o.buf = nil
+	p.ops <- fileOp{kind: opClose, o: o}
+	o.isOpen = false
 	p.unlink(o)
 	p.open--
-	return err
 }
 
-// writeAt writes data at offset off of o's file.
+// writeAt writes data at offset off of o's file. Errors show up in Err.
 func (p *filePool) writeAt(o *outFile, data []byte, off int64) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if err := p.acquire(o); err != nil {
-		return err
-	}
+	p.acquire(o)
 	if end := off + int64(len(data)); end > o.size {
 		o.size = end
 	}
-	if len(o.buf) > 0 && off == o.bufOff+int64(len(o.buf)) && len(o.buf)+len(data) <= cap(o.buf) {
-		o.buf = append(o.buf, data...)
-		return nil
+	if o.buf != nil && off != o.bufOff+int64(len(o.buf)) {
+		p.flush(o)
 	}
-	if err := o.flush(); err != nil {
-		return err
+	for len(data) > 0 {
+		if o.buf == nil {
+			o.buf = p.getBuf()
+			o.bufOff = off
+		}
+		n := min(len(data), cap(o.buf)-len(o.buf))
+		o.buf = append(o.buf, data[:n]...)
+		data = data[n:]
+		off += int64(n)
+		if len(o.buf) == cap(o.buf) {
+			p.flush(o)
+		}
 	}
-	if len(data) >= cap(o.buf) {
-		_, err := o.f.WriteAt(data, off)
-		return err
-	}
-	o.bufOff = off
-	o.buf = append(o.buf, data...)
-	return nil
+	return p.Err()
 }
 
 // finish flushes o, sets its size to length (extending with a hole or cutting)
 // and closes it.
 func (p *filePool) finish(o *outFile, length int64) error {
-	if err := p.acquire(o); err != nil {
-		return err
-	}
-	err := o.flush()
+	p.acquire(o)
+	p.flush(o)
 	if o.size != length {
-		if terr := o.f.Truncate(length); err == nil {
-			err = terr
-		}
+		p.ops <- fileOp{kind: opTruncate, o: o, off: length}
 		o.size = length
 	}
-	if rerr := p.release(o); err == nil {
-		err = rerr
-	}
-	return err
+	p.release(o)
+	return p.Err()
 }
 
-// closeAll flushes and closes every open file.
+// closeAll closes every open file, waits for the writer to finish and
+// returns the first error. The pool is unusable afterwards.
 func (p *filePool) closeAll() error {
-	var err error
-	for p.tail != nil {
-		if e := p.release(p.tail); err == nil {
-			err = e
-		}
+	if p.ended {
+		return p.Err()
 	}
-	return err
+	for p.tail != nil {
+		p.release(p.tail)
+	}
+	p.ended = true
+	close(p.ops)
+	<-p.done
+	return p.Err()
 }
 
 // checkOutputDir creates dir if needed and refuses a non-empty one unless force.
