@@ -121,7 +121,11 @@ func (c *Conn) orphan(r *Message) {
 // response no request is known for waits: its request may still come, late,
 // when the assembler held the request direction's bytes above a hole.
 func (c *Conn) answer(s *stream, m *Message) {
-	m.Req, _ = c.pair.Pop(s.dir, m.latest, c.loss[s.dir])
+	if c.loss[s.dir] && m.latest > m.Time {
+		m.Req, _ = c.pair.PopBetween(s.dir, m.Time, m.latest)
+	} else {
+		m.Req, _ = c.pair.Pop(s.dir, m.latest, c.loss[s.dir])
+	}
 	c.loss[s.dir] = false
 	if m.Req != nil {
 		// After loss, pairing rests on capture times until the requests
@@ -449,6 +453,9 @@ func (s *stream) header(ch *framing.Chunk) (int, bool) {
 		Proto: sl.proto, Major: sl.major, Minor: sl.minor,
 		Header: hdr, Start: ch.Off, BodyStart: ch.Off + int64(end),
 		Time: ch.Time(ch.Off), ContentLength: -1, latest: ch.Now(),
+	}
+	if ch.Exact(ch.Off) {
+		m.latest = m.Time
 	}
 	mode, length, ok := s.bodyMode(m)
 	if ok && ch.AfterGap && mode == BodyClose && m.Minor == 1 && !hasToken(m.Header.Values("Connection"), "close") {

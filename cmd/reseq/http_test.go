@@ -594,3 +594,42 @@ func TestHTTPRealKeepaliveLossy(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTPZeekDroppedResponse: 1000 keep-alive exchanges whose first response
+// header the capture lost. The responses after it are delivered late in one
+// batch (held above the hole); they must still pair with their own requests:
+// one request without a response, no response without a request.
+func TestHTTPZeekDroppedResponse(t *testing.T) {
+	ex := seedExamples(t)
+	capt := filepath.Join(ex, "..", "..", "zeek", "testing", "btest", "Traces", "http", "1000-requests-one-dropped-response.pcap.gz")
+	if _, err := os.Stat(capt); err != nil {
+		t.Skip("zeek trace not present")
+	}
+	out, recs := runHTTPCmd(t, nil, capt)
+	if len(recs) != 1000 {
+		t.Fatalf("%d exchanges", len(recs))
+	}
+	var unanswered, unrequested, complete int
+	var sum string
+	for _, r := range recs {
+		switch {
+		case r.Status == 0:
+			unanswered++
+		case r.Method == "":
+			unrequested++
+		}
+		if r.Complete {
+			complete++
+			if sum == "" {
+				sum = r.ResponseSHA256
+			}
+			if r.ResponseSHA256 != sum {
+				t.Fatalf("complete responses differ: %s %s", sum, r.ResponseSHA256)
+			}
+			bodyOf(t, out, r.ResponseBody, r.ResponseSHA256)
+		}
+	}
+	if unanswered != 1 || unrequested != 0 || recs[0].Status != 0 || complete < 900 {
+		t.Fatalf("unanswered %d (first: status %d), unrequested %d, complete %d", unanswered, recs[0].Status, unrequested, complete)
+	}
+}

@@ -109,10 +109,11 @@ type Framer struct {
 	marks []mark // capture times of held bytes, by offset
 	ms    int
 
-	chunk Chunk
-	stats Stats
-	now   int64  // latest capture time seen by this framer
-	clock *int64 // latest capture time seen by the Handler, when set
+	chunk  Chunk
+	stats  Stats
+	now    int64  // latest capture time seen by this framer
+	dstart int64  // offset of the current Data call's first byte
+	clock  *int64 // latest capture time seen by the Handler, when set
 }
 
 func (f *Framer) clockNow() int64 {
@@ -157,6 +158,34 @@ func (f *Framer) timeAt(off, def int64) int64 {
 	return t
 }
 
+// startsDelivery reports whether stream offset off is the first byte of one of
+// the Data calls whose bytes are in the current chunk.
+func (f *Framer) startsDelivery(off int64) bool {
+	if off == f.dstart {
+		return true
+	}
+	for i := f.ms; i < len(f.marks); i++ {
+		if f.marks[i].off == off {
+			return true
+		}
+		if f.marks[i].off > off {
+			break
+		}
+	}
+	return false
+}
+
+// Exact reports whether Time(off) is the capture time of the segment that
+// carried the byte at off: the byte came in real time (Time equals Now), or
+// it is the first byte of what the assembler delivered in one call (whose time
+// is that of its first segment; bytes after it may have come later).
+func (c *Chunk) Exact(off int64) bool {
+	if c.f == nil {
+		return true
+	}
+	return c.Time(off) == c.Now() || c.f.startsDelivery(off)
+}
+
 // Data feeds bytes at stream offset off (in order: off is where the previous
 // Data or Gap ended; bytes below that are ignored, a jump forward is treated as a
 // gap). data is only read during the call.
@@ -181,6 +210,7 @@ func (f *Framer) Data(off int64, data []byte, ts int64) {
 		f.Gap(f.next, off-f.next, tcpasm.ReasonNone, ts)
 	}
 	f.next = off + int64(len(data))
+	f.dstart = off
 
 	if f.Held() == 0 {
 		// Zero-copy path: offer the caller's bytes; copy only what is left.

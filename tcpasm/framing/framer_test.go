@@ -458,3 +458,23 @@ func TestFramerNoAllocs(t *testing.T) {
 		t.Fatalf("copied %d, consumed %d, held %d of %d fed", st.Copied, st.Consumed, g.Held(), off)
 	}
 }
+
+func TestPairerPopBetween(t *testing.T) {
+	var gone []int
+	p := Pairer[int]{Unanswered: func(v int) { gone = append(gone, v) }}
+	for i, ts := range []int64{10, 20, 30, 40} {
+		p.Push(tcpasm.ClientToServer, i, ts)
+	}
+	// An answer known to come after bytes captured at 15, delivered at 100:
+	// it answers the request sent after 15; the one before is given up.
+	if v, ok := p.PopBetween(tcpasm.ServerToClient, 15, 100); !ok || v != 1 || fmt.Sprint(gone) != "[0]" {
+		t.Fatalf("got %d %v, gone %v", v, ok, gone)
+	}
+	// No request after lo: pairs as after loss at hi (the latest before it).
+	if v, ok := p.PopBetween(tcpasm.ServerToClient, 50, 100); !ok || v != 3 || fmt.Sprint(gone) != "[0 2]" {
+		t.Fatalf("got %d %v, gone %v", v, ok, gone)
+	}
+	if _, ok := p.PopBetween(tcpasm.ServerToClient, 0, 100); ok {
+		t.Fatal("popped from an empty queue")
+	}
+}

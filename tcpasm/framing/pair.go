@@ -61,6 +61,32 @@ func (p *Pairer[T]) Pop(dir tcpasm.Direction, ts int64, afterLoss bool) (v T, ok
 	return v, true
 }
 
+// PopBetween is Pop after loss for an answer whose capture time is only known
+// to lie in (lo, hi]: its first byte came after bytes captured at lo (the rest
+// of an earlier answer) in one late delivery. Without pipelining a request is
+// sent after the answer before it ended, so the answer pairs with the oldest
+// request sent after lo (and at or before hi); the requests before it are
+// given up. When no request was sent after lo it pairs as Pop after loss at hi.
+func (p *Pairer[T]) PopBetween(dir tcpasm.Direction, lo, hi int64) (v T, ok bool) {
+	q := &p.q[(dir^1)&1]
+	i := q.head
+	for i < len(q.items) && q.items[i].ts <= lo {
+		i++
+	}
+	if i == len(q.items) || q.items[i].ts > hi {
+		return p.Pop(dir, hi, true)
+	}
+	for q.head < i {
+		p.give(q.items[q.head].v)
+		q.items[q.head] = item[T]{}
+		q.head++
+	}
+	v = q.items[q.head].v
+	q.items[q.head] = item[T]{}
+	q.head++
+	return v, true
+}
+
 // Peek returns what Pop would, without removing anything.
 func (p *Pairer[T]) Peek(dir tcpasm.Direction, ts int64, afterLoss bool) (v T, ok bool) {
 	q := &p.q[(dir^1)&1]
