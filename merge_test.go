@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -79,6 +80,9 @@ func TestMergeRotatedSet(t *testing.T) {
 		}
 		paths = append(paths, writeFile(t, dir, fmt.Sprintf("rot%03d.pcap", i), data))
 	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	r, err := Open(paths...)
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +120,12 @@ func TestMergeRotatedSet(t *testing.T) {
 	}
 	if n := openSources(r); n != 0 {
 		t.Fatalf("%d files still open at the end", n)
+	}
+	// The readers (each with a buffer of at least 64 KiB) are not kept.
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 2<<20 {
+		t.Fatalf("%d bytes still held after reading %d files", grown, files)
 	}
 	if read, total := r.Progress(); read != total {
 		t.Fatalf("progress %d of %d", read, total)

@@ -75,10 +75,37 @@ type Capture struct {
 	Compression []Compression // encodings around the capture, outermost first; empty when none
 	Source      int           // the Source of its packets
 
-	// The format reader, for format-specific details (pcapng interfaces,
-	// statistics, comments). Exactly one is set. Do not call their Next.
+	// Format details, from the file header (pcap) or as far as the capture has
+	// been read (pcapng: updated when it ends, with the statistics of every
+	// Interface Statistics Block read).
+	LinkType   uint32             // pcap: the link type, FCS bits masked
+	Snaplen    uint32             // pcap: the header's snapshot length
+	Nanosecond bool               // pcap: nanosecond timestamps
+	Sections   []pcapng.Section   // pcapng: the sections
+	Interfaces []pcapng.Interface // pcapng: the interfaces, with packet counts and statistics
+
+	// The format reader, for anything else, while the capture is being read
+	// (nil before its turn in a merge and once it ended, so that a long list of
+	// captures does not keep every reader's buffer). Do not call their Next.
 	Pcap   *pcapfile.Reader
 	Pcapng *pcapng.Reader
+}
+
+// update copies the format reader's details into the Capture.
+func (c *Capture) update() {
+	if r := c.Pcap; r != nil {
+		c.LinkType, c.Snaplen, c.Nanosecond = r.LinkType(), r.Snaplen(), r.Nanosecond()
+	}
+	if r := c.Pcapng; r != nil {
+		c.Sections = slices.Clone(r.Sections())
+		c.Interfaces = slices.Clone(r.Interfaces())
+	}
+}
+
+// drop lets go of the format reader, keeping its details.
+func (c *Capture) drop() {
+	c.update()
+	c.Pcap, c.Pcapng = nil, nil
 }
 
 // CompressionName returns the capture's compression as reseq's JSON writes it:
@@ -425,12 +452,14 @@ func newFormatReader(cp *Capture, u *unwrapped) (formatReader, error) {
 		}
 		major, minor := pr.Version()
 		cp.Format, cp.Version, cp.Pcap = Pcap, fmt.Sprintf("%d.%d", major, minor), pr
+		cp.update()
 		return &pcapSource{r: pr, source: cp.Source}, nil
 	case kindPcapng:
 		fr, err := newPcapngSource(cp, u.br)
 		if err != nil {
 			return nil, inputError(cp.Name, err)
 		}
+		cp.update()
 		return fr, nil
 	}
 	return nil, &InputError{Name: cp.Name, Offset: 0, Err: &NotCaptureError{Head: headPrefix(u.head)}}
@@ -477,8 +506,7 @@ func (r *Reader) finish() {
 	for _, s := range r.sources {
 		if s.reopen != nil && s.kindOf() != kindUnknown {
 			s.kind = s.kindOf()
-			s.fr = nil
-			s.release()
+			s.sleep()
 			s.asleep = true
 		}
 	}
@@ -557,6 +585,7 @@ func (r *Reader) Next() (Packet, error) {
 		if err != nil {
 			s.done = true
 			s.release()
+			s.capture.drop()
 			if err == io.EOF {
 				return Packet{}, io.EOF
 			}

@@ -46,7 +46,7 @@ func TestOpenPcapng(t *testing.T) {
 	defer r.Close()
 	caps := r.Captures()
 	if len(caps) != 2 || caps[0].Format != Pcapng || caps[0].Version != "1.0" || caps[0].CompressionName() != "xz" ||
-		caps[0].Pcapng == nil || caps[1].Format != Pcap || caps[1].Pcap == nil {
+		caps[1].Format != Pcap {
 		t.Fatalf("captures %+v %+v", caps[0], caps[1])
 	}
 	var n [2]int
@@ -82,7 +82,17 @@ func TestOpenPcapng(t *testing.T) {
 	if n != [2]int{30, 30} {
 		t.Fatalf("counts %v", n)
 	}
-	if got := caps[0].Pcapng.Interfaces(); len(got) != 2 || got[0].Packets != 15 || got[1].Packets != 15 {
+	// Read to the end, the format readers are let go; their details stay.
+	if caps[0].Pcapng != nil || caps[1].Pcap != nil {
+		t.Fatalf("format readers kept: %v %v", caps[0].Pcapng, caps[1].Pcap)
+	}
+	if c := caps[1]; c.LinkType != 1 || c.Snaplen != 65535 || !c.Nanosecond {
+		t.Fatalf("pcap details %+v", c)
+	}
+	if len(caps[0].Sections) != 1 || caps[0].Sections[0].Major != 1 {
+		t.Fatalf("sections %+v", caps[0].Sections)
+	}
+	if got := caps[0].Interfaces; len(got) != 2 || got[0].Packets != 15 || got[1].Packets != 15 || got[1].LinkType != 101 {
 		t.Fatalf("interfaces %+v", got)
 	}
 }

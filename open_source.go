@@ -84,6 +84,7 @@ func (s *source) step() (bool, error) {
 				return true, nil
 			}
 			s.fr = nil
+			s.capture.drop()
 			if s.tar == nil {
 				s.done = true
 				s.release()
@@ -130,10 +131,17 @@ func (r *Reader) putToSleep(s *source) {
 		return
 	}
 	s.first = s.head.Timestamp
+	s.sleep()
+	r.dormant = append(r.dormant, s)
+}
+
+// sleep closes a source that can be reopened, dropping its reader and
+// buffers (also those the Capture points to).
+func (s *source) sleep() {
 	s.head = Packet{}
 	s.fr = nil
+	s.capture.drop()
 	s.release()
-	r.dormant = append(r.dormant, s)
 }
 
 // wake reopens a dormant source and reads its first packet.

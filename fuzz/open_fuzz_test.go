@@ -131,7 +131,7 @@ func fuzzRead(t *testing.T, r *reseq.Reader, name string, inputLen int64) ([]fuz
 				t.Fatalf("progress %d of a %d-byte input", read, inputLen)
 			}
 			for _, c := range r.Captures() {
-				if !strings.HasPrefix(c.Name, name) || (c.Pcap == nil) == (c.Pcapng == nil) {
+				if !strings.HasPrefix(c.Name, name) || c.Format != reseq.Pcap && c.Format != reseq.Pcapng || c.Pcap != nil && c.Pcapng != nil {
 					t.Fatalf("capture %+v", c)
 				}
 			}

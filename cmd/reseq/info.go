@@ -167,14 +167,14 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 	for _, c := range r.Captures() {
 		rec := record(c.Source)
 		rec.File, rec.Format, rec.Version, rec.Compression = c.Name, c.Format.String(), c.Version, c.CompressionName()
-		switch {
-		case c.Pcap != nil:
-			snap, nano := c.Pcap.Snaplen(), c.Pcap.Nanosecond()
+		switch c.Format {
+		case reseq.Pcap:
+			snap, nano := c.Snaplen, c.Nanosecond
 			rec.Snaplen, rec.Nanosecond = &snap, &nano
-			rec.Interfaces = []infoInterface{{LinkType: c.Pcap.LinkType(), Snaplen: snap, Packets: perIface[[2]int{c.Source, 0}]}}
-			rec.linkTypes[c.Pcap.LinkType()] = true
-		default:
-			pcapngInfo(rec, c, func(iface int) int64 { return perIface[[2]int{c.Source, iface}] })
+			rec.Interfaces = []infoInterface{{LinkType: c.LinkType, Snaplen: snap, Packets: perIface[[2]int{c.Source, 0}]}}
+			rec.linkTypes[c.LinkType] = true
+		case reseq.Pcapng:
+			pcapngInfo(rec, c)
 		}
 		rec.LinkTypes = make([]uint32, 0, len(rec.linkTypes))
 		for lt := range rec.linkTypes {

@@ -8,12 +8,8 @@ import (
 
 // pcapngInfo fills the pcapng details of rec: sections, interfaces with their
 // link types, snaplens, resolutions and statistics, and comments.
-func pcapngInfo(rec *infoRecord, c *reseq.Capture, packets func(iface int) int64) {
-	r := c.Pcapng
-	if r == nil {
-		return
-	}
-	secs := r.Sections()
+func pcapngInfo(rec *infoRecord, c *reseq.Capture) {
+	secs := c.Sections
 	n := len(secs)
 	rec.Sections = &n
 	for _, s := range secs {
@@ -21,7 +17,7 @@ func pcapngInfo(rec *infoRecord, c *reseq.Capture, packets func(iface int) int64
 	}
 	var drops uint64
 	var haveDrops bool
-	for _, ifc := range r.Interfaces() {
+	for _, ifc := range c.Interfaces {
 		rec.linkTypes[ifc.LinkType] = true
 		ii := infoInterface{
 			Section:     ifc.Section,
