@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reseq/reseq/layers"
@@ -228,13 +229,14 @@ type filePool struct {
 	truncate bool // O_TRUNC instead of O_EXCL on creation (--force)
 	opens    int64
 
-	ops   chan fileOp
-	free  chan []byte
-	nbufs int // buffers allocated
-	done  chan struct{}
-	mu    sync.Mutex
-	err   error // first error of the writer goroutine
-	ended bool
+	ops    chan fileOp
+	free   chan []byte
+	nbufs  int // buffers allocated
+	done   chan struct{}
+	mu     sync.Mutex
+	err    error       // first error of the writer goroutine
+	hasErr atomic.Bool // err != nil, read without the lock on every write
+	ended  bool
 }
 
 const spareBufs = 16
@@ -299,12 +301,16 @@ func (p *filePool) setErr(err error) {
 	p.mu.Lock()
 	if p.err == nil {
 		p.err = err
+		p.hasErr.Store(true)
 	}
 	p.mu.Unlock()
 }
 
 // Err returns the first error of a file operation so far.
 func (p *filePool) Err() error {
+	if !p.hasErr.Load() {
+		return nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err
