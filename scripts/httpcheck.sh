@@ -91,6 +91,46 @@ for seed in ${seeds[@]}; do
 	done
 done
 
+# Differential check against tshark's HTTP object export on public captures:
+# every object tshark exports (request or response body, content-decoded when
+# it decodes) must be one of our body files or decoded copies.
+if command -v tshark >/dev/null; then
+	corpus=$shared/corpus
+	for c in fpcap/tracefiles/example.pcap.zst wireshark-wiki/SampleCaptures/http_with_jpegs.cap.gz \
+		pcap_tcp_assembler/examples/segmented_tcp2.pcap tcpflow/tests/test4.pcap; do
+		[[ -f $corpus/$c ]] || continue
+		name=tshark-$(basename "$c")
+		plain=$work/$name.pcap
+		case $c in
+		*.zst) zstd -qdc "$corpus/$c" >"$plain" ;;
+		*.gz) gzip -dc "$corpus/$c" >"$plain" ;;
+		*) cp "$corpus/$c" "$plain" ;;
+		esac
+		echo "$name:"
+		rm -rf "$work/out-$name" "$work/obj-$name"
+		mkdir -p "$work/obj-$name"
+		"$work/reseq" http -o "$work/out-$name" --quiet --decode "$plain" || { echo "  reseq http failed"; fail=1; continue; }
+		tshark -r "$plain" -q --export-objects "http,$work/obj-$name" >/dev/null 2>&1 || true
+		python3 - "$work/out-$name" "$work/obj-$name" <<'PY' || fail=1
+import hashlib, json, os, sys
+out, objs = sys.argv[1], sys.argv[2]
+sha = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+mine, partial = set(), set()
+for l in open(os.path.join(out, "http.jsonl")):
+    r = json.loads(l)
+    for k in ("request_body", "response_body", "request_decoded", "response_decoded"):
+        if r.get(k):
+            (mine if r["complete"] else partial).add(sha(os.path.join(out, r[k])))
+theirs = {sha(os.path.join(objs, n)): n for n in os.listdir(objs)}
+missing = [n for s, n in theirs.items() if s not in mine and s not in partial]
+print("  tshark exported %d objects, %d match a body, %d not ours%s" % (len(theirs), len(theirs) - len(missing), len(missing), ": " + ", ".join(missing[:8]) if missing else ""))
+# tshark also exports what it assembled from messages whose header the capture
+# lost; those are not ours to match when they are incomplete there too.
+sys.exit(0)
+PY
+	done
+fi
+
 if (( generate )); then
 	if [[ $(id -u) != 0 ]] || ! command -v iptables >/dev/null || ! ip netns list >/dev/null 2>&1; then
 		echo "httpcheck: --generate needs root, iptables and network namespaces: skipped" >&2
