@@ -90,7 +90,12 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
 	}
+	if err := p.Open(); err != nil {
+		fmt.Fprintln(stderr, "reseq extract:", err)
+		return exitInput
+	}
 	if err := checkOutputDir(dir, force); err != nil {
+		p.Close()
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
@@ -98,6 +103,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr,
 	})
 	if err != nil {
+		p.Close()
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}

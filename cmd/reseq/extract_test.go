@@ -378,9 +378,12 @@ func TestExtractInputError(t *testing.T) {
 	}
 	checkRecord(t, out, r, c.c2s)
 
-	// A missing capture: exit 1.
+	// A missing capture: exit 1, and no output directory.
 	if code, _, _ := runReseq("extract", "-o", filepath.Join(dir, "o2"), filepath.Join(dir, "nope.pcap")); code != exitInput {
 		t.Errorf("missing capture: exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "o2")); err == nil {
+		t.Error("a missing capture created the output directory")
 	}
 	// Not a capture: exit 1.
 	junk := filepath.Join(dir, "junk")

@@ -52,6 +52,28 @@ type pipeline struct {
 	// Abort, when set, is polled every few thousand packets; a non-nil error
 	// stops the run (it is returned after the assembler was closed).
 	Abort func() error
+
+	r *reseq.Reader // opened by Open
+}
+
+// Open opens the inputs ahead of Run, so that a command can report a missing
+// or unreadable capture before it creates any output. Run opens them itself
+// when Open was not called.
+func (p *pipeline) Open() error {
+	r, err := reseq.Open(p.Inputs...)
+	if err != nil {
+		return err
+	}
+	p.r = r
+	return nil
+}
+
+// Close releases inputs opened by Open when Run is not going to be called.
+func (p *pipeline) Close() {
+	if p.r != nil {
+		p.r.Close()
+		p.r = nil
+	}
 }
 
 // pipelineStats counts what the pipeline saw.
@@ -70,10 +92,13 @@ type pipelineStats struct {
 // opening the inputs (nothing was read), or Abort's error.
 func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	var st pipelineStats
-	r, err := reseq.Open(p.Inputs...)
-	if err != nil {
-		return st, err
+	if p.r == nil {
+		if err := p.Open(); err != nil {
+			return st, err
+		}
 	}
+	r := p.r
+	p.r = nil
 	defer r.Close()
 	asm := newAssembler(p.Config, h)
 	var (
