@@ -109,7 +109,7 @@ type Stats struct {
 	Ignored       int64 // segments dropped: NoMidstream, or no usable direction
 	AfterClose    int64 // payload bytes that arrived for a stream direction already closed (data after RST, ...)
 	OutOfWindow   int64 // segments or ACKs too far from their stream to be believed
-	LateDropped   int64 // bytes that arrived inside a gap too old to be remembered: counted, not delivered
+	LateDropped   int64 // bytes that arrived again below the end of a forgotten gap range (late or retransmitted, no longer known which): counted, not delivered
 }
 
 // Assembler reassembles the TCP streams of a capture. It is not safe for
