@@ -531,6 +531,15 @@ func newRecordSpill(path string) (*recordSpill, error) {
 	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
+// newTempSpill is newRecordSpill on a new temporary file.
+func newTempSpill() (*recordSpill, error) {
+	f, err := os.CreateTemp("", "reseq-records-*.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	return &recordSpill{path: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
 func (r *recordSpill) add(seq int64, dir uint8, rec any) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -554,6 +563,27 @@ func (r *recordSpill) discard() {
 // temporary file.
 func (r *recordSpill) writeSorted(path string) error {
 	defer r.discard()
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(out, 64<<10)
+	err = r.each(func(line []byte) error {
+		_, err := w.Write(line)
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// each calls fn with every record (a JSON line with its newline) in (seq, dir)
+// order. The slice is valid only during the call.
+func (r *recordSpill) each(fn func(line []byte) error) error {
 	if err := r.w.Flush(); err != nil {
 		return err
 	}
@@ -563,28 +593,17 @@ func (r *recordSpill) writeSorted(path string) error {
 		}
 		return cmp.Compare(a.dir, b.dir)
 	})
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(out, 64<<10)
 	for _, x := range r.idx {
 		if cap(r.buf) < int(x.n) {
 			r.buf = make([]byte, x.n)
 		}
 		b := r.buf[:x.n]
 		if _, err := r.f.ReadAt(b, x.off); err != nil {
-			out.Close()
 			return err
 		}
-		if _, err := w.Write(b); err != nil {
-			out.Close()
+		if err := fn(b); err != nil {
 			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return nil
 }

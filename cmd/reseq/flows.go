@@ -1,7 +1,7 @@
 package main
 
 import (
-	"cmp"
+	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -77,9 +77,20 @@ type flowRow struct {
 }
 
 // flowLister implements tcpasm.Handler for 'reseq flows': it keeps only
-// counters.
+// counters, of the live connections only; finished rows wait in a temporary
+// file to be listed in order, so memory does not grow with the capture.
 type flowLister struct {
-	rows []*flowRow
+	live  map[*flowRow]struct{}
+	spill *recordSpill
+	err   error
+}
+
+func newFlowLister() (*flowLister, error) {
+	sp, err := newTempSpill()
+	if err != nil {
+		return nil, err
+	}
+	return &flowLister{live: map[*flowRow]struct{}{}, spill: sp}, nil
 }
 
 func (l *flowLister) row(s *tcpasm.Stream) (*flowRow, *flowDir) {
@@ -103,7 +114,7 @@ func (l *flowLister) Open(c *tcpasm.Conn) {
 			s.User = r
 		}
 	}
-	l.rows = append(l.rows, r)
+	l.live[r] = struct{}{}
 }
 
 func (l *flowLister) Data(s *tcpasm.Stream, off int64, data []byte, ts int64) {
@@ -142,39 +153,59 @@ func (l *flowLister) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
 	c := s.Conn
 	r.CapturePoints = slices.Clone(c.CapturePoints)
 	r.first, r.last = c.First, c.Last
+	if r.C2S.closed && r.S2C.closed {
+		l.done(r)
+	}
 }
 
-// finish computes states and returns the rows in connection order.
-func (l *flowLister) finish() []*flowRow {
-	slices.SortStableFunc(l.rows, func(a, b *flowRow) int { return cmp.Compare(a.Index, b.Index) })
-	for _, r := range l.rows {
-		a, b := &r.C2S, &r.S2C
-		switch {
-		case a.rst || b.rst:
-			r.State = "reset"
-		case a.fin && b.fin:
-			r.State = "closed"
-		case a.fin || b.fin:
-			r.State = "half-closed"
-		case a.Close == "idle" || b.Close == "idle":
-			r.State = "idle"
-		case a.Close == "evicted" || b.Close == "evicted":
-			r.State = "evicted"
-		default:
-			r.State = "open"
-		}
-		switch {
-		case a.syn && b.syn:
-			r.Handshake = "full"
-		case a.syn:
-			r.Handshake = "syn"
-		default:
-			r.Handshake = "none"
-		}
-		r.First, r.Last = fmtTime(r.first), fmtTime(r.last)
-		r.Duration = float64(r.last-r.first) / 1e9
+// done computes the row's state and moves it to the spill file.
+func (l *flowLister) done(r *flowRow) {
+	delete(l.live, r)
+	a, b := &r.C2S, &r.S2C
+	switch {
+	case a.rst || b.rst:
+		r.State = "reset"
+	case a.fin && b.fin:
+		r.State = "closed"
+	case a.fin || b.fin:
+		r.State = "half-closed"
+	case a.Close == "idle" || b.Close == "idle":
+		r.State = "idle"
+	case a.Close == "evicted" || b.Close == "evicted":
+		r.State = "evicted"
+	default:
+		r.State = "open"
 	}
-	return l.rows
+	switch {
+	case a.syn && b.syn:
+		r.Handshake = "full"
+	case a.syn:
+		r.Handshake = "syn"
+	default:
+		r.Handshake = "none"
+	}
+	r.First, r.Last = fmtTime(r.first), fmtTime(r.last)
+	r.Duration = float64(r.last-r.first) / 1e9
+	if err := l.spill.add(r.Index, 0, r); err != nil && l.err == nil {
+		l.err = err
+	}
+}
+
+// finish lists the rows the assembler left open (it should leave none) and
+// calls fn with every row's JSON line in connection order.
+func (l *flowLister) finish(fn func(line []byte) error) error {
+	defer l.spill.discard()
+	rest := make([]*flowRow, 0, len(l.live))
+	for r := range l.live {
+		rest = append(rest, r)
+	}
+	for _, r := range rest {
+		l.done(r)
+	}
+	if l.err != nil {
+		return l.err
+	}
+	return l.spill.each(fn)
 }
 
 func runFlows(args []string, stdout, stderr io.Writer) int {
@@ -198,21 +229,29 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitUsage
 	}
-	l := &flowLister{}
+	l, err := newFlowLister()
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq flows:", err)
+		return exitInput
+	}
 	prog := newProgress(stderr, nil)
 	p.Progress = prog.callback()
+	p.Abort = func() error { return l.err }
 	_, inErr := p.Run(l)
 	prog.done()
-	rows := l.finish()
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				fmt.Fprintln(stderr, "reseq flows:", err)
-				return exitInput
-			}
+		w := bufio.NewWriterSize(stdout, 64<<10)
+		err = l.finish(func(line []byte) error {
+			_, err := w.Write(line)
+			return err
+		})
+		if err == nil {
+			err = w.Flush()
 		}
-	} else if err := writeFlowTable(stdout, rows); err != nil {
+	} else {
+		err = writeFlowTable(stdout, l)
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitInput
 	}
@@ -234,18 +273,34 @@ func vlanString(v []uint16) string {
 	return strings.Join(s, ".")
 }
 
-func writeFlowTable(w io.Writer, rows []*flowRow) error {
+// writeFlowTable writes the rows as an aligned table; columns are aligned
+// per block of tableBlock rows so the table streams.
+func writeFlowTable(w io.Writer, l *flowLister) error {
+	const tableBlock = 4096
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "#\tCLIENT\tSERVER\tVLAN\tCONN\tPKTS>\tBYTES>\tPKTS<\tBYTES<\tGAP BYTES\tRETX\tDUP\tOOO\tCONFL\tSTATE\tHS\tFIRST\tDURATION\t")
-	for _, r := range rows {
+	n := 0
+	err := l.finish(func(line []byte) error {
+		var r flowRow
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
 		a, b := &r.C2S, &r.S2C
+		first, _ := time.Parse(time.RFC3339Nano, r.First)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
 			r.Index, r.Client, r.Server, vlanString(r.VLAN), r.Conn,
 			a.Packets, a.Bytes, b.Packets, b.Bytes, a.GapBytes+b.GapBytes,
 			a.Retransmitted+b.Retransmitted, a.Duplicates+b.Duplicates, a.OutOfOrder+b.OutOfOrder,
 			a.Conflicts+b.Conflicts, r.State, r.Handshake,
-			time.Unix(0, r.first).UTC().Format("2006-01-02 15:04:05.000000"),
-			time.Duration(r.last-r.first).Round(time.Microsecond).String())
+			first.UTC().Format("2006-01-02 15:04:05.000000"),
+			time.Duration(r.Duration*1e9).Round(time.Microsecond).String())
+		if n++; n%tableBlock == 0 {
+			return tw.Flush()
+		}
+		return nil
+	})
+	if ferr := tw.Flush(); err == nil {
+		err = ferr
 	}
-	return tw.Flush()
+	return err
 }

@@ -27,7 +27,7 @@ the N-th connection on a reused tuple).
 By default both directions are shown interleaved in capture order, each block
 headed by its direction, offset and length; bytes other than printable ASCII,
 tab and newline show as '.'. Gaps, late bytes, conflicts and the close are
-annotated in [brackets] with offset and length.
+annotated on lines "--- [...]" with offset and length.
 
 --raw --dir c2s|s2c writes the exact bytes of one direction: offset-preserving
 (gap bytes are zero, late bytes in place), so the output equals the file
@@ -176,7 +176,7 @@ func (f *follower) annotate(s *tcpasm.Stream, format string, args ...any) {
 		return
 	}
 	f.endBlock()
-	fmt.Fprintf(f.w, "[%s "+format+"]\n", append([]any{dirName(s.Dir)}, args...)...)
+	fmt.Fprintf(f.w, "--- [%s "+format+"]\n", append([]any{dirName(s.Dir)}, args...)...)
 }
 
 func (f *follower) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
