@@ -69,6 +69,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		decode  bool
 		quiet   bool
 		maxHeld int64
+		maxBody int64 = 1 << 30
 		reorder time.Duration
 	)
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
@@ -76,6 +77,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&decode, "decode", false, "also write content-decoded copies of encoded bodies (gzip, deflate, br, zstd)")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
 	fs.DurationVar(&reorder, "reorder-window", httpReorderWindow, "capture time a hole the peer acknowledged may wait for reordered data before it is a gap (`DURATION`; a gap cannot be taken back from a message)")
+	fs.Var(sizeFlag{&maxBody}, "max-body", "write at most the first `SIZE` bytes of each body (the sha256 is of what is written; the record says body_cut)")
 	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`; default 1M)")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
@@ -117,6 +119,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitInput
 	}
+	hx.maxBody = maxBody
 	h := framing.NewHandler(framing.Config{MaxHeld: int(maxHeld)}, hx.open)
 	p.Abort = func() error { return hx.err }
 	st, inErr := p.Run(h)
@@ -149,13 +152,14 @@ type httpTotals struct {
 
 // httpExtractor writes bodies and http.jsonl.
 type httpExtractor struct {
-	dir    string
-	decode bool
-	warn   io.Writer
-	index  *os.File
-	enc    *json.Encoder
-	err    error // first output error
-	tot    httpTotals
+	dir     string
+	decode  bool
+	warn    io.Writer
+	index   *os.File
+	enc     *json.Encoder
+	err     error // first output error
+	tot     httpTotals
+	maxBody int64 // bytes of a body written at most
 }
 
 func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, error) {
@@ -204,6 +208,8 @@ type bodyFile struct {
 	h    hash.Hash
 	n    int64 // bytes hashed (holes as zeros)
 	sum  string
+	size int64 // bytes in the file
+	cut  bool  // the body was longer than --max-body
 }
 
 var zeros [32 << 10]byte
@@ -250,6 +256,14 @@ func (hc *httpConn) Body(m *http1.Message, off int64, data []byte) {
 		b.f = f
 		hc.x.tot.bodies++
 	}
+	if off >= hc.x.maxBody {
+		b.cut = true
+		return
+	}
+	if int64(len(data)) > hc.x.maxBody-off {
+		data = data[:hc.x.maxBody-off]
+		b.cut = true
+	}
 	b.hashTo(off)
 	b.h.Write(data)
 	b.n += int64(len(data))
@@ -263,9 +277,14 @@ func (hc *httpConn) End(m *http1.Message) {
 	if b == nil {
 		return
 	}
-	b.hashTo(m.BodyLen)
+	size := m.BodyLen
+	if size > hc.x.maxBody {
+		size, b.cut = hc.x.maxBody, true
+	}
+	b.size = size
+	b.hashTo(size)
 	b.sum = hex.EncodeToString(b.h.Sum(nil))
-	if m.BodyLen > 0 && b.f == nil { // a body made of holes only
+	if size > 0 && b.f == nil { // a body made of holes only
 		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
 		if err != nil {
 			hc.x.fail(err)
@@ -275,11 +294,11 @@ func (hc *httpConn) End(m *http1.Message) {
 		}
 	}
 	if b.f != nil {
-		hc.x.fail(b.f.Truncate(m.BodyLen))
+		hc.x.fail(b.f.Truncate(size))
 		hc.x.fail(b.f.Close())
 		b.f = nil
 	}
-	if m.BodyLen == 0 {
+	if size == 0 {
 		b.name = ""
 	}
 	if !m.Request && m.Status >= 100 && m.Status < 200 && m.Status != 101 {
@@ -317,6 +336,7 @@ type httpRecord struct {
 	ResponseDecoded string    `json:"response_decoded,omitempty"`
 	DecodeError     string    `json:"decode_error,omitempty"`
 	PairedAfterLoss bool      `json:"paired_after_loss,omitempty"`
+	BodyCut         bool      `json:"body_cut,omitempty"`
 	Complete        bool      `json:"complete"`
 	Gaps            []httpGap `json:"gaps"`
 }
@@ -363,6 +383,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 		r.RequestLength = &n
 		if b := hc.body[req]; b != nil {
 			r.RequestBody, r.RequestSHA256 = b.name, b.sum
+			r.BodyCut = r.BodyCut || b.cut
 			if x.decode && b.name != "" {
 				r.RequestDecoded, r.DecodeError = hc.decodeBody(req, b)
 			}
@@ -380,6 +401,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 		r.ResponseLength = &n
 		if b := hc.body[resp]; b != nil {
 			r.ResponseBody, r.ResponseSHA256 = b.name, b.sum
+			r.BodyCut = r.BodyCut || b.cut
 			if x.decode && b.name != "" {
 				var e string
 				r.ResponseDecoded, e = hc.decodeBody(resp, b)

@@ -37,6 +37,7 @@ type httpRec struct {
 	ResponseDecoded string `json:"response_decoded"`
 	DecodeError     string `json:"decode_error"`
 	PairedAfterLoss bool   `json:"paired_after_loss"`
+	BodyCut         bool   `json:"body_cut"`
 	Complete        bool
 	Gaps            []httpGap
 }
@@ -217,6 +218,18 @@ func TestHTTPGenerated(t *testing.T) {
 	}
 	if recs[0].ContentType != "text/html" || recs[0].Host != "h" {
 		t.Errorf("content type %q host %q", recs[0].ContentType, recs[0].Host)
+	}
+
+	// --max-body: bodies are cut, the index says so, hashes follow the files.
+	out, recs = runHTTPCmd(t, []string{"--max-body", "8"}, capt)
+	if len(recs) != len(want) {
+		t.Fatalf("--max-body: %d records", len(recs))
+	}
+	for i, w := range want {
+		b := bodyOf(t, out, recs[i].ResponseBody, recs[i].ResponseSHA256)
+		if string(b) != w.body[:min(8, len(w.body))] || recs[i].BodyCut != (len(w.body) > 8) {
+			t.Errorf("--max-body record %d: body %q cut %v", i, b, recs[i].BodyCut)
+		}
 	}
 }
 
