@@ -561,3 +561,28 @@ func TestExtract100kConnections(t *testing.T) {
 		checkRecord(t, out, m[c.server.String()+">"+c.client.String()+"#0"], c.s2c)
 	}
 }
+
+// TestExtractStdin: "-" reads the capture from standard input.
+func TestExtractStdin(t *testing.T) {
+	dir := t.TempDir()
+	c := conversation{client: netip.MustParseAddrPort("10.0.0.1:1000"), server: netip.MustParseAddrPort("10.0.0.2:2000"), c2s: pattern(2500, 7), s2c: pattern(10, 8)}
+	capPath := writeCapture(t, dir, "c.pcap", c.packets())
+	f, err := os.Open(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = saved }()
+	out := filepath.Join(dir, "o")
+	if code, _, e := runReseq("extract", "--quiet", "-o", out, "-"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	m, _ := flowsByKey(t, out)
+	checkRecord(t, out, m["10.0.0.1:1000>10.0.0.2:2000#0"], c.c2s)
+	checkRecord(t, out, m["10.0.0.2:2000>10.0.0.1:1000#0"], c.s2c)
+	if m["10.0.0.1:1000>10.0.0.2:2000#0"]["captured"] != 2500.0 {
+		t.Errorf("record %v", m["10.0.0.1:1000>10.0.0.2:2000#0"])
+	}
+}
