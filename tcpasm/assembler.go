@@ -101,7 +101,7 @@ type Stats struct {
 	Conns         int   // connections in the table now (live and lingering)
 	ConnsTotal    int64 // connections opened
 	Held          int64 // bytes held now (MemoryHeld)
-	PeakHeld      int64 // the most bytes held at any time
+	PeakHeld      int64 // the most bytes held between two calls of Assemble (within one, a segment's bytes may be held before the limits are applied)
 	Retained      int64 // bytes of the delivered-bytes windows kept for Conflict detection
 	Evictions     int64 // streams flushed under global memory pressure (ReasonEvicted)
 	ConnEvictions int64 // connections evicted at MaxConns
@@ -471,6 +471,9 @@ func (a *Assembler) Assemble(seg *Segment) {
 		a.relieve(ts)
 	}
 	a.expire()
+	if a.held > a.st.PeakHeld {
+		a.st.PeakHeld = a.held
+	}
 }
 
 // startsNew reports whether a SYN (or data on a finished connection) belongs to
@@ -862,9 +865,6 @@ func (a *Assembler) addHeld(h *half, pc piece) {
 		h.heldData += pc.n
 	}
 	a.held += c
-	if a.held > a.st.PeakHeld {
-		a.st.PeakHeld = a.held
-	}
 	if !h.holding {
 		a.holders.pushBack(h)
 	}
@@ -955,8 +955,19 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 			}
 		}
 	}
-	if t := off + int64(len(p)); cend > t {
-		a.mark(h, max(t, h.next), cend, seg)
+	if t := max(off+int64(len(p)), h.next); cend > t {
+		if t == h.next {
+			// Cut bytes at next: a gap now, up to anything held.
+			e := cend
+			if f := h.held.first(); f != nil && f.off < e {
+				e = f.off
+			}
+			a.gap(h, e, ReasonTruncated, ts)
+			t = e
+		}
+		if cend > t {
+			a.mark(h, t, cend, seg)
+		}
 	}
 	if seen {
 		h.Stats.Retransmitted++
@@ -1166,9 +1177,6 @@ func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 		h.heldCost += n
 		h.heldData += n
 		a.held += n
-		if a.held > a.st.PeakHeld {
-			a.st.PeakHeld = a.held
-		}
 		return
 	}
 	pc := piece{off: off, n: int64(len(b)), ref: a.fl.hold(b), index: seg.Index, ts: seg.Timestamp}
