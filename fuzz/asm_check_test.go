@@ -299,6 +299,20 @@ func asmRun(m *Model, cfg tcpasm.Config, memCap int64) (*asmRecorder, *tcpasm.As
 	if h := a.MemoryHeld(); h != 0 {
 		rec.fail("MemoryHeld %d after Close", h)
 	}
+	st := a.Stats()
+	if st.Packets != int64(len(m.Packets)) {
+		rec.fail("Stats.Packets %d, fed %d", st.Packets, len(m.Packets))
+	}
+	if st.ConnsTotal != int64(len(rec.conns)) {
+		rec.fail("Stats.ConnsTotal %d, Open calls %d", st.ConnsTotal, len(rec.conns))
+	}
+	for _, c := range rec.conns {
+		for _, s := range c.Streams {
+			if s != nil && rec.by[s] == nil {
+				rec.fail("%s opened but never closed", streamName(s))
+			}
+		}
+	}
 	return rec, a
 }
 
@@ -467,8 +481,8 @@ func compareStream(ws *ModelStream, rs *recStream, fed int64, mode asmCheckMode)
 	}
 	for _, c := range rs.confl {
 		hit := false
-		for o := c.Offset; o < c.Offset+c.Length; o++ {
-			if ws.Differing[o] {
+		for o := range ws.Differing {
+			if c.Offset <= o && o < c.Offset+c.Length {
 				hit = true
 				break
 			}
