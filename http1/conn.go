@@ -642,6 +642,7 @@ func (s *stream) hole(off, n int64) {
 	}
 	m.Gaps = append(m.Gaps, Range{off, n})
 	m.Holes = append(m.Holes, Range{m.BodyLen, n})
+	m.holes = append(m.holes, holeMap{stream: off, body: m.BodyLen, n: n})
 	m.BodyLen += n
 }
 
@@ -694,4 +695,39 @@ func (c *Conn) lose(d tcpasm.Direction) {
 // pending reports whether requests or responses wait for their other half.
 func (c *Conn) pending() bool {
 	return c.pair.Len(0) > 0 || c.pair.Len(1) > 0 || len(c.waiting[0]) > 0 || len(c.waiting[1]) > 0
+}
+
+// Late implements framing.LateConsumer: late bytes fill holes of the message
+// in progress (bytes for messages already ended are dropped: they were
+// reported).
+func (s *stream) Late(off int64, data []byte, ts int64) {
+	m := s.m
+	if m == nil || len(m.holes) == 0 {
+		return
+	}
+	f, _ := s.c.h.(Filler)
+	end := off + int64(len(data))
+	for i := 0; i < len(m.holes); i++ {
+		h := m.holes[i]
+		lo, hi := max(off, h.stream), min(end, h.stream+h.n)
+		if lo >= hi {
+			continue
+		}
+		bodyOff := h.body + (lo - h.stream)
+		if f != nil {
+			f.Fill(m, bodyOff, data[lo-off:hi-off])
+		}
+		m.Gaps = cutRange(m.Gaps, lo, hi-lo)
+		m.Holes = cutRange(m.Holes, bodyOff, hi-lo)
+		// Keep the unfilled parts of this hole.
+		var rest []holeMap
+		if lo > h.stream {
+			rest = append(rest, holeMap{h.stream, h.body, lo - h.stream})
+		}
+		if hi < h.stream+h.n {
+			rest = append(rest, holeMap{hi, h.body + (hi - h.stream), h.stream + h.n - hi})
+		}
+		m.holes = append(m.holes[:i], append(rest, m.holes[i+1:]...)...)
+		i += len(rest) - 1
+	}
 }

@@ -479,3 +479,71 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+// fillRec is a rec that takes late bytes.
+type fillRec struct{ rec }
+
+func (r *fillRec) Fill(m *Message, off int64, data []byte) {
+	b := r.bodies[m]
+	for int64(len(b)) < off+int64(len(data)) {
+		b = append(b, 0)
+	}
+	copy(b[off:], data)
+	r.bodies[m] = b
+}
+
+func TestLateFillsHole(t *testing.T) {
+	body := "0123456789abcdefghij"
+	rs := resp(200, body)
+	h := int64(len(rs) - len(body))
+	for _, tc := range []struct {
+		name     string
+		late     [][2]int64 // body ranges delivered late
+		complete bool
+		gaps     []Range
+	}{
+		{"whole", [][2]int64{{5, 12}}, true, nil},
+		{"two pieces", [][2]int64{{8, 12}, {5, 8}}, true, nil},
+		{"part", [][2]int64{{6, 9}}, false, []Range{{h + 5, 1}, {h + 9, 3}}},
+		{"none", nil, false, []Range{{h + 5, 7}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &fillRec{rec{bodies: map[*Message][]byte{}}}
+			c := NewConn(r, Config{})
+			cli := framing.New(c.Consumer(c2s), framing.Config{}, true)
+			srv := framing.New(c.Consumer(s2c), framing.Config{}, true)
+			cli.Data(0, []byte(req("GET", "/")), 1)
+			srv.Data(0, []byte(rs[:h+5]), 2)
+			srv.Gap(h+5, 7, tcpasm.ReasonAcked, 3)
+			for _, l := range tc.late {
+				srv.Late(h+l[0], []byte(rs[h+l[0]:h+l[1]]), 4)
+			}
+			srv.Data(h+12, []byte(rs[h+12:]), 5)
+			cli.End(tcpasm.ReasonFIN, 6)
+			srv.End(tcpasm.ReasonFIN, 6)
+			m := r.msgs[1]
+			if m.Complete != tc.complete || fmt.Sprint(m.Gaps) != fmt.Sprint(tc.gaps) {
+				t.Fatalf("complete %v gaps %v", m.Complete, m.Gaps)
+			}
+			got := r.body(m)
+			for i := range body {
+				filled := !tc.complete && containsOff(m.Holes, int64(i))
+				if !filled && got[i] != body[i] || filled && got[i] != 0 {
+					t.Fatalf("body %q", got)
+				}
+			}
+			if len(r.ex) != 1 || r.ex[0] != map[bool]string{true: "GET / -> 200", false: "GET / -> 200(incomplete)"}[tc.complete] {
+				t.Fatalf("exchanges %q", r.ex)
+			}
+		})
+	}
+}
+
+func containsOff(rs []Range, off int64) bool {
+	for _, r := range rs {
+		if off >= r.Off && off < r.Off+r.Len {
+			return true
+		}
+	}
+	return false
+}

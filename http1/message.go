@@ -70,6 +70,7 @@ type Message struct {
 	// response. Pairing then rests on capture times alone.
 	Uncertain bool
 
+	holes   []holeMap // body holes by stream offset, for late bytes
 	ended   bool
 	orphan  bool     // given up as unanswered (unrequested) before it ended
 	waiting bool     // a response waiting for its request
@@ -82,6 +83,9 @@ type Message struct {
 // for every final response (req nil when its request was not seen), and at the
 // end of the connection for every request never answered (resp nil). Interim
 // (1xx other than 101) responses get Header and End, not Exchange.
+//
+// A Handler that also implements Filler is given bytes the assembler
+// delivered late into a hole of a message still in progress.
 type Handler interface {
 	Header(m *Message)
 	// Body delivers de-chunked body bytes at body offset off; data is only
@@ -89,4 +93,37 @@ type Handler interface {
 	Body(m *Message, off int64, data []byte)
 	End(m *Message)
 	Exchange(req, resp *Message)
+}
+
+// Filler is implemented by Handlers that take late bytes: data fills the
+// body hole at body offset off of m (a message not yet ended). The hole is
+// then no longer in m.Holes and m.Gaps; a message whose holes are all filled
+// ends complete.
+type Filler interface {
+	Fill(m *Message, off int64, data []byte)
+}
+
+// holeMap ties a body hole to the stream range it came from.
+type holeMap struct {
+	stream, body, n int64
+}
+
+// cutRange removes [off, off+n) from sorted ranges.
+func cutRange(rs []Range, off, n int64) []Range {
+	var out []Range
+	end := off + n
+	for _, r := range rs {
+		re := r.Off + r.Len
+		if re <= off || r.Off >= end {
+			out = append(out, r)
+			continue
+		}
+		if r.Off < off {
+			out = append(out, Range{r.Off, off - r.Off})
+		}
+		if re > end {
+			out = append(out, Range{end, re - end})
+		}
+	}
+	return out
 }

@@ -210,6 +210,7 @@ type bodyFile struct {
 	sum  string
 	size int64 // bytes in the file
 	cut  bool  // the body was longer than --max-body
+	late bool  // late bytes filled holes: hash the file at the end
 }
 
 var zeros [32 << 10]byte
@@ -272,6 +273,28 @@ func (hc *httpConn) Body(m *http1.Message, off int64, data []byte) {
 	hc.x.tot.bodyBytes += int64(len(data))
 }
 
+// Fill writes late bytes into a body hole (http1.Filler).
+func (hc *httpConn) Fill(m *http1.Message, off int64, data []byte) {
+	b := hc.body[m]
+	if b == nil || hc.x.err != nil || off >= hc.x.maxBody {
+		return
+	}
+	data = data[:min(int64(len(data)), hc.x.maxBody-off)]
+	if b.f == nil {
+		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
+		if err != nil {
+			hc.x.fail(err)
+			return
+		}
+		b.f = f
+		hc.x.tot.bodies++
+	}
+	_, err := b.f.WriteAt(data, off)
+	hc.x.fail(err)
+	b.late = true
+	hc.x.tot.bodyBytes += int64(len(data))
+}
+
 func (hc *httpConn) End(m *http1.Message) {
 	b := hc.body[m]
 	if b == nil {
@@ -295,6 +318,13 @@ func (hc *httpConn) End(m *http1.Message) {
 	}
 	if b.f != nil {
 		hc.x.fail(b.f.Truncate(size))
+		if b.late {
+			// Late bytes went in out of order: hash what the file holds.
+			h := sha256.New()
+			_, err := io.Copy(h, io.NewSectionReader(b.f, 0, size))
+			hc.x.fail(err)
+			b.sum = hex.EncodeToString(h.Sum(nil))
+		}
 		hc.x.fail(b.f.Close())
 		b.f = nil
 	}

@@ -79,6 +79,13 @@ type Consumer interface {
 	End(reason tcpasm.Reason, ts int64)
 }
 
+// LateConsumer is implemented by a Consumer that takes bytes the assembler
+// delivered late: bytes inside a gap already reported (tcpasm.Handler.Late).
+// They come in no particular order; the consumer may fill a hole with them.
+type LateConsumer interface {
+	Late(off int64, data []byte, ts int64)
+}
+
 // Stats counts a Framer's work.
 type Stats struct {
 	Offered  int64 // bytes passed to Data, summed over calls (held bytes count again)
@@ -371,6 +378,15 @@ func (f *Framer) dropHeld() {
 	f.stats.Dropped += int64(f.Held())
 	f.buf, f.hs = f.buf[:0], 0
 	f.marks, f.ms = f.marks[:0], 0
+}
+
+// Late passes bytes that arrived inside a gap already reported to the
+// consumer, when it is a LateConsumer.
+func (f *Framer) Late(off int64, data []byte, ts int64) {
+	f.now = max(f.now, ts)
+	if lc, ok := f.c.(LateConsumer); ok && !f.ended && len(data) > 0 {
+		lc.Late(off, data, ts)
+	}
 }
 
 // End ends the stream: held bytes are dropped and the consumer's End called.

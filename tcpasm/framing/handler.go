@@ -106,10 +106,13 @@ func (h *Handler) Gap(s *tcpasm.Stream, offset, length int64, reason tcpasm.Reas
 	}
 }
 
-// Late is ignored: the framer already reported the gap those bytes fill, and
-// framing resumed after it.
+// Late passes bytes that fill a gap already reported to the stream's framer
+// (see LateConsumer); framing itself resumed after the gap.
 func (h *Handler) Late(s *tcpasm.Stream, offset int64, data []byte, ts int64) {
 	h.now = max(h.now, ts)
+	if f := h.framer(s); f != nil {
+		f.Late(offset, data, ts)
+	}
 }
 
 // Conflict is ignored (first copy wins for the consumer: it saw those bytes).
