@@ -469,6 +469,9 @@ func compareStream(ws *ModelStream, rs *recStream, fed int64, mode asmCheckMode)
 				return fmt.Errorf("gap %v with reason %v under unlimited memory", rs.gaps[i], r)
 			}
 		}
+		if s.Stats.Retransmitted != ws.Retransmitted {
+			return fmt.Errorf("Stats.Retransmitted %d, model %d", s.Stats.Retransmitted, ws.Retransmitted)
+		}
 		if s.Stats.Duplicates != ws.Duplicates {
 			return fmt.Errorf("Stats.Duplicates %d, model %d", s.Stats.Duplicates, ws.Duplicates)
 		}

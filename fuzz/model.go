@@ -98,9 +98,12 @@ type ModelStream struct {
 	Bytes  map[int64]byte // first captured byte at each stream offset >= 0
 	Extent int64
 
-	Packets    int64          // packet copies of the direction
-	Duplicates int64          // copies of a transmission after its first arrival
-	Differing  map[int64]bool // stream offsets a later (non-copy) packet carried a different byte for
+	Packets int64 // packet copies of the direction
+	// Retransmitted counts the packets (not copies) whose payload re-carried
+	// stream bytes an earlier captured packet carried.
+	Retransmitted int64
+	Duplicates    int64          // copies of a transmission after its first arrival
+	Differing     map[int64]bool // stream offsets a later (non-copy) packet carried a different byte for
 	// FirstIndex is, for each delivered offset, the arrival index of the packet
 	// whose byte won.
 	FirstIndex map[int64]int
@@ -184,9 +187,11 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 		if seen[k] == nil {
 			seen[k] = map[int64]byte{}
 		}
+		again := false
 		for j, b := range p.Payload {
 			t := p.DataOff() + int64(j)
 			if old, ok := seen[k][t]; ok {
+				again = again || t >= s.Base
 				if old != b && s.HaveBase && t >= s.Base {
 					s.Differing[t-s.Base] = true
 				}
@@ -197,6 +202,9 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 				s.Bytes[t-s.Base] = b
 				s.FirstIndex[t-s.Base] = i
 			}
+		}
+		if again {
+			s.Retransmitted++
 		}
 	}
 	// Extents, from the final base.
