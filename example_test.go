@@ -1,6 +1,7 @@
 package reseq_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -76,4 +77,43 @@ func ExampleOpen() {
 	// #2 t=101s source 0: a packet 1
 	// #3 t=101s source 1: b packet 1
 	// #4 t=102s source 1: b packet 2
+}
+
+// Read a zip archive of captures from any io.Reader (here memory; Open takes
+// file names): its capture members are merged, other members skipped.
+func ExampleNewReader() {
+	var pcap bytes.Buffer
+	w, _ := pcapfile.NewWriter(&pcap, 1, 65535, false)
+	w.WritePacket(100e9, []byte("hello"), 5)
+
+	var archive bytes.Buffer
+	zw := zip.NewWriter(&archive)
+	f, _ := zw.Create("day1/capture.pcap")
+	f.Write(pcap.Bytes())
+	f, _ = zw.Create("day1/notes.txt")
+	f.Write([]byte("rotated every hour"))
+	zw.Close()
+
+	r, err := reseq.NewReader(&archive, "captures.zip")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	for _, c := range r.Captures() {
+		fmt.Println("capture:", c.Name, c.Format, c.CompressionName())
+	}
+	for _, s := range r.Skipped() {
+		fmt.Println("skipped:", s.Name)
+	}
+	for {
+		p, err := r.Next()
+		if err != nil {
+			break // io.EOF, or an *reseq.InputError
+		}
+		fmt.Printf("%q from capture %d\n", p.Data, p.Source)
+	}
+	// Output:
+	// capture: captures.zip!day1/capture.pcap pcap deflate
+	// skipped: captures.zip!day1/notes.txt
+	// "hello" from capture 0
 }
