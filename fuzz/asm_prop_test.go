@@ -84,7 +84,11 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 		}
 		var per [2][]ScriptEvent
 		for d := 0; d < 2; d++ {
-			n := rapid.IntRange(0, g.maxLen).Draw(t, "len")
+			minLen := 0
+			if d == 0 && g.bigJumps > 0 {
+				minLen = 1
+			}
+			n := rapid.IntRange(minLen, g.maxLen).Draw(t, "len")
 			var evs []ScriptEvent
 			off := int64(0)
 			jumps := 0
@@ -119,6 +123,9 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 					off += j
 					n += int(j)
 					jumps++
+					if n-int(off) < 50 {
+						n = int(off) + 50 // more data after every jump
+					}
 				}
 			}
 			if g.swapPct > 0 {
@@ -266,6 +273,15 @@ func TestAsmPropWrap(t *testing.T) {
 	g := scriptGen{conns: 1, maxLen: 1500, lossPct: 10, jitter: 2, rexmitPct: 10, synPct: 50, wrap: true,
 		bigJumps: 24, bigJumpMax: 1 << 29}
 	runProp(t, g, unlimited, checkExact)
+	// The streams these scripts make do cross the wrap several times.
+	rapid.Check(t, func(rt *rapid.T) {
+		g := g
+		g.synPct = 100
+		m := g.draw(rt).Model()
+		if ext := m.Expect()[[2]int{0, 0}].Extent; ext < 6<<30 {
+			rt.Fatalf("client stream extent %d, want > 6 GiB", ext)
+		}
+	})
 }
 
 // Tight per-stream limits: limit gaps may be declared early, but every byte is
