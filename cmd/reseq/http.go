@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -156,6 +157,7 @@ type httpExtractor struct {
 	decode  bool
 	warn    io.Writer
 	index   *os.File
+	w       *bufio.Writer
 	enc     *json.Encoder
 	err     error // first output error
 	tot     httpTotals
@@ -170,7 +172,8 @@ func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, 
 	if err != nil {
 		return nil, err
 	}
-	return &httpExtractor{dir: dir, decode: decode, warn: warn, index: f, enc: json.NewEncoder(f)}, nil
+	w := bufio.NewWriterSize(f, 64<<10)
+	return &httpExtractor{dir: dir, decode: decode, warn: warn, index: f, w: w, enc: json.NewEncoder(w)}, nil
 }
 
 func (x *httpExtractor) fail(err error) {
@@ -180,6 +183,7 @@ func (x *httpExtractor) fail(err error) {
 }
 
 func (x *httpExtractor) finish() error {
+	x.fail(x.w.Flush())
 	x.fail(x.index.Close())
 	return x.err
 }
@@ -201,17 +205,23 @@ type httpConn struct {
 	body map[*http1.Message]*bodyFile
 }
 
-// bodyFile is a body being written.
+// bodyFile is a body being written. Bodies up to smallBody bytes are kept in
+// memory and written whole at their end (one file creation, no per-segment
+// writes, no file held open); longer ones go to their file as they come.
 type bodyFile struct {
 	name string // relative to DIR
 	f    *os.File
+	buf  []byte // the body so far while it is small (holes as zeros)
 	h    hash.Hash
 	n    int64 // bytes hashed (holes as zeros)
 	sum  string
 	size int64 // bytes in the file
 	cut  bool  // the body was longer than --max-body
-	late bool  // late bytes filled holes: hash the file at the end
+	late bool  // late bytes filled holes: hash the body at the end
 }
+
+// smallBody is the most a body buffers in memory before it gets its file.
+const smallBody = 16 << 10
 
 var zeros [32 << 10]byte
 
@@ -243,9 +253,15 @@ func (hc *httpConn) Header(m *http1.Message) {
 	}
 }
 
-func (hc *httpConn) Body(m *http1.Message, off int64, data []byte) {
-	b := hc.body[m]
-	if b == nil || hc.x.err != nil {
+// write puts data at body offset off: in the buffer while the body is small,
+// else in its file (created, and the buffer flushed, on the way).
+func (hc *httpConn) write(b *bodyFile, off int64, data []byte) {
+	end := off + int64(len(data))
+	if b.f == nil && end <= smallBody {
+		if int64(len(b.buf)) < end {
+			b.buf = append(b.buf, make([]byte, end-int64(len(b.buf)))...)
+		}
+		copy(b.buf[off:], data)
 		return
 	}
 	if b.f == nil {
@@ -255,7 +271,20 @@ func (hc *httpConn) Body(m *http1.Message, off int64, data []byte) {
 			return
 		}
 		b.f = f
-		hc.x.tot.bodies++
+		if len(b.buf) > 0 {
+			_, err := f.WriteAt(b.buf, 0)
+			hc.x.fail(err)
+		}
+		b.buf = nil
+	}
+	_, err := b.f.WriteAt(data, off)
+	hc.x.fail(err)
+}
+
+func (hc *httpConn) Body(m *http1.Message, off int64, data []byte) {
+	b := hc.body[m]
+	if b == nil || hc.x.err != nil {
+		return
 	}
 	if off >= hc.x.maxBody {
 		b.cut = true
@@ -268,8 +297,7 @@ func (hc *httpConn) Body(m *http1.Message, off int64, data []byte) {
 	b.hashTo(off)
 	b.h.Write(data)
 	b.n += int64(len(data))
-	_, err := b.f.WriteAt(data, off)
-	hc.x.fail(err)
+	hc.write(b, off, data)
 	hc.x.tot.bodyBytes += int64(len(data))
 }
 
@@ -280,17 +308,7 @@ func (hc *httpConn) Fill(m *http1.Message, off int64, data []byte) {
 		return
 	}
 	data = data[:min(int64(len(data)), hc.x.maxBody-off)]
-	if b.f == nil {
-		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
-		if err != nil {
-			hc.x.fail(err)
-			return
-		}
-		b.f = f
-		hc.x.tot.bodies++
-	}
-	_, err := b.f.WriteAt(data, off)
-	hc.x.fail(err)
+	hc.write(b, off, data)
 	b.late = true
 	hc.x.tot.bodyBytes += int64(len(data))
 }
@@ -307,16 +325,28 @@ func (hc *httpConn) End(m *http1.Message) {
 	b.size = size
 	b.hashTo(size)
 	b.sum = hex.EncodeToString(b.h.Sum(nil))
-	if size > 0 && b.f == nil { // a body made of holes only
-		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
-		if err != nil {
-			hc.x.fail(err)
-		} else {
-			b.f = f
-			hc.x.tot.bodies++
+	switch {
+	case size == 0:
+		b.name = ""
+	case b.f == nil && size <= smallBody:
+		if int64(len(b.buf)) < size { // trailing hole
+			b.buf = append(b.buf, make([]byte, size-int64(len(b.buf)))...)
 		}
-	}
-	if b.f != nil {
+		b.buf = b.buf[:size]
+		if b.late {
+			sum := sha256.Sum256(b.buf)
+			b.sum = hex.EncodeToString(sum[:])
+		}
+		hc.x.fail(os.WriteFile(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)), b.buf, 0o644))
+		hc.x.tot.bodies++
+	default:
+		if b.f == nil { // a long body made of holes only
+			hc.write(b, 0, nil)
+		}
+		if b.f == nil {
+			break // the error is recorded
+		}
+		hc.x.tot.bodies++
 		hc.x.fail(b.f.Truncate(size))
 		if b.late {
 			// Late bytes went in out of order: hash what the file holds.
@@ -328,9 +358,7 @@ func (hc *httpConn) End(m *http1.Message) {
 		hc.x.fail(b.f.Close())
 		b.f = nil
 	}
-	if size == 0 {
-		b.name = ""
-	}
+	b.buf = nil
 	if !m.Request && m.Status >= 100 && m.Status < 200 && m.Status != 101 {
 		delete(hc.body, m) // interim: not listed
 	}
