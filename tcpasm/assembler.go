@@ -34,7 +34,7 @@ const (
 	// keepAliveIdle: a one-byte segment below the acknowledged point is a
 	// keep-alive only after the direction was quiet this long (capture time).
 	keepAliveIdle = 500e6
-	// nSig is how many recent packets per direction duplicate detection keeps.
+	// nSig is how many recent packets per connection duplicate detection keeps.
 	nSig = 16
 )
 
@@ -172,6 +172,8 @@ type conn struct {
 	list       *connList
 	doneAt     int64
 	lastCP     int32
+	sigs       [nSig]sigRec // recent packets of both directions, for duplicate detection
+	nsig       int
 }
 
 func (c *conn) ended() bool {
@@ -269,6 +271,7 @@ type sig struct {
 	win, ipid       uint16
 	flags           uint8
 	hasTS           bool
+	dir             uint8
 	fp              uint64 // payload fingerprint: first and last 8 bytes
 }
 
@@ -334,9 +337,6 @@ type half struct {
 	gaps   []span
 	forgot int64 // end of the newest gap range forgotten
 	unret  int64 // end of the bytes delivered while no retention window could be had
-
-	sigs [nSig]sigRec
-	nsig int
 
 	prevLast int64 // capture time of the direction's packet before this one
 
@@ -570,15 +570,16 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	// bytes at the stream's next offset cannot be a copy: skip the search.
 	flags := seg.Flags
 	sg := makeSig(seg, n)
+	sg.dir = uint8(d)
 	if !(n > 0 && h.HaveBase && h.held.empty() && seg.Seq == h.BaseSeq+uint32(h.next) && flags&SYN == 0) {
 		if a.dup(h, &sg, seg) {
 			h.Stats.Duplicates++
 			return
 		}
 	}
-	r := &h.sigs[h.nsig%nSig]
+	r := &c.sigs[c.nsig%nSig]
 	r.sig, r.cp, r.ts = sg, seg.CapturePoint, seg.Timestamp
-	h.nsig++
+	c.nsig++
 
 	if flags&SYN != 0 && !h.closed {
 		if !h.HaveBase {
@@ -657,9 +658,10 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 
 // dup reports whether seg is an identical copy of a recent packet.
 func (a *Assembler) dup(h *half, s *sig, seg *Segment) bool {
-	k := min(h.nsig, nSig)
+	c := h.c
+	k := min(c.nsig, nSig)
 	for i := 0; i < k; i++ {
-		r := &h.sigs[i]
+		r := &c.sigs[i]
 		if r.seq == s.seq && r.sig == *s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
 			return true
 		}
@@ -885,8 +887,14 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 		h.Stats.KeepAlives++
 		return
 	}
-	if n == 1 && off == h.next && h.peer.haveWin && h.peer.win == 0 {
-		h.Stats.KeepAlives++ // a zero-window probe: its byte is real, deliver it
+	if n == 1 && h.peer.haveWin && h.peer.win == 0 && seg.Flags&(SYN|FIN|RST) == 0 {
+		switch off {
+		case h.next:
+			h.Stats.KeepAlives++ // a zero-window probe: its byte is real, deliver it
+		case h.next - 1:
+			h.Stats.KeepAlives++ // the probe again while the window stays shut
+			return
+		}
 	}
 	if cend > max(h.Extent, h.next)+maxJump {
 		a.st.OutOfWindow++

@@ -1023,3 +1023,25 @@ func TestGarbageSegments(t *testing.T) {
 		}
 	}
 }
+
+// A zero-window probe carries the next real byte: it is counted and delivered
+// once, and its repetitions are probes too, not retransmissions.
+func TestZeroWindowProbe(t *testing.T) {
+	r := newRecorder(t)
+	a := New(Config{}, r)
+	f := newFeeder(a, 100, 200)
+	f.handshake()
+	f.data(0, 0, "abc")
+	zw := f.seg(1, 0, ACK, "", 3)
+	zw.Window = 0
+	f.send(zw)
+	f.data(0, 3, "d") // the probe
+	f.ts += 1e9
+	f.data(0, 3, "d") // repeated while the window stays shut
+	a.Close()
+	r.allClosed()
+	rs := r.stream(0, ClientToServer)
+	if st := rs.s.Stats; rs.text(4) != "abcd" || st.KeepAlives != 2 || st.Conflicts != 0 {
+		t.Errorf("%q stats %+v", rs.text(4), st)
+	}
+}
