@@ -410,8 +410,9 @@ func asmCheck(m *Model, rec *asmRecorder, mode asmCheckMode) error {
 			}
 		}
 	case checkLoose:
+		cand := looseCandidates(m)
 		for _, rs := range rec.streams {
-			if err := looseStream(m, rs); err != nil {
+			if err := looseStream(cand, rs); err != nil {
 				return fmt.Errorf("%s: %w", streamName(rs.s), err)
 			}
 		}
@@ -526,9 +527,25 @@ func equalRanges(a, b []ModelRange) bool {
 	return true
 }
 
+// looseCandidates lists, per direction, every (sequence number, byte) some
+// captured copy carried, over every connection of the model (eviction may split
+// or renumber connections): the key is seq<<8 | byte.
+func looseCandidates(m *Model) [2]map[uint64]bool {
+	cand := [2]map[uint64]bool{{}, {}}
+	for i := range m.Packets {
+		p := &m.Packets[i]
+		isn := m.Conns[p.Conn].ISN[p.Dir]
+		for j, b := range p.Payload {
+			sq := isn + 1 + uint32(p.DataOff()+int64(j))
+			cand[p.Dir][uint64(sq)<<8|uint64(b)] = true
+		}
+	}
+	return cand
+}
+
 // looseStream checks a stream of a run under memory pressure: every delivered
 // byte is one some captured copy carried at that sequence number.
-func looseStream(m *Model, rs *recStream) error {
+func looseStream(cand [2]map[uint64]bool, rs *recStream) error {
 	s := rs.s
 	if len(rs.bytes) == 0 {
 		return nil
@@ -540,26 +557,9 @@ func looseStream(m *Model, rs *recStream) error {
 	if streamSrc(s) != asmClientKey {
 		d = 1
 	}
-	// Candidate bytes by sequence number, over every connection of the model
-	// (eviction may split or renumber connections).
-	cand := map[uint32]map[byte]bool{}
-	for i := range m.Packets {
-		p := &m.Packets[i]
-		if p.Dir != d {
-			continue
-		}
-		isn := m.Conns[p.Conn].ISN[d]
-		for j, b := range p.Payload {
-			sq := isn + 1 + uint32(p.DataOff()+int64(j))
-			if cand[sq] == nil {
-				cand[sq] = map[byte]bool{}
-			}
-			cand[sq][b] = true
-		}
-	}
 	for o, b := range rs.bytes {
 		sq := s.BaseSeq + uint32(o)
-		if !cand[sq][b] {
+		if !cand[d][uint64(sq)<<8|uint64(b)] {
 			return fmt.Errorf("byte %d (seq %d) delivered as %#x, no captured copy carried it", o, sq, b)
 		}
 	}
