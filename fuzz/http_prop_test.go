@@ -123,6 +123,7 @@ type httpRec struct {
 	msgs   []*http1.Message
 	bodies map[*http1.Message][]byte
 	ends   map[*http1.Message]bool
+	ex     [][2]*http1.Message
 	err    string
 }
 
@@ -143,7 +144,9 @@ func (r *httpRec) End(m *http1.Message) {
 	}
 	r.ends[m] = true
 }
-func (r *httpRec) Exchange(q, p *http1.Message) {}
+func (r *httpRec) Exchange(q, p *http1.Message) {
+	r.ex = append(r.ex, [2]*http1.Message{q, p})
+}
 
 // segEvent is one delivery to a direction's framer.
 type segEvent struct {
@@ -176,15 +179,24 @@ func TestHTTPProp(t *testing.T) {
 			return false
 		}
 		// Segments: random cut points; a segment is delivered at the "time" of
-		// the message holding its first byte, requests before responses.
+		// the message holding its first byte, requests before responses; a
+		// segment of responses at the time of the message holding its last
+		// byte (an answer is not sent before its request).
 		var evs []segEvent
-		order := func(d tcpasm.Direction, off int64) int {
+		at := func(d tcpasm.Direction, off int64) int {
 			for i, m := range msgs {
 				if m.dir == d && off >= m.start && off < m.end {
 					return i
 				}
 			}
 			return len(msgs)
+		}
+		order := func(d tcpasm.Direction, off, end int64) int {
+			i := at(d, off)
+			if i < len(msgs) && !msgs[i].request {
+				return at(d, end-1)
+			}
+			return i
 		}
 		for d := range streams {
 			s := streams[d]
@@ -205,7 +217,7 @@ func TestHTTPProp(t *testing.T) {
 							next = g[0]
 						}
 					}
-					evs = append(evs, segEvent{dir: tcpasm.Direction(d), off: pos, end: next, gap: inGap, order: order(tcpasm.Direction(d), off)})
+					evs = append(evs, segEvent{dir: tcpasm.Direction(d), off: pos, end: next, gap: inGap, order: order(tcpasm.Direction(d), off, end)})
 					pos = next
 				}
 				off = end
@@ -282,6 +294,23 @@ func TestHTTPProp(t *testing.T) {
 							t.Fatalf("message at %d: body byte %d is %q, sent %q", m.Start, i, b[i], w.body[i])
 						}
 					}
+				}
+			}
+		}
+		// Without loss and with clients in one direction, every response is
+		// paired with its own request, in order, and none after loss.
+		reversed := false
+		for _, m := range msgs {
+			reversed = reversed || (m.request && m.dir != tcpasm.ClientToServer)
+		}
+		if len(lost[0]) == 0 && len(lost[1]) == 0 && !reversed {
+			if len(r.ex) != len(msgs)/2 {
+				t.Fatalf("%d exchanges for %d sent", len(r.ex), len(msgs)/2)
+			}
+			for i, e := range r.ex {
+				q, p := e[0], e[1]
+				if q == nil || p == nil || q.Start != msgs[2*i].start || p.Start != msgs[2*i+1].start || p.Uncertain {
+					t.Fatalf("exchange %d: %v %v", i, q, p)
 				}
 			}
 		}
