@@ -27,6 +27,7 @@ type scriptGen struct {
 	rstPct     int   // chance in % a connection ends with RST
 	sackPct    int   // chance in % an ACK carries SACK blocks
 	swapPct    int   // chance in % the sender swaps two segments (receiver out of order)
+	doublePct  int   // chance in % a capture point saw a data packet twice (SPAN doubles)
 	wrap       bool  // ISN near 2^32 always
 	bigJumps   int   // huge uncaptured, ACKed regions (wrap crossing)
 	bigJumpMax int64 // size of such a region at most
@@ -97,6 +98,7 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 				sz = min(sz, int64(n)-off)
 				ev := ScriptEvent{Dir: d, Kind: EvData, Off: off, N: sz, Snap: -1,
 					Points: g.points(t, "lost"), Jitter: g.jit(t), SACK: drawPct(t, g.sackPct, "sack")}
+				ev.Double = drawPct(t, g.doublePct, "double")
 				if drawPct(t, g.snapPct, "snap") {
 					ev.Snap = rapid.IntRange(0, int(sz)-1).Draw(t, "snaplen")
 				}
@@ -211,7 +213,7 @@ func unlimited(*rapid.T) (tcpasm.Config, int64) { return bigConfig(), 0 }
 
 // base knobs: a bit of everything.
 var baseGen = scriptGen{conns: 1, maxLen: 3000, lossPct: 15, jitter: 3, rexmitPct: 15, otherPct: 30,
-	snapPct: 5, synPct: 50, rstPct: 20, sackPct: 30, swapPct: 10}
+	snapPct: 5, synPct: 50, rstPct: 20, sackPct: 30, swapPct: 10, doublePct: 5}
 
 func TestAsmPropInOrderLossless(t *testing.T) {
 	g := scriptGen{conns: 1, maxLen: 4000, synPct: 100}
@@ -244,7 +246,7 @@ func TestAsmPropSnaplen(t *testing.T) {
 }
 
 func TestAsmPropTwoCapturePoints(t *testing.T) {
-	g := scriptGen{conns: 1, twoPoints: true, maxLen: 3000, lossPct: 35, jitter: 3, rexmitPct: 10, otherPct: 30, synPct: 60}
+	g := scriptGen{conns: 1, twoPoints: true, maxLen: 3000, lossPct: 35, jitter: 3, rexmitPct: 10, otherPct: 30, synPct: 60, doublePct: 10}
 	runProp(t, g, unlimited, checkExact)
 }
 

@@ -39,6 +39,9 @@ type ScriptEvent struct {
 	Jitter [2]uint8
 	// Pause is extra capture time (ns) before the packet's copies arrive.
 	Pause int64
+	// Double: each capture point saw the packet twice in a row (a SPAN port
+	// doubling it).
+	Double bool
 }
 
 // ScriptConn is one connection: its ISNs, which capture points caught the
@@ -142,6 +145,9 @@ func (sc *Script) Model() *Model {
 					k = base + 1<<40 + int64(pos)
 				}
 				arr = append(arr, scriptArrival{key: k, pos: pos*2 + pt, pause: ev.Pause, pkt: q})
+				if ev.Double {
+					arr = append(arr, scriptArrival{key: k, pos: pos*2 + pt, pkt: q})
+				}
 			}
 			pos++
 		}
