@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/reseq/reseq/pcapfile"
 )
 
 // TestNextAllocs: reading allocates nothing per packet, with one input and
@@ -213,6 +215,33 @@ func BenchmarkNext(b *testing.B) {
 	for i := 0; i < 3; i++ {
 		paths = append(paths, writeFile(b, dir, fmt.Sprint(i), pcapBytes(b, genPackets(i, 100000, int64(i), 3))))
 	}
+	// The format reader alone, for the opener's own overhead.
+	b.Run("pcapfile", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for i := 0; i < b.N; i++ {
+			f, err := os.Open(paths[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := pcapfile.NewReader(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			f.Close()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/pkt")
+	})
 	for _, tc := range []struct {
 		name  string
 		paths []string

@@ -565,40 +565,52 @@ func (r *Reader) Next() (Packet, error) {
 	if r.closed {
 		return Packet{}, io.EOF
 	}
-	if s := r.one; s != nil {
-		// One capture: no merge, and the format reader called directly.
-		if s.done {
-			return Packet{}, io.EOF
-		}
-		var p Packet
-		var err error
+	if s := r.one; s != nil && !s.done {
+		// One capture: no merge, and the format reader called directly,
+		// the packet built in place.
 		switch fr := s.fr.(type) {
 		case *pcapSource:
-			q, e := fr.r.Next()
-			p, err = Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: fr.source}, e
-		case *pcapngSource:
-			q, e := fr.r.Next()
-			p, err = Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: fr.source}, e
-		default:
-			p, err = fr.next()
-		}
-		if err != nil {
-			s.done = true
-			s.release()
-			s.capture.drop()
-			if err == io.EOF {
-				return Packet{}, io.EOF
+			q, err := fr.r.Next()
+			if err != nil {
+				return r.endOne(err)
 			}
-			return Packet{}, inputError(s.name, err)
+			r.index++
+			return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: fr.source, Index: r.index - 1}, nil
+		case *pcapngSource:
+			q, err := fr.r.Next()
+			if err != nil {
+				return r.endOne(err)
+			}
+			r.index++
+			return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: fr.source, Index: r.index - 1}, nil
+		}
+		p, err := s.fr.next()
+		if err != nil {
+			return r.endOne(err)
 		}
 		p.Index = r.index
 		r.index++
 		return p, nil
 	}
+	if r.one != nil {
+		return Packet{}, io.EOF
+	}
 	if r.opt.Concat {
 		return r.nextConcat()
 	}
 	return r.nextMerge()
+}
+
+// endOne ends the only capture after its reader returned err.
+func (r *Reader) endOne(err error) (Packet, error) {
+	s := r.one
+	s.done = true
+	s.release()
+	s.capture.drop()
+	if err == io.EOF {
+		return Packet{}, io.EOF
+	}
+	return Packet{}, inputError(s.name, err)
 }
 
 // countingReader counts the bytes read through it, for Progress.
