@@ -69,7 +69,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		force   bool
 		decode  bool
 		quiet   bool
-		maxHeld int64
+		maxHeld int64 = framing.DefaultMaxHeld
 		maxBody int64 = 1 << 30
 		reorder time.Duration
 	)
@@ -77,9 +77,9 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
 	fs.BoolVar(&decode, "decode", false, "also write content-decoded copies of encoded bodies (gzip, deflate, br, zstd)")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
-	fs.DurationVar(&reorder, "reorder-window", httpReorderWindow, "capture time a hole the peer acknowledged may wait for reordered data before it is a gap (`DURATION`; a gap cannot be taken back from a message)")
+	fs.DurationVar(&reorder, "reorder-window", httpReorderWindow, "capture time a hole the peer acknowledged may wait for reordered data before it is a gap (`DURATION`; bytes arriving later fill only body holes of messages still in progress)")
 	fs.Var(sizeFlag{&maxBody}, "max-body", "write at most the first `SIZE` bytes of each body (the sha256 is of what is written; the record says body_cut)")
-	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`; default 1M)")
+	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`)")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {

@@ -20,6 +20,10 @@
 //
 // Handler adapts a Factory of per-connection consumers to tcpasm.Handler: in-order
 // data the consumer takes whole is passed through without a copy; only the part
-// it leaves is copied. Pairer helps match requests of one direction with the
-// responses of the other.
+// it leaves is copied. Bytes the assembler delivers late, into a gap already
+// reported, go to consumers that implement LateConsumer. Chunk.Time gives the
+// capture time of a byte as the assembler reported it (a lower bound for bytes
+// it held above a hole), Chunk.Now an upper bound, Chunk.Exact whether the two
+// agree. Pairer helps match requests of one direction with the responses of
+// the other, using those times.
 package framing
