@@ -473,6 +473,9 @@ func compareStream(ws *ModelStream, rs *recStream, fed int64, mode asmCheckMode)
 		if s.Stats.Retransmitted != ws.Retransmitted {
 			return fmt.Errorf("Stats.Retransmitted %d, model %d", s.Stats.Retransmitted, ws.Retransmitted)
 		}
+		if s.Stats.BeforeBase != ws.BeforeBase {
+			return fmt.Errorf("Stats.BeforeBase %d, model %d", s.Stats.BeforeBase, ws.BeforeBase)
+		}
 		if s.Stats.Duplicates != ws.Duplicates {
 			return fmt.Errorf("Stats.Duplicates %d, model %d", s.Stats.Duplicates, ws.Duplicates)
 		}

@@ -102,8 +102,11 @@ type ModelStream struct {
 	// Retransmitted counts the packets (not copies) whose payload re-carried
 	// stream bytes an earlier captured packet carried.
 	Retransmitted int64
-	Duplicates    int64          // copies of a transmission after its first arrival
-	Differing     map[int64]bool // stream offsets a later (non-copy) packet carried a different byte for
+	// BeforeBase counts captured payload bytes below offset 0 (mid-stream
+	// pickup), per packet (copies excluded).
+	BeforeBase int64
+	Duplicates int64          // copies of a transmission after its first arrival
+	Differing  map[int64]bool // stream offsets a later (non-copy) packet carried a different byte for
 	// FirstIndex is, for each delivered offset, the arrival index of the packet
 	// whose byte won.
 	FirstIndex map[int64]int
@@ -190,6 +193,9 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 		again := false
 		for j, b := range p.Payload {
 			t := p.DataOff() + int64(j)
+			if s.HaveBase && t < s.Base {
+				s.BeforeBase++
+			}
 			if old, ok := seen[k][t]; ok {
 				again = again || t >= s.Base
 				if old != b && s.HaveBase && t >= s.Base {
