@@ -407,6 +407,11 @@ func headerEnd(d []byte, from int) int {
 // header parses a message's header block once it is all there.
 func (s *stream) header(ch *framing.Chunk) (int, bool) {
 	d := ch.Data
+	// Empty lines before a message are ignored (RFC 9112 section 2.2; some
+	// senders end a body with an extra CRLF).
+	if n := leadingEOL(d); n > 0 {
+		return n, false
+	}
 	if !plausiblePrefix(d) {
 		s.c.lose(s.dir)
 		return 0, true
@@ -730,4 +735,13 @@ func (s *stream) Late(off int64, data []byte, ts int64) {
 		m.holes = append(m.holes[:i], append(rest, m.holes[i+1:]...)...)
 		i += len(rest) - 1
 	}
+}
+
+// leadingEOL counts the CR and LF bytes d starts with.
+func leadingEOL(d []byte) int {
+	n := 0
+	for n < len(d) && (d[n] == '\r' || d[n] == '\n') {
+		n++
+	}
+	return n
 }

@@ -196,6 +196,11 @@ func TestConnTable(t *testing.T) {
 			ex: []string{"CONNECT example.test:443 -> 200"},
 		},
 		{
+			name: "empty lines between messages",
+			conv: []part{{c2s, "\r\n" + req("GET", "/a")}, {s2c, resp(200, "alpha") + "\r\n"}, {c2s, "\r\n\r\n" + req("GET", "/b")}, {s2c, resp(200, "beta")}},
+			ex:   []string{"GET /a -> 200", "GET /b -> 200"},
+		},
+		{
 			name: "roles by content",
 			conv: []part{{s2c, req("GET", "/reverse")}, {c2s, resp(200, "r")}},
 			ex:   []string{"GET /reverse -> 200"},

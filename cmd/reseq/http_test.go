@@ -709,3 +709,39 @@ func TestHTTPLateFill(t *testing.T) {
 		t.Fatalf("no reorder window: %+v", recs)
 	}
 }
+
+// TestHTTPSuricataGaps: suricata-verify's HTTP body-gap captures. A gap inside
+// a Content-Length body leaves the message incomplete with exactly its gaps,
+// and the exchanges around it complete and certainly paired.
+func TestHTTPSuricataGaps(t *testing.T) {
+	ex := seedExamples(t)
+	for _, tc := range []struct {
+		name string
+		gaps []httpGap
+	}{
+		{"http-gap-simple", []httpGap{{"response", 263, 14}}},
+		{"http-gap-double", []httpGap{{"response", 263, 14}, {"response", 291, 14}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			capt := filepath.Join(ex, "..", "..", "suricata-verify", "tests", tc.name, "input.pcap")
+			if _, err := os.Stat(capt); err != nil {
+				t.Skip("capture not present")
+			}
+			_, recs := runHTTPCmd(t, nil, capt)
+			if len(recs) != 3 {
+				t.Fatalf("%d exchanges", len(recs))
+			}
+			for i, r := range recs {
+				if r.Target != fmt.Sprintf("/%d", i+1) || r.Status != 200 || r.PairedAfterLoss {
+					t.Errorf("exchange %d: %+v", i, r)
+				}
+				if wantComplete := i != 1; r.Complete != wantComplete {
+					t.Errorf("%s complete %v", r.Target, r.Complete)
+				}
+			}
+			if fmt.Sprint(recs[1].Gaps) != fmt.Sprint(tc.gaps) {
+				t.Errorf("gaps %v, want %v", recs[1].Gaps, tc.gaps)
+			}
+		})
+	}
+}
