@@ -397,6 +397,21 @@ func asmCheck(m *Model, rec *asmRecorder, mode asmCheckMode) error {
 				return fmt.Errorf("unexpected stream conn %d dir %d (model has %d conns)", k[0], k[1], len(m.Conns))
 			}
 		}
+		// Capture points of each connection, in order of first sight.
+		for _, c := range rec.conns {
+			var pts []uint16
+			seenPt := map[int32]bool{}
+			for i := range m.Packets {
+				p := &m.Packets[i]
+				if p.Conn == c.Index && p.Point != tcpasm.NoCapturePoint && !seenPt[p.Point] {
+					seenPt[p.Point] = true
+					pts = append(pts, uint16(p.Point))
+				}
+			}
+			if fmt.Sprint(pts) != fmt.Sprint(c.CapturePoints) && len(pts)+len(c.CapturePoints) > 0 {
+				return fmt.Errorf("conn %d: capture points %v, model %v", c.Index, c.CapturePoints, pts)
+			}
+		}
 		for k, ws := range want {
 			rs := got[k]
 			if rs == nil {
