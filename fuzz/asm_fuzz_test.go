@@ -15,8 +15,9 @@ import (
 //	mode 0: a well-formed script (what two endpoints sent, what the capture
 //	        kept), unlimited memory: delivered bytes, extent and gaps exactly the
 //	        model's.
-//	mode 1: the same script under tight limits drawn from the input: every byte
-//	        accounted, delivered bytes the first copies, memory under the cap.
+//	mode 1: two limit bytes (MaxHeldPerStream/16; odd: MaxMemory/64 too), then
+//	        a script: every byte accounted, delivered bytes the first copies
+//	        (every captured one with no memory cap), memory under the cap.
 //	mode 2: raw packets — any flags, sequence numbers, capture points and time
 //	        jumps (SYN mid-stream, data after RST, idle timeouts): every stream
 //	        self-consistent, every delivered byte one a captured copy carried.
@@ -48,8 +49,10 @@ func FuzzAssembler(f *testing.F) {
 		0x09, 0, 200, 30, 0x02, 3, 50, 60, 0x01, 0, 10, 0x08, 40, 0x00, 0, 10, 0x14, 0, 0x07})
 	f.Add([]byte{0, 0x01, 0, 0, 0, 1, 0, 0, 0, 2, // port reuse: RST then a new connection
 		0x00, 0, 30, 0x10, 0, 30, 0x07, 0x00, 0, 30, 0x0b, 0, 5, 0x1b, 0, 5, 0x04})
-	f.Add([]byte{1, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 16, 8, // tight limits
+	f.Add([]byte{1, 16, 8, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, // tight per-stream limit
 		0x01, 0, 100, 0x00, 0, 255, 0x00, 0, 255, 0x00, 0, 255, 0x14, 0, 0x00, 0, 255})
+	f.Add([]byte{1, 40, 9, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, // tight global memory
+		0x01, 0, 100, 0x00, 0, 255, 0x00, 0, 255, 0x01, 0, 255, 0x00, 0, 255, 0x14, 0, 0x02, 100, 50, 0})
 	f.Add([]byte{2, 4, 4, // raw packets
 		0x02, 0, 0, 0, 0, 0, 0, 0, 0x12, 0, 0, 0, 1, 0, 0, 0, 0x10, 0, 10, 20, 20, 0, 0, 1,
 		0x18, 0x10, 0x30, 50, 50, 0, 200, 0, 0x04, 0, 0, 0, 0, 0, 0, 0xff})
@@ -63,10 +66,9 @@ func FuzzAssembler(f *testing.F) {
 			cfg := bigConfig()
 			mode := checkExact
 			var capBytes int64
-			sc := decodeScript(&r)
 			if in[0]%3 == 1 {
+				// Two limit bytes before the script.
 				cfg.MaxHeldPerStream = int64(r.byte())*16 + 1
-				cfg.MaxMemory = 1 << 40
 				mode = checkLimited
 				if h := r.byte(); h&1 == 1 {
 					cfg.MaxMemory = int64(h)*64 + 1
@@ -74,7 +76,7 @@ func FuzzAssembler(f *testing.F) {
 					mode = checkLoose
 				}
 			}
-			m := sc.Model()
+			m := decodeScript(&r).Model()
 			if name := knownAssemblerBug(m); name != "" {
 				t.Skipf("tcpasm bug: %s", name)
 			}
