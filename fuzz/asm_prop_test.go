@@ -360,3 +360,22 @@ func TestAsmPropTightMemory(t *testing.T) {
 		return c, c.MaxMemory
 	}, checkLoose)
 }
+
+// Last-wins: with every copy of a byte identical it must reassemble exactly as
+// first-wins does; with other data in retransmissions every delivered byte is
+// still one a captured copy carried and every byte is accounted.
+func TestAsmPropLastWins(t *testing.T) {
+	lastWins := func(*rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		c.Overlap = tcpasm.LastWins
+		return c, 0
+	}
+	same := baseGen
+	same.twoPoints = true
+	same.otherPct = 0
+	runProp(t, same, lastWins, checkExact)
+	other := baseGen
+	other.otherPct = 80
+	other.rexmitPct = 40
+	runProp(t, other, lastWins, checkLoose)
+}
