@@ -230,7 +230,7 @@ type Config struct {
 	DupWindow int64
 	// ConflictWindow is how many delivered bytes per stream are retained to
 	// compare retransmissions against (rounded up to a power of two, at least
-	// 4 KiB). Default 64 KiB; negative disables.
+	// 4 KiB). Default 16 KiB; negative disables.
 	ConflictWindow int64
 	// NoMidstream, when set, ignores connections whose SYN was not captured.
 	NoMidstream bool

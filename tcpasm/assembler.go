@@ -16,7 +16,7 @@ const (
 	DefaultReorderWindow    = 5e6
 	DefaultReorderBytes     = 256 << 10
 	DefaultDupWindow        = 10e6
-	DefaultConflictWindow   = 64 << 10
+	DefaultConflictWindow   = 16 << 10
 	DefaultLinger           = 2e9
 )
 
@@ -811,7 +811,8 @@ func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64
 			return
 		}
 		// Bytes delivered before retention started cannot be compared.
-		r = &retain{buf: a.fl.getRing(int(size)), from: h.unret, top: h.unret}
+		r = a.fl.getRetain()
+		r.buf, r.from, r.top = a.fl.getRing(int(size)), h.unret, h.unret
 		h.ret = r
 		a.retained += size
 	}
@@ -1177,8 +1178,9 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 
 func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 	// Bytes that continue the piece before them go into its buffer when it has
-	// room: random arrival of tiny segments then costs few pieces.
-	if prev, bi := h.held.before(ps); prev != nil && prev.isData() && prev.end() == off && a.fl.extend(prev.ref, b) {
+	// room and they carry the same capture time (Data reports one time per
+	// delivery: each byte's must be that of the segment that carried it).
+	if prev, bi := h.held.before(ps); prev != nil && prev.ts == seg.Timestamp && prev.isData() && prev.end() == off && a.fl.extend(prev.ref, b) {
 		prev.n += int64(len(b))
 		h.held.fix(bi)
 		n := int64(len(b))
@@ -1262,7 +1264,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	a.pending.remove(h)
 	if h.ret != nil {
 		a.retained -= int64(len(h.ret.buf))
-		a.fl.putRing(h.ret.buf)
+		a.fl.putRetain(h.ret)
 		h.ret = nil
 	}
 	h.gaps = nil

@@ -237,36 +237,70 @@ const (
 // Assembler; no locking, no sync.Pool. Held pieces name their buffers by a
 // handle into store.
 type freeLists struct {
-	bufs   [numClasses][][]byte
-	free   int64
-	blocks []*block
-	slab   []byte   // the unused rest of the current slab
-	store  [][]byte // buffers in use, by handle-1
-	slots  []uint32 // free handles
-	rings  map[int][][]byte
+	bufs     [numClasses][][]byte
+	free     int64
+	blocks   []*block
+	slab     []byte                // the unused rest of the current slab
+	store    [][]byte              // buffers in use, by handle-1
+	slots    []uint32              // free handles
+	rings    [ringClasses][][]byte // free retention buffers by log2 of their size
+	ringSlab []byte                // the unused rest of the current ring slab
+	retains  []*retain
 }
 
-// maxFreeRings is how many retention buffers of one size are kept for reuse.
-const maxFreeRings = 64
+// Retention buffers (see retain) are powers of two from minRetain up. Those up
+// to ringSlab/16 bytes are carved from slabs (one allocation per many
+// streams); freed ones are kept for the next stream, without bound: together
+// they never exceed the most bytes retained at once, which MaxMemory bounds.
+const (
+	ringSlab    = 256 << 10
+	ringClasses = 48
+)
 
-// getRing returns a retention buffer of n bytes (contents unspecified).
+// getRing returns a retention buffer of n bytes, a power of two >= minRetain
+// (contents unspecified).
 func (f *freeLists) getRing(n int) []byte {
-	if l := f.rings[n]; len(l) > 0 {
+	k := bits.Len(uint(n)) - 1
+	if l := f.rings[k]; len(l) > 0 {
 		b := l[len(l)-1]
-		f.rings[n] = l[:len(l)-1]
+		l[len(l)-1] = nil
+		f.rings[k] = l[:len(l)-1]
 		return b
 	}
-	return make([]byte, n)
+	if n > ringSlab/16 {
+		return make([]byte, n)
+	}
+	if len(f.ringSlab) < n {
+		f.ringSlab = make([]byte, ringSlab)
+	}
+	b := f.ringSlab[:n:n]
+	f.ringSlab = f.ringSlab[n:]
+	return b
 }
 
 // putRing keeps a retention buffer for reuse.
 func (f *freeLists) putRing(b []byte) {
-	if f.rings == nil {
-		f.rings = map[int][][]byte{}
+	k := bits.Len(uint(len(b))) - 1
+	f.rings[k] = append(f.rings[k], b)
+}
+
+// getRetain returns a cleared retain record (its buffer unset).
+func (f *freeLists) getRetain() *retain {
+	if n := len(f.retains); n > 0 {
+		r := f.retains[n-1]
+		f.retains[n-1] = nil
+		f.retains = f.retains[:n-1]
+		return r
 	}
-	if len(f.rings[len(b)]) < maxFreeRings {
-		f.rings[len(b)] = append(f.rings[len(b)], b)
-	}
+	return new(retain)
+}
+
+// putRetain gives back a retain record and its buffer.
+func (f *freeLists) putRetain(r *retain) {
+	f.putRing(r.buf)
+	r.buf = nil
+	r.from, r.top, r.nrec = 0, 0, 0
+	f.retains = append(f.retains, r)
 }
 
 func sizeClass(n int) int {
