@@ -281,18 +281,23 @@ type sigRec struct {
 	ts int64
 }
 
+// makeSig returns the signature of seg's headers; its payload fingerprint is
+// set by fingerprint.
 func makeSig(seg *Segment, n int) sig {
-	s := sig{seq: seg.Seq, ack: seg.Ack, tsval: seg.TSVal, length: int32(n), win: seg.Window,
+	return sig{seq: seg.Seq, ack: seg.Ack, tsval: seg.TSVal, length: int32(n), win: seg.Window,
 		ipid: seg.IPID, flags: seg.Flags, hasTS: seg.HasTS}
-	p := seg.Payload
+}
+
+// fingerprint is the payload part of a sig: its first and last 8 bytes.
+func fingerprint(p []byte) uint64 {
 	if len(p) >= 8 {
-		s.fp = binary.LittleEndian.Uint64(p) ^ (binary.LittleEndian.Uint64(p[len(p)-8:]) * 0x9E3779B97F4A7C15)
-	} else {
-		for _, b := range p {
-			s.fp = s.fp<<8 | uint64(b)
-		}
+		return binary.LittleEndian.Uint64(p) ^ (binary.LittleEndian.Uint64(p[len(p)-8:]) * 0x9E3779B97F4A7C15)
 	}
-	return s
+	var fp uint64
+	for _, b := range p {
+		fp = fp<<8 | uint64(b)
+	}
+	return fp
 }
 
 // span is a remembered gap range whose bytes have not (all) arrived late.
@@ -568,10 +573,15 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 
 	// Identical copies (another capture point, SPAN doubles) add nothing. New
 	// bytes at the stream's next offset cannot be a copy: skip the search.
+	// The fingerprint of such a segment is taken after its bytes were
+	// delivered (and copied into the retention window): its payload is in
+	// the cache then, and reading its last bytes costs no separate miss.
 	flags := seg.Flags
 	sg := makeSig(seg, n)
 	sg.dir = uint8(d)
-	if !(n > 0 && h.HaveBase && h.held.empty() && seg.Seq == h.BaseSeq+uint32(h.next) && flags&SYN == 0) {
+	fresh := n > 0 && h.HaveBase && h.held.empty() && seg.Seq == h.BaseSeq+uint32(h.next) && flags&SYN == 0
+	if !fresh {
+		sg.fp = fingerprint(seg.Payload)
 		if a.dup(h, &sg, seg) {
 			h.Stats.Duplicates++
 			return
@@ -635,6 +645,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 		}
 	} else if n > 0 {
 		a.st.AfterClose += int64(n)
+	}
+	if fresh {
+		r.fp = fingerprint(seg.Payload)
 	}
 	if flags&ACK != 0 {
 		a.ack(p, seg, ts)
