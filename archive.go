@@ -111,6 +111,16 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 			r.skipped = append(r.skipped, Skipped{Name: mname, Err: zip.ErrAlgorithm})
 			continue
 		}
+		if u.mem != nil && len(u.comps) == 0 && f.Method == zip.Store {
+			// Stored in a mapped file: read in place. (The member's CRC-32
+			// is not checked then; the capture's own framing still is.)
+			if off, err := f.DataOffset(); err == nil && off >= 0 && f.CompressedSize64 <= uint64(len(u.mem.data)) &&
+				uint64(off) <= uint64(len(u.mem.data))-f.CompressedSize64 {
+				data, cnt := u.mem.data[off:off+int64(f.CompressedSize64)], u.mem.cnt
+				r.addMember(mname, func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }, nil)
+				continue
+			}
+		}
 		open := func() (io.Reader, func(), error) {
 			rc, err := f.Open()
 			if err != nil {
@@ -169,7 +179,8 @@ func (r *Reader) addMember(name string, open func() (io.Reader, func(), error), 
 // openTarFile adds a source for every capture member of an uncompressed tar
 // archive in a plain file: the member's bytes are read in place, so members
 // are merged like separate files.
-func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomic.Int64) error {
+// When mem is not nil the archive is mapped and the members are read in place.
+func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomic.Int64, mem *memInput) error {
 	cnt.Store(0) // counted again through ReadAt
 	ra = countingReaderAt{r: ra, n: cnt}
 	pr := &posReader{r: io.NewSectionReader(ra, 0, size)}
@@ -205,6 +216,10 @@ func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomi
 			tarErr = nil
 		}
 		open := func() (io.Reader, func(), error) { return io.NewSectionReader(ra, m.off, m.size), nil, nil }
+		if mem != nil {
+			data := mem.data[min(m.off, size):min(m.off+m.size, size)]
+			open = func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }
+		}
 		r.addMember(m.name, open, nil)
 	}
 	if tarErr != nil {

@@ -56,6 +56,16 @@ type Options struct {
 	// (standard input, or compressed) and so must be held in memory to read its
 	// directory. 0 means 256 MiB.
 	MaxArchiveBuffer int64
+
+	// NoMmap reads uncompressed input files with read calls instead of
+	// mapping them into memory. By default a regular, non-empty file holding
+	// an uncompressed capture, or a zip or tar archive, is mapped read-only
+	// and its packets' Data point into the mapping: no copy, no system call
+	// per chunk. A mapped file that another process truncates while it is
+	// being read makes the program crash with SIGBUS (the trade-off other
+	// mmap readers such as ripgrep make; tcpdump's rotation does not
+	// truncate); set NoMmap when captures may be cut short in place.
+	NoMmap bool
 }
 
 func (o *Options) maxDecoderMemory() int64 {
@@ -229,6 +239,39 @@ func (r *Reader) openName(name string) error {
 	r.total += size
 	cr := &countingReader{r: f, n: new(atomic.Int64)}
 	r.counters, r.sizes = append(r.counters, cr.n), append(r.sizes, size)
+	if ra != nil && f != os.Stdin && !r.opt.NoMmap {
+		if data, unmap, ok := mapInput(f, size); ok {
+			r.closers = append(r.closers, unmap)
+			mem := &memInput{data: data, cnt: cr.n}
+			if err := r.openStream(name, mem, bytes.NewReader(data), size, cr.n); err != nil {
+				return err
+			}
+			if len(r.sources) == nsrc+1 && r.sources[nsrc].fr != nil && r.sources[nsrc].name == name {
+				s := r.sources[nsrc]
+				cnt := cr.n
+				s.reopen = func() (io.Reader, func(), error) {
+					f, err := os.Open(name)
+					if err != nil {
+						return nil, nil, err
+					}
+					defer f.Close()
+					fi, err := f.Stat()
+					if err != nil {
+						return nil, nil, err
+					}
+					data, unmap, ok := mapInput(f, fi.Size())
+					if !ok {
+						return nil, nil, errors.New("the file changed while it was being read")
+					}
+					cnt.Store(0) // read again from the start
+					return &memInput{data: data, cnt: cnt}, unmap, nil
+				}
+				s.closers = append([]func(){}, r.closers[mark:]...)
+				r.closers = r.closers[:mark]
+			}
+			return nil
+		}
+	}
 	if err := r.openStream(name, cr, ra, size, cr.n); err != nil {
 		return err
 	}
@@ -302,6 +345,41 @@ type prefixReader struct {
 	err  error
 }
 
+// memInput is an input held whole in memory: a mapped file or an archive
+// member stored in place in one. Captures in it are read without copying.
+type memInput struct {
+	data []byte
+	cnt  *atomic.Int64 // counts the bytes consumed, for Progress
+	off  int           // for Read
+}
+
+// Read makes memInput an io.Reader for the paths that stream (decompressors).
+func (m *memInput) Read(b []byte) (int, error) {
+	if m.off >= len(m.data) {
+		return 0, io.EOF
+	}
+	n := copy(b, m.data[m.off:])
+	m.off += n
+	m.cnt.Add(int64(n))
+	return n, nil
+}
+
+// mapInput maps the regular file f when it holds what is read in place: a
+// capture, a zip or a tar archive (a compressed file is streamed through its
+// decompressor, which gains nothing from a mapping).
+func mapInput(f *os.File, size int64) ([]byte, func(), bool) {
+	data, unmap, ok := mapFile(f, size)
+	if !ok {
+		return nil, nil, false
+	}
+	switch k, _ := sniff(data[:min(len(data), sniffLen)]); k {
+	case kindPcap, kindPcapng, kindZip, kindTar:
+		return data, unmap, true
+	}
+	unmap()
+	return nil, nil, false
+}
+
 func (p *prefixReader) Read(b []byte) (int, error) {
 	if len(p.head) > 0 {
 		n := copy(b, p.head)
@@ -317,6 +395,9 @@ func (p *prefixReader) Read(b []byte) (int, error) {
 // peek reads up to sniffLen bytes of in and returns a reader of all of in and
 // those first bytes. It fails only when not a single byte could be read.
 func peek(in io.Reader) (*prefixReader, []byte, error) {
+	if m, ok := in.(*memInput); ok && m.off == 0 {
+		return &prefixReader{r: m}, m.data[:min(len(m.data), sniffLen)], nil
+	}
 	buf := make([]byte, sniffLen)
 	n := 0
 	var err error
@@ -347,6 +428,7 @@ func headPrefix(head []byte) []byte {
 // unwrapped is an input with its compressions removed.
 type unwrapped struct {
 	br       *prefixReader
+	mem      *memInput // the whole input, when in memory and not compressed
 	head     []byte
 	kind     kind
 	comps    []Compression
@@ -373,6 +455,7 @@ func (r *Reader) unwrap(name string, in io.Reader, comps []Compression) (*unwrap
 		k, c := sniff(head)
 		u.br, u.head, u.kind = br, head, k
 		if k != kindCompressed {
+			u.mem, _ = in.(*memInput)
 			return u, nil
 		}
 		if len(u.comps) >= maxNesting {
@@ -409,7 +492,7 @@ func (r *Reader) openStream(name string, in io.Reader, ra io.ReaderAt, size int6
 		return r.openZip(name, u, ra, size, cnt)
 	case kindTar:
 		if ra != nil && len(u.comps) == 0 {
-			return r.openTarFile(name, ra, size, cnt)
+			return r.openTarFile(name, ra, size, cnt, u.mem)
 		}
 		r.sources = append(r.sources, &source{name: name, tar: &tarChain{r: r, name: name, tr: tar.NewReader(u.br), comps: u.comps}})
 		return nil
@@ -446,17 +529,25 @@ func (r *Reader) openCapture(name string, u *unwrapped) (*Capture, formatReader,
 func newFormatReader(cp *Capture, u *unwrapped) (formatReader, error) {
 	switch u.kind {
 	case kindPcap:
-		pr, err := pcapfile.NewReader(u.br)
+		var pr *pcapfile.Reader
+		var err error
+		if u.mem != nil {
+			pr, err = pcapfile.NewReaderBytes(u.mem.data)
+		} else {
+			pr, err = pcapfile.NewReader(u.br)
+		}
 		if err != nil {
+			u.mem.done()
 			return nil, inputError(cp.Name, err)
 		}
 		major, minor := pr.Version()
 		cp.Format, cp.Version, cp.Pcap = Pcap, fmt.Sprintf("%d.%d", major, minor), pr
 		cp.update()
-		return &pcapSource{r: pr, source: cp.Source}, nil
+		return &pcapSource{r: pr, source: cp.Source, progress: newProgress(u.mem)}, nil
 	case kindPcapng:
-		fr, err := newPcapngSource(cp, u.br)
+		fr, err := newPcapngSource(cp, u.br, u.mem)
 		if err != nil {
+			u.mem.done()
 			return nil, inputError(cp.Name, err)
 		}
 		cp.update()
@@ -572,14 +663,22 @@ func (r *Reader) Next() (Packet, error) {
 		case *pcapSource:
 			q, err := fr.r.Next()
 			if err != nil {
+				fr.end()
 				return r.endOne(err)
+			}
+			if fr.r.Offset() >= fr.mark {
+				fr.tick(fr.r.Offset())
 			}
 			r.index++
 			return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: fr.source, Index: r.index - 1}, nil
 		case *pcapngSource:
 			q, err := fr.r.Next()
 			if err != nil {
+				fr.end()
 				return r.endOne(err)
+			}
+			if fr.r.Offset() >= fr.mark {
+				fr.tick(fr.r.Offset())
 			}
 			r.index++
 			return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: fr.source, Index: r.index - 1}, nil

@@ -12,10 +12,18 @@ import (
 type pcapngSource struct {
 	r      *pcapng.Reader
 	source int
+	progress
 }
 
-func newPcapngSource(cp *Capture, in io.Reader) (formatReader, error) {
-	r, err := pcapng.NewReader(in)
+// newPcapngSource reads in, or mem when it is not nil.
+func newPcapngSource(cp *Capture, in io.Reader, mem *memInput) (formatReader, error) {
+	var r *pcapng.Reader
+	var err error
+	if mem != nil {
+		r, err = pcapng.NewReaderBytes(mem.data)
+	} else {
+		r, err = pcapng.NewReader(in)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -23,11 +31,16 @@ func newPcapngSource(cp *Capture, in io.Reader) (formatReader, error) {
 	if s := r.Sections(); len(s) > 0 {
 		cp.Version = fmt.Sprintf("%d.%d", s[0].Major, s[0].Minor)
 	}
-	return &pcapngSource{r: r, source: cp.Source}, nil
+	return &pcapngSource{r: r, source: cp.Source, progress: newProgress(mem)}, nil
 }
 
 func (s *pcapngSource) next() (Packet, error) {
 	q, err := s.r.Next()
+	if err != nil {
+		s.end()
+	} else if s.r.Offset() >= s.mark {
+		s.tick(s.r.Offset())
+	}
 	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: s.source}, err
 }
 

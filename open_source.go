@@ -3,6 +3,7 @@ package reseq
 import (
 	"errors"
 	"io"
+	"math"
 
 	"github.com/reseq/reseq/pcapfile"
 )
@@ -17,11 +18,63 @@ type formatReader interface {
 type pcapSource struct {
 	r      *pcapfile.Reader
 	source int
+	progress
 }
 
 func (s *pcapSource) next() (Packet, error) {
 	q, err := s.r.Next()
+	if err != nil {
+		s.end()
+	} else if s.r.Offset() >= s.mark {
+		s.tick(s.r.Offset())
+	}
 	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: s.source}, err
+}
+
+// progressStep is how many bytes of an input in memory are consumed between
+// updates of its Progress counter.
+const progressStep = 1 << 18
+
+// progress counts the bytes a format reader consumed from an input in memory
+// (a streamed input is counted as it is read): every progressStep bytes, so
+// the atomic counter costs nothing per packet.
+type progress struct {
+	mem     *memInput // nil for a streamed input
+	counted int64     // bytes added to mem.cnt
+	mark    int64     // the offset of the next update; MaxInt64 when streamed
+}
+
+func newProgress(mem *memInput) progress {
+	if mem == nil {
+		return progress{mark: math.MaxInt64}
+	}
+	return progress{mem: mem, mark: progressStep}
+}
+
+// tick counts the bytes up to off.
+func (p *progress) tick(off int64) {
+	if p.mem == nil {
+		return
+	}
+	p.mem.cnt.Add(off - p.counted)
+	p.counted, p.mark = off, off+progressStep
+}
+
+// end counts the whole input as consumed.
+func (p *progress) end() {
+	if p.mem != nil {
+		p.tick(int64(len(p.mem.data)))
+		p.mark = math.MaxInt64
+	}
+}
+
+// done counts an input that was not read (its capture failed to open) as
+// consumed.
+func (m *memInput) done() {
+	if m != nil && m.off == 0 {
+		m.cnt.Add(int64(len(m.data)))
+		m.off = len(m.data)
+	}
 }
 
 // source is one sequence of packets taking part in the merge: a capture, or a

@@ -45,8 +45,21 @@ type rfResult struct {
 	ifaces []pcapng.Interface
 }
 
+// rfBytes is an input read in place, by the readers' NewReaderBytes.
+type rfBytes struct{ b []byte }
+
+func (rfBytes) Read([]byte) (int, error) {
+	return 0, errors.New("rfBytes is read in place, not through Read")
+}
+
 func rfReadPcap(r io.Reader) rfResult {
-	pr, err := pcapfile.NewReader(r)
+	var pr *pcapfile.Reader
+	var err error
+	if b, ok := r.(rfBytes); ok {
+		pr, err = pcapfile.NewReaderBytes(b.b)
+	} else {
+		pr, err = pcapfile.NewReader(r)
+	}
 	if err != nil {
 		return rfResult{err: err, open: true}
 	}
@@ -64,7 +77,13 @@ func rfReadPcap(r io.Reader) rfResult {
 }
 
 func rfReadPcapng(r io.Reader) rfResult {
-	nr, err := pcapng.NewReader(r)
+	var nr *pcapng.Reader
+	var err error
+	if b, ok := r.(rfBytes); ok {
+		nr, err = pcapng.NewReaderBytes(b.b)
+	} else {
+		nr, err = pcapng.NewReader(r)
+	}
 	if err != nil {
 		return rfResult{err: err, open: true}
 	}
@@ -110,9 +129,10 @@ func rfOffset(err error) (int64, bool) {
 	return 0, false
 }
 
-// rfChunkings reads data through differently chunked readers.
+// rfChunkings reads data through differently chunked readers, and in place.
 func rfChunkings(data []byte) []io.Reader {
 	return []io.Reader{
+		rfBytes{data},
 		iotest.OneByteReader(bytes.NewReader(data)),
 		iotest.HalfReader(bytes.NewReader(data)),
 		iotest.DataErrReader(bytes.NewReader(data)),

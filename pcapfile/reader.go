@@ -67,7 +67,7 @@ func (e *FormatError) Unwrap() error { return e.Err }
 type Packet struct {
 	Timestamp int64  // nanoseconds since the Unix epoch
 	Length    int    // original length of the packet on the wire
-	Data      []byte // captured bytes; valid until the next call to Next
+	Data      []byte // captured bytes; valid until the next call to Next (see NewReaderBytes)
 	LinkType  uint32 // link-layer header type of the file, FCS bits masked
 }
 
@@ -81,6 +81,7 @@ type Reader struct {
 	filled     bool  // the last fill filled the whole buffer
 	rerr       error // sticky non-EOF read error
 	err        error // sticky error returned by Next
+	fixed      bool  // buf is the whole input (NewReaderBytes): never read, moved or grown
 
 	be        bool
 	nano      bool
@@ -99,7 +100,19 @@ type Reader struct {
 // first record. An input that is not a pcap file gives a *FormatError wrapping
 // ErrNotPcap whose detail shows the first bytes in hex.
 func NewReader(r io.Reader) (*Reader, error) {
-	pr := &Reader{r: r, buf: make([]byte, initialBuffer)}
+	return newReader(&Reader{r: r, buf: make([]byte, initialBuffer)})
+}
+
+// NewReaderBytes returns a Reader of the capture held whole in b (a memory
+// mapped file, say): nothing is copied and no reads are made. Each Packet's
+// Data is a sub-slice of b, so it stays valid as long as b does; b must not be
+// modified while the Reader is in use. Errors and their offsets are those
+// NewReader gives for the same bytes.
+func NewReaderBytes(b []byte) (*Reader, error) {
+	return newReader(&Reader{buf: b, end: len(b), eof: true, fixed: true})
+}
+
+func newReader(pr *Reader) (*Reader, error) {
 	if err := pr.fill(HeaderLen); err != nil {
 		n := pr.end - pr.start
 		if err == io.EOF {
@@ -199,6 +212,12 @@ func (r *Reader) u32(b []byte) uint32 {
 func (r *Reader) fill(n int) error {
 	if r.end-r.start >= n {
 		return nil
+	}
+	if r.fixed {
+		if r.end == r.start {
+			return io.EOF
+		}
+		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", r.end-r.start, n)}
 	}
 	if r.start > 0 {
 		// Copy only the unread tail to the front.

@@ -69,7 +69,7 @@ func (e *FormatError) Unwrap() error { return e.Err }
 type Packet struct {
 	Timestamp int64  // nanoseconds since the Unix epoch
 	Length    int    // original length on the wire
-	Data      []byte // captured bytes; valid until the next call to Next
+	Data      []byte // captured bytes; valid until the next call to Next (see NewReaderBytes)
 	LinkType  uint32 // the interface's link type
 	Interface int    // interface index within the section
 	Section   int    // 0-based section index
@@ -165,6 +165,7 @@ type Reader struct {
 	filled     bool
 	rerr       error
 	err        error
+	fixed      bool // buf is the whole input (NewReaderBytes): never read, moved or grown
 
 	be       bool
 	sections []Section
@@ -180,7 +181,19 @@ type Reader struct {
 // start with one gives a *FormatError wrapping ErrNotPcapng whose detail shows the
 // first bytes in hex.
 func NewReader(r io.Reader) (*Reader, error) {
-	pr := &Reader{r: r, buf: make([]byte, initialBuffer), counts: map[uint32]int64{}}
+	return newReader(&Reader{r: r, buf: make([]byte, initialBuffer), counts: map[uint32]int64{}})
+}
+
+// NewReaderBytes returns a Reader of the capture held whole in b (a memory
+// mapped file, say): nothing is copied and no reads are made. Each Packet's
+// Data (and Hash, Comment) is a sub-slice of b, so it stays valid as long as b
+// does; b must not be modified while the Reader is in use. Errors and their
+// offsets are those NewReader gives for the same bytes.
+func NewReaderBytes(b []byte) (*Reader, error) {
+	return newReader(&Reader{buf: b, end: len(b), eof: true, fixed: true, counts: map[uint32]int64{}})
+}
+
+func newReader(pr *Reader) (*Reader, error) {
 	err := pr.fill(12)
 	n := pr.end - pr.start
 	if n == 0 {
@@ -276,6 +289,12 @@ func (r *Reader) grow(size int) {
 func (r *Reader) fill(n int) error {
 	if r.end-r.start >= n {
 		return nil
+	}
+	if r.fixed {
+		if r.end == r.start {
+			return io.EOF
+		}
+		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", r.end-r.start, n)}
 	}
 	if r.start > 0 {
 		r.end = copy(r.buf, r.buf[r.start:r.end])
