@@ -7,16 +7,23 @@ import (
 	"github.com/reseq/reseq/tcpasm"
 )
 
-// knownAssemblerBugs lists failures of the property tests that were confirmed
-// to be tcpasm bugs (not model bugs), each with a predicate recognising the
-// scripts that hit it, so the suite stays green while the bug is open. Remove an
-// entry when the bug is fixed.
-var knownAssemblerBugs = []struct {
+// ambiguousCases lists captures no passive observer can judge exactly, each
+// with a predicate recognising them. The assembler settles them by a documented
+// policy (tcpasm/doc.go, "Gaps"), which the exact model does not follow; such
+// scripts are still run and held to every invariant (checkLoose: accounting,
+// stream order, every delivered byte a captured one), just not to the model's
+// exact extent.
+var ambiguousCases = []struct {
 	name  string
 	match func(*Model) bool
 }{
-	{"an ACK beyond the captured bytes of a direction whose FIN was not captured is taken for its FIN when the peer FIN'd: " +
-		"the last byte of the stream is silently lost from the accounting (extent one short, no gap)", ackTakenForFIN},
+	// A direction's FIN was not captured, the peer FIN'd, and the peer's ACK
+	// runs one unit past everything captured of the direction: that unit is a
+	// lost byte or the lost FIN, and the packets cannot tell which. tcpasm takes
+	// it for the FIN at a graceful close (the common case in real captures, and
+	// what the endpoints' truth in ../shared/real confirms); the model knows the
+	// truth, which may have been a byte.
+	{"last ACKed unit of a direction with no captured FIN taken for its FIN at a graceful close", ackTakenForFIN},
 }
 
 // ackTakenForFIN matches captures where tcpasm's closeHalf heuristic fires on a
@@ -59,9 +66,10 @@ func ackTakenForFIN(m *Model) bool {
 	return false
 }
 
-// knownAssemblerBug returns the name of a known bug the model's capture hits, or "".
-func knownAssemblerBug(m *Model) string {
-	for _, b := range knownAssemblerBugs {
+// ambiguousCase returns the name of the ambiguous case the model's capture
+// hits, or "".
+func ambiguousCase(m *Model) string {
+	for _, b := range ambiguousCases {
 		if b.match(m) {
 			return b.name
 		}
@@ -249,16 +257,18 @@ func TestAsmAckedHoleFreesMemory(t *testing.T) {
 	}
 }
 
-// Minimal cases of the known tcpasm bugs: each is checked against the model and
-// skipped (with the failure) while the bug is open.
-func TestAsmKnownBugs(t *testing.T) {
+// Minimal cases of the ambiguous captures: each is recognised as such and held
+// to every invariant the loose check makes.
+func TestAsmAmbiguous(t *testing.T) {
 	cases := []struct {
 		name string
 		sc   Script
 	}{
 		{
 			// The client's last byte was not captured; it never sent a FIN;
-			// the server FIN'd and ACKed the byte. Want extent 1, gap [0,1).
+			// the server FIN'd and ACKed the byte. The truth is extent 1, gap
+			// [0,1); the same packets also fit a lost FIN and no byte, which
+			// tcpasm assumes at a graceful close.
 			name: "ack taken for FIN",
 			sc: Script{Conns: []ScriptConn{{ISN: [2]uint32{0, 0}, Handshake: 1, Events: []ScriptEvent{
 				scData(0, 0, 1, 0), {Dir: 1, Kind: EvFin, Snap: -1, Points: 1},
@@ -268,16 +278,12 @@ func TestAsmKnownBugs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tc.sc.Model()
-			bug := knownAssemblerBug(m)
+			if ambiguousCase(m) == "" {
+				t.Fatalf("not recognised as ambiguous:\n%s", dumpModel(m))
+			}
 			rec, _ := asmRun(m, bigConfig(), 0)
-			err := asmCheck(m, rec, checkExact)
-			switch {
-			case err != nil && bug != "":
-				t.Skipf("tcpasm bug: %s: %v", bug, err)
-			case err != nil:
+			if err := asmCheck(m, rec, checkLoose); err != nil {
 				t.Fatalf("%v\n%s", err, dumpModel(m))
-			case bug != "":
-				t.Logf("passes now: remove %q from knownAssemblerBugs", bug)
 			}
 		})
 	}
