@@ -95,47 +95,29 @@ const (
 	TransportOther
 )
 
-// Packet is a caller-owned, reusable decode result. Decode overwrites every
-// field; the views and Payload alias the decoded bytes.
+// Packet is a caller-owned, reusable decode result. Decode sets every field
+// (the fields of layers it does not reach are zero); the views and Payload
+// alias the decoded bytes. Fields are read as Decode left them: a Packet whose
+// fields the caller changed is reset with *p = Packet{} before it is reused.
 //
 // A view is set (non-nil) only when its header was decoded completely; its
 // accessors are then safe to call.
+//
+// The fields every TCP decode sets come first, so a decode writes few cache
+// lines.
 type Packet struct {
-	LinkType LinkType
+	Stop Stop
 
-	// Link layer: at most one of these is set.
-	Ethernet Ethernet
-	SLL      SLL
-	SLL2     SLL2
-	Family   uint32 // NULL/LOOP address family, in host order
-
-	VLANs    [MaxVLANs]VLAN // the VLAN stack, outer first
-	NumVLANs int
-	// EtherType is the protocol type after the VLAN stack (Ethernet, SLL, SLL2);
-	// 0 for link types without one.
-	EtherType uint16
-
-	Network Network
-	IPv4    IPv4 // header with options
-	IPv6    IPv6 // fixed header
-	// IPv6ExtHeaders counts the IPv6 extension headers walked.
-	IPv6ExtHeaders int
+	Network   Network
+	Transport Transport
 	// Protocol is the transport protocol number: the IPv4 protocol, or the
 	// IPv6 next header after the extension headers.
 	Protocol uint8
 
-	// Fragment is set for any IP fragment: a first fragment (offset 0, more
-	// fragments) still has its transport header decoded; a non-first one stops
-	// with StopFragment and Payload holds the fragment's data.
-	Fragment       bool
-	MoreFragments  bool
-	FragmentOffset int    // in bytes
-	FragmentID     uint32 // IPv4 identification or IPv6 fragment identification
-
-	Transport  Transport
-	TCP        TCP
-	TCPOptions TCPOptions // parsed options of TCP (zero when it has none)
-	UDP        UDP
+	LinkType LinkType
+	// EtherType is the protocol type after the VLAN stack (Ethernet, SLL, SLL2);
+	// 0 for link types without one.
+	EtherType uint16
 
 	// Payload is the captured transport payload (the IP payload for an other
 	// transport or a non-first fragment), trimmed of Ethernet padding.
@@ -147,7 +129,41 @@ type Packet struct {
 	PayloadOffset int
 	PayloadLength int
 
-	Stop Stop
+	TCP TCP
+	// Link layer: at most one of Ethernet, SLL, SLL2 and Family is set.
+	Ethernet Ethernet
+	IPv4     IPv4 // header with options
+	IPv6     IPv6 // fixed header
+
+	TCPOptions TCPOptions // parsed options of TCP (zero when it has none)
+
+	NumVLANs int
+	VLANs    [MaxVLANs]VLAN // the VLAN stack, outer first
+
+	// The fields below are zero in the common decodes (Ethernet, IPv4 or IPv6
+	// without extension headers, TCP).
+
+	SLL    SLL
+	SLL2   SLL2
+	Family uint32 // NULL/LOOP address family, in host order
+
+	// IPv6ExtHeaders counts the IPv6 extension headers walked.
+	IPv6ExtHeaders int
+
+	// Fragment is set for any IP fragment: a first fragment (offset 0, more
+	// fragments) still has its transport header decoded; a non-first one stops
+	// with StopFragment and Payload holds the fragment's data.
+	Fragment       bool
+	MoreFragments  bool
+	FragmentOffset int    // in bytes
+	FragmentID     uint32 // IPv4 identification or IPv6 fragment identification
+
+	UDP UDP
+
+	// rare is set by a decode that may have set a field the fast path leaves
+	// alone (those below NumVLANs's stack, and TCP options other than the
+	// timestamps): the next fast decode clears them first.
+	rare bool
 }
 
 // Decode decodes data, a frame of link type lt whose original length on the
@@ -161,7 +177,16 @@ type Packet struct {
 // length is unknown: the IP header's claim is then taken as is. An origLen
 // below len(data) counts as len(data).
 func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
-	*p = Packet{LinkType: lt}
+	if lt == LinkTypeEthernet && p.fastEthernet(data, origLen) {
+		return Stop{}
+	}
+	return p.decode(lt, data, origLen)
+}
+
+// decode is the general walker: every link type, any VLAN stack, IPv4 options,
+// IPv6 extension headers, fragments, UDP, and every way a frame can stop.
+func (p *Packet) decode(lt LinkType, data []byte, origLen int) Stop {
+	*p = Packet{LinkType: lt, rare: true}
 	wire := -1 // unknown
 	if origLen > 0 {
 		wire = max(origLen, len(data))

@@ -20,16 +20,16 @@ type SACKBlock struct{ Left, Right uint32 }
 // TCPOptions holds the TCP options reassembly cares about, parsed without
 // allocation. An option with the wrong length for its kind is ignored.
 type TCPOptions struct {
-	MSS          uint16
-	WindowScale  uint8
-	TSVal, TSEcr uint32
-	SACK         [MaxSACKBlocks]SACKBlock
-	NumSACK      int
+	TSVal, TSEcr  uint32
+	HasTimestamps bool
 
 	HasMSS         bool
 	HasWindowScale bool
 	SACKPermitted  bool
-	HasTimestamps  bool
+	MSS            uint16
+	WindowScale    uint8
+	NumSACK        int
+	SACK           [MaxSACKBlocks]SACKBlock
 
 	// Malformed is set when an option's length byte was missing, below 2 or ran
 	// past the header; the options after it were not read.
