@@ -846,7 +846,7 @@ func (a *Assembler) drain(h *half, ts int64) {
 		}
 		pc := *f
 		h.held.popFirst(&a.fl)
-		a.unhold(h, pc.cost(), pc.n, pc.isData())
+		a.unhold(h, a.fl.cost(&pc), pc.n, pc.isData())
 		if pc.end() <= h.next {
 			if pc.isData() {
 				a.fl.release(pc.ref)
@@ -857,8 +857,17 @@ func (a *Assembler) drain(h *half, ts int64) {
 			a.gap(h, pc.end(), ReasonTruncated, ts)
 			continue
 		}
-		b := a.fl.bytes(pc.ref)[h.next-pc.off:]
-		a.deliver(h, b, pc.index, pc.ts)
+		// One delivery per run of one segment (the piece's own, then each
+		// seam's), so each carries its segment's time and index.
+		b := a.fl.bytes(pc.ref)
+		ri, rt := pc.index, pc.ts
+		for _, sm := range a.fl.seams[pc.ref-1] {
+			if sm.off > h.next {
+				a.deliver(h, b[h.next-pc.off:sm.off-pc.off], ri, rt)
+			}
+			ri, rt = sm.index, sm.ts
+		}
+		a.deliver(h, b[h.next-pc.off:], ri, rt)
 		a.fl.release(pc.ref)
 	}
 }
@@ -1166,6 +1175,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 		seen = true
 		nb := b[cur-off : oe-off]
 		ob := a.fl.bytes(pc.ref)[cur-pc.off : oe-pc.off]
+		ki, kt := a.fl.who(pc, cur)
 		first, last := -1, -1
 		for i := range nb {
 			if nb[i] != ob[i] {
@@ -1177,7 +1187,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 		}
 		if first >= 0 {
 			c := Conflict{Offset: cur + int64(first), Length: int64(last - first + 1),
-				KeptIndex: pc.index, KeptTime: pc.ts, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
+				KeptIndex: ki, KeptTime: kt, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
 			if a.cfg.Overlap == LastWins {
 				copy(ob, nb)
 				c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
@@ -1191,14 +1201,18 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 
 func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 	// Bytes that continue the piece before them go into its buffer when it has
-	// room and they carry the same capture time (Data reports one time per
-	// delivery: each byte's must be that of the segment that carried it).
-	if prev, bi := h.held.before(ps); prev != nil && prev.ts == seg.Timestamp && prev.isData() && prev.end() == off && a.fl.extend(prev.ref, b) {
+	// room: random arrival of tiny segments then costs few pieces. Bytes of
+	// another segment start a seam, so that they are delivered with their own
+	// segment's time and index.
+	if prev, bi := h.held.before(ps); prev != nil && prev.isData() && prev.end() == off && a.fl.extend(prev.ref, b) {
+		n := int64(len(b))
+		if a.fl.seamAt(prev, off, seg.Index, seg.Timestamp) {
+			n += seamOverhead
+		}
 		prev.n += int64(len(b))
 		h.held.fix(bi)
-		n := int64(len(b))
 		h.heldCost += n
-		h.heldData += n
+		h.heldData += int64(len(b))
 		a.held += n
 		return
 	}

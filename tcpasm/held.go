@@ -242,6 +242,7 @@ type freeLists struct {
 	blocks   []*block
 	slab     []byte                // the unused rest of the current slab
 	store    [][]byte              // buffers in use, by handle-1
+	seams    [][]seam              // by handle-1: where the bytes of later segments start in a buffer
 	slots    []uint32              // free handles
 	rings    [ringClasses][][]byte // free retention buffers by log2 of their size
 	ringSlab []byte                // the unused rest of the current ring slab
@@ -358,9 +359,57 @@ func (f *freeLists) hold(b []byte) uint32 {
 		f.store[ref-1] = buf
 	} else {
 		f.store = append(f.store, buf)
+		f.seams = append(f.seams, nil)
 		ref = uint32(len(f.store))
 	}
 	return ref
+}
+
+// seam: the bytes of a piece from off on (up to the next seam) came from the
+// packet index, captured at ts.
+type seam struct{ off, index, ts int64 }
+
+// seamOverhead is what a seam costs in the held-bytes accounting.
+const seamOverhead = 32
+
+// seamAt notes that the bytes of pc from off on (appended to its buffer) came
+// from packet index at ts. It reports whether a seam was added (the packet
+// differs from the one of the bytes before).
+func (f *freeLists) seamAt(pc *piece, off, index, ts int64) bool {
+	s := f.seams[pc.ref-1]
+	li, lt := pc.index, pc.ts
+	if n := len(s); n > 0 {
+		li, lt = s[n-1].index, s[n-1].ts
+	}
+	if li == index && lt == ts {
+		return false
+	}
+	f.seams[pc.ref-1] = append(s, seam{off, index, ts})
+	return true
+}
+
+// who returns the packet index and time of the byte of pc at off.
+func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
+	index, ts := pc.index, pc.ts
+	if pc.ref == 0 {
+		return index, ts
+	}
+	for _, sm := range f.seams[pc.ref-1] {
+		if sm.off > off {
+			break
+		}
+		index, ts = sm.index, sm.ts
+	}
+	return index, ts
+}
+
+// cost is what pc counts in the held-bytes accounting.
+func (f *freeLists) cost(pc *piece) int64 {
+	c := pc.cost()
+	if pc.ref != 0 {
+		c += seamOverhead * int64(len(f.seams[pc.ref-1]))
+	}
+	return c
 }
 
 // bytes returns the buffer of handle ref.
@@ -380,6 +429,7 @@ func (f *freeLists) extend(ref uint32, b []byte) bool {
 func (f *freeLists) release(ref uint32) {
 	f.put(f.store[ref-1])
 	f.store[ref-1] = nil
+	f.seams[ref-1] = f.seams[ref-1][:0]
 	f.slots = append(f.slots, ref)
 }
 

@@ -72,10 +72,59 @@ func TestDataTimeIsItsSegments(t *testing.T) {
 						t.Fatalf("iter %d: byte %d delivered with time %d, its segment's is %d", iter, o, h.at[o], ts)
 					}
 				}
-				if tc.sameTime && h.calls >= n {
-					t.Errorf("iter %d: %d Data calls for %d segments of one time: pieces not merged", iter, h.calls, n)
-				}
 			}
 		})
 	}
+}
+
+// Touching segments of different packets share one held piece (one buffer,
+// one piece overhead, a seam each), and are still delivered one Data call per
+// segment with its own time.
+func TestMergedPiecesKeepSegments(t *testing.T) {
+	h := &timeHandler{at: map[int64]int64{}}
+	a := New(Config{}, h)
+	f := newFeeder(a, 5, 6)
+	f.handshake()
+	var times []int64
+	for i := 1; i <= 4; i++ {
+		times = append(times, f.ts)
+		f.data(0, int64(10*i), "0123456789")
+	}
+	if got, want := a.MemoryHeld(), int64(40+pieceOverhead+3*seamOverhead); got != want {
+		t.Errorf("held %d, want %d (one piece, three seams)", got, want)
+	}
+	calls := h.calls
+	t0 := f.ts
+	f.data(0, 0, "abcdefghij")
+	if a.MemoryHeld() != 0 || h.calls-calls != 5 {
+		t.Fatalf("held %d, %d Data calls after the hole filled (want 5)", a.MemoryHeld(), h.calls-calls)
+	}
+	for o := int64(0); o < 50; o++ {
+		want := t0
+		if o >= 10 {
+			want = times[o/10-1]
+		}
+		if h.at[o] != want {
+			t.Errorf("byte %d: time %d, want %d", o, h.at[o], want)
+		}
+	}
+}
+
+// A conflict inside a merged piece names the packet that carried the kept
+// byte, not the piece's first.
+func TestMergedPieceConflictNamesItsPacket(t *testing.T) {
+	r := newRecorder(t)
+	a := New(Config{}, r)
+	f := newFeeder(a, 5, 6)
+	f.handshake()
+	f.data(0, 10, "0123456789")
+	second, secondTime := f.idx, f.ts
+	f.data(0, 20, "abcdefghij")
+	f.data(0, 20, "abcdeXghij") // differs at 25
+	c := r.stream(0, ClientToServer).confl
+	if len(c) != 1 || c[0].Offset != 25 || c[0].Length != 1 || c[0].KeptIndex != second || c[0].KeptTime != secondTime {
+		t.Errorf("conflicts %+v, want one at 25 kept from packet %d", c, second)
+	}
+	a.Close()
+	r.allClosed()
 }
