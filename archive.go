@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"sync/atomic"
 
@@ -111,15 +112,10 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 			r.skipped = append(r.skipped, Skipped{Name: mname, Err: zip.ErrAlgorithm})
 			continue
 		}
-		if u.mem != nil && len(u.comps) == 0 && f.Method == zip.Store {
-			// Stored in a mapped file: read in place. (The member's CRC-32
-			// is not checked then; the capture's own framing still is.)
-			if off, err := f.DataOffset(); err == nil && off >= 0 && f.CompressedSize64 <= uint64(len(u.mem.data)) &&
-				uint64(off) <= uint64(len(u.mem.data))-f.CompressedSize64 {
-				data, cnt := u.mem.data[off:off+int64(f.CompressedSize64)], u.mem.cnt
-				r.addMember(mname, func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }, nil)
-				continue
-			}
+		if data := storedInPlace(u.mem, f); data != nil {
+			cnt := u.mem.cnt
+			r.addMember(mname, func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }, nil)
+			continue
 		}
 		open := func() (io.Reader, func(), error) {
 			rc, err := f.Open()
@@ -131,6 +127,25 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 		r.addMember(mname, open, append(u.comps[:len(u.comps):len(u.comps)], zipCompression(f.Method)...))
 	}
 	return nil
+}
+
+// storedInPlace returns the bytes of a zip member stored (not compressed) in a
+// mapped archive, to be read in place, when they are intact: sizes that agree,
+// no data descriptor, and the CRC-32 of the header. Otherwise it returns nil
+// and the member is read through archive/zip, which reports what is wrong.
+func storedInPlace(mem *memInput, f *zip.File) []byte {
+	if mem == nil || f.Method != zip.Store || f.CompressedSize64 != f.UncompressedSize64 || f.Flags&0x8 != 0 {
+		return nil
+	}
+	off, err := f.DataOffset()
+	if err != nil || off < 0 || f.CompressedSize64 > uint64(len(mem.data)) || uint64(off) > uint64(len(mem.data))-f.CompressedSize64 {
+		return nil
+	}
+	data := mem.data[off : off+int64(f.CompressedSize64)]
+	if crc32.ChecksumIEEE(data) != f.CRC32 {
+		return nil
+	}
+	return data
 }
 
 // addMember adds the source of an archive member that open reads (again, when

@@ -215,16 +215,45 @@ func FuzzOpen(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		for _, concat := range []bool{false, true} {
+		// Mapped (the default) and read (NoMmap): the same packets and errors.
+		var mapped struct {
+			open  string
+			pkts  []fuzzPkt
+			errs  []string
+			whole bool
+		}
+		for _, mode := range []struct{ concat, noMmap bool }{{false, false}, {true, false}, {false, true}} {
+			concat := mode.concat
 			fopt := opt
-			fopt.Concat = concat
+			fopt.Concat, fopt.NoMmap = concat, mode.noMmap
 			fr, err := reseq.OpenOptions(fopt, path)
 			if err != nil {
 				checkOpenError(t, err, path)
+				if mode.noMmap && mapped.open != err.Error() {
+					t.Fatalf("open error %v read, %q mapped", err, mapped.open)
+				}
+				if !concat && !mode.noMmap {
+					mapped.open = err.Error()
+				}
 				continue
 			}
 			fgot, ferrs, fcomplete := fuzzRead(t, fr, path, int64(len(data)))
 			fr.Close()
+			var ftexts []string
+			for _, e := range ferrs {
+				ftexts = append(ftexts, e.Error())
+			}
+			switch {
+			case !concat && !mode.noMmap:
+				mapped.pkts, mapped.errs, mapped.whole = fgot, ftexts, fcomplete
+			case mode.noMmap:
+				if mapped.open != "" {
+					t.Fatalf("open error %q mapped, none read", mapped.open)
+				}
+				if fcomplete && mapped.whole && (!slices.Equal(fgot, mapped.pkts) || !slices.Equal(ftexts, mapped.errs)) {
+					t.Fatalf("read: %d packets, errors %q; mapped: %d packets, errors %q", len(fgot), ftexts, len(mapped.pkts), mapped.errs)
+				}
+			}
 			if complete && fcomplete && len(errs) == 0 && len(ferrs) == 0 {
 				sortPkts := func(ps []fuzzPkt) {
 					slices.SortFunc(ps, func(a, b fuzzPkt) int {

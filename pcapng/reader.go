@@ -376,28 +376,36 @@ func (r *Reader) fastEPB(p *Packet) bool {
 	if len(h) < 32 {
 		return false
 	}
-	var typ, length uint32
+	// Every field read with one byte-order test, the block's bytes checked
+	// once against the buffer.
+	var typ, length, id, hi, lo, caplen, orig uint32
 	if r.be {
 		typ, length = binary.BigEndian.Uint32(h), binary.BigEndian.Uint32(h[4:])
+		id, hi, lo = binary.BigEndian.Uint32(h[8:]), binary.BigEndian.Uint32(h[12:]), binary.BigEndian.Uint32(h[16:])
+		caplen, orig = binary.BigEndian.Uint32(h[20:]), binary.BigEndian.Uint32(h[24:])
 	} else {
 		typ, length = binary.LittleEndian.Uint32(h), binary.LittleEndian.Uint32(h[4:])
+		id, hi, lo = binary.LittleEndian.Uint32(h[8:]), binary.LittleEndian.Uint32(h[12:]), binary.LittleEndian.Uint32(h[16:])
+		caplen, orig = binary.LittleEndian.Uint32(h[20:]), binary.LittleEndian.Uint32(h[24:])
 	}
 	if typ != BlockEPB || length < 32 || length&3 != 0 || uint64(length) > uint64(len(h)) {
 		return false
 	}
 	blk := h[:length]
-	body := blk[8 : length-4]
-	id, caplen := r.u32(body), r.u32(body[12:])
 	if r.u32(blk[length-4:]) != length || uint64(id) >= uint64(len(r.ifaces)-r.secIf) ||
-		uint64(caplen) > uint64(len(body)-20) || len(body)-20-int((caplen+3)&^3) >= 4 {
+		uint64(caplen) > uint64(length-32) || length-32-(caplen+3)&^3 >= 4 {
 		// Trailer or interface to report, data past the block, or options.
 		return false
 	}
 	in := &r.ifaces[r.secIf+int(id)]
-	t := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
-	p.Timestamp = timestamp(in, t)
-	p.Length = int(r.u32(body[16:]))
-	p.Data = body[20 : 20+caplen : 20+caplen]
+	t := uint64(hi)<<32 | uint64(lo)
+	if ts, ok := fastTimestamp(in, t); ok {
+		p.Timestamp = ts
+	} else {
+		p.Timestamp = timestamp(in, t)
+	}
+	p.Length = int(orig)
+	p.Data = blk[28 : 28+caplen : 28+caplen]
 	p.LinkType = in.LinkType
 	p.Interface = in.Index
 	p.Section = in.Section
@@ -409,6 +417,16 @@ func (r *Reader) fastEPB(p *Packet) bool {
 	r.start += int(length)
 	r.off += int64(length)
 	return true
+}
+
+// fastTimestamp is timestamp for the common interfaces (a power-of-ten
+// resolution of at most nanoseconds, no offset) when no overflow is possible;
+// ok is false otherwise.
+func fastTimestamp(in *Interface, t uint64) (int64, bool) {
+	if in.tsKind != tsMul || in.TSOffset != 0 || t > math.MaxInt64/1_000_000_000 {
+		return 0, false
+	}
+	return int64(t * in.tsFact), true
 }
 
 // next reads blocks until a packet (or, with first, until the first SHB has
