@@ -237,24 +237,26 @@ const (
 // Assembler; no locking, no sync.Pool. Held pieces name their buffers by a
 // handle into store.
 type freeLists struct {
-	bufs     [numClasses][][]byte
-	free     int64
-	blocks   []*block
-	slab     []byte                // the unused rest of the current slab
-	store    [][]byte              // buffers in use, by handle-1
-	seams    [][]seam              // by handle-1: where the bytes of later segments start in a buffer
-	slots    []uint32              // free handles
-	rings    [ringClasses][][]byte // free retention buffers by log2 of their size
-	ringSlab []byte                // the unused rest of the current ring slab
-	retains  []*retain
+	bufs      [numClasses][][]byte
+	free      int64
+	blocks    []*block
+	slab      []byte                // the unused rest of the current slab
+	store     [][]byte              // buffers in use, by handle-1
+	seams     [][]seam              // by handle-1: where the bytes of later segments start in a buffer
+	slots     []uint32              // free handles
+	rings     [ringClasses][][]byte // free retention buffers by log2 of their size
+	ringSlab  []byte                // the unused rest of the current ring slab
+	ringsMade int                   // retention buffers allocated
+	retains   []*retain
 }
 
 // Retention buffers (see retain) are powers of two from minRetain up. Those up
 // to ringSlab/16 bytes are carved from slabs (one allocation per many
-// streams); freed ones are kept for the next stream, without bound: together
+// streams) once ringsDirect were allocated to size; freed ones are kept for the next stream, without bound: together
 // they never exceed the most bytes retained at once, which MaxMemory bounds.
 const (
 	ringSlab    = 256 << 10
+	ringsDirect = 16
 	ringClasses = 48
 )
 
@@ -268,7 +270,10 @@ func (f *freeLists) getRing(n int) []byte {
 		f.rings[k] = l[:len(l)-1]
 		return b
 	}
-	if n > ringSlab/16 {
+	// The first few are allocated to size: an Assembler of a few streams
+	// allocates little.
+	f.ringsMade++
+	if n > ringSlab/16 || f.ringsMade <= ringsDirect {
 		return make([]byte, n)
 	}
 	if len(f.ringSlab) < n {
