@@ -861,7 +861,8 @@ func (a *Assembler) drain(h *half, ts int64) {
 		// seam's), so each carries its segment's time and index.
 		b := a.fl.bytes(pc.ref)
 		ri, rt := pc.index, pc.ts
-		for _, sm := range a.fl.seams[pc.ref-1] {
+		for k := a.fl.seamsOf(pc.ref); k != 0; k = a.fl.seamPool[k].next {
+			sm := a.fl.seamPool[k].seam
 			if sm.off > h.next {
 				a.deliver(h, b[h.next-pc.off:sm.off-pc.off], ri, rt)
 			}

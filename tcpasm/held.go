@@ -242,7 +242,9 @@ type freeLists struct {
 	blocks    []*block
 	slab      []byte                // the unused rest of the current slab
 	store     [][]byte              // buffers in use, by handle-1
-	seams     [][]seam              // by handle-1: where the bytes of later segments start in a buffer
+	seams     []seamList            // by handle-1: where the bytes of later segments start in a buffer
+	seamPool  []seamNode            // the nodes of every seam list; [0] unused
+	seamFree  uint32                // the first free node, 0 when none
 	slots     []uint32              // free handles
 	rings     [ringClasses][][]byte // free retention buffers by log2 of their size
 	ringSlab  []byte                // the unused rest of the current ring slab
@@ -364,7 +366,7 @@ func (f *freeLists) hold(b []byte) uint32 {
 		f.store[ref-1] = buf
 	} else {
 		f.store = append(f.store, buf)
-		f.seams = append(f.seams, nil)
+		f.seams = append(f.seams, seamList{})
 		ref = uint32(len(f.store))
 	}
 	return ref
@@ -374,6 +376,15 @@ func (f *freeLists) hold(b []byte) uint32 {
 // packet index, captured at ts.
 type seam struct{ off, index, ts int64 }
 
+// A buffer's seams are a list of nodes in freeLists.seamPool (by index, so no
+// allocation per seam and nothing for the collector to scan).
+type seamNode struct {
+	seam
+	next uint32
+}
+
+type seamList struct{ head, tail, n uint32 }
+
 // seamOverhead is what a seam costs in the held-bytes accounting.
 const seamOverhead = 32
 
@@ -381,17 +392,39 @@ const seamOverhead = 32
 // from packet index at ts. It reports whether a seam was added (the packet
 // differs from the one of the bytes before).
 func (f *freeLists) seamAt(pc *piece, off, index, ts int64) bool {
-	s := f.seams[pc.ref-1]
+	l := &f.seams[pc.ref-1]
 	li, lt := pc.index, pc.ts
-	if n := len(s); n > 0 {
-		li, lt = s[n-1].index, s[n-1].ts
+	if l.tail != 0 {
+		t := &f.seamPool[l.tail]
+		li, lt = t.index, t.ts
 	}
 	if li == index && lt == ts {
 		return false
 	}
-	f.seams[pc.ref-1] = append(s, seam{off, index, ts})
+	if len(f.seamPool) == 0 {
+		f.seamPool = append(f.seamPool, seamNode{})
+	}
+	k := f.seamFree
+	if k != 0 {
+		f.seamFree = f.seamPool[k].next
+	} else {
+		f.seamPool = append(f.seamPool, seamNode{})
+		k = uint32(len(f.seamPool) - 1)
+	}
+	f.seamPool[k] = seamNode{seam{off, index, ts}, 0}
+	if l.tail != 0 {
+		f.seamPool[l.tail].next = k
+	} else {
+		l.head = k
+	}
+	l.tail = k
+	l.n++
 	return true
 }
+
+// seamsOf returns the first seam node of the buffer of ref (0: none); follow
+// seamPool[k].next.
+func (f *freeLists) seamsOf(ref uint32) uint32 { return f.seams[ref-1].head }
 
 // who returns the packet index and time of the byte of pc at off.
 func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
@@ -399,7 +432,8 @@ func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
 	if pc.ref == 0 {
 		return index, ts
 	}
-	for _, sm := range f.seams[pc.ref-1] {
+	for k := f.seams[pc.ref-1].head; k != 0; k = f.seamPool[k].next {
+		sm := &f.seamPool[k]
 		if sm.off > off {
 			break
 		}
@@ -412,7 +446,7 @@ func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
 func (f *freeLists) cost(pc *piece) int64 {
 	c := pc.cost()
 	if pc.ref != 0 {
-		c += seamOverhead * int64(len(f.seams[pc.ref-1]))
+		c += seamOverhead * int64(f.seams[pc.ref-1].n)
 	}
 	return c
 }
@@ -434,7 +468,11 @@ func (f *freeLists) extend(ref uint32, b []byte) bool {
 func (f *freeLists) release(ref uint32) {
 	f.put(f.store[ref-1])
 	f.store[ref-1] = nil
-	f.seams[ref-1] = f.seams[ref-1][:0]
+	if l := f.seams[ref-1]; l.head != 0 {
+		f.seamPool[l.tail].next = f.seamFree
+		f.seamFree = l.head
+		f.seams[ref-1] = seamList{}
+	}
 	f.slots = append(f.slots, ref)
 }
 
