@@ -454,11 +454,24 @@ func (f *freeLists) cost(pc *piece) int64 {
 // bytes returns the buffer of handle ref.
 func (f *freeLists) bytes(ref uint32) []byte { return f.store[ref-1] }
 
-// extend appends b to the buffer of ref if its capacity allows.
+// maxGrowPiece: a buffer that holds small pieces' bytes is moved to a bigger
+// one (doubling) to take more, up to this size; beyond, touching pieces stay
+// apart (a copy per MTU-sized segment would cost more than the piece).
+const maxGrowPiece = 1024
+
+// extend appends b to the buffer of ref if its capacity allows, or if the
+// result is small enough to move it to a bigger buffer.
 func (f *freeLists) extend(ref uint32, b []byte) bool {
 	buf := f.store[ref-1]
 	if cap(buf)-len(buf) < len(b) {
-		return false
+		n := len(buf) + len(b)
+		if n > maxGrowPiece {
+			return false
+		}
+		nb := f.get(max(n, 2*cap(buf)))[:len(buf)]
+		copy(nb, buf)
+		f.put(buf)
+		buf = nb
 	}
 	f.store[ref-1] = append(buf, b...)
 	return true
