@@ -195,6 +195,7 @@ type outFile struct {
 	buf     []byte // pending bytes for [bufOff, bufOff+len(buf)), nil when none
 	bufOff  int64
 	size    int64 // highest offset written + 1 (buffer included)
+	shard   int   // the writer goroutine that runs this file's operations
 
 	f          *os.File // writer goroutine only
 	prev, next *outFile // LRU list, most recent at head
@@ -217,9 +218,13 @@ type fileOp struct {
 }
 
 // filePool keeps at most max files open. All system calls on the stream files
-// (create, open, write, truncate, close) run in order on one writer
-// goroutine, so the kernel's copying overlaps reading and reassembly on
-// another core. Write buffers are bounded: max+spareBufs of bufSize bytes.
+// (create, open, write, truncate, close) run on writer goroutines, so the
+// kernel's work overlaps reading and reassembly on another core. Each file is
+// bound to one writer (round robin at its creation), which runs that file's
+// operations in the order they were issued; several writers let the writes to
+// some files go on while another file is being created (creating a file in a
+// directory is serialised by the kernel and, on a busy ext4, costs more than
+// writing it). Write buffers are bounded: max+spareBufs of bufSize bytes.
 type filePool struct {
 	max      int
 	bufSize  int
@@ -229,10 +234,11 @@ type filePool struct {
 	truncate bool // O_TRUNC instead of O_EXCL on creation (--force)
 	opens    int64
 
-	ops    chan fileOp
+	ops    []chan fileOp // one per writer goroutine
+	next   int           // writer of the next new file
 	free   chan []byte
 	nbufs  int // buffers allocated
-	done   chan struct{}
+	wg     sync.WaitGroup
 	mu     sync.Mutex
 	err    error       // first error of the writer goroutine
 	hasErr atomic.Bool // err != nil, read without the lock on every write
@@ -241,24 +247,30 @@ type filePool struct {
 
 const spareBufs = 16
 
+// fileWriters is the number of writer goroutines of a pool.
+const fileWriters = 3
+
 func newFilePool(max, bufSize int, truncate bool) *filePool {
 	if max < 1 {
 		max = 1
 	}
 	p := &filePool{
 		max: max, bufSize: bufSize, truncate: truncate,
-		ops:  make(chan fileOp, 256),
+		ops:  make([]chan fileOp, fileWriters),
 		free: make(chan []byte, max+spareBufs),
-		done: make(chan struct{}),
 	}
-	go p.writer()
+	for i := range p.ops {
+		p.ops[i] = make(chan fileOp, 128)
+		p.wg.Add(1)
+		go p.writer(p.ops[i])
+	}
 	return p
 }
 
-// writer executes the file operations.
-func (p *filePool) writer() {
-	defer close(p.done)
-	for op := range p.ops {
+// writer executes the file operations of its files, in order.
+func (p *filePool) writer(ops <-chan fileOp) {
+	defer p.wg.Done()
+	for op := range ops {
 		o := op.o
 		var err error
 		switch op.kind {
@@ -370,9 +382,11 @@ func (p *filePool) acquire(o *outFile) {
 		p.release(p.tail)
 	}
 	if o.created {
-		p.ops <- fileOp{kind: opOpen, o: o}
+		p.ops[o.shard] <- fileOp{kind: opOpen, o: o}
 	} else {
-		p.ops <- fileOp{kind: opCreate, o: o}
+		o.shard = p.next
+		p.next = (p.next + 1) % len(p.ops)
+		p.ops[o.shard] <- fileOp{kind: opCreate, o: o}
 		o.created = true
 	}
 	p.opens++
@@ -386,7 +400,7 @@ func (p *filePool) flush(o *outFile) {
 	if len(o.buf) == 0 {
 		return
 	}
-	p.ops <- fileOp{kind: opWrite, o: o, buf: o.buf, off: o.bufOff}
+	p.ops[o.shard] <- fileOp{kind: opWrite, o: o, buf: o.buf, off: o.bufOff}
 	o.bufOff += int64(len(o.buf))
 	o.buf = nil
 }
@@ -401,7 +415,7 @@ func (p *filePool) release(o *outFile) {
 		p.free <- o.buf[:0]
 		o.buf = nil
 	}
-	p.ops <- fileOp{kind: opClose, o: o}
+	p.ops[o.shard] <- fileOp{kind: opClose, o: o}
 	o.isOpen = false
 	p.unlink(o)
 	p.open--
@@ -441,7 +455,7 @@ func (p *filePool) finish(o *outFile, length int64) error {
 	p.acquire(o)
 	p.flush(o)
 	if o.size != length {
-		p.ops <- fileOp{kind: opTruncate, o: o, off: length}
+		p.ops[o.shard] <- fileOp{kind: opTruncate, o: o, off: length}
 		o.size = length
 	}
 	p.release(o)
@@ -458,8 +472,10 @@ func (p *filePool) closeAll() error {
 		p.release(p.tail)
 	}
 	p.ended = true
-	close(p.ops)
-	<-p.done
+	for _, c := range p.ops {
+		close(c)
+	}
+	p.wg.Wait()
 	return p.Err()
 }
 
