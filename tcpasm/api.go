@@ -204,7 +204,8 @@ type Config struct {
 
 	// MaxHeldPerStream bounds the bytes held above a hole in one direction; at the
 	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB. Held
-	// bytes are counted as each held piece's length plus a fixed overhead (64).
+	// bytes are counted as each held piece's length plus a fixed overhead (64;
+	// 32 for a segment whose bytes joined the piece before them).
 	MaxHeldPerStream int64
 	// MaxMemory bounds the bytes held across all streams; above it the streams
 	// that have held bytes the longest are flushed (ReasonEvicted) until the

@@ -110,10 +110,14 @@
 // # Resources
 //
 // In-order data goes to the handler straight from the segment's payload: no
-// copy, no allocation. Out-of-order bytes are copied into recycled buffers and
-// kept in a block list ordered by offset (O(log n) search, amortised O(1)
-// insertion). Held bytes are accounted as their length plus a fixed per-piece
-// overhead, bounded per direction and globally.
+// allocation; its only copy is the one into the direction's conflict window
+// (Config.ConflictWindow, recycled across streams). Out-of-order bytes are
+// copied into recycled buffers and kept in a block list ordered by offset
+// (O(log n) search, amortised O(1) insertion); bytes that continue a held
+// piece join it, yet every segment's bytes are delivered by a Data call of
+// their own, with that segment's capture time. Held bytes are accounted as
+// their length plus a fixed per-piece (and per joined segment) overhead,
+// bounded per direction and globally.
 //
 // An Assembler is not safe for concurrent use and starts no goroutines; shard
 // by layers.FlowKey.SymmetricHash to use several cores.
