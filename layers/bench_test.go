@@ -23,3 +23,21 @@ func BenchmarkDecodeFrame(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/frame")
 }
+
+// BenchmarkDecodeCommon decodes the frame nearly every packet of a Linux
+// capture is: Ethernet/IPv4/TCP with NOP, NOP, timestamps and a payload.
+func BenchmarkDecodeCommon(b *testing.B) {
+	s := defTCP("0123456789012345678901234567890123456789")
+	s.opts = []byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2}
+	f := eth(EtherTypeIPv4, tcp4(s))
+	var p Packet
+	var sink uint32
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Decode(LinkTypeEthernet, f, len(f))
+		sink += p.TCP.Seq()
+	}
+	if p.Transport != TransportTCP || sink == 0 && p.TCP.Seq() != 0 {
+		b.Fatalf("decode: %v", p.Stop)
+	}
+}

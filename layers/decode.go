@@ -166,23 +166,6 @@ type Packet struct {
 	rare bool
 }
 
-// Decode decodes data, a frame of link type lt whose original length on the
-// wire was origLen, into p and returns p.Stop. It never allocates and never
-// panics.
-//
-// origLen bounds the lengths the IP header may claim: a datagram is never
-// longer than the frame that carried it, so an IP length beyond origLen (a
-// header that lies) is cut back to it, while one beyond the captured bytes but
-// within origLen is a payload the snaplen truncated. Pass 0 when the original
-// length is unknown: the IP header's claim is then taken as is. An origLen
-// below len(data) counts as len(data).
-func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
-	if lt == LinkTypeEthernet && p.fastEthernet(data, origLen) {
-		return Stop{}
-	}
-	return p.decode(lt, data, origLen)
-}
-
 // decode is the general walker: every link type, any VLAN stack, IPv4 options,
 // IPv6 extension headers, fragments, UDP, and every way a frame can stop.
 func (p *Packet) decode(lt LinkType, data []byte, origLen int) Stop {

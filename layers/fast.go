@@ -10,12 +10,23 @@ package layers
 // It writes only the fields such a decode sets; the rarely set ones are
 // cleared only when the previous decode may have set them (Packet.rare).
 
-// fastEthernet decodes data as a common Ethernet TCP frame into p and reports
-// true, or reports false, leaving p untouched, when data is anything else.
-func (p *Packet) fastEthernet(data []byte, origLen int) bool {
+// Decode decodes data, a frame of link type lt whose original length on the
+// wire was origLen, into p and returns p.Stop. It never allocates and never
+// panics.
+//
+// origLen bounds the lengths the IP header may claim: a datagram is never
+// longer than the frame that carried it, so an IP length beyond origLen (a
+// header that lies) is cut back to it, while one beyond the captured bytes but
+// within origLen is a payload the snaplen truncated. Pass 0 when the original
+// length is unknown: the IP header's claim is then taken as is. An origLen
+// below len(data) counts as len(data).
+//
+// The common frames are decoded here, in one function; every other frame
+// (and every frame that stops early) goes to the general walker.
+func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	// The shortest frame taken: Ethernet, IPv4, TCP headers.
-	if len(data) < EthernetLen+IPv4MinLen+TCPMinLen {
-		return false
+	if lt != LinkTypeEthernet || len(data) < EthernetLen+IPv4MinLen+TCPMinLen {
+		return p.decode(lt, data, origLen)
 	}
 	off := EthernetLen
 	et := uint16(data[12])<<8 | uint16(data[13])
@@ -25,20 +36,20 @@ func (p *Packet) fastEthernet(data []byte, origLen int) bool {
 		// Each tag is checked against the shortest frame that can hold it,
 		// the network headers after it included.
 		if len(data) < EthernetLen+VLANTagLen+IPv4MinLen+TCPMinLen {
-			return false
+			return p.decode(lt, data, origLen)
 		}
 		tpid0, tci0 = et, be.Uint16(data[14:16])
 		et = be.Uint16(data[16:18])
 		off, nv = EthernetLen+VLANTagLen, 1
 		if isVLANTPID(et) {
 			if len(data) < EthernetLen+2*VLANTagLen+IPv4MinLen+TCPMinLen {
-				return false
+				return p.decode(lt, data, origLen)
 			}
 			tpid1, tci1 = et, be.Uint16(data[18:20])
 			et = be.Uint16(data[20:22])
 			off, nv = EthernetLen+2*VLANTagLen, 2
 			if isVLANTPID(et) {
-				return false
+				return p.decode(lt, data, origLen)
 			}
 		}
 	}
@@ -56,45 +67,45 @@ func (p *Packet) fastEthernet(data []byte, origLen int) bool {
 	case EtherTypeIPv4:
 		b := data[off:]
 		if len(b) < IPv4MinLen+TCPMinLen {
-			return false
+			return p.decode(lt, data, origLen)
 		}
 		_ = b[19]
 		// Version 4, no options, not a fragment (DF and the reserved bit
 		// are not looked at), TCP.
 		if b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 || b[9] != IPProtoTCP {
-			return false
+			return p.decode(lt, data, origLen)
 		}
 		tl := int(b[2])<<8 | int(b[3])
 		if tl < IPv4MinLen+TCPMinLen { // a TSO length of 0, or malformed
-			return false
+			return p.decode(lt, data, origLen)
 		}
 		ipEnd, end, proto = off+IPv4MinLen, off+tl, IPProtoTCP
 	case EtherTypeIPv6:
 		b := data[off:]
 		if len(b) < IPv6Len+TCPMinLen {
-			return false
+			return p.decode(lt, data, origLen)
 		}
 		_ = b[39]
 		pl := int(b[4])<<8 | int(b[5])
 		if b[0]>>4 != 6 || b[6] != IPProtoTCP || pl < TCPMinLen { // a jumbogram or TSO length of 0, or malformed
-			return false
+			return p.decode(lt, data, origLen)
 		}
 		ipEnd, end, proto = off+IPv6Len, off+IPv6Len+pl, IPProtoTCP
 	default:
-		return false
+		return p.decode(lt, data, origLen)
 	}
 	if clamp && end > wire {
 		end = wire // the header claims more than the wire carried
 	}
 	capEnd := min(end, len(data))
 	if end-ipEnd < TCPMinLen || capEnd-ipEnd < TCPMinLen {
-		return false
+		return p.decode(lt, data, origLen)
 	}
 	t := data[ipEnd:capEnd]
 	_ = t[19]
 	doff := int(t[12]>>4) * 4
 	if doff < TCPMinLen || doff > len(t) { // malformed or truncated (capEnd <= end)
-		return false
+		return p.decode(lt, data, origLen)
 	}
 
 	// The frame is a common one: write the decode.
@@ -141,7 +152,7 @@ func (p *Packet) fastEthernet(data []byte, origLen int) bool {
 			p.VLANs[1] = VLAN{TPID: tpid1, ID: tci1 & 0x0fff, Priority: uint8(tci1 >> 13), DEI: tci1&0x1000 != 0}
 		}
 	}
-	return true
+	return Stop{}
 }
 
 // clearRare zeroes the fields the fast path does not set.
