@@ -351,7 +351,7 @@ func (f *freeLists) put(b []byte) {
 		return
 	}
 	k := sizeClass(c)
-	f.bufs[k] = append(f.bufs[k], b[:0])
+	f.bufs[k] = append(roomFor(f.bufs[k]), b[:0])
 	f.free += int64(c)
 }
 
@@ -365,8 +365,8 @@ func (f *freeLists) hold(b []byte) uint32 {
 		f.slots = f.slots[:n-1]
 		f.store[ref-1] = buf
 	} else {
-		f.store = append(f.store, buf)
-		f.seams = append(f.seams, seamList{})
+		f.store = append(roomFor(f.store), buf)
+		f.seams = append(roomFor(f.seams), seamList{})
 		ref = uint32(len(f.store))
 	}
 	return ref
@@ -408,7 +408,7 @@ func (f *freeLists) seamAt(pc *piece, off, index, ts int64) bool {
 	if k != 0 {
 		f.seamFree = f.seamPool[k].next
 	} else {
-		f.seamPool = append(f.seamPool, seamNode{})
+		f.seamPool = append(roomFor(f.seamPool), seamNode{})
 		k = uint32(len(f.seamPool) - 1)
 	}
 	f.seamPool[k] = seamNode{seam{off, index, ts}, 0}
@@ -486,7 +486,7 @@ func (f *freeLists) release(ref uint32) {
 		f.seamFree = l.head
 		f.seams[ref-1] = seamList{}
 	}
-	f.slots = append(f.slots, ref)
+	f.slots = append(roomFor(f.slots), ref)
 }
 
 func (f *freeLists) getBlock() *block {
@@ -504,4 +504,17 @@ func (f *freeLists) putBlock(b *block) {
 	if len(f.blocks) < maxFreeBlock {
 		f.blocks = append(f.blocks, b)
 	}
+}
+
+// roomFor returns s with room for one more element, doubling its capacity when
+// full (append grows big slices by a quarter: each of these grows to the most
+// pieces held at once, and the copies of a quarter growth cost four times
+// that).
+func roomFor[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := make([]T, len(s), max(2*cap(s), 16))
+	copy(n, s)
+	return n
 }
