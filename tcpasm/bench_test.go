@@ -62,13 +62,17 @@ func runSegments(b *testing.B, segs []Segment) {
 
 // BenchmarkInOrder: the hot path, one stream of MTU-sized segments in order
 // (delivered straight from the payload), and of tiny segments for comparison
-// with BenchmarkRandomOrder.
+// with BenchmarkRandomOrder: size=10 against n=100k, size=10/n=10k against
+// n=10k (same segments, same count, only the order differs).
 func BenchmarkInOrder(b *testing.B) {
 	for _, size := range []int{1400, 10} {
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
 			runSegments(b, benchSegments(100_000, size))
 		})
 	}
+	b.Run("size=10/n=10k", func(b *testing.B) {
+		runSegments(b, benchSegments(10_000, 10))
+	})
 }
 
 // BenchmarkRandomOrder: one stream of tiny segments arriving in random order
