@@ -627,7 +627,9 @@ func (r *Reader) Progress() (read, total int64) {
 	return read, r.total
 }
 
-// Close releases the files and decompressors. Next returns io.EOF afterwards.
+// Close releases the files, mappings and decompressors. Next returns io.EOF
+// afterwards. The Data of packets read from a mapped file must not be used
+// after Close: the mapping is gone.
 func (r *Reader) Close() error {
 	if r.closed {
 		return nil
@@ -644,6 +646,9 @@ func (r *Reader) Close() error {
 }
 
 // Next returns the next packet. Its Data is valid until the next call to Next.
+// (Data read from a mapped file points into the mapping and often stays valid
+// longer, until its capture ends or the Reader is closed; callers must not
+// rely on that.)
 // Packets of several captures come in timestamp order; equal timestamps keep
 // the order of the inputs, and each capture's packets keep their file order.
 //
