@@ -1176,7 +1176,6 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 		seen = true
 		nb := b[cur-off : oe-off]
 		ob := a.fl.bytes(pc.ref)[cur-pc.off : oe-pc.off]
-		ki, kt := a.fl.who(pc, cur)
 		first, last := -1, -1
 		for i := range nb {
 			if nb[i] != ob[i] {
@@ -1187,11 +1186,16 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			}
 		}
 		if first >= 0 {
+			ki, kt := a.fl.who(pc, cur+int64(first))
 			c := Conflict{Offset: cur + int64(first), Length: int64(last - first + 1),
 				KeptIndex: ki, KeptTime: kt, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
 			if a.cfg.Overlap == LastWins {
 				copy(ob, nb)
 				c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
+				// The replaced bytes are delivered with their packet's time.
+				d := a.fl.setRun(pc, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp)
+				h.heldCost += d
+				a.held += d
 			}
 			a.conflict(h, c, seg.Timestamp)
 		}

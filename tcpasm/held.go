@@ -240,11 +240,12 @@ type freeLists struct {
 	bufs      [numClasses][][]byte
 	free      int64
 	blocks    []*block
-	slab      []byte                // the unused rest of the current slab
-	store     [][]byte              // buffers in use, by handle-1
-	seams     []seamList            // by handle-1: where the bytes of later segments start in a buffer
-	seamPool  []seamNode            // the nodes of every seam list; [0] unused
-	seamFree  uint32                // the first free node, 0 when none
+	slab      []byte     // the unused rest of the current slab
+	store     [][]byte   // buffers in use, by handle-1
+	seams     []seamList // by handle-1: where the bytes of later segments start in a buffer
+	seamPool  []seamNode // the nodes of every seam list; [0] unused
+	seamFree  uint32     // the first free node, 0 when none
+	scratch   []seam
 	slots     []uint32              // free handles
 	rings     [ringClasses][][]byte // free retention buffers by log2 of their size
 	ringSlab  []byte                // the unused rest of the current ring slab
@@ -440,6 +441,68 @@ func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
 		index, ts = sm.index, sm.ts
 	}
 	return index, ts
+}
+
+// setRun records that the bytes [from, to) of pc (from >= pc.off, to <=
+// pc.end()) now come from packet index at ts (last-wins replaced them). It
+// returns the change of pc's cost (seams added or removed).
+func (f *freeLists) setRun(pc *piece, from, to, index, ts int64) int64 {
+	// The runs of pc, rewritten in f.scratch: those before from, the new
+	// one, the owner of to again from to, those after to.
+	runs := f.scratch[:0]
+	l := &f.seams[pc.ref-1]
+	old := int64(l.n)
+	add := func(r seam) {
+		if n := len(runs); n > 0 && runs[n-1].off == r.off {
+			runs = runs[:n-1] // replaced by r
+		}
+		if n := len(runs); n > 0 && runs[n-1].index == r.index && runs[n-1].ts == r.ts {
+			return // continues the run before
+		}
+		runs = append(runs, r)
+	}
+	toIndex, toTS := f.who(pc, to)
+	cur := seam{pc.off, pc.index, pc.ts}
+	placed := false
+	emit := func(r seam) {
+		switch {
+		case r.off < from:
+			add(r)
+		case !placed:
+			add(seam{from, index, ts})
+			if to < pc.end() {
+				add(seam{to, toIndex, toTS})
+			}
+			placed = true
+			fallthrough
+		default:
+			if r.off > to {
+				add(r)
+			}
+		}
+	}
+	emit(cur)
+	for k := l.head; k != 0; k = f.seamPool[k].next {
+		emit(f.seamPool[k].seam)
+	}
+	if !placed {
+		add(seam{from, index, ts})
+		if to < pc.end() {
+			add(seam{to, toIndex, toTS})
+		}
+	}
+	f.scratch = runs
+	// Write back: the first run is the piece's own, the rest seams.
+	pc.index, pc.ts = runs[0].index, runs[0].ts
+	if l.head != 0 {
+		f.seamPool[l.tail].next = f.seamFree
+		f.seamFree = l.head
+		*l = seamList{}
+	}
+	for _, r := range runs[1:] {
+		f.seamAt(pc, r.off, r.index, r.ts)
+	}
+	return seamOverhead * (int64(l.n) - old)
 }
 
 // cost is what pc counts in the held-bytes accounting.
