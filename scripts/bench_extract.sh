@@ -1,71 +1,90 @@
 #!/usr/bin/env bash
-# bench_extract.sh — wall time and peak RSS of `reseq extract` vs `tcpflow -r`
-# on the decompressed ../shared/bench captures, each writing to a fresh temp dir.
+# bench_extract.sh — wall time, CPU time (user+sys) and peak RSS of
+# `reseq extract` vs `tcpflow -r` on the decompressed ../shared/bench captures,
+# each writing to a fresh output directory.
 #
-# Uses hyperfine when installed; otherwise the best of RUNS (default 3) runs
-# under /usr/bin/time -v. Peak RSS always comes from /usr/bin/time -v.
-# Run it on an otherwise idle machine: the numbers are meaningless under load.
+# Runs are interleaved (reseq, tcpflow, reseq, ...) so that both see the same
+# machine load; the best wall time and the CPU time of that run are shown for
+# each, with the median wall time. Peak RSS is the largest seen. Run it on an
+# otherwise idle machine: under load the wall times are mostly waiting.
 #
-# Environment: SHARED (default REPO/../shared), RUNS (default 3),
-# BENCH_FILES (default: every *.pcap.zst and *.pcap in $SHARED/bench).
+# File creation dominates on a busy ext4 without a journal (the kernel scans
+# past recently deleted inodes for every new file, a cost both tools pay
+# equally): set OUT to a tmpfs (e.g. /dev/shm) to compare the work itself.
+#
+# Environment: SHARED (default REPO/../shared), RUNS (default 5),
+# BENCH_FILES (default: every *.pcap.zst and *.pcap in $SHARED/bench; a .zst is
+# decompressed first, a .pcap is read in place), OUT (the directory the output
+# directories are made in; default ${TMPDIR:-/tmp}).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$repo/../shared}
-runs=${RUNS:-3}
-for t in go zstd tcpflow /usr/bin/time; do
+runs=${RUNS:-5}
+out=${OUT:-${TMPDIR:-/tmp}}
+for t in go zstd tcpflow /usr/bin/time python3; do
 	command -v "$t" >/dev/null 2>&1 || { echo "bench_extract: $t missing" >&2; exit 1; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/reseq-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+odir=$(mktemp -d "$out/reseq-bench-out.XXXXXX")
+trap 'rm -rf "$work" "$odir"' EXIT
 bin=$work/reseq
 (cd "$repo" && CGO_ENABLED=0 go build -o "$bin" ./cmd/reseq)
 
 files=${BENCH_FILES:-$(ls "$shared"/bench/*.pcap.zst "$shared"/bench/*.pcap 2>/dev/null || true)}
 [ -n "$files" ] || { echo "bench_extract: no captures in $shared/bench" >&2; exit 1; }
 
-# measure NAME CMD... : prints "best wall seconds" and "peak RSS KiB" of CMD;
-# the command's output dir $work/o is emptied before each run.
-measure() {
-	local best= rss=0 i
-	for i in $(seq "$runs"); do
-		rm -rf "$work/o" && mkdir -p "$work/o"
-		/usr/bin/time -v "$@" >"$work/cmd.out" 2>"$work/time.txt" || {
-			echo "command failed: $*" >&2; tail -n 30 "$work/time.txt" >&2; return 1; }
-		local w r
-		w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$work/time.txt")
-		r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
-		if [ -z "$best" ] || awk "BEGIN{exit !($w < $best)}"; then best=$w; fi
-		if [ "$r" -gt "$rss" ]; then rss=$r; fi
-	done
-	echo "$best $rss"
+# once NAME CMD... : one run of CMD into the empty directory $odir/o; appends
+# "NAME wall cpu rss_kib" to $work/runs.
+once() {
+	local name=$1
+	shift
+	rm -rf "$odir/o" && mkdir -p "$odir/o"
+	/usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >"$work/cmd.out" 2>"$work/cmd.err" || {
+		echo "command failed: $*" >&2; tail -n 30 "$work/cmd.err" >&2; return 1; }
+	awk -v n="$name" '{printf "%s %s %.2f %s\n", n, $1, $2+$3, $4}' "$work/time.txt" >>"$work/runs"
 }
 
-printf '%-14s %10s %12s %12s %12s %12s %8s\n' capture size reseq_s reseq_MiB tcpflow_s tcpflow_MiB speedup
+printf '%-14s %8s %8s %8s %8s %8s | %8s %8s %8s %8s | %8s %8s\n' capture size \
+	reseq_s med_s cpu_s MiB tcpflow_s med_s cpu_s MiB speedup cpu_ratio
 status=0
 for f in $files; do
-	pcap=$work/$(basename "$f" .zst)
 	case $f in
-	*.zst) zstd -q -d -c "$f" >"$pcap" ;;
-	*) cp "$f" "$pcap" ;;
+	*.zst)
+		pcap=$work/$(basename "$f" .zst)
+		zstd -q -d -c "$f" >"$pcap"
+		;;
+	*) pcap=$f ;;
 	esac
-	if command -v hyperfine >/dev/null 2>&1; then
-		hyperfine -w 1 -r "$runs" -N --export-json "$work/h.json" \
-			--prepare "rm -rf $work/o" "$bin extract --quiet -o $work/o $pcap" \
-			--prepare "rm -rf $work/o; mkdir -p $work/o" "tcpflow -r $pcap -o $work/o" >&2
-		read -r rs tf < <(python3 -c "import json;r=json.load(open('$work/h.json'))['results'];print(min(r[0]['times']),min(r[1]['times']))")
-		read -r _ rr < <(runs=1 measure "$bin" extract --quiet -o "$work/o" "$pcap")
-		rm -rf "$work/o"; mkdir -p "$work/o"
-		read -r _ tr < <(runs=1 measure tcpflow -r "$pcap" -o "$work/o")
-	else
-		read -r rs rr < <(measure "$bin" extract --quiet --force -o "$work/o" "$pcap")
-		read -r tf tr < <(measure tcpflow -r "$pcap" -o "$work/o")
-	fi
+	: >"$work/runs"
+	once warm "$bin" extract --quiet -o "$odir/o/x" "$pcap" # page cache
+	for _ in $(seq "$runs"); do
+		once reseq "$bin" extract --quiet -o "$odir/o/x" "$pcap"
+		once tcpflow tcpflow -r "$pcap" -o "$odir/o"
+	done
+	read -r rs rm rc rr tf tm tc tr < <(python3 - "$work/runs" <<'PY'
+import sys, statistics
+runs = {}
+for line in open(sys.argv[1]):
+    name, wall, cpu, rss = line.split()
+    runs.setdefault(name, []).append((float(wall), float(cpu), int(rss)))
+out = []
+for name in ("reseq", "tcpflow"):
+    r = runs[name]
+    best = min(r)
+    out += [best[0], statistics.median(x[0] for x in r), best[1], max(x[2] for x in r)]
+print(*out)
+PY
+)
 	sp=$(awk "BEGIN{printf \"%.2f\", $tf / ($rs > 0 ? $rs : 0.001)}")
-	printf '%-14s %10s %12s %12.1f %12s %12.1f %8sx\n' "$(basename "$pcap")" "$(du -h "$pcap" | cut -f1)" "$rs" "$(awk "BEGIN{print $rr/1024}")" "$tf" "$(awk "BEGIN{print $tr/1024}")" "$sp"
+	cr=$(awk "BEGIN{printf \"%.2f\", $tc / ($rc > 0 ? $rc : 0.001)}")
+	printf '%-14s %8s %8.2f %8.2f %8.2f %8.1f | %8.2f %8.2f %8.2f %8.1f | %7sx %8sx\n' "$(basename "$pcap")" \
+		"$(du -h "$pcap" | cut -f1)" "$rs" "$rm" "$rc" "$(awk "BEGIN{print $rr/1024}")" \
+		"$tf" "$tm" "$tc" "$(awk "BEGIN{print $tr/1024}")" "$sp" "$cr"
 	awk "BEGIN{exit !($sp >= 2)}" || status=1
-	rm -f "$pcap"
+	case $f in *.zst) rm -f "$pcap" ;; esac
 done
+echo "(wall and CPU in seconds: best run, median run; CPU is user+sys of the best run; output under $out)"
 [ "$status" -eq 0 ] && echo "reseq >= 2x faster than tcpflow on every capture" || echo "reseq NOT >= 2x faster than tcpflow on every capture"
 exit "$status"
