@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net"
+	"reflect"
 	"slices"
 	"testing"
 	"unsafe"
@@ -231,6 +232,17 @@ func layersCheckFrame(t *testing.T, lt layers.LinkType, data []byte, origLen int
 		t.Fatalf("two decodes of one frame differ")
 	}
 
+	// A reused Packet keeps nothing of the decode before: after a frame that
+	// sets the rarely set fields (a QinQ stack, IPv6 extension headers, a
+	// fragment, options), decoding this frame gives every field a fresh
+	// decode does.
+	var r layers.Packet
+	r.Decode(layers.LinkTypeEthernet, layersRarePrior, 0)
+	r.Decode(lt, data, origLen)
+	if d := layersSamePacket(&r, &p); d != "" {
+		t.Fatalf("a reused Packet differs from a fresh one in %s", d)
+	}
+
 	// The mirrored frame (addresses and ports swapped) has the reverse key.
 	if p.Network != layers.NetworkNone {
 		m := slices.Clone(data)
@@ -275,6 +287,41 @@ func layersCheckFrame(t *testing.T, lt layers.LinkType, data []byte, origLen int
 	}
 }
 
+// layersRarePrior is an Ethernet frame whose decode sets the fields common
+// frames leave zero: three tags, an IPv6 destination options header, a first
+// fragment, TCP with MSS, SACK-permitted, window scale and a SACK block.
+var layersRarePrior = func() []byte {
+	b := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x88, 0xa8, 0, 201, 0x81, 0, 0, 100, 0x91, 0, 0, 7, 0x86, 0xdd}
+	tcp := []byte{0x13, 0x89, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 2, 0xa0, 0x12, 0xff, 0xff, 0, 0, 0, 0,
+		2, 4, 5, 0xb4, 4, 2, 1, 3, 3, 7, 5, 10, 0, 0, 0, 9, 0, 0, 0, 10}
+	ext := []byte{byte(gl.IPProtocolIPv6Fragment), 0, 1, 4, 0, 0, 0, 0}
+	frag := []byte{byte(gl.IPProtocolTCP), 0, 0, 1, 0, 0, 0, 42} // offset 0, more fragments
+	ip := []byte{0x60, 0, 0, 0, 0, byte(len(ext) + len(frag) + len(tcp)), byte(gl.IPProtocolIPv6Destination), 64,
+		0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}
+	return slices.Concat(b, ip, ext, frag, tcp)
+}()
+
+// layersSamePacket names the first exported field in which a and b differ
+// (views must alias the same bytes), or returns "".
+func layersSamePacket(a, b *layers.Packet) string {
+	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	for i := 0; i < va.NumField(); i++ {
+		f := va.Type().Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		x, y := va.Field(i), vb.Field(i)
+		if x.Kind() == reflect.Slice {
+			if x.Pointer() != y.Pointer() || x.Len() != y.Len() || x.Cap() != y.Cap() || x.IsNil() != y.IsNil() {
+				return f.Name
+			}
+		} else if !reflect.DeepEqual(x.Interface(), y.Interface()) {
+			return f.Name
+		}
+	}
+	return ""
+}
+
 func swap(a, b []byte) {
 	for i := range a {
 		a[i], b[i] = b[i], a[i]
@@ -296,4 +343,17 @@ func TestLayersFuzzInvariantsCorpus(t *testing.T) {
 		n++
 	})
 	t.Logf("%d frames checked", n)
+}
+
+// TestLayersRarePrior checks that the frame the reuse invariant decodes first
+// does set the rarely set fields.
+func TestLayersRarePrior(t *testing.T) {
+	var p layers.Packet
+	p.Decode(layers.LinkTypeEthernet, layersRarePrior, 0)
+	o := p.TCPOptions
+	if !p.Stop.OK() || p.NumVLANs != 3 || p.IPv6ExtHeaders != 2 || !p.Fragment || !p.MoreFragments || p.FragmentID != 42 ||
+		!o.HasMSS || !o.SACKPermitted || !o.HasWindowScale || o.NumSACK != 1 || len(p.Payload) != 0 {
+		t.Fatalf("prior decodes to %v, %d tags, %d extension headers, fragment %v/%v id %d, options %+v",
+			p.Stop, p.NumVLANs, p.IPv6ExtHeaders, p.Fragment, p.MoreFragments, p.FragmentID, o)
+	}
 }

@@ -72,7 +72,7 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 		_ = b[19]
 		// Version 4, no options, not a fragment (DF and the reserved bit
 		// are not looked at), TCP.
-		if b[0] != 0x45 || b[6]&0x3f != 0 || b[7] != 0 || b[9] != IPProtoTCP {
+		if b[0] != 0x45 || be.Uint16(b[6:8])&0x3fff != 0 || b[9] != IPProtoTCP {
 			return p.decode(lt, data, origLen)
 		}
 		tl := int(b[2])<<8 | int(b[3])
@@ -116,7 +116,7 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	switch {
 	case doff == TCPMinLen:
 		o.TSVal, o.TSEcr, o.HasTimestamps = 0, 0, false
-	case doff == TCPMinLen+12 && t[20] == TCPOptNOP && t[21] == TCPOptNOP && t[22] == TCPOptTimestamps && t[23] == 10:
+	case doff == TCPMinLen+12 && be.Uint32(t[20:24]) == TCPOptNOP<<24|TCPOptNOP<<16|TCPOptTimestamps<<8|10:
 		// The layout of nearly every Linux segment: NOP, NOP, timestamps.
 		o.TSVal, o.TSEcr, o.HasTimestamps = be.Uint32(t[24:28]), be.Uint32(t[28:32]), true
 	default:
