@@ -18,6 +18,11 @@
 // whole (up to MaxVLANs tags, each with its TPID, ID, priority and DEI); the
 // outer tag of a stack of two or more names the capture point.
 //
+// Decode takes the frames nearly every capture is made of (Ethernet, up to two
+// VLAN tags, IPv4 without options or IPv6 without extension headers, TCP) on a
+// straight-line path that writes only the fields such a decode sets; every
+// other frame goes through the general walker. Both give the same Packet.
+//
 // FlowKey is the fixed-size, comparable flow identity built from a decode: the
 // VLAN IDs of the key, the addresses and the ports.
 //
