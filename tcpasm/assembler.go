@@ -571,15 +571,23 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	h.Last = ts
 
-	// Identical copies (another capture point, SPAN doubles) add nothing. New
-	// bytes at the stream's next offset cannot be a copy: skip the search.
+	// Identical copies (another capture point, SPAN doubles) add nothing.
+	// A segment of only new bytes cannot be a copy: skip the search. New:
+	// at or above next and above every held piece, in a direction that
+	// takes them (no SYN, no RST, not closed, within the window), since the
+	// bytes of any packet seen before are delivered, declared or held.
 	// The fingerprint of such a segment is taken after its bytes were
 	// delivered (and copied into the retention window): its payload is in
 	// the cache then, and reading its last bytes costs no separate miss.
 	flags := seg.Flags
 	sg := makeSig(seg, n)
 	sg.dir = uint8(d)
-	fresh := n > 0 && h.HaveBase && h.held.empty() && seg.Seq == h.BaseSeq+uint32(h.next) && flags&SYN == 0
+	fresh := false
+	if n > 0 && h.HaveBase && flags&(SYN|RST) == 0 && !h.closed && !h.rstKnown {
+		above := int64(seg.Seq - (h.BaseSeq + uint32(h.next))) // off - next, when below maxJump
+		fresh = above < maxJump && above+int64(n) <= max(h.Extent, h.next)-h.next+maxJump &&
+			(h.held.empty() || h.next+above >= h.held.last().end())
+	}
 	if !fresh {
 		sg.fp = fingerprint(seg.Payload)
 		if a.dup(h, &sg, seg) {
