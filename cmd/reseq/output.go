@@ -279,15 +279,15 @@ func (p *filePool) writer(ops <-chan fileOp) {
 			if p.truncate {
 				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 			}
-			o.f, err = os.OpenFile(o.path, flags, 0o644)
+			o.f, err = openFile(o.path, flags, 0o644)
 			if err != nil && errors.Is(err, fs.ErrNotExist) {
 				// A template with subdirectories.
 				if mkErr := os.MkdirAll(filepath.Dir(o.path), 0o755); mkErr == nil {
-					o.f, err = os.OpenFile(o.path, flags, 0o644)
+					o.f, err = openFile(o.path, flags, 0o644)
 				}
 			}
 		case opOpen:
-			o.f, err = os.OpenFile(o.path, os.O_WRONLY, 0)
+			o.f, err = openFile(o.path, os.O_WRONLY, 0)
 		case opWrite:
 			if o.f != nil {
 				_, err = o.f.WriteAt(op.buf, op.off)
