@@ -57,15 +57,22 @@ type Options struct {
 	// directory. 0 means 256 MiB.
 	MaxArchiveBuffer int64
 
-	// NoMmap reads uncompressed input files with read calls instead of
-	// mapping them into memory. By default a regular, non-empty file holding
-	// an uncompressed capture, or a zip or tar archive, is mapped read-only
-	// and its packets' Data point into the mapping: no copy, no system call
-	// per chunk. A mapped file that another process truncates while it is
-	// being read makes the program crash with SIGBUS (the trade-off other
-	// mmap readers such as ripgrep make; tcpdump's rotation does not
-	// truncate); set NoMmap when captures may be cut short in place.
-	NoMmap bool
+	// Mmap maps uncompressed input files into memory instead of reading
+	// them: a regular, non-empty file holding an uncompressed capture, or a
+	// zip or tar archive, is mapped read-only (on Linux, macOS and the BSDs;
+	// elsewhere, and when the mapping fails, it is read) and its packets'
+	// Data point into the mapping: no copy, no system call per chunk.
+	//
+	// It is off by default because it is slower where this project measured
+	// it (Linux in a VM, files in the page cache): mapping and unmapping the
+	// pages, and the parser's first touch of each, cost more than the
+	// kernel's copy into a 256 KiB buffer that stays in cache (see
+	// BenchmarkRead and BenchmarkPipeline in the fuzz module).
+	//
+	// A mapped file that another process truncates while it is being read
+	// makes the program crash with SIGBUS (the trade-off other mmap readers
+	// such as ripgrep make; tcpdump's rotation does not truncate).
+	Mmap bool
 }
 
 func (o *Options) maxDecoderMemory() int64 {
@@ -239,7 +246,7 @@ func (r *Reader) openName(name string) error {
 	r.total += size
 	cr := &countingReader{r: f, n: new(atomic.Int64)}
 	r.counters, r.sizes = append(r.counters, cr.n), append(r.sizes, size)
-	if ra != nil && f != os.Stdin && !r.opt.NoMmap {
+	if ra != nil && f != os.Stdin && r.opt.Mmap {
 		if data, unmap, ok := mapInput(f, size); ok {
 			r.closers = append(r.closers, unmap)
 			mem := &memInput{data: data, cnt: cr.n}
@@ -351,6 +358,8 @@ type memInput struct {
 	data []byte
 	cnt  *atomic.Int64 // counts the bytes consumed, for Progress
 	off  int           // for Read
+	warm int           // data[:warm] was warmed up (see warmUp)
+	sink byte          // keeps warmUp's loads
 }
 
 // Read makes memInput an io.Reader for the paths that stream (decompressors).

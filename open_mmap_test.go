@@ -22,7 +22,7 @@ func mapped(r *Reader) bool {
 	return false
 }
 
-// readBoth reads path mapped and with NoMmap and fails when the two readings
+// readBoth reads path mapped and read and fails when the two readings
 // differ in any packet, error (text, so offset too) or final Progress. It
 // returns the mapped reader's digest and whether it read in place.
 func readBoth(t *testing.T, path string) ([]packetDigest, bool) {
@@ -31,7 +31,7 @@ func readBoth(t *testing.T, path string) ([]packetDigest, bool) {
 	var errs [2]string
 	var prog [2][2]int64
 	inPlace := false
-	for i, opt := range []Options{{}, {NoMmap: true}} {
+	for i, opt := range []Options{{Mmap: true}, {}} {
 		r, err := OpenOptions(opt, path)
 		if err != nil {
 			errs[i] = err.Error()
@@ -40,7 +40,7 @@ func readBoth(t *testing.T, path string) ([]packetDigest, bool) {
 		if i == 0 {
 			inPlace = mapped(r)
 		} else if mapped(r) {
-			t.Fatalf("%s: NoMmap reader reads in place", path)
+			t.Fatalf("%s: reader without Mmap reads in place", path)
 		}
 		digs[i] = digestAll(t, r)
 		prog[i][0], prog[i][1] = r.Progress()
@@ -147,7 +147,7 @@ func TestOpenMmapAllocs(t *testing.T) {
 	ps := genPackets(0, 3000, 1_700_000_000_000_000_000, 1000)
 	dir := t.TempDir()
 	for name, data := range map[string][]byte{"pcap": pcapBytes(t, ps), "pcapng": pcapngBytes(t, ps)} {
-		r, err := Open(writeFile(t, dir, name, data))
+		r, err := OpenOptions(Options{Mmap: true}, writeFile(t, dir, name, data))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func TestOpenMmapProgress(t *testing.T) {
 	if len(data) < 3*progressStep {
 		t.Fatalf("capture of %d bytes is too small", len(data))
 	}
-	r, err := Open(writeFile(t, t.TempDir(), "p.pcap", data))
+	r, err := OpenOptions(Options{Mmap: true}, writeFile(t, t.TempDir(), "p.pcap", data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestOpenMmapMergeDormant(t *testing.T) {
 		paths = append(paths, writeFile(t, dir, "c"+string(rune('a'+i)), data))
 	}
 	var all [2][]got
-	for i, opt := range []Options{{}, {NoMmap: true}} {
+	for i, opt := range []Options{{Mmap: true}, {}} {
 		r, err := OpenOptions(opt, paths...)
 		if err != nil {
 			t.Fatal(err)
