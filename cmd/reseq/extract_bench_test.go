@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -27,8 +29,9 @@ func BenchmarkExtract(b *testing.B) {
 			isnS:   ^uint32(i) * 0x01000193,
 			t0:     1_700_000_000*1_000_000_000 + int64(i)*3*ms,
 		}
-		pkts = mergeByTime(pkts, c.packets())
+		pkts = append(pkts, c.packets()...)
 	}
+	slices.SortStableFunc(pkts, func(a, b tcpPkt) int { return cmp.Compare(a.ts, b.ts) })
 	in := writeCapture(b, dir, "bench.pcap", pkts)
 	fi, err := os.Stat(in)
 	if err != nil {
