@@ -32,7 +32,7 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	et := uint16(data[12])<<8 | uint16(data[13])
 	var tci0, tci1, tpid0, tpid1 uint16
 	nv := 0
-	if isVLANTPID(et) {
+	if et != EtherTypeIPv4 && et != EtherTypeIPv6 && isVLANTPID(et) {
 		// Each tag is checked against the shortest frame that can hold it,
 		// the network headers after it included.
 		if len(data) < EthernetLen+VLANTagLen+IPv4MinLen+TCPMinLen {
@@ -136,10 +136,14 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	if et == EtherTypeIPv4 {
 		p.Network = NetworkIPv4
 		p.IPv4 = data[off:ipEnd:ipEnd]
-		p.IPv6 = nil
+		if p.IPv6 != nil {
+			p.IPv6 = nil
+		}
 	} else {
 		p.Network = NetworkIPv6
-		p.IPv4 = nil
+		if p.IPv4 != nil {
+			p.IPv4 = nil
+		}
 		p.IPv6 = data[off:ipEnd:ipEnd]
 	}
 	if p.NumVLANs > nv {
