@@ -10,7 +10,9 @@
 // Reader returns one packet at a time from a large internal buffer, without
 // allocating per packet: the Data of a Packet aliases that buffer and is valid
 // only until the next call to Next. Timestamps are nanoseconds since the Unix
-// epoch, exact for both resolutions.
+// epoch, exact for both resolutions. NewReaderBytes reads a capture already in
+// memory (a mapped file) in place: Data is then a sub-slice of it, and nothing
+// is read or copied.
 //
 // Every length taken from the file is checked before it is used: a record's
 // captured length may not exceed max(snaplen, 256 KiB), capped at 16 MiB, so a

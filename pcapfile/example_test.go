@@ -72,3 +72,25 @@ func ExampleNewReader_notPcap() {
 	// true
 	// pcap: offset 0: not a pcap capture: starts with 7468697320697320706c61696e207465
 }
+
+func ExampleNewReaderBytes() {
+	var buf bytes.Buffer
+	w, _ := pcapfile.NewWriter(&buf, 1, 0, false)
+	w.WritePacket(1e9, []byte("in place"), 8)
+	w.WritePacket(2e9, []byte("cut short"), 9)
+	file := buf.Bytes()[:buf.Len()-3] // a capture in memory (a mapped file, say)
+
+	r, _ := pcapfile.NewReaderBytes(file)
+	for {
+		p, err := r.Next()
+		if err != nil {
+			fmt.Println(err) // the same error NewReader gives
+			break
+		}
+		// Data is a sub-slice of file: nothing was copied.
+		fmt.Printf("%q %v\n", p.Data, &p.Data[0] == &file[24+16])
+	}
+	// Output:
+	// "in place" true
+	// pcap: offset 48: truncated: record of 25 bytes (caplen 9): 22 bytes left
+}

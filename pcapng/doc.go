@@ -5,7 +5,8 @@
 // (EPB), Simple (SPB) and obsolete (OPB) Packet Blocks one at a time with Next,
 // in file order, whatever their interface or link type. Packet data aliases the
 // reader's buffer and stays valid until the next call to Next; the EPB path does
-// not allocate.
+// not allocate. NewReaderBytes reads a capture already in memory (a mapped
+// file) in place: packet data is then a sub-slice of it, nothing is copied.
 //
 // Timestamps are int64 nanoseconds since the Unix epoch: the interface's
 // if_tsresol (a power of 10 or of 2) is converted with integer arithmetic only,

@@ -69,3 +69,28 @@ func ExampleReader_Interfaces() {
 	// section 0 interface 1: link type 276, snaplen 0, 1 packets, drops known: false
 	// 2 enhanced packet blocks in 1 section
 }
+
+func ExampleNewReaderBytes() {
+	var buf bytes.Buffer
+	w, _ := pcapng.NewWriter(&buf)
+	eth, _ := w.AddInterface(1, 0, 9)
+	w.WritePacket(eth, 1e9, []byte("read in place"), 13)
+	file := buf.Bytes() // a capture in memory (a mapped file, say)
+
+	r, err := pcapng.NewReaderBytes(file)
+	if err != nil {
+		panic(err)
+	}
+	for {
+		p, err := r.Next()
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		// Data is a sub-slice of file at the block's offset: nothing was copied.
+		fmt.Printf("%q %v\n", p.Data, &p.Data[0] == &file[p.Offset+28])
+	}
+	// Output:
+	// "read in place" true
+	// EOF
+}
