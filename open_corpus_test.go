@@ -8,31 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reseq/reseq/internal/testshared"
 )
 
 // sharedDir returns ../shared next to the repository root (found by walking up
 // to go.work), skipping the test when it is absent.
 func sharedDir(t testing.TB, sub string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root (go.work) not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s absent", p)
-	}
-	return p
+	return testshared.Dir(t, sub)
 }
 
 // packetDigest is the part of a packet compared between two readings.

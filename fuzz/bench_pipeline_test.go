@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/reseq/reseq/internal/testshared"
+
 	"github.com/gopacket/gopacket"
 	glayers "github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -35,20 +37,8 @@ func BenchmarkPipeline(b *testing.B) {
 
 // repoRoot walks up from the working directory to the directory holding go.work.
 func repoRoot(tb testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			tb.Skip("no go.work above the working directory")
-		}
-		dir = up
-	}
+	tb.Helper()
+	return testshared.RootTB(tb)
 }
 
 // benchCapture returns the decompressed bench capture name.pcap, decompressing

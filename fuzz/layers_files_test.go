@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/reseq/reseq/internal/testshared"
+
 	"github.com/reseq/reseq"
 )
 
@@ -14,25 +16,7 @@ import (
 // up to go.work), skipping the test when it is absent.
 func layersShared(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("repository root (go.work) not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		tb.Skip("../shared not present")
-	}
-	return shared
+	return testshared.Dir(tb, "")
 }
 
 // layersFrame is one captured frame; data is valid until the next frame.

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reseq/reseq/internal/testshared"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/klauspost/compress/gzip"
@@ -252,25 +254,8 @@ func rdDecompress(t *testing.T, b []byte) []byte {
 // rdShared returns ../shared beside the repository root, or skips.
 func rdShared(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skip("repository root (go.work) not found")
-		}
-		dir = up
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus")); err != nil {
-		t.Skip("../shared/corpus not present")
-	}
-	return shared
+	dir := testshared.Dir(t, "corpus")
+	return filepath.Dir(dir)
 }
 
 func TestReadersDiffGopacket(t *testing.T) {

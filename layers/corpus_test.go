@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reseq/reseq/internal/testshared"
+
 	"github.com/reseq/reseq"
 	. "github.com/reseq/reseq/layers"
 )
@@ -17,25 +19,7 @@ import (
 // to go.work), skipping the test when it is absent.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root (go.work) not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
+	return testshared.Dir(t, "")
 }
 
 // capturePacket is one frame of a capture file.

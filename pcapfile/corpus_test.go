@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reseq/reseq/internal/testshared"
+
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -20,25 +22,8 @@ import (
 // to go.work), skipping the test when it is absent.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root (go.work) not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus")); err != nil {
-		t.Skip("../shared/corpus not present")
-	}
-	return shared
+	dir := testshared.Dir(t, "corpus")
+	return filepath.Dir(dir)
 }
 
 // manifestCounts parses the corpus MANIFEST.md: path → packet count, for the

@@ -41,7 +41,7 @@ once() {
 	local name=$1
 	shift
 	rm -rf "$odir/o" && mkdir -p "$odir/o"
-	/usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >"$work/cmd.out" 2>"$work/cmd.err" || {
+	${NICE:+nice -n "$NICE"} /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >"$work/cmd.out" 2>"$work/cmd.err" || {
 		echo "command failed: $*" >&2; tail -n 30 "$work/cmd.err" >&2; return 1; }
 	awk -v n="$name" '{printf "%s %s %.2f %s\n", n, $1, $2+$3, $4}' "$work/time.txt" >>"$work/runs"
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/reseq/reseq/internal/testshared"
+
 	"github.com/reseq/reseq"
 	"github.com/reseq/reseq/layers"
 	"github.com/reseq/reseq/tcpasm"
@@ -18,25 +20,8 @@ import (
 
 // sharedDir returns ../shared beside the repository root, or skips.
 func sharedDir(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.work above the test")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skip("no ../shared")
-	}
-	return s
+	t.Helper()
+	return testshared.Dir(t, "")
 }
 
 // streamBuf is what a real-traffic run keeps per direction: the bytes at
