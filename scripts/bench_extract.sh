@@ -8,9 +8,13 @@
 # each, with the median wall time. Peak RSS is the largest seen. Run it on an
 # otherwise idle machine: under load the wall times are mostly waiting.
 #
-# File creation dominates on a busy ext4 without a journal (the kernel scans
-# past recently deleted inodes for every new file, a cost both tools pay
-# equally): set OUT to a tmpfs (e.g. /dev/shm) to compare the work itself.
+# Every run writes to a new directory and the outputs are removed only at the
+# end: on ext4 without a journal (this machine's /) the kernel skips inodes
+# deleted in the last minutes when it allocates one, scanning them one by one,
+# so deleting each run's ~800 files before the next made file creation
+# dominate both tools (up to ~1 ms per file). Outputs of one capture need
+# about 2*RUNS+1 times its size. Set OUT to a tmpfs (e.g. /dev/shm) to
+# compare the work without the filesystem's share.
 #
 # Environment: SHARED (default REPO/../shared), RUNS (default 5),
 # BENCH_FILES (default: every *.pcap.zst and *.pcap in $SHARED/bench; a .zst is
@@ -35,12 +39,18 @@ bin=$work/reseq
 files=${BENCH_FILES:-$(ls "$shared"/bench/*.pcap.zst "$shared"/bench/*.pcap 2>/dev/null || true)}
 [ -n "$files" ] || { echo "bench_extract: no captures in $shared/bench" >&2; exit 1; }
 
-# once NAME CMD... : one run of CMD into the empty directory $odir/o; appends
+# once NAME CMD... : one run of CMD into the new empty directory $odir/o
+# (the previous one is renamed, kept until the end); appends
 # "NAME wall cpu rss_kib" to $work/runs.
+nrun=0
 once() {
 	local name=$1
 	shift
-	rm -rf "$odir/o" && mkdir -p "$odir/o"
+	if [ -e "$odir/o" ]; then
+		nrun=$((nrun + 1))
+		mv "$odir/o" "$odir/run$nrun"
+	fi
+	mkdir -p "$odir/o"
 	${NICE:+nice -n "$NICE"} /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" "$@" >"$work/cmd.out" 2>"$work/cmd.err" || {
 		echo "command failed: $*" >&2; tail -n 30 "$work/cmd.err" >&2; return 1; }
 	awk -v n="$name" '{printf "%s %s %.2f %s\n", n, $1, $2+$3, $4}' "$work/time.txt" >>"$work/runs"
