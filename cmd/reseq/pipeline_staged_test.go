@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reseq/reseq/internal/testshared"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -89,20 +90,14 @@ func stagedInputs(t *testing.T) []string {
 	return inputs
 }
 
-// realRootOrEmpty is realRoot without skipping.
+// realRootOrEmpty is ../shared/real, or "" when it is absent (the generated
+// capture is compared anyway).
 func realRootOrEmpty() string {
-	d, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
-			break
-		}
-		p := filepath.Dir(d)
-		if p == d {
-			return ""
-		}
-		d = p
+	root, err := testshared.Root()
+	if err != nil {
+		return ""
 	}
-	r := filepath.Join(d, "..", "shared", "real")
+	r := filepath.Join(root, "..", "shared", "real")
 	if _, err := os.Stat(r); err != nil {
 		return ""
 	}
