@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/reseq/reseq/internal/bufin"
 )
 
 // Magic numbers, as read in the file's own byte order.
@@ -73,15 +75,9 @@ type Packet struct {
 
 // Reader reads a pcap file. It is not safe for concurrent use.
 type Reader struct {
-	r          io.Reader
-	buf        []byte
-	start, end int   // unread window buf[start:end]
-	off        int64 // input offset of buf[start]
-	eof        bool  // r returned io.EOF
-	filled     bool  // the last fill filled the whole buffer
-	rerr       error // sticky non-EOF read error
-	err        error // sticky error returned by Next
-	fixed      bool  // buf is the whole input (NewReaderBytes): never read, moved or grown
+	in  bufin.Buffer // the unread window in.Buf[in.Start:in.End]
+	off int64        // input offset of in.Buf[in.Start]
+	err error        // sticky error returned by Next
 
 	be        bool
 	nano      bool
@@ -100,7 +96,7 @@ type Reader struct {
 // first record. An input that is not a pcap file gives a *FormatError wrapping
 // ErrNotPcap whose detail shows the first bytes in hex.
 func NewReader(r io.Reader) (*Reader, error) {
-	return newReader(&Reader{r: r, buf: make([]byte, initialBuffer)})
+	return newReader(&Reader{in: bufin.Buffer{R: r, Buf: make([]byte, initialBuffer)}})
 }
 
 // NewReaderBytes returns a Reader of the capture held whole in b (a memory
@@ -109,24 +105,24 @@ func NewReader(r io.Reader) (*Reader, error) {
 // modified while the Reader is in use. Errors and their offsets are those
 // NewReader gives for the same bytes.
 func NewReaderBytes(b []byte) (*Reader, error) {
-	return newReader(&Reader{buf: b, end: len(b), eof: true, fixed: true})
+	return newReader(&Reader{in: bufin.Buffer{Buf: b, End: len(b), EOF: true, Fixed: true}})
 }
 
 func newReader(pr *Reader) (*Reader, error) {
 	if err := pr.fill(HeaderLen); err != nil {
-		n := pr.end - pr.start
+		n := pr.in.End - pr.in.Start
 		if err == io.EOF {
 			return nil, &FormatError{Offset: 0, Err: ErrNotPcap, Detail: "empty input"}
 		}
-		if n > 0 && n < HeaderLen && (n < 4 || !isMagic(pr.buf[:n])) {
-			return nil, &FormatError{Offset: 0, Err: ErrNotPcap, Detail: "starts with " + hexPrefix(pr.buf[:n])}
+		if n > 0 && n < HeaderLen && (n < 4 || !isMagic(pr.in.Buf[:n])) {
+			return nil, &FormatError{Offset: 0, Err: ErrNotPcap, Detail: "starts with " + hexPrefix(pr.in.Buf[:n])}
 		}
 		if ferr, ok := err.(*FormatError); ok && ferr.Err == ErrTruncated {
 			ferr.Detail = fmt.Sprintf("file header: %d of %d bytes", n, HeaderLen)
 		}
 		return nil, err
 	}
-	h := pr.buf[:HeaderLen]
+	h := pr.in.Buf[:HeaderLen]
 	switch {
 	case binary.LittleEndian.Uint32(h) == MagicMicroseconds:
 	case binary.LittleEndian.Uint32(h) == MagicNanoseconds:
@@ -165,7 +161,7 @@ func newReader(pr *Reader) (*Reader, error) {
 			pr.maxCaplen = int(pr.snaplen)
 		}
 	}
-	pr.start += HeaderLen
+	pr.in.Start += HeaderLen
 	pr.off = HeaderLen
 	return pr, nil
 }
@@ -205,69 +201,6 @@ func (r *Reader) u32(b []byte) uint32 {
 	return binary.LittleEndian.Uint32(b)
 }
 
-// fill makes at least n bytes available in buf[start:end]. n must already be
-// checked against the sane bound. At the end of the input it returns a
-// *FormatError wrapping ErrTruncated (when some but fewer than n bytes remain)
-// or io.EOF (when none remain).
-func (r *Reader) fill(n int) error {
-	if r.end-r.start >= n {
-		return nil
-	}
-	if r.fixed {
-		if r.end == r.start {
-			return io.EOF
-		}
-		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", r.end-r.start, n)}
-	}
-	if r.start > 0 {
-		// Copy only the unread tail to the front.
-		r.end = copy(r.buf, r.buf[r.start:r.end])
-		r.start = 0
-	}
-	if r.filled && len(r.buf) < maxBuffer {
-		// The last read filled the buffer: the input is large, read it in
-		// bigger chunks.
-		r.grow(min(2*len(r.buf), maxBuffer))
-	}
-	for empty := 0; r.end < n && !r.eof && r.rerr == nil; {
-		if r.end == len(r.buf) {
-			// The record is larger than the buffer (n was checked against the
-			// bound). Grow step by step as the bytes actually arrive, so a short
-			// input claiming a huge record never allocates much.
-			r.grow(min(2*len(r.buf), n))
-		}
-		m, err := r.r.Read(r.buf[r.end:])
-		r.end += m
-		switch {
-		case err == io.EOF:
-			r.eof = true
-		case err != nil:
-			r.rerr = err
-		case m == 0:
-			if empty++; empty >= 100 {
-				r.rerr = io.ErrNoProgress
-			}
-		}
-	}
-	r.filled = r.end == len(r.buf)
-	if r.end >= n {
-		return nil
-	}
-	if r.rerr != nil {
-		return &FormatError{Offset: r.off, Err: r.rerr}
-	}
-	if r.end == 0 {
-		return io.EOF
-	}
-	return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", r.end, n)}
-}
-
-func (r *Reader) grow(size int) {
-	nb := make([]byte, size)
-	copy(nb, r.buf[:r.end])
-	r.buf = nb
-}
-
 // Next returns the next packet. At the clean end of the input it returns io.EOF;
 // a malformed or cut record gives a *FormatError naming the record's offset,
 // after every complete packet before it. Errors are sticky.
@@ -280,12 +213,12 @@ func (r *Reader) Next() (Packet, error) {
 	if r.err != nil {
 		return Packet{}, r.err
 	}
-	if r.end-r.start < r.recLen {
+	if r.in.End-r.in.Start < r.recLen {
 		if err := r.fill(r.recLen); err != nil {
 			return Packet{}, r.headerErr(err)
 		}
 	}
-	h := r.buf[r.start : r.start+r.recLen]
+	h := r.in.Buf[r.in.Start : r.in.Start+r.recLen]
 	var sec, frac, caplen, origlen uint32
 	if r.be {
 		sec = binary.BigEndian.Uint32(h[0:])
@@ -304,7 +237,7 @@ func (r *Reader) Next() (Packet, error) {
 		return Packet{}, r.err
 	}
 	need := r.recLen + int(caplen)
-	if r.end-r.start < need {
+	if r.in.End-r.in.Start < need {
 		if err := r.fill(need); err != nil {
 			return Packet{}, r.recordErr(err, need, caplen)
 		}
@@ -318,10 +251,10 @@ func (r *Reader) Next() (Packet, error) {
 	p := Packet{
 		Timestamp: ts,
 		Length:    int(origlen),
-		Data:      r.buf[r.start+r.recLen : r.start+need : r.start+need],
+		Data:      r.in.Buf[r.in.Start+r.recLen : r.in.Start+need : r.in.Start+need],
 		LinkType:  r.linkType,
 	}
-	r.start += need
+	r.in.Start += need
 	r.off += int64(need)
 	return p, nil
 }
@@ -341,7 +274,7 @@ func (r *Reader) recordErr(err error, need int, caplen uint32) error {
 		err = &FormatError{Offset: r.off, Err: ErrTruncated}
 	}
 	if ferr, ok := err.(*FormatError); ok && ferr.Err == ErrTruncated {
-		ferr.Detail = fmt.Sprintf("record of %d bytes (caplen %d): %d bytes left", need, caplen, r.end-r.start)
+		ferr.Detail = fmt.Sprintf("record of %d bytes (caplen %d): %d bytes left", need, caplen, r.in.End-r.in.Start)
 	}
 	r.err = err
 	return err
@@ -389,3 +322,21 @@ func (r *Reader) ByteOrder() binary.ByteOrder {
 // ThisZone returns the header's GMT-to-local correction in seconds (almost
 // always 0; timestamps are not adjusted by it).
 func (r *Reader) ThisZone() int32 { return r.thiszone }
+
+// fill makes at least n bytes available in in.Buf[in.Start:in.End]; n must
+// already be checked against the sane bound. At the end of the input it
+// returns io.EOF (no byte left) or a *FormatError wrapping ErrTruncated (some
+// but fewer than n left).
+func (r *Reader) fill(n int) error {
+	if r.in.End-r.in.Start >= n {
+		return nil
+	}
+	err := r.in.Fill(n, maxBuffer)
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if short, ok := err.(*bufin.ShortError); ok {
+		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", short.Have, short.Want)}
+	}
+	return &FormatError{Offset: r.off, Err: err}
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"math/bits"
+
+	"github.com/reseq/reseq/internal/bufin"
 )
 
 // Block types.
@@ -157,15 +159,9 @@ type Block struct {
 
 // Reader reads a pcapng file. It is not safe for concurrent use.
 type Reader struct {
-	r          io.Reader
-	buf        []byte
-	start, end int
-	off        int64 // input offset of buf[start]
-	eof        bool
-	filled     bool
-	rerr       error
-	err        error
-	fixed      bool // buf is the whole input (NewReaderBytes): never read, moved or grown
+	in  bufin.Buffer // the unread window in.Buf[in.Start:in.End]
+	off int64        // input offset of in.Buf[in.Start]
+	err error
 
 	be       bool
 	sections []Section
@@ -181,7 +177,7 @@ type Reader struct {
 // start with one gives a *FormatError wrapping ErrNotPcapng whose detail shows the
 // first bytes in hex.
 func NewReader(r io.Reader) (*Reader, error) {
-	return newReader(&Reader{r: r, buf: make([]byte, initialBuffer), counts: map[uint32]int64{}})
+	return newReader(&Reader{in: bufin.Buffer{R: r, Buf: make([]byte, initialBuffer)}, counts: map[uint32]int64{}})
 }
 
 // NewReaderBytes returns a Reader of the capture held whole in b (a memory
@@ -190,29 +186,29 @@ func NewReader(r io.Reader) (*Reader, error) {
 // does; b must not be modified while the Reader is in use. Errors and their
 // offsets are those NewReader gives for the same bytes.
 func NewReaderBytes(b []byte) (*Reader, error) {
-	return newReader(&Reader{buf: b, end: len(b), eof: true, fixed: true, counts: map[uint32]int64{}})
+	return newReader(&Reader{in: bufin.Buffer{Buf: b, End: len(b), EOF: true, Fixed: true}, counts: map[uint32]int64{}})
 }
 
 func newReader(pr *Reader) (*Reader, error) {
 	err := pr.fill(12)
-	n := pr.end - pr.start
+	n := pr.in.End - pr.in.Start
 	if n == 0 {
 		return nil, &FormatError{Err: ErrNotPcapng, Detail: "empty input"}
 	}
-	head := pr.buf[:min(n, 16)]
+	head := pr.in.Buf[:min(n, 16)]
 	if n < 4 || string(head[:4]) != "\x0a\x0d\x0d\x0a" {
 		if n < 16 && err == nil {
 			// Show the same 16 bytes however the input is chunked.
 			pr.fill(16)
-			head = pr.buf[:min(pr.end, 16)]
+			head = pr.in.Buf[:min(pr.in.End, 16)]
 		}
 		return nil, &FormatError{Err: ErrNotPcapng, Detail: "starts with " + hex.EncodeToString(head)}
 	}
 	if err != nil {
 		return nil, pr.setErr(err, 0, BlockSHB, "section header")
 	}
-	if bom := pr.buf[8:12]; binary.LittleEndian.Uint32(bom) != byteOrderMagic && binary.BigEndian.Uint32(bom) != byteOrderMagic {
-		return nil, &FormatError{Err: ErrNotPcapng, Block: BlockSHB, Detail: "bad byte-order magic; starts with " + hex.EncodeToString(pr.buf[:12])}
+	if bom := pr.in.Buf[8:12]; binary.LittleEndian.Uint32(bom) != byteOrderMagic && binary.BigEndian.Uint32(bom) != byteOrderMagic {
+		return nil, &FormatError{Err: ErrNotPcapng, Block: BlockSHB, Detail: "bad byte-order magic; starts with " + hex.EncodeToString(pr.in.Buf[:12])}
 	}
 	if err := pr.next(new(Packet), true); err != nil {
 		return nil, err
@@ -278,62 +274,6 @@ func (r *Reader) u64(b []byte) uint64 {
 	return binary.LittleEndian.Uint64(b)
 }
 
-func (r *Reader) grow(size int) {
-	nb := make([]byte, size)
-	copy(nb, r.buf[:r.end])
-	r.buf = nb
-}
-
-// fill makes at least n bytes available in buf[start:end]. It returns io.EOF
-// when the input ended with no byte left, ErrTruncated when fewer than n remain.
-func (r *Reader) fill(n int) error {
-	if r.end-r.start >= n {
-		return nil
-	}
-	if r.fixed {
-		if r.end == r.start {
-			return io.EOF
-		}
-		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", r.end-r.start, n)}
-	}
-	if r.start > 0 {
-		r.end = copy(r.buf, r.buf[r.start:r.end])
-		r.start = 0
-	}
-	if r.filled && len(r.buf) < maxBuffer {
-		r.grow(min(2*len(r.buf), maxBuffer))
-	}
-	for empty := 0; r.end < n && !r.eof && r.rerr == nil; {
-		if r.end == len(r.buf) {
-			// Grow only as the bytes of a large block arrive.
-			r.grow(min(2*len(r.buf), n))
-		}
-		m, err := r.r.Read(r.buf[r.end:])
-		r.end += m
-		switch {
-		case err == io.EOF:
-			r.eof = true
-		case err != nil:
-			r.rerr = err
-		case m == 0:
-			if empty++; empty >= 100 {
-				r.rerr = io.ErrNoProgress
-			}
-		}
-	}
-	r.filled = r.end == len(r.buf)
-	if r.end >= n {
-		return nil
-	}
-	if r.rerr != nil {
-		return &FormatError{Offset: r.off, Err: r.rerr}
-	}
-	if r.end == 0 {
-		return io.EOF
-	}
-	return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", r.end, n)}
-}
-
 // setErr turns a fill error into the sticky error, adding context.
 func (r *Reader) setErr(err error, off int64, typ uint32, what string) error {
 	if err == io.EOF {
@@ -372,7 +312,7 @@ func (r *Reader) Next() (p Packet, err error) {
 // well-formed Enhanced Packet Block without options, already in the buffer.
 // It returns false, consuming nothing, in every other case.
 func (r *Reader) fastEPB(p *Packet) bool {
-	h := r.buf[r.start:r.end]
+	h := r.in.Buf[r.in.Start:r.in.End]
 	if len(h) < 32 {
 		return false
 	}
@@ -414,7 +354,7 @@ func (r *Reader) fastEPB(p *Packet) bool {
 	in.Packets++
 	r.lastTS = p.Timestamp
 	r.nEPB++
-	r.start += int(length)
+	r.in.Start += int(length)
 	r.off += int64(length)
 	return true
 }
@@ -434,7 +374,7 @@ func fastTimestamp(in *Interface, t uint64) (int64, bool) {
 func (r *Reader) next(p *Packet, first bool) error {
 	for {
 		off := r.off
-		if r.end-r.start < 12 {
+		if r.in.End-r.in.Start < 12 {
 			if err := r.fill(12); err != nil {
 				if err == io.EOF {
 					r.err = io.EOF
@@ -443,7 +383,7 @@ func (r *Reader) next(p *Packet, first bool) error {
 				return r.setErr(err, off, 0, "block header")
 			}
 		}
-		h := r.buf[r.start : r.start+12]
+		h := r.in.Buf[r.in.Start : r.in.Start+12]
 		typ := r.u32(h)
 		if typ == BlockSHB {
 			switch {
@@ -460,12 +400,12 @@ func (r *Reader) next(p *Packet, first bool) error {
 		if length < 12 || padded > MaxBlockLength {
 			return r.fail(off, typ, ErrBlockLength, "block type %#x length %d", typ, length)
 		}
-		if r.end-r.start < int(padded) {
+		if r.in.End-r.in.Start < int(padded) {
 			if err := r.fill(int(padded)); err != nil {
 				return r.setErr(err, off, typ, blockDesc(typ, length))
 			}
 		}
-		blk := r.buf[r.start : r.start+int(padded)]
+		blk := r.in.Buf[r.in.Start : r.in.Start+int(padded)]
 		if trailer := r.u32(blk[padded-4:]); trailer != length {
 			return r.fail(off, typ, ErrTrailer, "block type %#x: length %d, trailer %d", typ, length, trailer)
 		}
@@ -473,7 +413,7 @@ func (r *Reader) next(p *Packet, first bool) error {
 			return r.fail(off, typ, ErrBlockLength, "section header length %d not a multiple of 4", length)
 		}
 		body := blk[8 : padded-4]
-		r.start += int(padded)
+		r.in.Start += int(padded)
 		r.off += int64(padded)
 		if first && typ != BlockSHB {
 			return r.fail(off, typ, ErrNotPcapng, "first block is not a section header")
@@ -929,4 +869,22 @@ func (r *Reader) isb(off int64, body []byte) error {
 	}
 	in.Stats = st
 	return nil
+}
+
+// fill makes at least n bytes available in in.Buf[in.Start:in.End]; n must
+// already be checked against the sane bound. At the end of the input it
+// returns io.EOF (no byte left) or a *FormatError wrapping ErrTruncated (some
+// but fewer than n left).
+func (r *Reader) fill(n int) error {
+	if r.in.End-r.in.Start >= n {
+		return nil
+	}
+	err := r.in.Fill(n, maxBuffer)
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if short, ok := err.(*bufin.ShortError); ok {
+		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", short.Have, short.Want)}
+	}
+	return &FormatError{Offset: r.off, Err: err}
 }
