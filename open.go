@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/reseq/reseq/internal/bufin"
 	"github.com/reseq/reseq/pcapfile"
 	"github.com/reseq/reseq/pcapng"
 )
@@ -166,6 +167,7 @@ type Reader struct {
 	dormant []*source // closed sources by (first timestamp, order), to be reopened in turn
 	index   int64
 	closed  bool
+	lender  bufin.Lender // see SetLender
 }
 
 // Open opens the named captures ("-" is standard input) and returns a Reader of
@@ -529,6 +531,9 @@ func (r *Reader) openCapture(name string, u *unwrapped) (*Capture, formatReader,
 	if err != nil {
 		return nil, nil, err
 	}
+	if r.lender != nil {
+		fr.setLender(r.lender)
+	}
 	r.captures = append(r.captures, cp)
 	return cp, fr, nil
 }
@@ -608,6 +613,27 @@ func (r *Reader) finish() {
 			s.kind = s.kindOf()
 			s.sleep()
 			s.asleep = true
+		}
+	}
+}
+
+// SetLender makes every capture reader, those open and those opened later,
+// take its input buffers from l (see pcapfile.Reader.SetLender): a packet's
+// Data then stays valid until l reuses the buffer that holds it, instead of
+// until the next call of Next, so packets can be passed to another goroutine
+// in batches without copying. Get(n) must return a buffer of length n or more;
+// Put receives each buffer once no capture reader reads into it any more
+// (also buffers Get did not return). Inputs held in memory (Options.Mmap,
+// zip archives) are never read into and do not use l. A nil l restores the
+// default: each reader reuses one buffer.
+func (r *Reader) SetLender(l interface {
+	Get(n int) []byte
+	Put(b []byte)
+}) {
+	r.lender = l
+	for _, s := range r.sources {
+		if s.fr != nil {
+			s.fr.setLender(l)
 		}
 	}
 }

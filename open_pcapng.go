@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/reseq/reseq/internal/bufin"
 	"github.com/reseq/reseq/pcapng"
 )
 
@@ -33,6 +34,8 @@ func newPcapngSource(cp *Capture, in io.Reader, mem *memInput) (formatReader, er
 	}
 	return &pcapngSource{r: r, source: cp.Source, progress: newProgress(mem)}, nil
 }
+
+func (s *pcapngSource) setLender(l bufin.Lender) { s.r.SetLender(l) }
 
 func (s *pcapngSource) next() (Packet, error) {
 	q, err := s.r.Next()

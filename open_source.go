@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/reseq/reseq/internal/bufin"
 	"github.com/reseq/reseq/pcapfile"
 )
 
@@ -12,6 +13,7 @@ import (
 // call). It returns io.EOF at the clean end.
 type formatReader interface {
 	next() (Packet, error)
+	setLender(l bufin.Lender) // see Reader.SetLender
 }
 
 // pcapSource adapts a pcapfile.Reader.
@@ -20,6 +22,8 @@ type pcapSource struct {
 	source int
 	progress
 }
+
+func (s *pcapSource) setLender(l bufin.Lender) { s.r.SetLender(l) }
 
 func (s *pcapSource) next() (Packet, error) {
 	q, err := s.r.Next()
@@ -247,6 +251,9 @@ func (r *Reader) wake(s *source) (bool, error) {
 		s.release()
 		s.done = true
 		return false, err
+	}
+	if r.lender != nil {
+		fr.setLender(r.lender)
 	}
 	s.fr = fr
 	return s.step()

@@ -16,7 +16,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/reseq/reseq"
-	"github.com/reseq/reseq/layers"
+	"github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -29,7 +29,8 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, name := range []string{"perf", "small"} {
 		b.Run(name, func(b *testing.B) {
 			path := benchCapture(b, name)
-			b.Run("reseq", func(b *testing.B) { plReseq(b, path) })
+			b.Run("reseq", func(b *testing.B) { plReseq(b, path, false) })
+			b.Run("reseq-serial", func(b *testing.B) { plReseq(b, path, true) })
 			b.Run("gopacket", func(b *testing.B) { plGopacket(b, path) })
 		})
 	}
@@ -95,7 +96,9 @@ func (h *plCountHandler) Late(_ *tcpasm.Stream, _ int64, d []byte, _ int64)     
 func (h *plCountHandler) Conflict(*tcpasm.Stream, tcpasm.Conflict, int64)            {}
 func (h *plCountHandler) Close(*tcpasm.Stream, tcpasm.Reason, int64)                 {}
 
-func plReseq(b *testing.B, path string) {
+// plReseq runs reseq as its users do: pipeline.Run (reading and decoding on
+// one goroutine, assembling on the other; serial: all on one).
+func plReseq(b *testing.B, path string, serial bool) {
 	b.ReportAllocs()
 	var pkts, bytes int64
 	for i := 0; i < b.N; i++ {
@@ -105,28 +108,13 @@ func plReseq(b *testing.B, path string) {
 		}
 		h := &plCountHandler{}
 		a := tcpasm.New(tcpasm.DefaultConfig(), h)
-		var p layers.Packet
-		var seg tcpasm.Segment
-		n := int64(0)
-		for {
-			pkt, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
-			if !p.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() {
-				continue
-			}
-			if tcpasm.FromPacket(&seg, &p, pkt.Timestamp, pkt.Index, true) {
-				a.Assemble(&seg)
-			}
+		st, err := pipeline.Run(r, a, pipeline.Options{CapturePoint: true, Serial: serial})
+		if err != nil {
+			b.Fatal(err)
 		}
 		a.Close()
 		r.Close()
-		pkts, bytes = n, h.data+h.late
+		pkts, bytes = st.Packets, h.data+h.late
 	}
 	b.ReportMetric(float64(pkts)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 	b.ReportMetric(float64(bytes), "bytes/op")

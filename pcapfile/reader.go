@@ -280,6 +280,21 @@ func (r *Reader) recordErr(err error, need int, caplen uint32) error {
 	return err
 }
 
+// SetLender makes the Reader take its input buffers from l and never write
+// into a buffer again once it has handed out packets from it: when it needs
+// more input it copies the unread bytes into a new buffer from l.Get (of
+// length n or more) and gives the old one to l.Put. A packet's Data then stays
+// valid until l reuses the buffer that holds it, so a batch of packets can go
+// to another goroutine without being copied. Put may also receive the buffer
+// the Reader started with. A Reader over bytes in memory never reads and
+// ignores l; a nil l restores the default (one buffer, reused).
+func (r *Reader) SetLender(l interface {
+	Get(n int) []byte
+	Put(b []byte)
+}) {
+	r.in.Lender = l
+}
+
 // Offset returns the input offset of the next record (after Next returned a
 // packet: one past its end).
 func (r *Reader) Offset() int64 { return r.off }

@@ -216,6 +216,21 @@ func newReader(pr *Reader) (*Reader, error) {
 	return pr, nil
 }
 
+// SetLender makes the Reader take its input buffers from l and never write
+// into a buffer again once it has handed out packets from it: when it needs
+// more input it copies the unread bytes into a new buffer from l.Get (of
+// length n or more) and gives the old one to l.Put. A packet's Data then stays
+// valid until l reuses the buffer that holds it, so a batch of packets can go
+// to another goroutine without being copied. Put may also receive the buffer
+// the Reader started with. A Reader over bytes in memory never reads and
+// ignores l; a nil l restores the default (one buffer, reused).
+func (r *Reader) SetLender(l interface {
+	Get(n int) []byte
+	Put(b []byte)
+}) {
+	r.in.Lender = l
+}
+
 // SetBlockFunc sets a function called with every block that is neither a packet
 // nor a section, interface or statistics block (NRB, DSB, custom, unknown), just
 // before it is skipped.

@@ -18,16 +18,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/netip"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/reseq/reseq"
 	"github.com/reseq/reseq/layers"
+	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -81,25 +79,18 @@ func (p *pipeline) Close() {
 }
 
 // pipelineStats counts what the pipeline saw.
-type pipelineStats struct {
-	Packets   int64 // frames read
-	TCP       int64 // TCP segments given to the assembler
-	Filtered  int64 // TCP segments left out by the filter
-	NotTCP    int64 // frames that decoded to something else (or not at all)
-	Bytes     int64 // captured TCP payload bytes given to the assembler
-	InputErrs int64 // input errors (a broken capture; the others continue)
-}
+type pipelineStats = stages.Stats
 
 // Run reads every input to its end and closes the assembler, so every stream
 // is flushed to h before it returns. The error is the first input error
 // (*reseq.InputError; the run went on with the other inputs), an error from
 // opening the inputs (nothing was read), or Abort's error.
 //
-// With two or more CPUs the work runs in two stages: a goroutine reads,
-// decodes and filters the packets into batches of segments (their payloads
-// copied into the batch), and the calling goroutine assembles them; h,
-// Progress and Abort are called on the calling goroutine only. The segments
-// reach the assembler in the same order either way, so the output is the same.
+// The work runs in the library's pipeline (package pipeline): with two or more
+// CPUs a goroutine reads, decodes and filters the packets into batches of
+// segments, and the calling goroutine assembles them; h, Progress and Abort
+// are called on the calling goroutine only. The segments reach the assembler
+// in the same order either way, so the output is the same.
 func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	if p.r == nil {
 		if err := p.Open(); err != nil {
@@ -110,199 +101,18 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	p.r = nil
 	defer r.Close()
 	asm := newAssembler(p.Config, h)
-	src := segSource{p: p, r: r, nextTick: time.Now().Add(progressEvery)}
-	if p.Serial || runtime.GOMAXPROCS(0) < 2 {
-		p.runSerial(&src, asm)
-	} else {
-		p.runStaged(&src, asm)
+	opt := stages.Options{
+		CapturePoint: p.CapturePoint,
+		Serial:       p.Serial,
+		Progress:     p.Progress,
+		Abort:        p.Abort,
 	}
+	if len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0 {
+		opt.Keep = p.Filter.match
+	}
+	st, err := stages.Run(r, asm, opt)
 	asm.Close()
-	if p.Progress != nil {
-		read, total := r.Progress()
-		p.Progress(read, total, src.st.Packets)
-	}
-	return src.st, src.first
-}
-
-const progressEvery = 250 * time.Millisecond
-
-// segSource reads, decodes and filters the packets of r into segments.
-type segSource struct {
-	p        *pipeline
-	r        *reseq.Reader
-	lp       layers.Packet
-	st       pipelineStats
-	first    error // first input error, or Abort's error
-	errRun   int
-	nextTick time.Time
-	poll     bool // set by next every 4096 packets: time to poll Abort and Progress
-}
-
-// next fills seg with the next TCP segment the filter keeps; false at the end
-// of the input. seg.Payload aliases the packet's data, valid until the next
-// call.
-func (s *segSource) next(seg *tcpasm.Segment) bool {
-	for {
-		pkt, err := s.r.Next()
-		if err == io.EOF {
-			return false
-		}
-		if err != nil {
-			s.st.InputErrs++
-			if s.first == nil {
-				s.first = err
-			}
-			// Next goes on with the other inputs; a reader that keeps failing
-			// without progress is given up.
-			if s.errRun++; s.errRun > 64 {
-				return false
-			}
-			continue
-		}
-		s.errRun = 0
-		s.st.Packets++
-		if s.st.Packets&4095 == 0 {
-			s.poll = true
-		}
-		if !segmentOf(seg, &s.lp, &pkt, s.p.CapturePoint) {
-			s.st.NotTCP++
-			continue
-		}
-		if !s.p.Filter.match(&seg.Key) {
-			s.st.Filtered++
-			continue
-		}
-		s.st.TCP++
-		s.st.Bytes += int64(len(seg.Payload))
-		return true
-	}
-}
-
-// progressDue reports whether a progress line is due (checked when poll is set).
-func (s *segSource) progressDue() bool {
-	if s.p.Progress == nil {
-		return false
-	}
-	now := time.Now()
-	if now.Before(s.nextTick) {
-		return false
-	}
-	s.nextTick = now.Add(progressEvery)
-	return true
-}
-
-// runSerial reads and assembles on one goroutine.
-func (p *pipeline) runSerial(src *segSource, asm assembler) {
-	var seg tcpasm.Segment
-	for src.next(&seg) {
-		if src.poll {
-			src.poll = false
-			if p.Abort != nil {
-				if err := p.Abort(); err != nil {
-					src.first = err
-					return
-				}
-			}
-			if src.progressDue() {
-				read, total := src.r.Progress()
-				p.Progress(read, total, src.st.Packets)
-			}
-		}
-		asm.Assemble(&seg)
-	}
-}
-
-// Batches between the stages: batchSegs segments whose payloads are copied
-// into an arena of batchArena bytes (a larger payload gets a batch of its
-// own, its arena grown to fit). stagedBatches batches circulate, so the steady
-// state allocates nothing.
-const (
-	batchSegs     = 256
-	batchArena    = 512 << 10
-	stagedBatches = 6
-)
-
-type segBatch struct {
-	segs  []tcpasm.Segment
-	arena []byte
-	// A progress snapshot taken by the reader, shown by the assembling stage.
-	progress             bool
-	read, total, packets int64
-}
-
-// runStaged reads on a new goroutine and assembles on this one.
-func (p *pipeline) runStaged(src *segSource, asm assembler) {
-	free := make(chan *segBatch, stagedBatches)
-	full := make(chan *segBatch, stagedBatches)
-	for range stagedBatches {
-		free <- &segBatch{segs: make([]tcpasm.Segment, 0, batchSegs), arena: make([]byte, 0, batchArena)}
-	}
-	var stop atomic.Bool
-	go func() {
-		defer close(full)
-		var seg tcpasm.Segment
-		b := <-free
-		for src.next(&seg) {
-			if n := len(seg.Payload); len(b.segs) == cap(b.segs) || cap(b.arena)-len(b.arena) < n {
-				if len(b.segs) > 0 {
-					full <- b
-					if stop.Load() {
-						return
-					}
-					b = <-free
-				}
-				if cap(b.arena) < n {
-					b.arena = make([]byte, 0, n)
-				}
-			}
-			a := len(b.arena)
-			b.arena = append(b.arena, seg.Payload...)
-			seg.Payload = b.arena[a:len(b.arena):len(b.arena)]
-			b.segs = append(b.segs, seg)
-			if src.poll {
-				src.poll = false
-				if src.progressDue() {
-					b.progress = true
-					b.read, b.total = src.r.Progress()
-					b.packets = src.st.Packets
-				}
-			}
-		}
-		if len(b.segs) > 0 {
-			full <- b
-		}
-	}()
-	var abortErr error
-	for b := range full {
-		if abortErr == nil {
-			for i := range b.segs {
-				asm.Assemble(&b.segs[i])
-			}
-			if b.progress {
-				p.Progress(b.read, b.total, b.packets)
-			}
-			if p.Abort != nil {
-				if abortErr = p.Abort(); abortErr != nil {
-					stop.Store(true)
-				}
-			}
-		}
-		b.segs, b.arena, b.progress = b.segs[:0], b.arena[:0], false
-		free <- b
-	}
-	// full is closed: the reader is done with src.
-	if abortErr != nil {
-		src.first = abortErr
-	}
-}
-
-// segmentOf decodes pkt into lp and fills seg from it; false when the frame is
-// not a TCP segment with a complete header.
-func segmentOf(seg *tcpasm.Segment, lp *layers.Packet, pkt *reseq.Packet, capturePoint bool) bool {
-	if !lp.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() || lp.Transport != layers.TransportTCP {
-		return false
-	}
-	return tcpasm.FromPacket(seg, lp, pkt.Timestamp, pkt.Index, capturePoint)
+	return st, err
 }
 
 // filter keeps packets by port and host. Several ports (hosts) are

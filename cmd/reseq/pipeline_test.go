@@ -191,6 +191,12 @@ func pattern(n int, seed byte) []byte {
 	return b
 }
 
+// segmentOf decodes pkt and fills seg as the pipeline does.
+func segmentOf(seg *tcpasm.Segment, lp *layers.Packet, pkt *reseq.Packet, capturePoint bool) bool {
+	return lp.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() &&
+		tcpasm.FromPacket(seg, lp, pkt.Timestamp, pkt.Index, capturePoint)
+}
+
 // TestSegmentOf checks the frame → Segment conversion on built frames.
 func TestSegmentOf(t *testing.T) {
 	src := netip.MustParseAddrPort("10.0.0.1:1234")

@@ -21,13 +21,28 @@ type Buffer struct {
 	Filled     bool  // the last Fill filled the whole buffer
 	Err        error // sticky non-EOF read error
 	Fixed      bool  // Buf is the whole input: never read, moved or grown
+
+	// Lender, when set, supplies every new buffer, and Fill never writes
+	// into a buffer it has read into before: instead of moving the unread
+	// tail to the front it copies the tail into a new buffer and gives the
+	// old one back through Put, so slices of it handed out earlier stay
+	// valid for as long as the lender keeps it.
+	Lender Lender
+}
+
+// Lender lends a Buffer its buffers. Get returns a buffer of length n or
+// more; Put gives one back that the Buffer no longer reads into (data handed
+// out of it may still be in use: when to reuse it is the lender's business).
+type Lender interface {
+	Get(n int) []byte
+	Put(b []byte)
 }
 
 // Fill makes at least n bytes available in Buf[Start:End]; the caller has
-// checked n against its bound, and max is the size reads may grow the buffer
+// checked n against its bound, and limit is the size reads may grow the buffer
 // to. At the end of the input it returns io.EOF when no byte is left, a
 // *ShortError when some but fewer than n are, and a read error as it came.
-func (b *Buffer) Fill(n, max int) error {
+func (b *Buffer) Fill(n, limit int) error {
 	if b.End-b.Start >= n {
 		return nil
 	}
@@ -37,21 +52,29 @@ func (b *Buffer) Fill(n, max int) error {
 		}
 		return &ShortError{Have: b.End - b.Start, Want: n}
 	}
-	if b.Start > 0 {
-		// Move only the unread tail to the front.
-		b.End = copy(b.Buf, b.Buf[b.Start:b.End])
-		b.Start = 0
+	if b.Lender != nil {
+		b.swap(n, limit)
+	} else {
+		if b.Start > 0 {
+			// Move only the unread tail to the front.
+			b.End = copy(b.Buf, b.Buf[b.Start:b.End])
+			b.Start = 0
+		}
+		if b.Filled && len(b.Buf) < limit {
+			// The last read filled the buffer: the input is large, read it
+			// in bigger chunks.
+			b.grow(min(2*len(b.Buf), limit))
+		}
 	}
-	if b.Filled && len(b.Buf) < max {
-		// The last read filled the buffer: the input is large, read it in
-		// bigger chunks.
-		b.grow(min(2*len(b.Buf), max))
-	}
-	for empty := 0; b.End < n && !b.EOF && b.Err == nil; {
+	for empty := 0; b.End-b.Start < n && !b.EOF && b.Err == nil; {
 		if b.End == len(b.Buf) {
 			// The record is larger than the buffer: grow step by step as its
 			// bytes actually arrive.
-			b.grow(min(2*len(b.Buf), n))
+			if b.Lender != nil {
+				b.lend(max(len(b.Buf), min(2*len(b.Buf), n)))
+			} else {
+				b.grow(min(2*len(b.Buf), n))
+			}
 		}
 		m, err := b.R.Read(b.Buf[b.End:])
 		b.End += m
@@ -68,14 +91,42 @@ func (b *Buffer) Fill(n, max int) error {
 	}
 	b.Filled = b.End == len(b.Buf)
 	switch {
-	case b.End >= n:
+	case b.End-b.Start >= n:
 		return nil
 	case b.Err != nil:
 		return b.Err
-	case b.End == 0:
+	case b.End == b.Start:
 		return io.EOF
 	}
-	return &ShortError{Have: b.End, Want: n}
+	return &ShortError{Have: b.End - b.Start, Want: n}
+}
+
+// swap moves the unread window into a buffer from the Lender, of the size
+// Fill would have grown to, and gives the old one back.
+func (b *Buffer) swap(n, limit int) {
+	size := len(b.Buf)
+	if b.Filled && size < limit {
+		size = min(2*size, limit)
+	}
+	if size == len(b.Buf) && len(b.Buf)-b.Start >= n && len(b.Buf)-b.End >= len(b.Buf)/4 {
+		return // room enough after the data: keep reading into it
+	}
+	b.lend(size)
+}
+
+// lend replaces Buf by a buffer of at least size bytes from the Lender,
+// holding the unread window at its front.
+func (b *Buffer) lend(size int) {
+	nb := b.Lender.Get(size)
+	if len(nb) < size {
+		nb = make([]byte, size) // a Lender that broke its promise: do without it
+	}
+	b.End = copy(nb, b.Buf[b.Start:b.End])
+	b.Start = 0
+	if b.Buf != nil {
+		b.Lender.Put(b.Buf)
+	}
+	b.Buf = nb
 }
 
 func (b *Buffer) grow(size int) {
