@@ -11,9 +11,15 @@ import (
 	"github.com/reseq/reseq/tcpasm"
 )
 
-// Assembler takes the segments; *tcpasm.Assembler is one.
+// Assembler takes the segments; *tcpasm.Assembler is one. When it also has
+// the method AssembleBatch([]tcpasm.Segment), as *tcpasm.Assembler does, Run
+// gives it whole batches whose payloads stay valid until the call returns.
 type Assembler interface {
 	Assemble(seg *tcpasm.Segment)
+}
+
+type batchAssembler interface {
+	AssembleBatch(segs []tcpasm.Segment)
 }
 
 // Options configure Run. The zero value reads everything on as many
@@ -279,11 +285,16 @@ func runStaged(src *source, a Assembler) {
 			full <- st.cur
 		}
 	}()
+	ba, _ := a.(batchAssembler)
 	var abortErr error
 	for b := range full {
 		if abortErr == nil {
-			for i := range b.segs {
-				a.Assemble(&b.segs[i])
+			if ba != nil {
+				ba.AssembleBatch(b.segs)
+			} else {
+				for i := range b.segs {
+					a.Assemble(&b.segs[i])
+				}
 			}
 			if b.progress {
 				src.opt.Progress(b.read, b.total, b.packets)

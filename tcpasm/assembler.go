@@ -137,6 +137,9 @@ type Assembler struct {
 	held     int64
 	retained int64
 	st       Stats
+
+	inBatch  bool      // in AssembleBatch: retention copies are deferred
+	deferred []*retain // retains with deferred copies
 }
 
 // New returns an Assembler that reports to h.
@@ -415,6 +418,27 @@ func (h *half) setFin(off int64) {
 	h.finKnown = true
 	h.finOff = off
 	h.updateExtent()
+}
+
+// AssembleBatch assembles segs in order, exactly as calling Assemble on each
+// would, with the same callbacks. Every payload in segs must stay valid and
+// unchanged until AssembleBatch returns (not only during its own segment's
+// turn). That lets the assembler defer copying delivered bytes into a
+// stream's conflict window (Config.ConflictWindow) to the end of the batch,
+// and then copy only what the window still holds: a stream that delivers more
+// than the window within a batch has only its tail copied, where Assemble
+// copies every byte it delivers.
+func (a *Assembler) AssembleBatch(segs []Segment) {
+	a.inBatch = true
+	for i := range segs {
+		a.Assemble(&segs[i])
+	}
+	a.inBatch = false
+	for i, r := range a.deferred {
+		r.flush()
+		a.deferred[i] = nil
+	}
+	a.deferred = a.deferred[:0]
 }
 
 // Assemble takes one captured segment. It calls the Handler for what the
@@ -813,17 +837,21 @@ func (h *half) forgetGap() {
 }
 
 // deliver hands bytes at next to the handler.
-func (a *Assembler) deliver(h *half, data []byte, index, ts int64) {
+//
+// stable says data is the segment's own payload (valid for the whole batch in
+// AssembleBatch), not bytes of the held store, so its retention copy may be
+// deferred.
+func (a *Assembler) deliver(h *half, data []byte, index, ts int64, stable bool) {
 	off := h.next
 	a.h.Data(&h.Stream, off, data, ts)
 	h.Stats.Bytes += int64(len(data))
 	h.next = off + int64(len(data))
 	if a.cfg.ConflictWindow > 0 {
-		a.retainWrite(h, off, data, index, ts)
+		a.retainWrite(h, off, data, index, ts, stable)
 	}
 }
 
-func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64) {
+func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64, stable bool) {
 	r := h.ret
 	if r == nil {
 		size := min(int64(minRetain), a.cfg.ConflictWindow)
@@ -837,7 +865,14 @@ func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64
 		h.ret = r
 		a.retained += size
 	}
-	r.write(off, data, index, ts)
+	if a.inBatch && stable {
+		if r.deferWrite(off, data, index, ts) {
+			a.deferred = append(a.deferred, r)
+		}
+	} else {
+		r.flush() // keep the writes in order
+		r.write(off, data, index, ts)
+	}
 	if r.top-r.from >= int64(len(r.buf)) && int64(len(r.buf)) < a.cfg.ConflictWindow &&
 		a.retained+int64(len(r.buf)) <= a.cfg.MaxMemory {
 		a.retained += r.grow(a.cfg.ConflictWindow, &a.fl)
@@ -872,11 +907,11 @@ func (a *Assembler) drain(h *half, ts int64) {
 		for k := a.fl.seamsOf(pc.ref); k != 0; k = a.fl.seamPool[k].next {
 			sm := a.fl.seamPool[k].seam
 			if sm.off > h.next {
-				a.deliver(h, b[h.next-pc.off:sm.off-pc.off], ri, rt)
+				a.deliver(h, b[h.next-pc.off:sm.off-pc.off], ri, rt, false)
 			}
 			ri, rt = sm.index, sm.ts
 		}
-		a.deliver(h, b[h.next-pc.off:], ri, rt)
+		a.deliver(h, b[h.next-pc.off:], ri, rt, false)
 		a.fl.release(pc.ref)
 	}
 }
@@ -978,14 +1013,14 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 		// Fill the hole at next straight from the payload; only what overlaps
 		// the held pieces goes through the store.
 		if k := h.held.first().off - off; k > 0 && k < int64(len(p)) {
-			a.deliver(h, p[:k], seg.Index, ts)
+			a.deliver(h, p[:k], seg.Index, ts, true)
 			p = p[k:]
 			off = h.next
 		}
 	}
 	if len(p) > 0 {
 		if off == h.next && (h.held.empty() || h.held.first().off >= off+int64(len(p))) {
-			a.deliver(h, p, seg.Index, ts)
+			a.deliver(h, p, seg.Index, ts, true)
 		} else {
 			if off > h.next {
 				h.Stats.OutOfOrder++
@@ -1086,7 +1121,7 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 			h.Stats.LateBytes += k
 			h.Stats.GapBytes -= k
 			if a.cfg.ConflictWindow > 0 {
-				a.retainWrite(h, cur, data, seg.Index, seg.Timestamp)
+				a.retainWrite(h, cur, data, seg.Index, seg.Timestamp, true)
 			}
 			// Take [cur, le) out of the remembered range.
 			switch {
@@ -1123,6 +1158,7 @@ func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 	if r == nil {
 		return
 	}
+	r.flush()
 	lo, hi := max(off, r.lo()), min(off+int64(len(b)), r.top)
 	first, last := int64(-1), int64(-1)
 	for o := lo; o < hi; o++ {

@@ -12,6 +12,22 @@ type retain struct {
 
 	recs [recCount]segRec // the packets that delivered the latest ranges, by offset
 	nrec int
+
+	// Deferred writes (Assembler.AssembleBatch): bytes recorded (top and recs
+	// are up to date) but not yet copied into buf; their slices stay valid
+	// until the batch ends. flush copies them, keeping only what the window
+	// holds then, so a stream that delivers more than the window within a
+	// batch copies only its tail.
+	pend  [pendMax]pendRef
+	npend int
+}
+
+const pendMax = 32
+
+// pendRef: bytes delivered at off whose copy into buf is deferred.
+type pendRef struct {
+	off  int64
+	data []byte
 }
 
 const recCount = 64
@@ -25,10 +41,54 @@ const minRetain = 4096
 
 // write stores data delivered at off.
 func (r *retain) write(off int64, data []byte, index, ts int64) {
-	n := int64(len(data))
-	if n == 0 {
+	if len(data) == 0 {
 		return
 	}
+	r.copyIn(off, data)
+	r.record(off, int64(len(data)), index, ts)
+}
+
+// deferWrite is write with the copy deferred until flush: data must stay valid
+// until then. It reports whether the retain had nothing deferred before (and
+// so must be flushed at the end of the batch).
+func (r *retain) deferWrite(off int64, data []byte, index, ts int64) bool {
+	if len(data) == 0 {
+		return false
+	}
+	first := r.npend == 0
+	if r.npend == pendMax {
+		r.flush()
+	}
+	r.record(off, int64(len(data)), index, ts)
+	r.pend[r.npend] = pendRef{off, data}
+	r.npend++
+	return first
+}
+
+// flush copies the deferred writes into buf, in order; those the window has
+// passed by now are skipped.
+func (r *retain) flush() {
+	for i := range r.npend {
+		p := &r.pend[i]
+		r.copyIn(p.off, p.data)
+		p.data = nil
+	}
+	r.npend = 0
+}
+
+// record notes that the packet index (time ts) delivered [off, off+n).
+func (r *retain) record(off, n, index, ts int64) {
+	if off+n > r.top {
+		r.top = off + n
+	}
+	r.recs[r.nrec%recCount] = segRec{off, off + n, index, ts}
+	r.nrec++
+}
+
+// copyIn copies data delivered at off into buf, or the part of it the window
+// holds.
+func (r *retain) copyIn(off int64, data []byte) {
+	n := int64(len(data))
 	size := int64(len(r.buf))
 	if lo := max(r.top, off+n) - size; off < lo {
 		if off+n <= lo {
@@ -41,11 +101,6 @@ func (r *retain) write(off int64, data []byte, index, ts int64) {
 	p := off & (size - 1)
 	k := copy(r.buf[p:], data)
 	copy(r.buf, data[k:])
-	if off+n > r.top {
-		r.top = off + n
-	}
-	r.recs[r.nrec%recCount] = segRec{off, off + n, index, ts}
-	r.nrec++
 }
 
 // lo returns the lowest offset whose retained bytes are valid.
@@ -79,6 +134,7 @@ func (r *retain) grow(limit int64, fl *freeLists) int64 {
 	if size >= limit || r.top-r.from < size {
 		return 0
 	}
+	r.flush()
 	nb := fl.getRing(int(size * 2))
 	for o := r.lo(); o < r.top; {
 		sp, dp := o&(size-1), o&(2*size-1)
