@@ -343,8 +343,9 @@ type half struct {
 
 	ret    *retain
 	gaps   []span
-	forgot int64 // end of the newest gap range forgotten
-	unret  int64 // end of the bytes delivered while no retention window could be had
+	gapBuf [2]span // the first backing array of gaps
+	forgot int64   // end of the newest gap range forgotten
+	unret  int64   // end of the bytes delivered while no retention window could be had
 
 	prevLast int64 // capture time of the direction's packet before this one
 
@@ -546,7 +547,8 @@ func (a *Assembler) newConn(norm layers.FlowKey, seg *Segment, index int) *conn 
 		a.st.ConnEvictions++
 		a.finish(v, ReasonEvicted, a.now)
 	}
-	c := &conn{norm: norm, lastCP: NoCapturePoint}
+	c := a.fl.newConn()
+	c.norm, c.lastCP = norm, NoCapturePoint
 	c.Key = seg.Key
 	if seg.Flags&(SYN|ACK) == SYN|ACK {
 		c.Key = seg.Key.Reverse() // the SYN-ACK's receiver is the client
@@ -816,6 +818,9 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 	} else {
 		if k == maxGapRanges {
 			h.forgetGap()
+		}
+		if h.gaps == nil {
+			h.gaps = h.gapBuf[:0] // most streams have few gaps: no allocation for them
 		}
 		h.gaps = append(h.gaps, span{h.next, end})
 	}

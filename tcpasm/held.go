@@ -51,9 +51,11 @@ func (b *block) len() int { return b.hi - b.lo }
 // heldList is the ordered set of held pieces of one stream direction. Pieces
 // never overlap.
 type heldList struct {
-	blocks []*block
-	ends   []int64 // ends[i]: the end of the last piece of blocks[i], for a cache-friendly search
-	n      int
+	blocks   []*block
+	ends     []int64 // ends[i]: the end of the last piece of blocks[i], for a cache-friendly search
+	n        int
+	blockBuf [1]*block // the first backing arrays of blocks and ends
+	endBuf   [1]int64
 }
 
 // fix refreshes ends[bi] after block bi changed.
@@ -140,6 +142,9 @@ func (l *heldList) insert(p pos, pc piece, fl *freeLists) {
 		b := fl.getBlock()
 		b.p[0] = pc
 		b.hi = 1
+		if l.blocks == nil {
+			l.blocks, l.ends = l.blockBuf[:0], l.endBuf[:0] // one block needs no allocation
+		}
 		l.blocks = append(l.blocks, b)
 		l.ends = append(l.ends, pc.end())
 		return
@@ -237,20 +242,24 @@ const (
 // Assembler; no locking, no sync.Pool. Held pieces name their buffers by a
 // handle into store.
 type freeLists struct {
-	bufs      [numClasses][][]byte
-	free      int64
-	blocks    []*block
-	slab      []byte     // the unused rest of the current slab
-	store     [][]byte   // buffers in use, by handle-1
-	seams     []seamList // by handle-1: where the bytes of later segments start in a buffer
-	seamPool  []seamNode // the nodes of every seam list; [0] unused
-	seamFree  uint32     // the first free node, 0 when none
-	scratch   []seam
-	slots     []uint32              // free handles
-	rings     [ringClasses][][]byte // free retention buffers by log2 of their size
-	ringSlab  []byte                // the unused rest of the current ring slab
-	ringsMade int                   // retention buffers allocated
-	retains   []*retain
+	bufs        [numClasses][][]byte
+	free        int64
+	blocks      []*block
+	slab        []byte     // the unused rest of the current slab
+	store       [][]byte   // buffers in use, by handle-1
+	seams       []seamList // by handle-1: where the bytes of later segments start in a buffer
+	seamPool    []seamNode // the nodes of every seam list; [0] unused
+	seamFree    uint32     // the first free node, 0 when none
+	scratch     []seam
+	slots       []uint32              // free handles
+	rings       [ringClasses][][]byte // free retention buffers by log2 of their size
+	connSlab    []conn                // conns not handed out yet
+	connSlabs   int                   // the length of the next conn slab
+	retainSlab  []retain              // retain records not handed out yet
+	retainSlabs int                   // the length of the next retain slab
+	ringSlab    []byte                // the unused rest of the current ring slab
+	ringsMade   int                   // retention buffers allocated
+	retains     []*retain
 }
 
 // Retention buffers (see retain) are powers of two from minRetain up. Those up
@@ -301,7 +310,37 @@ func (f *freeLists) getRetain() *retain {
 		f.retains = f.retains[:n-1]
 		return r
 	}
-	return new(retain)
+	return fromSlab(&f.retainSlab, &f.retainSlabs, maxRetainSlab)
+}
+
+// newConn returns a zeroed conn. Conns are never reused (the handler may keep
+// pointers to their Conn and Streams), but they are allocated in slabs, so
+// that a capture of many connections costs a few allocations, not one per
+// connection.
+func (f *freeLists) newConn() *conn {
+	return fromSlab(&f.connSlab, &f.connSlabs, maxConnSlab)
+}
+
+// Slabs of conns and retain records grow from minSlab elements, doubling, to
+// these (about 60 KiB each), so that a capture of one connection allocates
+// little.
+const (
+	minSlab       = 4
+	maxConnSlab   = 32
+	maxRetainSlab = 16
+)
+
+// fromSlab takes the next zero element of *slab, allocating a new slab, twice
+// as long as the last (*made elements) up to limit, when it is used up.
+func fromSlab[T any](slab *[]T, made *int, limit int) *T {
+	if len(*slab) == 0 {
+		n := min(max(*made, minSlab), limit)
+		*slab = make([]T, n)
+		*made = 2 * n
+	}
+	e := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return e
 }
 
 // putRetain gives back a retain record and its buffer.
