@@ -30,7 +30,9 @@ const NoCapturePoint = -1
 // plain value so that callers with their own decoders (gopacket, for one) can fill
 // it; FromPacket fills it from a layers decode.
 //
-// Payload aliases the caller's buffer and is only read during Assemble.
+// Payload aliases the caller's buffer and is only read during Assemble. A
+// caller that rewrites the bytes of a payload in place after FromPacket filled
+// the Segment must fill it again (or point Payload at a new slice).
 type Segment struct {
 	Key          layers.FlowKey // the direction the segment travelled: Src -> Dst
 	CapturePoint int32          // outer VLAN ID naming the probe, or NoCapturePoint
@@ -53,6 +55,13 @@ type Segment struct {
 	IPID  uint16
 	TSVal uint32
 	HasTS bool
+
+	// FromPacket notes the payload's fingerprint (for duplicate detection)
+	// while the payload is in the cache of the goroutine that decoded it; it
+	// is used as long as Payload is the same slice (same start, same length).
+	fp    uint64
+	fpOf  *byte
+	fpLen int
 }
 
 // Reason says why a gap was declared or a stream closed.

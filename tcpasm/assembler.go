@@ -292,6 +292,15 @@ func makeSig(seg *Segment, n int) sig {
 }
 
 // fingerprint is the payload part of a sig: its first and last 8 bytes.
+// fingerprint returns the payload's fingerprint, the one FromPacket noted when
+// the payload is still the slice it was taken of.
+func (s *Segment) fingerprint() uint64 {
+	if len(s.Payload) > 0 && s.fpOf == &s.Payload[0] && s.fpLen == len(s.Payload) {
+		return s.fp
+	}
+	return fingerprint(s.Payload)
+}
+
 func fingerprint(p []byte) uint64 {
 	if len(p) >= 8 {
 		return binary.LittleEndian.Uint64(p) ^ (binary.LittleEndian.Uint64(p[len(p)-8:]) * 0x9E3779B97F4A7C15)
@@ -615,7 +624,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			(h.held.empty() || h.next+above >= h.held.last().end())
 	}
 	if !fresh {
-		sg.fp = fingerprint(seg.Payload)
+		sg.fp = seg.fingerprint()
 		if a.dup(h, &sg, seg) {
 			h.Stats.Duplicates++
 			return
@@ -681,7 +690,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 		a.st.AfterClose += int64(n)
 	}
 	if fresh {
-		r.fp = fingerprint(seg.Payload)
+		r.fp = seg.fingerprint()
 	}
 	if flags&ACK != 0 {
 		a.ack(p, seg, ts)

@@ -36,6 +36,9 @@ func FromPacket(seg *Segment, p *layers.Packet, ts, index int64, capturePoint bo
 		seg.SACK[i] = SACKBlock{Left: o.SACK[i].Left, Right: o.SACK[i].Right}
 	}
 	seg.NumSACK = n
+	if len(seg.Payload) > 0 {
+		seg.fp, seg.fpOf, seg.fpLen = fingerprint(seg.Payload), &seg.Payload[0], len(seg.Payload)
+	}
 	if o.HasTimestamps {
 		seg.TSVal, seg.HasTS = o.TSVal, true
 	}
