@@ -62,5 +62,8 @@
 // Options.MaxDecoderMemory (zstd window, xz dictionary; 128 MiB by default); a
 // zip archive that is not a plain file is held in memory up to
 // Options.MaxArchiveBuffer. Progress reports the input bytes consumed against the
-// total size of the input files, for a progress bar.
+// total size of the input files, for a progress bar. SetLender lets the caller
+// supply the readers' input buffers, so that packets stay valid until their
+// buffer is given back (package pipeline hands them to another goroutine
+// that way, without copying).
 package reseq

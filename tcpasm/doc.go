@@ -111,14 +111,17 @@
 //
 // In-order data goes to the handler straight from the segment's payload: no
 // allocation; its only copy is the one into the direction's conflict window
-// (Config.ConflictWindow, recycled across streams). Out-of-order bytes are
-// copied into recycled buffers and kept in a block list ordered by offset
-// (O(log n) search, amortised O(1) insertion); bytes that continue a held
+// (Config.ConflictWindow, recycled across streams). AssembleBatch, given a
+// batch whose payloads stay valid for the whole call, defers that copy to the
+// end of the batch and copies only what the window then holds. Out-of-order
+// bytes are copied into recycled buffers and kept in a block list ordered by
+// offset (O(log n) search, amortised O(1) insertion); bytes that continue a held
 // piece join it, yet every segment's bytes are delivered by a Data call of
 // their own, with that segment's capture time. Held bytes are accounted as
 // their length plus a fixed per-piece (and per joined segment) overhead,
 // bounded per direction and globally.
 //
-// An Assembler is not safe for concurrent use and starts no goroutines; shard
-// by layers.FlowKey.SymmetricHash to use several cores.
+// An Assembler is not safe for concurrent use and starts no goroutines; package
+// pipeline runs reading and decoding beside it on a second core, and sharding
+// by layers.FlowKey.SymmetricHash gives each of several Assemblers its flows.
 package tcpasm
