@@ -96,7 +96,7 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 		if int64(len(data)) > r.opt.MaxArchiveBuffer {
 			return &InputError{Name: name, Offset: -1, Err: fmt.Errorf("zip archive from a stream larger than %d bytes", r.opt.MaxArchiveBuffer)}
 		}
-		ra, size = bytes.NewReader(data), int64(len(data))
+		ra, size = countingReaderAt{r: bytes.NewReader(data), n: new(atomic.Int64)}, int64(len(data))
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {

@@ -770,7 +770,15 @@ type countingReaderAt struct {
 	n *atomic.Int64
 }
 
+// errBeforeStart: an archive's directory points before the archive's first
+// byte. (Said the same way for a file, a mapped file and bytes in memory,
+// whose ReaderAts word it differently.)
+var errBeforeStart = errors.New("archive points before its start")
+
 func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errBeforeStart
+	}
 	n, err := c.r.ReadAt(p, off)
 	c.n.Add(int64(n))
 	return n, err
