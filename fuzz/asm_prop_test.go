@@ -380,3 +380,18 @@ func TestAsmPropLastWins(t *testing.T) {
 	other.rexmitPct = 40
 	runProp(t, other, lastWins, checkLoose)
 }
+
+// Small conflict windows that grow as streams do (from 4 KiB, or smaller when
+// the window is): a retransmission is compared only while its bytes are still
+// retained, and a Conflict only ever covers bytes that really differed.
+func TestAsmPropSmallWindow(t *testing.T) {
+	g := baseGen
+	g.maxLen = 20000
+	g.lossPct = 5
+	g.rexmitPct, g.otherPct = 30, 40
+	runProp(t, g, func(rt *rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		c.ConflictWindow = rapid.SampledFrom([]int64{64, 1024, 8192, 16 << 10, 64 << 10}).Draw(rt, "window")
+		return c, 0
+	}, checkLimited)
+}

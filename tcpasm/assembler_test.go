@@ -1045,3 +1045,36 @@ func TestZeroWindowProbe(t *testing.T) {
 		t.Errorf("%q stats %+v", rs.text(4), st)
 	}
 }
+
+// A retention window that grows must not claim bytes it had already
+// overwritten: one write larger than the room left made the old window drop
+// its first bytes, and after doubling they compared as zeros with their own
+// retransmission (a false Conflict).
+func TestRetainGrowNoFalseConflict(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		rec := newRecorder(t)
+		a := New(Config{}, rec)
+		f := newFeeder(a, 100, 5000)
+		f.handshake()
+		p1, p2 := strings.Repeat("a", 3000), strings.Repeat("b", 3000)
+		segs := []Segment{f.seg(0, 0, ACK|PSH, p1, 0), f.seg(0, 3000, ACK|PSH, p2, 0), f.seg(0, 0, ACK|PSH, p1, 0)}
+		if batch {
+			a.AssembleBatch(segs)
+		} else {
+			for i := range segs {
+				a.Assemble(&segs[i])
+			}
+		}
+		// A retransmission with other bytes is still told apart.
+		bad := f.seg(0, 4000, ACK|PSH, strings.Repeat("c", 100), 0)
+		a.Assemble(&bad)
+		a.Close()
+		var confl []Conflict
+		for _, rs := range rec.order {
+			confl = append(confl, rs.confl...)
+		}
+		if len(confl) != 1 || confl[0].Offset != 4000 || confl[0].Length != 100 {
+			t.Fatalf("batch %v: conflicts %+v, want only [4000, 4100)", batch, confl)
+		}
+	}
+}

@@ -56,13 +56,33 @@ func (r *retain) deferWrite(off int64, data []byte, index, ts int64) bool {
 		return false
 	}
 	first := r.npend == 0
+	r.record(off, int64(len(data)), index, ts)
+	if r.npend == pendMax {
+		r.compact()
+	}
 	if r.npend == pendMax {
 		r.flush()
 	}
-	r.record(off, int64(len(data)), index, ts)
 	r.pend[r.npend] = pendRef{off, data}
 	r.npend++
 	return first
+}
+
+// compact drops the deferred writes the window has passed: flush would skip
+// them anyway.
+func (r *retain) compact() {
+	lo := r.top - int64(len(r.buf))
+	w := 0
+	for i := range r.npend {
+		if p := r.pend[i]; p.off+int64(len(p.data)) > lo {
+			r.pend[w] = p
+			w++
+		}
+	}
+	for i := w; i < r.npend; i++ {
+		r.pend[i].data = nil
+	}
+	r.npend = w
 }
 
 // flush copies the deferred writes into buf, in order; those the window has
@@ -136,7 +156,8 @@ func (r *retain) grow(limit int64, fl *freeLists) int64 {
 	}
 	r.flush()
 	nb := fl.getRing(int(size * 2))
-	for o := r.lo(); o < r.top; {
+	lo := r.lo()
+	for o := lo; o < r.top; {
 		sp, dp := o&(size-1), o&(2*size-1)
 		n := min(r.top-o, size-sp, 2*size-dp)
 		copy(nb[dp:dp+n], r.buf[sp:sp+n])
@@ -144,5 +165,8 @@ func (r *retain) grow(limit int64, fl *freeLists) int64 {
 	}
 	fl.putRing(r.buf)
 	r.buf = nb
+	// Bytes below the old window were overwritten before the growth: the
+	// larger window holds only what the old one did, until it fills.
+	r.from = lo
 	return size
 }
