@@ -189,8 +189,8 @@ func (h hostList) Set(s string) error {
 type sizeFlag struct{ v *int64 }
 
 func (s sizeFlag) String() string {
-	if s.v == nil {
-		return ""
+	if s.v == nil || *s.v == 0 {
+		return "" // unset: the help text names the default
 	}
 	return strconv.FormatInt(*s.v, 10)
 }
