@@ -44,7 +44,7 @@ func (s *pcapngSource) next() (Packet, error) {
 	} else if s.r.Offset() >= s.mark {
 		s.tick(s.r.Offset())
 	}
-	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Source: s.source}, err
+	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}, err
 }
 
 // pcapngOffset returns the byte offset a pcapng error names.

@@ -115,3 +115,46 @@ func TestOpenPcapngTruncated(t *testing.T) {
 		t.Fatal(ie.Name)
 	}
 }
+
+// Two sections in one file: each packet names its section, so that interface
+// indexes (which restart in every section) stay unambiguous.
+func TestOpenPcapngSections(t *testing.T) {
+	a, b := genPackets(0, 6, 1000, 10), genPackets(0, 4, 2000, 10)
+	data := append(pcapngBytes(t, a), pcapngBytes(t, b)...)
+	for _, merged := range []bool{false, true} {
+		checkSections(t, data, merged)
+	}
+}
+
+func checkSections(t *testing.T, data []byte, merged bool) {
+	dir := t.TempDir()
+	names := []string{writeFile(t, dir, "two", data)}
+	if merged {
+		names = append(names, writeFile(t, dir, "empty", pcapBytes(t, nil)))
+	}
+	r, err := Open(names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var sections []int
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sections = append(sections, p.Section)
+	}
+	want := []int{0, 0, 0, 0, 0, 0, 1, 1, 1, 1}
+	if len(sections) != len(want) {
+		t.Fatalf("sections %v, want %v", sections, want)
+	}
+	for i := range want {
+		if sections[i] != want[i] {
+			t.Fatalf("merged %v: sections %v, want %v", merged, sections, want)
+		}
+	}
+}

@@ -1,13 +1,15 @@
 package reseq
 
 // Packet is one captured frame as the opener returns it. Data aliases the
-// reader's buffer and stays valid until the next call to Next.
+// reader's buffer and stays valid until the next call to Next (with
+// Reader.SetLender: until the lender reuses the buffer).
 type Packet struct {
 	Timestamp int64  // capture time, nanoseconds since the Unix epoch
 	Length    int    // original length on the wire
 	Data      []byte // the captured bytes (len(Data) <= Length unless the file lies)
 	LinkType  uint32 // link-layer header type, FCS bits masked
 	Interface int    // pcapng interface index within its section; 0 for pcap
+	Section   int    // pcapng section index (0-based) within its capture; 0 for pcap
 	Source    int    // index of the capture (input file or archive member) it came from
 	Index     int64  // 0-based position in the merged packet sequence
 }

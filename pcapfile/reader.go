@@ -69,7 +69,7 @@ func (e *FormatError) Unwrap() error { return e.Err }
 type Packet struct {
 	Timestamp int64  // nanoseconds since the Unix epoch
 	Length    int    // original length of the packet on the wire
-	Data      []byte // captured bytes; valid until the next call to Next (see NewReaderBytes)
+	Data      []byte // captured bytes; valid until the next call to Next (see NewReaderBytes, SetLender)
 	LinkType  uint32 // link-layer header type of the file, FCS bits masked
 }
 

@@ -71,7 +71,7 @@ func (e *FormatError) Unwrap() error { return e.Err }
 type Packet struct {
 	Timestamp int64  // nanoseconds since the Unix epoch
 	Length    int    // original length on the wire
-	Data      []byte // captured bytes; valid until the next call to Next (see NewReaderBytes)
+	Data      []byte // captured bytes; valid until the next call to Next (see NewReaderBytes, SetLender)
 	LinkType  uint32 // the interface's link type
 	Interface int    // interface index within the section
 	Section   int    // 0-based section index
