@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# bench_pipeline.sh — BenchmarkPipeline (fuzz module) over the ../shared/bench
+# captures, COUNT rounds in one run, summarised as the speed-up of reseq
+# (pipeline.Run, and its serial path) over gopacket: the median of the
+# per-round ratios (each round measures both in the same minute) and the
+# ratio of the best times. On a shared VM the host's load (steal time, see
+# vmstat's "st") moves both, and the two-goroutine run most: read the
+# medians, and the steal printed at the end.
+#
+# Environment: COUNT (default 6), BENCHTIME (default 10x).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+count=${COUNT:-6}
+benchtime=${BENCHTIME:-10x}
+out=$(mktemp)
+vm=$(mktemp)
+trap 'rm -f "$out" "$vm"' EXIT
+if command -v vmstat >/dev/null 2>&1; then
+	vmstat 2 100000 >"$vm" &
+	vmpid=$!
+	trap 'kill $vmpid 2>/dev/null || true; rm -f "$out" "$vm"' EXIT
+fi
+(cd "$repo/fuzz" && go test -run '^$' -bench '^BenchmarkPipeline$' -benchtime "$benchtime" -count "$count" .) | tee "$out" | grep -E '^(Benchmark|ok|FAIL)' >&2
+python3 - "$out" <<'PY'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'BenchmarkPipeline/(\w+)/([\w-]+)-\d+\s+\d+\s+(\d+) ns/op.*?(\d+) allocs/op', line)
+    if m:
+        runs.setdefault((m[1], m[2]), []).append((int(m[3]), int(m[4])))
+for cap in sorted({c for c, _ in runs}):
+    g = [t for t, _ in runs.get((cap, 'gopacket'), [])]
+    if not g:
+        continue
+    for v in ('reseq', 'reseq-serial'):
+        r = runs.get((cap, v), [])
+        if not r:
+            continue
+        t = [x for x, _ in r]
+        per = [gi / ti for gi, ti in zip(g, t)]
+        print(f"{cap:6} {v:13} median {statistics.median(t)/1e6:7.1f} ms  gopacket {statistics.median(g)/1e6:7.1f} ms  "
+              f"speed-up median {statistics.median(per):4.2f}x  best/best {min(g)/min(t):4.2f}x  allocs/op {r[-1][1]}")
+PY
+if [ -n "${vmpid:-}" ]; then
+	kill "$vmpid" 2>/dev/null || true
+	awk 'NR>2 {s+=$17; n++; if ($17>m) m=$17} END {if (n) printf "steal during the run: mean %.0f%%, max %d%%\n", s/n, m}' "$vm"
+fi
