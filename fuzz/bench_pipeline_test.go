@@ -100,6 +100,7 @@ func (h *plCountHandler) Close(*tcpasm.Stream, tcpasm.Reason, int64)            
 // one goroutine, assembling on the other; serial: all on one).
 func plReseq(b *testing.B, path string, serial bool) {
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	var pkts, bytes int64
 	for i := 0; i < b.N; i++ {
 		r, err := reseq.Open(path)
@@ -147,6 +148,7 @@ func (c *plContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
 func plGopacket(b *testing.B, path string) {
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	var pkts, bytes int64
 	for i := 0; i < b.N; i++ {
 		f, err := os.Open(path)

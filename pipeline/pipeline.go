@@ -89,13 +89,13 @@ type source struct {
 	poll     bool // set by next every 4096 packets: time to poll Abort and Progress
 }
 
-// next fills seg with the next TCP segment to assemble; false at the end of
-// the input. seg.Payload aliases the packet's data.
-func (s *source) next(seg *tcpasm.Segment) bool {
+// read returns the next packet; false at the end of the input. Input errors
+// are counted and the first is kept; reading goes on with the other inputs.
+func (s *source) read() (reseq.Packet, bool) {
 	for {
 		pkt, err := s.r.Next()
 		if err == io.EOF {
-			return false
+			return reseq.Packet{}, false
 		}
 		if err != nil {
 			s.st.InputErrs++
@@ -105,7 +105,7 @@ func (s *source) next(seg *tcpasm.Segment) bool {
 			// Next goes on with the other inputs; a reader that keeps failing
 			// without progress is given up.
 			if s.errRun++; s.errRun > 64 {
-				return false
+				return reseq.Packet{}, false
 			}
 			continue
 		}
@@ -114,18 +114,38 @@ func (s *source) next(seg *tcpasm.Segment) bool {
 		if s.st.Packets&4095 == 0 {
 			s.poll = true
 		}
-		if !s.lp.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() ||
-			!tcpasm.FromPacket(seg, &s.lp, pkt.Timestamp, pkt.Index, s.opt.CapturePoint) {
-			s.st.NotTCP++
-			continue
+		return pkt, true
+	}
+}
+
+// decode fills seg from pkt, decoded with lp, and counts it in st; false when
+// the packet is not a TCP segment to assemble.
+func decode(opt *Options, lp *layers.Packet, st *Stats, pkt *reseq.Packet, seg *tcpasm.Segment) bool {
+	if !lp.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() ||
+		!tcpasm.FromPacket(seg, lp, pkt.Timestamp, pkt.Index, opt.CapturePoint) {
+		st.NotTCP++
+		return false
+	}
+	if opt.Keep != nil && !opt.Keep(&seg.Key) {
+		st.Filtered++
+		return false
+	}
+	st.TCP++
+	st.Bytes += int64(len(seg.Payload))
+	return true
+}
+
+// next fills seg with the next TCP segment to assemble; false at the end of
+// the input. seg.Payload aliases the packet's data.
+func (s *source) next(seg *tcpasm.Segment) bool {
+	for {
+		pkt, ok := s.read()
+		if !ok {
+			return false
 		}
-		if s.opt.Keep != nil && !s.opt.Keep(&seg.Key) {
-			s.st.Filtered++
-			continue
+		if decode(s.opt, &s.lp, &s.st, &pkt, seg) {
+			return true
 		}
-		s.st.TCP++
-		s.st.Bytes += int64(len(seg.Payload))
-		return true
 	}
 }
 
@@ -143,25 +163,103 @@ func (s *source) progressDue() bool {
 	return true
 }
 
-// runSerial reads and assembles on one goroutine.
+// runSerial reads and assembles on one goroutine. An assembler that takes
+// batches gets them here too: the readers read into buffers lent by a
+// serialLender, so a batch's payloads stay valid until it is assembled.
 func runSerial(src *source, a Assembler) {
-	var seg tcpasm.Segment
-	for src.next(&seg) {
-		if src.poll {
-			src.poll = false
-			if src.opt.Abort != nil {
-				if err := src.opt.Abort(); err != nil {
-					src.first = err
+	ba, ok := a.(batchAssembler)
+	if !ok {
+		var seg tcpasm.Segment
+		for src.next(&seg) {
+			if src.poll {
+				src.poll = false
+				if !src.pollAbort() {
 					return
 				}
 			}
-			if src.progressDue() {
-				read, total := src.r.Progress()
-				src.opt.Progress(read, total, src.st.Packets)
+			a.Assemble(&seg)
+		}
+		return
+	}
+	l := &serialLender{cur: &batch{segs: make([]tcpasm.Segment, 0, batchSegs)}}
+	src.r.SetLender(l)
+	defer src.r.SetLender(nil)
+	b := l.cur
+	for {
+		pkt, ok := src.read()
+		if !ok {
+			break
+		}
+		n := len(b.segs)
+		b.segs = append(b.segs, tcpasm.Segment{})
+		if !decode(src.opt, &src.lp, &src.st, &pkt, &b.segs[n]) {
+			b.segs = b.segs[:n]
+		}
+		// Assemble when the batch is full, or once the readers have moved
+		// past two buffers (large packets), so that few buffers are lent.
+		if len(b.segs) == batchSegs || len(b.bufs) >= 2 {
+			l.assemble(ba)
+			if src.poll {
+				src.poll = false
+				if !src.pollAbort() {
+					return
+				}
 			}
 		}
-		a.Assemble(&seg)
 	}
+	l.assemble(ba)
+}
+
+// pollAbort polls Abort and reports progress when due; false when Abort
+// stopped the run (its error is kept).
+func (s *source) pollAbort() bool {
+	if s.opt.Abort != nil {
+		if err := s.opt.Abort(); err != nil {
+			s.first = err
+			return false
+		}
+	}
+	if s.progressDue() {
+		read, total := s.r.Progress()
+		s.opt.Progress(read, total, s.st.Packets)
+	}
+	return true
+}
+
+// serialLender lends the readers buffers for runSerial and takes back those
+// given back while the current batch was filled once it is assembled.
+type serialLender struct {
+	cur  *batch
+	free [][]byte
+}
+
+func (l *serialLender) Get(n int) []byte {
+	if n > chunkSize {
+		return make([]byte, n)
+	}
+	if k := len(l.free); k > 0 {
+		b := l.free[k-1]
+		l.free = l.free[:k-1]
+		return b
+	}
+	return make([]byte, chunkSize)
+}
+
+func (l *serialLender) Put(b []byte) { l.cur.bufs = append(l.cur.bufs, b) }
+
+// assemble hands the current batch to ba and frees its buffers.
+func (l *serialLender) assemble(ba batchAssembler) {
+	b := l.cur
+	if len(b.segs) > 0 {
+		ba.AssembleBatch(b.segs)
+	}
+	for i, buf := range b.bufs {
+		if len(buf) == chunkSize && len(l.free) < 8 {
+			l.free = append(l.free, buf)
+		}
+		b.bufs[i] = nil
+	}
+	b.segs, b.bufs = b.segs[:0], b.bufs[:0]
 }
 
 // Between the stages: batches of up to batchSegs segments, numBatches of them
@@ -262,8 +360,11 @@ func runStaged(src *source, a Assembler) {
 	var stop atomic.Bool
 	go func() {
 		defer close(full)
-		var seg tcpasm.Segment
-		for src.next(&seg) {
+		for {
+			pkt, ok := src.read()
+			if !ok {
+				break
+			}
 			if len(st.cur.segs) == batchSegs {
 				st.send()
 				if stop.Load() {
@@ -271,7 +372,11 @@ func runStaged(src *source, a Assembler) {
 				}
 			}
 			b := st.cur
-			b.segs = append(b.segs, seg)
+			n := len(b.segs)
+			b.segs = append(b.segs, tcpasm.Segment{})
+			if !decode(src.opt, &src.lp, &src.st, &pkt, &b.segs[n]) {
+				b.segs = b.segs[:n]
+			}
 			if src.poll {
 				src.poll = false
 				if src.progressDue() {

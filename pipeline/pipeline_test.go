@@ -38,16 +38,46 @@ func (r *recorder) Assemble(s *tcpasm.Segment) {
 	r.segs = append(r.segs, segDigest{s.Key, s.CapturePoint, s.Timestamp, s.Index, s.Seq, s.Ack, s.Flags, s.Length, len(s.Payload), h.Sum64()})
 }
 
+// batchRecorder takes whole batches (as *tcpasm.Assembler does), whose
+// payloads must stay valid until AssembleBatch returns: a buffer lent again
+// too early would change the digests.
+type batchRecorder struct {
+	recorder
+	batches int
+}
+
+func (r *batchRecorder) AssembleBatch(segs []tcpasm.Segment) {
+	r.batches++
+	for i := range segs {
+		r.Assemble(&segs[i])
+	}
+}
+
 func run(t *testing.T, opt pipeline.Options, names ...string) (*recorder, pipeline.Stats, error) {
+	t.Helper()
+	return runWith(t, &recorder{}, opt, names...)
+}
+
+func runWith(t *testing.T, a interface {
+	Assemble(*tcpasm.Segment)
+}, opt pipeline.Options, names ...string) (*recorder, pipeline.Stats, error) {
 	t.Helper()
 	r, err := reseq.Open(names...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	rec := &recorder{}
-	st, err := pipeline.Run(r, rec, opt)
-	return rec, st, err
+	st, err := pipeline.Run(r, a, opt)
+	switch x := a.(type) {
+	case *recorder:
+		return x, st, err
+	case *batchRecorder:
+		if len(x.segs) > 0 && x.batches == 0 {
+			t.Fatal("segments given one by one to an assembler that takes batches")
+		}
+		return &x.recorder, st, err
+	}
+	panic("unknown recorder")
 }
 
 // same runs names serially and staged and requires the same segments, in the
@@ -56,20 +86,28 @@ func same(t *testing.T, opt pipeline.Options, names ...string) pipeline.Stats {
 	t.Helper()
 	opt.Serial = true
 	want, wst, werr := run(t, opt, names...)
-	opt.Serial = false
-	got, gst, gerr := run(t, opt, names...)
-	if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
-		t.Fatalf("errors differ: serial %v, staged %v", werr, gerr)
-	}
-	if wst != gst {
-		t.Fatalf("stats differ: serial %+v, staged %+v", wst, gst)
-	}
-	if len(got.segs) != len(want.segs) {
-		t.Fatalf("staged gave %d segments, serial %d", len(got.segs), len(want.segs))
-	}
-	for i := range got.segs {
-		if got.segs[i] != want.segs[i] {
-			t.Fatalf("segment %d differs:\nserial %+v\nstaged %+v", i, want.segs[i], got.segs[i])
+	for _, mode := range []struct {
+		serial, batch bool
+	}{{true, true}, {false, false}, {false, true}} {
+		opt.Serial = mode.serial
+		var a interface{ Assemble(*tcpasm.Segment) } = &recorder{}
+		if mode.batch {
+			a = &batchRecorder{}
+		}
+		got, gst, gerr := runWith(t, a, opt, names...)
+		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+			t.Fatalf("%+v: errors differ: serial %v, this %v", mode, werr, gerr)
+		}
+		if wst != gst {
+			t.Fatalf("%+v: stats differ: serial %+v, this %+v", mode, wst, gst)
+		}
+		if len(got.segs) != len(want.segs) {
+			t.Fatalf("%+v: %d segments, serial %d", mode, len(got.segs), len(want.segs))
+		}
+		for i := range got.segs {
+			if got.segs[i] != want.segs[i] {
+				t.Fatalf("%+v: segment %d differs:\nserial %+v\nthis   %+v", mode, i, want.segs[i], got.segs[i])
+			}
 		}
 	}
 	if wst.TCP != int64(len(want.segs)) {
@@ -179,12 +217,16 @@ func TestInputError(t *testing.T) {
 func TestAbortProgress(t *testing.T) {
 	dir := testshared.Dir(t, "real")
 	f := filepath.Join(dir, "lossy_v4.pcap") // > 4096 packets: Abort is polled
-	for _, serial := range []bool{true, false} {
+	for i, serial := range []bool{true, false, true, false} {
+		var a interface{ Assemble(*tcpasm.Segment) } = &recorder{}
+		if i >= 2 {
+			a = &batchRecorder{}
+		}
 		stop := errors.New("stop")
 		polls := 0
 		var calls int
 		var last [3]int64
-		rec, st, err := run(t, pipeline.Options{
+		rec, st, err := runWith(t, a, pipeline.Options{
 			Serial: serial,
 			Abort: func() error {
 				if polls++; polls == 1 {

@@ -23,8 +23,11 @@ fi
 (cd "$repo/fuzz" && go test -run '^$' -bench '^BenchmarkPipeline$' -benchtime "$benchtime" -count "$count" .) | tee "$out" | grep -E '^(Benchmark|ok|FAIL)' >&2
 python3 - "$out" <<'PY'
 import re, statistics, sys
-runs = {}
+runs, cpu = {}, {}
 for line in open(sys.argv[1]):
+    c = re.match(r'BenchmarkPipeline/(\w+)/([\w-]+)-\d+\s.*?([\d.]+) cpu-ms/op', line)
+    if c:
+        cpu.setdefault((c[1], c[2]), []).append(float(c[3]))
     m = re.match(r'BenchmarkPipeline/(\w+)/([\w-]+)-\d+\s+\d+\s+(\d+) ns/op.*?(\d+) allocs/op', line)
     if m:
         runs.setdefault((m[1], m[2]), []).append((int(m[3]), int(m[4])))
@@ -32,16 +35,21 @@ for cap in sorted({c for c, _ in runs}):
     g = [t for t, _ in runs.get((cap, 'gopacket'), [])]
     if not g:
         continue
+    gc = cpu.get((cap, 'gopacket'), [])
     for v in ('reseq', 'reseq-serial'):
         r = runs.get((cap, v), [])
         if not r:
             continue
         t = [x for x, _ in r]
         per = [gi / ti for gi, ti in zip(g, t)]
-        print(f"{cap:6} {v:13} median {statistics.median(t)/1e6:7.1f} ms  gopacket {statistics.median(g)/1e6:7.1f} ms  "
-              f"speed-up median {statistics.median(per):4.2f}x  best/best {min(g)/min(t):4.2f}x  allocs/op {r[-1][1]}")
+        line = (f"{cap:6} {v:13} median {statistics.median(t)/1e6:7.1f} ms  gopacket {statistics.median(g)/1e6:7.1f} ms  "
+                f"speed-up median {statistics.median(per):4.2f}x  best/best {min(g)/min(t):4.2f}x  allocs/op {r[-1][1]}")
+        c = cpu.get((cap, v), [])
+        if c and gc:
+            line += f"  cpu {statistics.median(c):6.1f} ms (gopacket {statistics.median(gc):6.1f})"
+        print(line)
 PY
 if [ -n "${vmpid:-}" ]; then
 	kill "$vmpid" 2>/dev/null || true
-	awk 'NR>2 {s+=$17; n++; if ($17>m) m=$17} END {if (n) printf "steal during the run: mean %.0f%%, max %d%%\n", s/n, m}' "$vm"
+	awk 'NR>2 && $17 ~ /^[0-9]+$/ {s+=$17; n++; if ($17+0>m+0) m=$17} END {if (n) printf "steal during the run: mean %.0f%%, max %d%%\n", s/n, m}' "$vm"
 fi
