@@ -20,8 +20,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/reseq/reseq/pcapfile"
 	"github.com/reseq/reseq/pcapng"
@@ -225,32 +223,6 @@ func rdSame(a, b []rdPacket) bool {
 	return true
 }
 
-func rdDecompress(t *testing.T, b []byte) []byte {
-	var r io.Reader
-	switch {
-	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer zr.Close()
-		r = zr
-	default:
-		return b
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // rdShared returns ../shared beside the repository root, or skips.
 func rdShared(t *testing.T) string {
 	t.Helper()
@@ -273,7 +245,7 @@ func TestReadersDiffGopacket(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			data := rdDecompress(t, raw)
+			data := testshared.Decompress(t, raw)
 			ours := rdOurs(data)
 			if ours.format == "" {
 				// Neither reader takes it: pcapgo must not either.

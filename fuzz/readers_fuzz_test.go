@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/reseq/reseq/internal/testshared"
 	"github.com/reseq/reseq/pcapfile"
 	"github.com/reseq/reseq/pcapng"
 )
@@ -635,7 +636,7 @@ func TestReadersReference(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			data := rdDecompress(t, raw)
+			data := testshared.Decompress(t, raw)
 			var res rfResult
 			var ref []rfPacket
 			var stop int64

@@ -13,9 +13,6 @@ import (
 	"testing"
 
 	"github.com/reseq/reseq/internal/testshared"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 )
 
 // sharedDir returns ../shared beside the repository root (found by walking up
@@ -52,33 +49,6 @@ func manifestCounts(t *testing.T, corpus string) map[string]int {
 		counts[strings.TrimPrefix(cols[0], "| ")] = n
 	}
 	return counts
-}
-
-// decompress returns the bytes of a file, decompressed when it is gzip or zstd.
-func decompress(t *testing.T, b []byte) []byte {
-	var r io.Reader
-	switch {
-	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer zr.Close()
-		r = zr
-	default:
-		return b
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // knownBad lists the corpus pcap files that do not read cleanly and the
@@ -124,7 +94,7 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			data := decompress(t, raw)
+			data := testshared.Decompress(t, raw)
 			r, err := NewReader(bytes.NewReader(data))
 			if bad, ok := knownBad[rel]; ok && bad.packets == 0 {
 				var fe *FormatError

@@ -15,8 +15,6 @@ import (
 
 	"github.com/reseq/reseq/internal/testshared"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"github.com/reseq/reseq/pcapfile"
 )
 
@@ -62,32 +60,6 @@ func manifestBlocks(t *testing.T, corpus string) map[string]map[uint32]int64 {
 			counts[typ], _ = strconv.ParseInt(n, 10, 64)
 		}
 		out[strings.TrimPrefix(cols[0], "| ")] = counts
-	}
-	return out
-}
-
-func decompress(t *testing.T, b []byte) []byte {
-	var r io.Reader
-	switch {
-	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer zr.Close()
-		r = zr
-	default:
-		return b
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
@@ -144,7 +116,7 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			data := decompress(t, raw)
+			data := testshared.Decompress(t, raw)
 			known, isKnown := knownOutcomes[rel]
 			r, err := NewReader(bytes.NewReader(data))
 			if err != nil {
@@ -221,7 +193,7 @@ func readNG(t *testing.T, path string) []pktSummary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewReader(bytes.NewReader(decompress(t, raw)))
+	r, err := NewReader(bytes.NewReader(testshared.Decompress(t, raw)))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -4,10 +4,15 @@
 package testshared
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Root returns the repository root: the nearest directory at or above the
@@ -48,4 +53,33 @@ func Dir(tb testing.TB, sub string) string {
 		tb.Skipf("%s absent", p)
 	}
 	return p
+}
+
+// Decompress returns b decompressed when it is gzip or zstd (corpus files are
+// stored either way), else b itself. It fails the test on a broken stream.
+func Decompress(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	var r io.Reader
+	switch {
+	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r = zr
+	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(bytes.NewReader(b))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return b
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
