@@ -709,13 +709,20 @@ func (r *Reader) epb(p *Packet, off int64, body []byte) error {
 	if len(body) < 20 {
 		return r.fail(off, BlockEPB, ErrBlock, "enhanced packet body of %d bytes", len(body))
 	}
-	in, err := r.iface(off, BlockEPB, r.u32(body))
+	return r.packet(p, off, body, BlockEPB, r.u32(body), 0)
+}
+
+// packet fills p from the body of an EPB or OPB (at least 20 bytes): the two
+// share their layout after the interface ID (32 bits in an EPB; 16 bits and a
+// drops count in an OPB).
+func (r *Reader) packet(p *Packet, off int64, body []byte, typ, id uint32, drops uint64) error {
+	in, err := r.iface(off, typ, id)
 	if err != nil {
 		return err
 	}
 	caplen := r.u32(body[12:])
 	if uint64(caplen) > uint64(len(body)-20) {
-		return r.fail(off, BlockEPB, ErrBlock, "captured length %d exceeds the block (%d bytes)", caplen, len(body)-20)
+		return r.fail(off, typ, ErrBlock, "captured length %d exceeds the block (%d bytes)", caplen, len(body)-20)
 	}
 	t := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
 	*p = Packet{
@@ -725,11 +732,12 @@ func (r *Reader) epb(p *Packet, off int64, body []byte) error {
 		LinkType:  in.LinkType,
 		Interface: in.Index,
 		Section:   in.Section,
-		Block:     BlockEPB,
+		Block:     typ,
 		Offset:    off,
+		DropCount: drops,
 	}
 	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
-		if err := r.packetOptions(p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockEPB); err != nil {
+		if err := r.packetOptions(p, opts, off, off+28+int64(len(body)-len(opts)-20), typ); err != nil {
 			return err
 		}
 	}
@@ -801,37 +809,11 @@ func (r *Reader) opb(p *Packet, off int64, body []byte) error {
 	if len(body) < 20 {
 		return r.fail(off, BlockOPB, ErrBlock, "packet block body of %d bytes", len(body))
 	}
-	in, err := r.iface(off, BlockOPB, uint32(r.u16(body)))
-	if err != nil {
-		return err
+	drops := uint64(r.u16(body[2:]))
+	if drops == 0xffff {
+		drops = 0 // "not available"
 	}
-	caplen := r.u32(body[12:])
-	if uint64(caplen) > uint64(len(body)-20) {
-		return r.fail(off, BlockOPB, ErrBlock, "captured length %d exceeds the block (%d bytes)", caplen, len(body)-20)
-	}
-	t := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
-	*p = Packet{
-		Timestamp: timestamp(in, t),
-		Length:    int(r.u32(body[16:])),
-		Data:      body[20 : 20+caplen : 20+caplen],
-		LinkType:  in.LinkType,
-		Interface: in.Index,
-		Section:   in.Section,
-		Block:     BlockOPB,
-		Offset:    off,
-		DropCount: uint64(r.u16(body[2:])),
-	}
-	if p.DropCount == 0xffff {
-		p.DropCount = 0 // "not available"
-	}
-	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
-		if err := r.packetOptions(p, opts, off, off+28+int64(len(body)-len(opts)-20), BlockOPB); err != nil {
-			return err
-		}
-	}
-	in.Packets++
-	r.lastTS = p.Timestamp
-	return nil
+	return r.packet(p, off, body, BlockOPB, uint32(r.u16(body)), drops)
 }
 
 func (r *Reader) isb(off int64, body []byte) error {
