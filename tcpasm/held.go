@@ -347,11 +347,8 @@ func fromSlab[T any](slab *[]T, made *int, limit int) *T {
 func (f *freeLists) putRetain(r *retain) {
 	f.putRing(r.buf)
 	r.buf = nil
+	r.drop()
 	r.from, r.top, r.nrec = 0, 0, 0
-	for i := range r.npend {
-		r.pend[i].data = nil
-	}
-	r.npend = 0
 	f.retains = append(f.retains, r)
 }
 

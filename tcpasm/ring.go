@@ -13,28 +13,22 @@ type retain struct {
 	recs [recCount]segRec // the packets that delivered the latest ranges, by offset
 	nrec int
 
-	// Deferred writes (Assembler.AssembleBatch): bytes recorded (top and recs
-	// are up to date) but not yet copied into buf; their slices stay valid
-	// until the batch ends. flush copies them, keeping only what the window
-	// holds then, so a stream that delivers more than the window within a
-	// batch copies only its tail.
-	pend  [pendMax]pendRef
+	// Deferred writes (Assembler.AssembleBatch): the latest npend records
+	// hold bytes recorded (top and recs are up to date) but not yet copied
+	// into buf; their slices stay valid until the batch ends. flush copies
+	// them, keeping only what the window holds then, so a stream that
+	// delivers more than the window within a batch copies only its tail. A
+	// deferred write touches its record only.
 	npend int
-}
-
-const pendMax = 32
-
-// pendRef: bytes delivered at off whose copy into buf is deferred.
-type pendRef struct {
-	off  int64
-	data []byte
 }
 
 const recCount = 64
 
-// segRec: the packet that delivered the bytes [off, end).
+// segRec: the packet that delivered the bytes [off, end), and those bytes
+// while their copy into buf is deferred.
 type segRec struct {
 	off, end, index, ts int64
+	data                []byte
 }
 
 const minRetain = 4096
@@ -45,7 +39,7 @@ func (r *retain) write(off int64, data []byte, index, ts int64) {
 		return
 	}
 	r.copyIn(off, data)
-	r.record(off, int64(len(data)), index, ts)
+	r.record(off, int64(len(data)), index, ts, nil)
 }
 
 // deferWrite is write with the copy deferred until flush: data must stay valid
@@ -56,52 +50,41 @@ func (r *retain) deferWrite(off int64, data []byte, index, ts int64) bool {
 		return false
 	}
 	first := r.npend == 0
-	r.record(off, int64(len(data)), index, ts)
-	if r.npend == pendMax {
-		r.compact()
+	if r.npend == recCount {
+		r.flush() // the record about to be reused holds deferred bytes
 	}
-	if r.npend == pendMax {
-		r.flush()
-	}
-	r.pend[r.npend] = pendRef{off, data}
+	r.record(off, int64(len(data)), index, ts, data)
 	r.npend++
 	return first
 }
 
-// compact drops the deferred writes the window has passed: flush would skip
-// them anyway.
-func (r *retain) compact() {
-	lo := r.top - int64(len(r.buf))
-	w := 0
-	for i := range r.npend {
-		if p := r.pend[i]; p.off+int64(len(p.data)) > lo {
-			r.pend[w] = p
-			w++
+// flush copies the deferred writes into buf, oldest first; those the window
+// has passed by now are skipped.
+func (r *retain) flush() {
+	for k := r.npend; k >= 1; k-- {
+		rec := &r.recs[(r.nrec-k)%recCount]
+		if rec.data != nil {
+			r.copyIn(rec.off, rec.data)
+			rec.data = nil
 		}
 	}
-	for i := w; i < r.npend; i++ {
-		r.pend[i].data = nil
-	}
-	r.npend = w
+	r.npend = 0
 }
 
-// flush copies the deferred writes into buf, in order; those the window has
-// passed by now are skipped.
-func (r *retain) flush() {
-	for i := range r.npend {
-		p := &r.pend[i]
-		r.copyIn(p.off, p.data)
-		p.data = nil
+// drop forgets the deferred writes without copying them.
+func (r *retain) drop() {
+	for k := r.npend; k >= 1; k-- {
+		r.recs[(r.nrec-k)%recCount].data = nil
 	}
 	r.npend = 0
 }
 
 // record notes that the packet index (time ts) delivered [off, off+n).
-func (r *retain) record(off, n, index, ts int64) {
+func (r *retain) record(off, n, index, ts int64, data []byte) {
 	if off+n > r.top {
 		r.top = off + n
 	}
-	r.recs[r.nrec%recCount] = segRec{off, off + n, index, ts}
+	r.recs[r.nrec%recCount] = segRec{off, off + n, index, ts, data}
 	r.nrec++
 }
 
