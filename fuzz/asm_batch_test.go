@@ -48,56 +48,69 @@ func TestAsmPropBatch(t *testing.T) {
 		if rapid.Bool().Draw(rt, "lastWins") {
 			cfg.Overlap = tcpasm.LastWins
 		}
-		segs := make([]tcpasm.Segment, len(m.Packets))
-		for i := range m.Packets {
-			segs[i] = asmSegment(m, &m.Packets[i], int64(i))
+		trace, err := batchDiff(m, cfg, func() int { return rapid.IntRange(1, 40).Draw(rt, "batch") })
+		if err != nil {
+			rt.Fatalf("%v\n%s", err, dumpModel(m))
 		}
-
-		one := &traceHandler{}
-		a := tcpasm.New(cfg, one)
-		for i := range segs {
-			a.Assemble(&segs[i])
-		}
-		a.Close()
-
-		batched := &traceHandler{}
-		b := tcpasm.New(cfg, batched)
-		var arena []byte
-		for i := 0; i < len(segs); {
-			n := rapid.IntRange(1, 40).Draw(rt, "batch")
-			batch := make([]tcpasm.Segment, 0, n)
-			arena = arena[:0]
-			for _, s := range segs[i:min(i+n, len(segs))] {
-				arena = append(arena, s.Payload...)
-			}
-			k := 0
-			for _, s := range segs[i:min(i+n, len(segs))] {
-				s.Payload = arena[k : k+len(s.Payload) : k+len(s.Payload)]
-				k += len(s.Payload)
-				batch = append(batch, s)
-			}
-			b.AssembleBatch(batch)
-			for j := range arena {
-				arena[j] = 0xEE // the next batch reuses the buffer
-			}
-			i += len(batch)
-		}
-		b.Close()
-
-		if x, y := one.b.String(), batched.b.String(); x != y {
-			xl, yl := strings.Split(x, "\n"), strings.Split(y, "\n")
-			for j := range min(len(xl), len(yl)) {
-				if xl[j] != yl[j] {
-					rt.Fatalf("callback %d differs:\nAssemble:      %s\nAssembleBatch: %s\n%s", j, xl[j], yl[j], dumpModel(m))
-				}
-			}
-			rt.Fatalf("Assemble made %d callbacks, AssembleBatch %d", len(xl), len(yl))
-		}
-		if strings.Contains(one.b.String(), "conflict") {
+		if strings.Contains(trace, "conflict") {
 			withConflicts++
 		}
 	})
 	if withConflicts == 0 {
 		t.Error("no script made a conflict: the retained bytes were never compared")
 	}
+}
+
+// batchDiff runs m's packets through Assemble one by one and through
+// AssembleBatch in batches of next() segments, each batch's payloads in a
+// buffer overwritten as soon as the batch returns, and reports the first
+// callback that differs. It returns the one-by-one trace.
+func batchDiff(m *Model, cfg tcpasm.Config, next func() int) (string, error) {
+	segs := make([]tcpasm.Segment, len(m.Packets))
+	for i := range m.Packets {
+		segs[i] = asmSegment(m, &m.Packets[i], int64(i))
+	}
+	one := &traceHandler{}
+	a := tcpasm.New(cfg, one)
+	for i := range segs {
+		a.Assemble(&segs[i])
+	}
+	a.Close()
+
+	batched := &traceHandler{}
+	b := tcpasm.New(cfg, batched)
+	var arena []byte
+	for i := 0; i < len(segs); {
+		n := max(next(), 1)
+		part := segs[i:min(i+n, len(segs))]
+		arena = arena[:0]
+		for _, s := range part {
+			arena = append(arena, s.Payload...)
+		}
+		batch := make([]tcpasm.Segment, 0, len(part))
+		k := 0
+		for _, s := range part {
+			s.Payload = arena[k : k+len(s.Payload) : k+len(s.Payload)]
+			k += len(s.Payload)
+			batch = append(batch, s)
+		}
+		b.AssembleBatch(batch)
+		for j := range arena {
+			arena[j] = 0xEE // the next batch reuses the buffer
+		}
+		i += len(part)
+	}
+	b.Close()
+
+	x, y := one.b.String(), batched.b.String()
+	if x != y {
+		xl, yl := strings.Split(x, "\n"), strings.Split(y, "\n")
+		for j := range min(len(xl), len(yl)) {
+			if xl[j] != yl[j] {
+				return x, fmt.Errorf("callback %d differs:\nAssemble:      %s\nAssembleBatch: %s", j, xl[j], yl[j])
+			}
+		}
+		return x, fmt.Errorf("Assemble made %d callbacks, AssembleBatch %d", len(xl), len(yl))
+	}
+	return x, nil
 }

@@ -84,6 +84,14 @@ func FuzzAssembler(f *testing.F) {
 			if err := asmCheck(m, rec, mode); err != nil {
 				t.Fatalf("%v\n%s", err, dumpModel(m))
 			}
+			// AssembleBatch, with a small conflict window that must grow,
+			// behaves exactly as Assemble.
+			wcfg := cfg
+			wcfg.ConflictWindow = 1 << (4 + in[len(in)-1]%12)
+			batch := 1 + int(in[len(in)-1]>>4)%24
+			if _, err := batchDiff(m, wcfg, func() int { return batch }); err != nil {
+				t.Fatalf("%v\n%s", err, dumpModel(m))
+			}
 		case 2:
 			m, cfg := decodeRaw(in[1:])
 			rec, _ := asmRun(m, cfg, cfg.MaxMemory)
