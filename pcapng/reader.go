@@ -474,24 +474,29 @@ func blockDesc(typ, length uint32) string {
 	return fmt.Sprintf("block type %#x of %d bytes", typ, length)
 }
 
-// option iterates over the options in b (starting at file offset off). It
-// returns the code, value, the rest, and ok=false at the end; a malformed
-// option gives an error.
-func (r *Reader) option(b []byte, blockOff, off int64, typ uint32) (code uint16, val, rest []byte, ok bool, err error) {
-	if len(b) < 4 {
-		// Missing opt_endofopt (or trailing padding bytes): the end.
-		return 0, nil, nil, false, nil
+// eachOption calls f with each option of the options area b, which starts
+// at input offset off in the block at blockOff, up to opt_endofopt or the end
+// of b (a missing opt_endofopt, or trailing padding, ends it too); at is the
+// option's own offset. An option running past the block is an ErrOption
+// error; an error from f stops the walk and is returned.
+func (r *Reader) eachOption(b []byte, blockOff, off int64, typ uint32, f func(code uint16, val []byte, at int64) error) error {
+	for len(b) >= 4 {
+		code := r.u16(b)
+		n := int(r.u16(b[2:]))
+		if code == 0 {
+			return nil
+		}
+		if 4+n > len(b) {
+			return r.fail(blockOff, typ, ErrOption, "option %d at offset %d: length %d runs past the block (%d bytes left)", code, off, n, len(b)-4)
+		}
+		if err := f(code, b[4:4+n], off); err != nil {
+			return err
+		}
+		p := min((4+n+3)&^3, len(b))
+		b = b[p:]
+		off += int64(p)
 	}
-	code = r.u16(b)
-	n := int(r.u16(b[2:]))
-	if code == 0 {
-		return 0, nil, nil, false, nil
-	}
-	if 4+n > len(b) {
-		return 0, nil, nil, false, r.fail(blockOff, typ, ErrOption, "option %d at offset %d: length %d runs past the block (%d bytes left)", code, off, n, len(b)-4)
-	}
-	p := min((4+n+3)&^3, len(b))
-	return code, b[4 : 4+n], b[p:], true, nil
+	return nil
 }
 
 func (r *Reader) shb(off int64, body []byte) error {
@@ -506,17 +511,7 @@ func (r *Reader) shb(off int64, body []byte) error {
 	if s.Length < -1 {
 		s.Length = -1
 	}
-	opts := body[16:]
-	for o := off + 24; ; {
-		code, val, rest, ok, err := r.option(opts, off, o, BlockSHB)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		o += int64(len(opts) - len(rest))
-		opts = rest
+	err := r.eachOption(body[16:], off, off+24, BlockSHB, func(code uint16, val []byte, _ int64) error {
 		switch code {
 		case 1:
 			s.Comments = append(s.Comments, string(val))
@@ -527,6 +522,10 @@ func (r *Reader) shb(off int64, body []byte) error {
 		case 4:
 			s.UserAppl = string(val)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	r.sections = append(r.sections, s)
 	r.secIf = len(r.ifaces)
@@ -548,18 +547,7 @@ func (r *Reader) idb(off int64, body []byte) error {
 		TSResol:   6,
 		FCSLength: -1,
 	}
-	opts := body[8:]
-	for o := off + 16; ; {
-		code, val, rest, ok, err := r.option(opts, off, o, BlockIDB)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		vo := o + 4
-		o += int64(len(opts) - len(rest))
-		opts = rest
+	err := r.eachOption(body[8:], off, off+16, BlockIDB, func(code uint16, val []byte, at int64) error {
 		switch code {
 		case 1:
 			in.Comments = append(in.Comments, string(val))
@@ -569,7 +557,7 @@ func (r *Reader) idb(off int64, body []byte) error {
 			in.Desc = string(val)
 		case 9:
 			if len(val) != 1 {
-				return r.fail(off, BlockIDB, ErrOption, "if_tsresol at offset %d of length %d", vo-4, len(val))
+				return r.fail(off, BlockIDB, ErrOption, "if_tsresol at offset %d of length %d", at, len(val))
 			}
 			in.TSResol = val[0]
 		case 11:
@@ -580,17 +568,21 @@ func (r *Reader) idb(off int64, body []byte) error {
 			in.OS = string(val)
 		case 13:
 			if len(val) != 1 {
-				return r.fail(off, BlockIDB, ErrOption, "if_fcslen at offset %d of length %d", vo-4, len(val))
+				return r.fail(off, BlockIDB, ErrOption, "if_fcslen at offset %d of length %d", at, len(val))
 			}
 			in.FCSLength = int(val[0])
 		case 14:
 			if len(val) != 8 {
-				return r.fail(off, BlockIDB, ErrOption, "if_tsoffset at offset %d of length %d", vo-4, len(val))
+				return r.fail(off, BlockIDB, ErrOption, "if_tsoffset at offset %d of length %d", at, len(val))
 			}
 			in.TSOffset = int64(r.u64(val))
 		case 15:
 			in.Hardware = string(val)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	setResolution(&in)
 	r.ifaces = append(r.ifaces, in)
@@ -747,13 +739,7 @@ func (r *Reader) packet(p *Packet, off int64, body []byte, typ, id uint32, drops
 }
 
 func (r *Reader) packetOptions(p *Packet, opts []byte, blockOff, o int64, typ uint32) error {
-	for {
-		code, val, rest, ok, err := r.option(opts, blockOff, o, typ)
-		if err != nil || !ok {
-			return err
-		}
-		o += int64(len(opts) - len(rest))
-		opts = rest
+	return r.eachOption(opts, blockOff, o, typ, func(code uint16, val []byte, _ int64) error {
 		switch code {
 		case 1:
 			if p.Comment == nil {
@@ -770,7 +756,8 @@ func (r *Reader) packetOptions(p *Packet, opts []byte, blockOff, o int64, typ ui
 				p.DropCount = r.u64(val)
 			}
 		}
-	}
+		return nil
+	})
 }
 
 func (r *Reader) spb(p *Packet, off int64, body []byte) error {
@@ -827,23 +814,13 @@ func (r *Reader) isb(off int64, body []byte) error {
 	t := uint64(r.u32(body[4:]))<<32 | uint64(r.u32(body[8:]))
 	st := Stats{Blocks: in.Stats.Blocks + 1, Timestamp: timestamp(in, t),
 		StartTime: -1, EndTime: -1, IfRecv: -1, IfDrop: -1, FilterAccept: -1, OSDrop: -1, UsrDeliv: -1}
-	opts := body[12:]
-	for o := off + 20; ; {
-		code, val, rest, ok, err := r.option(opts, off, o, BlockISB)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		o += int64(len(opts) - len(rest))
-		opts = rest
+	err = r.eachOption(body[12:], off, off+20, BlockISB, func(code uint16, val []byte, _ int64) error {
 		if code == 1 {
 			st.Comments = append(st.Comments, string(val))
-			continue
+			return nil
 		}
 		if len(val) != 8 {
-			continue
+			return nil
 		}
 		v := r.u64(val)
 		c := int64(min(v, math.MaxInt64))
@@ -863,6 +840,10 @@ func (r *Reader) isb(off int64, body []byte) error {
 		case 8:
 			st.UsrDeliv = c
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	in.Stats = st
 	return nil
