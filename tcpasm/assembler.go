@@ -126,7 +126,7 @@ type Assembler struct {
 	done     connList            // finished connections lingering, oldest first
 
 	holders halfList // stream directions holding bytes, oldest holder first
-	pending pendList // stream directions with an acked hole waiting for its allowance, oldest first
+	pending halfList // stream directions with an acked hole waiting for its allowance, oldest first
 	fl      freeLists
 
 	now    int64
@@ -145,10 +145,12 @@ type Assembler struct {
 // New returns an Assembler that reports to h.
 func New(cfg Config, h Handler) *Assembler {
 	return &Assembler{
-		cfg:   cfg.withDefaults(),
-		h:     h,
-		conns: make(map[layers.FlowKey]*conn),
-		reuse: make(map[uint64]reuseRec),
+		cfg:     cfg.withDefaults(),
+		h:       h,
+		conns:   make(map[layers.FlowKey]*conn),
+		reuse:   make(map[uint64]reuseRec),
+		holders: halfList{k: holdersList},
+		pending: halfList{k: pendingList},
 	}
 }
 
@@ -210,61 +212,54 @@ func (l *connList) remove(c *conn) {
 	c.prev, c.next, c.list = nil, nil, nil
 }
 
-type halfList struct{ front, back *half }
+// halfLink is a stream direction's place in one of the half lists.
+type halfLink struct {
+	prev, next *half
+	in         bool
+}
+
+// The half lists; each uses its own link of the half.
+const (
+	holdersList = iota // directions holding bytes
+	pendingList        // directions with an acked hole waiting for its allowance
+	numHalfLists
+)
+
+// halfList is an intrusive list of stream directions through their link k.
+type halfList struct {
+	front, back *half
+	k           int
+}
 
 func (l *halfList) pushBack(h *half) {
-	h.holding = true
-	h.hprev, h.hnext = l.back, nil
+	lk := &h.links[l.k]
+	lk.in = true
+	lk.prev, lk.next = l.back, nil
 	if l.back != nil {
-		l.back.hnext = h
+		l.back.links[l.k].next = h
 	} else {
 		l.front = h
 	}
 	l.back = h
 }
 
+// remove takes h out of the list; it does nothing when h is not in it.
 func (l *halfList) remove(h *half) {
-	if h.hprev != nil {
-		h.hprev.hnext = h.hnext
-	} else {
-		l.front = h.hnext
-	}
-	if h.hnext != nil {
-		h.hnext.hprev = h.hprev
-	} else {
-		l.back = h.hprev
-	}
-	h.hprev, h.hnext, h.holding = nil, nil, false
-}
-
-type pendList struct{ front, back *half }
-
-func (l *pendList) pushBack(h *half) {
-	h.inPend = true
-	h.pprev, h.pnext = l.back, nil
-	if l.back != nil {
-		l.back.pnext = h
-	} else {
-		l.front = h
-	}
-	l.back = h
-}
-
-func (l *pendList) remove(h *half) {
-	if !h.inPend {
+	lk := &h.links[l.k]
+	if !lk.in {
 		return
 	}
-	if h.pprev != nil {
-		h.pprev.pnext = h.pnext
+	if lk.prev != nil {
+		lk.prev.links[l.k].next = lk.next
 	} else {
-		l.front = h.pnext
+		l.front = lk.next
 	}
-	if h.pnext != nil {
-		h.pnext.pprev = h.pprev
+	if lk.next != nil {
+		lk.next.links[l.k].prev = lk.prev
 	} else {
-		l.back = h.pprev
+		l.back = lk.prev
 	}
-	h.pprev, h.pnext, h.inPend = nil, nil, false
+	*lk = halfLink{}
 }
 
 // sig identifies a packet's headers and payload for duplicate detection.
@@ -361,11 +356,11 @@ type half struct {
 	win     uint16 // the window this direction last advertised (for the peer's zero-window probes)
 	haveWin bool
 
-	hprev, hnext *half
-	holding      bool
-	pprev, pnext *half
-	inPend       bool
+	links [numHalfLists]halfLink // in Assembler.holders and Assembler.pending
 }
+
+// holding reports whether h is in Assembler.holders.
+func (h *half) holding() bool { return h.links[holdersList].in }
 
 // unwrap turns a sequence number into a stream offset, by serial arithmetic
 // around the stream's frontier (its extent).
@@ -936,7 +931,7 @@ func (a *Assembler) unhold(h *half, cost, n int64, isData bool) {
 	if isData {
 		h.heldData -= n
 	}
-	if h.heldCost == 0 && h.holding {
+	if h.heldCost == 0 && h.holding() {
 		a.holders.remove(h)
 	}
 }
@@ -948,7 +943,7 @@ func (a *Assembler) addHeld(h *half, pc piece) {
 		h.heldData += pc.n
 	}
 	a.held += c
-	if !h.holding {
+	if !h.holding() {
 		a.holders.pushBack(h)
 	}
 }
@@ -1098,7 +1093,7 @@ func (a *Assembler) relieve(ts int64) {
 			a.flushTo(h, l.end(), ReasonEvicted, ts)
 		}
 		a.finCheck(h, ts)
-		if h.holding { // cannot happen: flushTo empties the store
+		if h.holding() { // cannot happen: flushTo empties the store
 			a.holders.remove(h)
 		}
 	}
