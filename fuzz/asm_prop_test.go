@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"cmp"
 	"testing"
 
 	"github.com/reseq/reseq/tcpasm"
@@ -18,6 +19,7 @@ type scriptGen struct {
 	conns      int   // connections on the tuple (port reuse when > 1)
 	twoPoints  bool  // two probes with independent loss
 	maxLen     int   // bytes per direction at most
+	maxSeg     int   // bytes per segment at most (0: 400)
 	lossPct    int   // chance in % that a capture point misses a packet
 	jitter     int   // most positions a packet arrives late
 	rexmitPct  int   // chance in % of a retransmission after each segment
@@ -95,7 +97,7 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 			off := int64(0)
 			jumps := 0
 			for off < int64(n) {
-				sz := int64(rapid.IntRange(1, 400).Draw(t, "seg"))
+				sz := int64(rapid.IntRange(1, cmp.Or(g.maxSeg, 400)).Draw(t, "seg"))
 				sz = min(sz, int64(n)-off)
 				ev := ScriptEvent{Dir: d, Kind: EvData, Off: off, N: sz, Snap: -1,
 					Points: g.points(t, "lost"), Jitter: g.jit(t), SACK: drawPct(t, g.sackPct, "sack")}
@@ -379,6 +381,40 @@ func TestAsmPropLastWins(t *testing.T) {
 	other.otherPct = 80
 	other.rexmitPct = 40
 	runProp(t, other, lastWins, checkLoose)
+}
+
+// Tiny segments far out of order (up to 60 positions late, with loss,
+// retransmissions of other data, snaplen cuts and SPAN doubles): once a stream
+// holds many pieces, the held store copies such segments into pages in place
+// of a buffer each. It must reassemble exactly as the model says, first-wins
+// and last-wins alike, and account for every byte under limits that bind.
+func TestAsmPropTinySegments(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 8000, maxSeg: 12, lossPct: 10, jitter: 60, rexmitPct: 15,
+		otherPct: 30, snapPct: 5, synPct: 70, rstPct: 10, sackPct: 30, swapPct: 20, doublePct: 5}
+	runProp(t, g, unlimited, checkExact)
+	same := g
+	same.otherPct = 0
+	runProp(t, same, func(*rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		c.Overlap = tcpasm.LastWins
+		return c, 0
+	}, checkExact)
+	other := g
+	other.otherPct = 80
+	runProp(t, other, func(*rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		c.Overlap = tcpasm.LastWins
+		return c, 0
+	}, checkLoose)
+	limited := g
+	limited.conns = 2
+	limited.maxLen = 20000
+	runProp(t, limited, func(rt *rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		c.MaxHeldPerStream = int64(rapid.IntRange(16<<10, 64<<10).Draw(rt, "maxHeld"))
+		c.MaxMemory = int64(rapid.IntRange(16<<10, 96<<10).Draw(rt, "maxMemory"))
+		return c, c.MaxMemory
+	}, checkLoose)
 }
 
 // Small conflict windows that grow as streams do (from 4 KiB, or smaller when

@@ -121,9 +121,11 @@ const (
 )
 
 // Conflict describes bytes of a retransmission that differ from bytes of the same
-// offsets seen before (held or delivered within the retained window).
+// offsets seen before (held or delivered within the retained window) from one
+// packet: a retransmission that differs from the bytes of several packets
+// gives one Conflict per packet, each naming its own.
 type Conflict struct {
-	Offset, Length int64 // the differing range, in stream offsets
+	Offset, Length int64 // the differing range (first to last differing byte), in stream offsets
 	// The packet whose bytes were kept and the one whose bytes were dropped (under
 	// first-wins the first is the earlier packet; under last-wins the later).
 	KeptIndex, DroppedIndex int64
@@ -214,7 +216,10 @@ type Config struct {
 	// MaxHeldPerStream bounds the bytes held above a hole in one direction; at the
 	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB. Held
 	// bytes are counted as each held piece's length plus a fixed overhead (64;
-	// 32 for a segment whose bytes joined the piece before them).
+	// 32 for a segment whose bytes joined the piece before them). A direction
+	// holding many pieces puts further tiny segments in 4 KiB pages of its
+	// byte range (when this limit and MaxMemory are at least 16 KiB); a page
+	// counts whole, each such segment 64 on top.
 	MaxHeldPerStream int64
 	// MaxMemory bounds the bytes held across all streams; above it the streams
 	// that have held bytes the longest are flushed (ReasonEvicted) until the

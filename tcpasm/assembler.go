@@ -140,18 +140,25 @@ type Assembler struct {
 
 	inBatch  bool      // in AssembleBatch: retention copies are deferred
 	deferred []*retain // retains with deferred copies
+
+	pagesFrom int // a stream holding this many pieces puts tiny segments in pages; -1: never (tests set it)
 }
 
 // New returns an Assembler that reports to h.
 func New(cfg Config, h Handler) *Assembler {
-	return &Assembler{
-		cfg:     cfg.withDefaults(),
-		h:       h,
-		conns:   make(map[layers.FlowKey]*conn),
-		reuse:   make(map[uint64]reuseRec),
-		holders: halfList{k: holdersList},
-		pending: halfList{k: pendingList},
+	a := &Assembler{
+		cfg:       cfg.withDefaults(),
+		h:         h,
+		conns:     make(map[layers.FlowKey]*conn),
+		reuse:     make(map[uint64]reuseRec),
+		holders:   halfList{k: holdersList},
+		pending:   halfList{k: pendingList},
+		pagesFrom: winMinPieces,
 	}
+	if a.cfg.MaxHeldPerStream < winMinLimit || a.cfg.MaxMemory < winMinLimit {
+		a.pagesFrom = -1
+	}
+	return a
 }
 
 // MemoryHeld returns the bytes held for out-of-order data across all streams:
@@ -342,6 +349,7 @@ type half struct {
 	held     heldList
 	heldCost int64
 	heldData int64
+	pages    pageStore // the held store's pages for tiny segments
 
 	closed bool
 
@@ -894,19 +902,24 @@ func (a *Assembler) drain(h *half, ts int64) {
 	for {
 		f := h.held.first()
 		if f == nil || f.off > h.next {
-			break
+			a.slideWin(h)
+			return
 		}
 		pc := *f
 		h.held.popFirst(&a.fl)
 		a.unhold(h, a.fl.cost(&pc), pc.n, pc.isData())
 		if pc.end() <= h.next {
-			if pc.isData() {
+			if pc.inBuf() {
 				a.fl.release(pc.ref)
 			}
 			continue
 		}
 		if !pc.isData() {
 			a.gap(h, pc.end(), ReasonTruncated, ts)
+			continue
+		}
+		if pc.isWin() {
+			a.deliver(h, h.pages.bytes(&pc)[h.next-pc.off:], pc.index, pc.ts, false)
 			continue
 		}
 		// One delivery per run of one segment (the piece's own, then each
@@ -1161,7 +1174,7 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 }
 
 // compareOld compares bytes seen before (delivered) with the retained copy
-// and reports a Conflict where they differ.
+// and reports a Conflict where they differ, one per packet whose bytes differ.
 func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 	r := h.ret
 	if r == nil {
@@ -1169,21 +1182,24 @@ func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 	}
 	r.flush()
 	lo, hi := max(off, r.lo()), min(off+int64(len(b)), r.top)
-	first, last := int64(-1), int64(-1)
-	for o := lo; o < hi; o++ {
-		if r.at(o) != b[o-off] {
-			if first < 0 {
-				first = o
+	for rs := lo; rs < hi; {
+		first, last := int64(-1), int64(-1)
+		re, ki, kt := r.runAt(rs)
+		re = min(re, hi)
+		for o := rs; o < re; o++ {
+			if r.at(o) != b[o-off] {
+				if first < 0 {
+					first = o
+				}
+				last = o
 			}
-			last = o
 		}
+		if first >= 0 {
+			a.conflict(h, Conflict{Offset: first, Length: last - first + 1, KeptIndex: ki, KeptTime: kt,
+				DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}, seg.Timestamp)
+		}
+		rs = re
 	}
-	if first < 0 {
-		return
-	}
-	ki, kt := r.who(first)
-	a.conflict(h, Conflict{Offset: first, Length: last - first + 1, KeptIndex: ki, KeptTime: kt,
-		DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}, seg.Timestamp)
 }
 
 func (a *Assembler) conflict(h *half, c Conflict, ts int64) {
@@ -1227,30 +1243,46 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			continue
 		}
 		seen = true
-		nb := b[cur-off : oe-off]
-		ob := a.fl.bytes(pc.ref)[cur-pc.off : oe-pc.off]
-		first, last := -1, -1
-		for i := range nb {
-			if nb[i] != ob[i] {
-				if first < 0 {
-					first = i
+		// Compared run by run of one packet's bytes, so that a Conflict
+		// names the one packet it kept or replaced.
+		for rs := cur; rs < oe; {
+			re, ki, kt := a.fl.runAt(pc, rs)
+			re = min(re, oe)
+			nb := b[rs-off : re-off]
+			var ob []byte
+			if pc.isWin() {
+				ob = h.pages.bytes(pc)[rs-pc.off : re-pc.off]
+			} else {
+				ob = a.fl.bytes(pc.ref)[rs-pc.off : re-pc.off]
+			}
+			first, last := -1, -1
+			for i := range nb {
+				if nb[i] != ob[i] {
+					if first < 0 {
+						first = i
+					}
+					last = i
 				}
-				last = i
 			}
-		}
-		if first >= 0 {
-			ki, kt := a.fl.who(pc, cur+int64(first))
-			c := Conflict{Offset: cur + int64(first), Length: int64(last - first + 1),
-				KeptIndex: ki, KeptTime: kt, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
-			if a.cfg.Overlap == LastWins {
-				copy(ob, nb)
-				c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
-				// The replaced bytes are delivered with their packet's time.
-				d := a.fl.setRun(pc, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp)
-				h.heldCost += d
-				a.held += d
+			if first >= 0 {
+				c := Conflict{Offset: rs + int64(first), Length: int64(last - first + 1),
+					KeptIndex: ki, KeptTime: kt, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
+				if a.cfg.Overlap == LastWins {
+					copy(ob, nb)
+					c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
+					// The replaced bytes are delivered with their packet's time.
+					if pc.isWin() {
+						a.conflict(h, c, seg.Timestamp)
+						a.splitWin(h, ps, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp) // moves pieces: pc is stale
+						break                                                                    // a window piece is one run
+					}
+					d := a.fl.setRun(pc, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp)
+					h.heldCost += d
+					a.held += d
+				}
+				a.conflict(h, c, seg.Timestamp)
 			}
-			a.conflict(h, c, seg.Timestamp)
+			rs = re
 		}
 		cur = oe
 	}
@@ -1262,7 +1294,11 @@ func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 	// room: random arrival of tiny segments then costs few pieces. Bytes of
 	// another segment start a seam, so that they are delivered with their own
 	// segment's time and index.
-	if prev, bi := h.held.before(ps); prev != nil && prev.isData() && prev.end() == off && a.fl.extend(prev.ref, b) {
+	if a.useWin(h, off, len(b)) {
+		a.holdWin(h, ps, off, b, seg)
+		return
+	}
+	if prev, bi := h.held.before(ps); prev != nil && prev.inBuf() && prev.end() == off && a.fl.extend(prev.ref, b) {
 		n := int64(len(b))
 		if a.fl.seamAt(prev, off, seg.Index, seg.Timestamp) {
 			n += seamOverhead
@@ -1343,6 +1379,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 		r = ReasonClosed // the FIN fixed the extent: the capture missed these bytes
 	}
 	a.flushTo(h, end, r, ts)
+	a.releaseWin(h)
 	h.Extent = max(h.Extent, h.next)
 	h.closed = true
 	h.pending = false

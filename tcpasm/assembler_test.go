@@ -61,9 +61,11 @@ func TestMidstreamDeliveredImmediately(t *testing.T) {
 	if rs.text(11) != "hello world" {
 		t.Fatalf("after two: %q", rs.text(11))
 	}
-	// Bytes from before the pickup point are counted, not delivered.
+	// Bytes from before the pickup point are counted, not delivered. The rest
+	// differs from both packets delivered: a Conflict for each.
 	f.data(0, 490, "0123456789abcdefghij")
-	if rs.s.Stats.BeforeBase != 10 || len(rs.confl) != 1 {
+	if rs.s.Stats.BeforeBase != 10 || len(rs.confl) != 2 || rs.confl[0].KeptIndex != 0 || rs.confl[1].KeptIndex != 1 ||
+		rs.confl[0].Offset != 0 || rs.confl[1].Offset+rs.confl[1].Length != 10 {
 		t.Errorf("BeforeBase %d conflicts %v", rs.s.Stats.BeforeBase, rs.confl)
 	}
 	a.Close()

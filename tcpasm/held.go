@@ -32,8 +32,8 @@ func (p *piece) end() int64 { return p.off + p.n }
 func (p *piece) isData() bool { return p.ref != 0 }
 
 func (p *piece) cost() int64 {
-	if p.ref == 0 {
-		return pieceOverhead
+	if !p.inBuf() {
+		return pieceOverhead // a marker, or bytes in pages counted whole
 	}
 	return p.n + pieceOverhead
 }
@@ -260,6 +260,7 @@ type freeLists struct {
 	ringSlab    []byte                // the unused rest of the current ring slab
 	ringsMade   int                   // retention buffers allocated
 	retains     []*retain
+	winRings    [][][]byte // free rings of window pages
 }
 
 // Retention buffers (see retain) are powers of two from minRetain up. Those up
@@ -470,7 +471,7 @@ func (f *freeLists) seamsOf(ref uint32) uint32 { return f.seams[ref-1].head }
 // who returns the packet index and time of the byte of pc at off.
 func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
 	index, ts := pc.index, pc.ts
-	if pc.ref == 0 {
+	if !pc.inBuf() {
 		return index, ts
 	}
 	for k := f.seams[pc.ref-1].head; k != 0; k = f.seamPool[k].next {
@@ -481,6 +482,23 @@ func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
 		index, ts = sm.index, sm.ts
 	}
 	return index, ts
+}
+
+// runAt returns the run of pc that holds the byte at off: where it ends
+// (the next seam, or the piece's end) and its packet's index and time.
+func (f *freeLists) runAt(pc *piece, off int64) (end, index, ts int64) {
+	end, index, ts = pc.end(), pc.index, pc.ts
+	if !pc.inBuf() {
+		return end, index, ts
+	}
+	for k := f.seams[pc.ref-1].head; k != 0; k = f.seamPool[k].next {
+		sm := &f.seamPool[k]
+		if sm.off > off {
+			return sm.off, index, ts
+		}
+		index, ts = sm.index, sm.ts
+	}
+	return end, index, ts
 }
 
 // setRun records that the bytes [from, to) of pc (from >= pc.off, to <=
@@ -548,7 +566,7 @@ func (f *freeLists) setRun(pc *piece, from, to, index, ts int64) int64 {
 // cost is what pc counts in the held-bytes accounting.
 func (f *freeLists) cost(pc *piece) int64 {
 	c := pc.cost()
-	if pc.ref != 0 {
+	if pc.inBuf() {
 		c += seamOverhead * int64(f.seams[pc.ref-1].n)
 	}
 	return c

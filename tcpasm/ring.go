@@ -129,6 +129,24 @@ func (r *retain) who(off int64) (int64, int64) {
 	return -1, 0
 }
 
+// runAt returns the range of one packet's retained bytes that holds off: its
+// end and that packet's index and time (-1 where no record is left; the run
+// then ends where the next record starts).
+func (r *retain) runAt(off int64) (end, index, ts int64) {
+	end, index = r.top, -1
+	n := min(r.nrec, recCount)
+	for k := 1; k <= n; k++ {
+		rec := &r.recs[(r.nrec-k)%recCount]
+		if rec.off <= off && off < rec.end {
+			return rec.end, rec.index, rec.ts
+		}
+		if rec.off > off && rec.off < end {
+			end = rec.off
+		}
+	}
+	return end, -1, 0
+}
+
 // grow doubles the buffer (up to limit) when the retained span fills it,
 // taking the new buffer from fl and giving the old one back. It returns the
 // bytes added.

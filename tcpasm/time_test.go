@@ -2,6 +2,7 @@ package tcpasm
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -127,6 +128,41 @@ func TestMergedPieceConflictNamesItsPacket(t *testing.T) {
 	}
 	a.Close()
 	r.allClosed()
+}
+
+// A retransmission that differs from the held bytes of two packets (joined in
+// one piece) gives a Conflict for each, naming each packet.
+func TestConflictPerKeptPacket(t *testing.T) {
+	for _, ow := range []Overlap{FirstWins, LastWins} {
+		r := newRecorder(t)
+		a := New(Config{Overlap: ow}, r)
+		f := newFeeder(a, 5, 6)
+		f.handshake()
+		first := f.idx
+		f.data(0, 10, "0123456789")
+		second := f.idx
+		f.data(0, 20, "abcdefghij")
+		third := f.idx
+		f.data(0, 12, "23X56789abcdefYh") // differs at 14 and 26
+		c := r.stream(0, ClientToServer).confl
+		want := []Conflict{
+			{Offset: 14, Length: 1, KeptIndex: first, DroppedIndex: third},
+			{Offset: 26, Length: 1, KeptIndex: second, DroppedIndex: third},
+		}
+		if ow == LastWins {
+			for i := range want {
+				want[i].KeptIndex, want[i].DroppedIndex = want[i].DroppedIndex, want[i].KeptIndex
+			}
+		}
+		for i := range c {
+			c[i].KeptTime, c[i].DroppedTime = 0, 0
+		}
+		if !slices.Equal(c, want) {
+			t.Errorf("%v: conflicts %+v, want %+v", ow, c, want)
+		}
+		a.Close()
+		r.allClosed()
+	}
 }
 
 // Under last-wins, held bytes a later packet replaced are delivered with that
