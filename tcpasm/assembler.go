@@ -119,7 +119,7 @@ type Assembler struct {
 	cfg Config
 	h   Handler
 
-	conns    map[layers.FlowKey]*conn
+	flows    flowTable           // live and lingering connections
 	reuse    map[uint64]reuseRec // next connection index of a tuple whose connection left the table
 	reuseCap int                 // prune reuse when it reaches this size
 	live     connList            // open connections, least recently active first
@@ -149,7 +149,6 @@ func New(cfg Config, h Handler) *Assembler {
 	a := &Assembler{
 		cfg:       cfg.withDefaults(),
 		h:         h,
-		conns:     make(map[layers.FlowKey]*conn),
 		reuse:     make(map[uint64]reuseRec),
 		holders:   halfList{k: holdersList},
 		pending:   halfList{k: pendingList},
@@ -168,7 +167,7 @@ func (a *Assembler) MemoryHeld() int64 { return a.held }
 // Stats returns the Assembler's counters.
 func (a *Assembler) Stats() Stats {
 	s := a.st
-	s.Conns = len(a.conns)
+	s.Conns = a.flows.n
 	s.Held = a.held
 	s.Retained = a.retained
 	return s
@@ -178,13 +177,15 @@ func (a *Assembler) Stats() Stats {
 type conn struct {
 	Conn
 	h          [2]half
-	norm       layers.FlowKey // the table key
+	norm       layers.FlowKey // the tuple, lower endpoint first (for Assembler.reuse)
+	hash       uint64         // Key.SymmetricHash(): its slot in Assembler.flows
 	rkey       layers.FlowKey // Key reversed: server -> client
 	prev, next *conn
 	list       *connList
 	doneAt     int64
 	lastCP     int32
 	sigs       [nSig]sigRec // recent packets of both directions, for duplicate detection
+	sigKeys    [nSig]uint64 // sigs[i].key(), two cache lines to scan instead of twelve
 	nsig       int
 }
 
@@ -284,6 +285,22 @@ type sigRec struct {
 	sig
 	cp int32
 	ts int64
+}
+
+// key hashes every field of s: equal sigs have equal keys, and differing
+// ones almost never do.
+func (s *sig) key() uint64 {
+	var ts uint64
+	if s.hasTS {
+		ts = 1
+	}
+	x := uint64(s.seq)<<32 | uint64(s.ack)
+	y := uint64(s.tsval)<<32 | uint64(uint32(s.length))
+	z := uint64(s.win)<<48 | uint64(s.ipid)<<32 | uint64(s.flags)<<16 | uint64(s.dir)<<8 | ts
+	// Four independent multiplies (they run in parallel), one fold: a
+	// collision costs only a full compare.
+	k := x*0x9E3779B97F4A7C15 ^ y*0xC2B2AE3D27D4EB4F ^ z*0x165667B19E3779F9 ^ s.fp*0xD6E8FEB86659FD93
+	return k ^ k>>29
 }
 
 // makeSig returns the signature of seg's headers; its payload fingerprint is
@@ -472,37 +489,38 @@ func (a *Assembler) Assemble(seg *Segment) {
 	c := a.last
 	var d Direction
 	switch {
-	case c != nil && seg.Key == c.Key:
-	case c != nil && seg.Key == c.rkey:
+	case c != nil && keyEq(&seg.Key, &c.Key):
+	case c != nil && keyEq(&seg.Key, &c.rkey):
 		d = ServerToClient
 	default:
-		norm, _ := seg.Key.Normalize()
-		c = a.conns[norm]
+		hash := seg.Key.SymmetricHash()
+		c = a.flows.get(hash, &seg.Key)
 		if c == nil {
-			c = a.newConn(norm, seg, a.reuse[norm.Hash()].next)
+			norm, _ := seg.Key.Normalize()
+			c = a.newConn(norm, hash, seg, a.reuse[norm.Hash()].next)
 			if c == nil {
 				a.st.Ignored++
 				a.expire()
 				return
 			}
 		}
-		if seg.Key != c.Key {
+		if !keyEq(&seg.Key, &c.Key) {
 			d = ServerToClient
 		}
 	}
 	if seg.Flags&SYN != 0 || (c.list == &a.done && n > 0) {
 		if a.startsNew(c, d, seg) {
 			idx := c.Index + 1
-			norm := c.norm
+			norm, hash := c.norm, c.hash
 			a.finish(c, ReasonEOF, ts)
-			c = a.newConn(norm, seg, idx)
+			c = a.newConn(norm, hash, seg, idx)
 			if c == nil {
 				a.st.Ignored++
 				a.expire()
 				return
 			}
 			d = ClientToServer
-			if seg.Key != c.Key {
+			if !keyEq(&seg.Key, &c.Key) {
 				d = ServerToClient
 			}
 		}
@@ -543,11 +561,11 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 	return false
 }
 
-func (a *Assembler) newConn(norm layers.FlowKey, seg *Segment, index int) *conn {
+func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, index int) *conn {
 	if a.cfg.NoMidstream && seg.Flags&SYN == 0 {
 		return nil
 	}
-	for len(a.conns) >= a.cfg.MaxConns {
+	for a.flows.n >= a.cfg.MaxConns {
 		if v := a.done.front; v != nil {
 			a.finish(v, ReasonEOF, a.now)
 			continue
@@ -560,7 +578,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, seg *Segment, index int) *conn 
 		a.finish(v, ReasonEvicted, a.now)
 	}
 	c := a.fl.newConn()
-	c.norm, c.lastCP = norm, NoCapturePoint
+	c.norm, c.hash, c.lastCP = norm, hash, NoCapturePoint
 	c.Key = seg.Key
 	if seg.Flags&(SYN|ACK) == SYN|ACK {
 		c.Key = seg.Key.Reverse() // the SYN-ACK's receiver is the client
@@ -578,7 +596,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, seg *Segment, index int) *conn 
 		h.peer = &c.h[1-d]
 		c.Streams[d] = &h.Stream
 	}
-	a.conns[norm] = c
+	a.flows.put(hash, c)
 	a.live.pushBack(c)
 	a.st.ConnsTotal++
 	a.h.Open(&c.Conn)
@@ -626,15 +644,19 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 		fresh = above < maxJump && above+int64(n) <= max(h.Extent, h.next)-h.next+maxJump &&
 			(h.held.empty() || h.next+above >= h.held.last().end())
 	}
+	var sk uint64
 	if !fresh {
 		sg.fp = seg.fingerprint()
-		if a.dup(h, &sg, seg) {
+		sk = sg.key()
+		if a.dup(h, &sg, sk, seg) {
 			h.Stats.Duplicates++
 			return
 		}
 	}
-	r := &c.sigs[c.nsig%nSig]
+	ri := c.nsig % nSig
+	r := &c.sigs[ri]
 	r.sig, r.cp, r.ts = sg, seg.CapturePoint, seg.Timestamp
+	c.sigKeys[ri] = sk
 	c.nsig++
 
 	if flags&SYN != 0 && !h.closed {
@@ -694,6 +716,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if fresh {
 		r.fp = seg.fingerprint()
+		c.sigKeys[ri] = r.sig.key()
 	}
 	if flags&ACK != 0 {
 		a.ack(p, seg, ts)
@@ -716,12 +739,14 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 }
 
 // dup reports whether seg is an identical copy of a recent packet.
-func (a *Assembler) dup(h *half, s *sig, seg *Segment) bool {
+func (a *Assembler) dup(h *half, s *sig, key uint64, seg *Segment) bool {
 	c := h.c
 	k := min(c.nsig, nSig)
-	for i := 0; i < k; i++ {
-		r := &c.sigs[i]
-		if r.seq == s.seq && r.sig == *s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
+	for i, sk := range c.sigKeys[:k] {
+		if sk != key {
+			continue
+		}
+		if r := &c.sigs[i]; r.sig == *s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
 			return true
 		}
 	}
@@ -1451,8 +1476,7 @@ func (a *Assembler) drop(c *conn) {
 	if c.list != nil {
 		c.list.remove(c)
 	}
-	if a.conns[c.norm] == c {
-		delete(a.conns, c.norm)
+	if a.flows.del(c.hash, c) {
 		a.remember(c.norm.Hash(), c.Index+1)
 	}
 	if a.last == c {
@@ -1525,10 +1549,8 @@ func (a *Assembler) FlushOlderThan(ts int64) {
 // when those were seen), in the order the connections were first seen. The
 // table is empty afterwards; calling Close again does nothing.
 func (a *Assembler) Close() {
-	all := make([]*conn, 0, len(a.conns))
-	for _, c := range a.conns {
-		all = append(all, c)
-	}
+	all := make([]*conn, 0, a.flows.n)
+	a.flows.each(func(c *conn) { all = append(all, c) })
 	slices.SortFunc(all, func(x, y *conn) int {
 		switch {
 		case x.Seq < y.Seq:

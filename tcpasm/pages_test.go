@@ -170,9 +170,9 @@ func runTrace(t *testing.T, cfg Config, pagesFrom int, segs []Segment) (*traceHa
 		s.Payload = append([]byte(nil), s.Payload...)
 		a.Assemble(&s)
 		clear(s.Payload) // the Assembler must have copied what it keeps
-		for _, c := range a.conns {
+		a.flows.each(func(c *conn) {
 			used = used || c.h[0].pages.n > 0 || c.h[1].pages.n > 0
-		}
+		})
 	}
 	a.Close()
 	h.flush()
@@ -268,8 +268,7 @@ func TestPagesGiveBack(t *testing.T) {
 	for off := int64(n - 10); off >= 10; off -= 10 {
 		f.data(0, off, "0123456789")
 	}
-	nk, _ := f.key.Normalize()
-	c := a.conns[nk]
+	c := a.flows.get(f.key.SymmetricHash(), &f.key)
 	h := &c.h[0]
 	if h.pages.n == 0 {
 		t.Fatal("no pages used")
