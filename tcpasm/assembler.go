@@ -927,7 +927,9 @@ func (a *Assembler) drain(h *half, ts int64) {
 	for {
 		f := h.held.first()
 		if f == nil || f.off > h.next {
-			a.slideWin(h)
+			if h.pages.n != 0 {
+				a.slideWin(h)
+			}
 			return
 		}
 		pc := *f

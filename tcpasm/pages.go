@@ -116,13 +116,10 @@ func (a *Assembler) growWin(w *pageStore, need int64) {
 	w.ring = ring
 }
 
-// slideWin gives back the pages h no longer needs: those below its next
-// byte's page, and all of them once nothing is held.
+// slideWin gives back the pages h no longer needs (it has some): those below
+// its next byte's page, and all of them once nothing is held.
 func (a *Assembler) slideWin(h *half) {
 	w := &h.pages
-	if w.n == 0 {
-		return
-	}
 	m := int64(len(w.ring) - 1)
 	np := h.next >> pageShift
 	if h.held.empty() {
