@@ -152,9 +152,9 @@ func New(cfg Config, h Handler) *Assembler {
 		reuse:     make(map[uint64]reuseRec),
 		holders:   halfList{k: holdersList},
 		pending:   halfList{k: pendingList},
-		pagesFrom: winMinPieces,
+		pagesFrom: pagesMinPieces,
 	}
-	if a.cfg.MaxHeldPerStream < winMinLimit || a.cfg.MaxMemory < winMinLimit {
+	if a.cfg.MaxHeldPerStream < pagesMinLimit || a.cfg.MaxMemory < pagesMinLimit {
 		a.pagesFrom = -1
 	}
 	return a
@@ -928,7 +928,7 @@ func (a *Assembler) drain(h *half, ts int64) {
 		f := h.held.first()
 		if f == nil || f.off > h.next {
 			if h.pages.n != 0 {
-				a.slideWin(h)
+				a.slidePages(h)
 			}
 			return
 		}
@@ -945,7 +945,7 @@ func (a *Assembler) drain(h *half, ts int64) {
 			a.gap(h, pc.end(), ReasonTruncated, ts)
 			continue
 		}
-		if pc.isWin() {
+		if pc.isPaged() {
 			a.deliver(h, h.pages.bytes(&pc)[h.next-pc.off:], pc.index, pc.ts, false)
 			continue
 		}
@@ -1277,7 +1277,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			re = min(re, oe)
 			nb := b[rs-off : re-off]
 			var ob []byte
-			if pc.isWin() {
+			if pc.isPaged() {
 				ob = h.pages.bytes(pc)[rs-pc.off : re-pc.off]
 			} else {
 				ob = a.fl.bytes(pc.ref)[rs-pc.off : re-pc.off]
@@ -1298,10 +1298,10 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 					copy(ob, nb)
 					c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
 					// The replaced bytes are delivered with their packet's time.
-					if pc.isWin() {
+					if pc.isPaged() {
 						a.conflict(h, c, seg.Timestamp)
-						a.splitWin(h, ps, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp) // moves pieces: pc is stale
-						break                                                                    // a window piece is one run
+						a.splitPaged(h, ps, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp) // moves pieces: pc is stale
+						break                                                                      // a paged piece is one run
 					}
 					d := a.fl.setRun(pc, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp)
 					h.heldCost += d
@@ -1321,8 +1321,8 @@ func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 	// room: random arrival of tiny segments then costs few pieces. Bytes of
 	// another segment start a seam, so that they are delivered with their own
 	// segment's time and index.
-	if a.useWin(h, off, len(b)) {
-		a.holdWin(h, ps, off, b, seg)
+	if a.usePages(h, off, len(b)) {
+		a.holdPaged(h, ps, off, b, seg)
 		return
 	}
 	if prev, bi := h.held.before(ps); prev != nil && prev.inBuf() && prev.end() == off && a.fl.extend(prev.ref, b) {
@@ -1406,7 +1406,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 		r = ReasonClosed // the FIN fixed the extent: the capture missed these bytes
 	}
 	a.flushTo(h, end, r, ts)
-	a.releaseWin(h)
+	a.releasePages(h)
 	h.Extent = max(h.Extent, h.next)
 	h.closed = true
 	h.pending = false

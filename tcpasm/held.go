@@ -260,7 +260,7 @@ type freeLists struct {
 	ringSlab    []byte                // the unused rest of the current ring slab
 	ringsMade   int                   // retention buffers allocated
 	retains     []*retain
-	winRings    [][][]byte // free rings of window pages
+	pageRings   [][][]byte // free rings of page stores
 }
 
 // Retention buffers (see retain) are powers of two from minRetain up. Those up

@@ -201,7 +201,7 @@ func TestPagesMatchBuffers(t *testing.T) {
 		} {
 			cases++
 			want, _ := runTrace(t, cfg, -1, segs)
-			for _, from := range []int{0, winMinPieces} {
+			for _, from := range []int{0, pagesMinPieces} {
 				got, used := runTrace(t, cfg, from, segs)
 				if used {
 					usedAny++
