@@ -468,22 +468,6 @@ func (f *freeLists) seamAt(pc *piece, off, index, ts int64) bool {
 // seamPool[k].next.
 func (f *freeLists) seamsOf(ref uint32) uint32 { return f.seams[ref-1].head }
 
-// who returns the packet index and time of the byte of pc at off.
-func (f *freeLists) who(pc *piece, off int64) (int64, int64) {
-	index, ts := pc.index, pc.ts
-	if !pc.inBuf() {
-		return index, ts
-	}
-	for k := f.seams[pc.ref-1].head; k != 0; k = f.seamPool[k].next {
-		sm := &f.seamPool[k]
-		if sm.off > off {
-			break
-		}
-		index, ts = sm.index, sm.ts
-	}
-	return index, ts
-}
-
 // runAt returns the run of pc that holds the byte at off: where it ends
 // (the next seam, or the piece's end) and its packet's index and time.
 func (f *freeLists) runAt(pc *piece, off int64) (end, index, ts int64) {
@@ -519,7 +503,7 @@ func (f *freeLists) setRun(pc *piece, from, to, index, ts int64) int64 {
 		}
 		runs = append(runs, r)
 	}
-	toIndex, toTS := f.who(pc, to)
+	_, toIndex, toTS := f.runAt(pc, to)
 	cur := seam{pc.off, pc.index, pc.ts}
 	placed := false
 	emit := func(r seam) {

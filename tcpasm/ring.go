@@ -116,19 +116,6 @@ func (r *retain) at(off int64) byte {
 	return r.buf[off&int64(len(r.buf)-1)]
 }
 
-// who returns the packet index and time that delivered the byte at off, or -1
-// when no record is left.
-func (r *retain) who(off int64) (int64, int64) {
-	n := min(r.nrec, recCount)
-	for k := 1; k <= n; k++ {
-		rec := &r.recs[(r.nrec-k)%recCount]
-		if rec.off <= off && off < rec.end {
-			return rec.index, rec.ts
-		}
-	}
-	return -1, 0
-}
-
 // runAt returns the range of one packet's retained bytes that holds off: its
 // end and that packet's index and time (-1 where no record is left; the run
 // then ends where the next record starts).
