@@ -217,6 +217,13 @@ func runProp(t *testing.T, g scriptGen, cfg func(*rapid.T) (tcpasm.Config, int64
 
 func unlimited(*rapid.T) (tcpasm.Config, int64) { return bigConfig(), 0 }
 
+// lastWins is unlimited with LastWins.
+func lastWins(*rapid.T) (tcpasm.Config, int64) {
+	c := bigConfig()
+	c.Overlap = tcpasm.LastWins
+	return c, 0
+}
+
 // base knobs: a bit of everything.
 var baseGen = scriptGen{conns: 1, maxLen: 3000, lossPct: 15, jitter: 3, rexmitPct: 15, otherPct: 30,
 	snapPct: 5, synPct: 50, rstPct: 20, sackPct: 30, swapPct: 10, doublePct: 5}
@@ -368,11 +375,6 @@ func TestAsmPropTightMemory(t *testing.T) {
 // first-wins does; with other data in retransmissions every delivered byte is
 // still one a captured copy carried and every byte is accounted.
 func TestAsmPropLastWins(t *testing.T) {
-	lastWins := func(*rapid.T) (tcpasm.Config, int64) {
-		c := bigConfig()
-		c.Overlap = tcpasm.LastWins
-		return c, 0
-	}
 	same := baseGen
 	same.twoPoints = true
 	same.otherPct = 0
@@ -394,18 +396,10 @@ func TestAsmPropTinySegments(t *testing.T) {
 	runProp(t, g, unlimited, checkExact)
 	same := g
 	same.otherPct = 0
-	runProp(t, same, func(*rapid.T) (tcpasm.Config, int64) {
-		c := bigConfig()
-		c.Overlap = tcpasm.LastWins
-		return c, 0
-	}, checkExact)
+	runProp(t, same, lastWins, checkExact)
 	other := g
 	other.otherPct = 80
-	runProp(t, other, func(*rapid.T) (tcpasm.Config, int64) {
-		c := bigConfig()
-		c.Overlap = tcpasm.LastWins
-		return c, 0
-	}, checkLoose)
+	runProp(t, other, lastWins, checkLoose)
 	limited := g
 	limited.conns = 2
 	limited.maxLen = 20000
