@@ -25,6 +25,12 @@ import (
 // op, for reseq and for gopacket as its users run it (pcapgo ZeroCopy +
 // DecodingLayerParser + reassembly with default options, streams started
 // without a SYN, FlushAll at the end).
+//
+// Two more runs show this machine's budget in the same run: "read" copies the
+// file into the process and nothing else (one reused buffer of pipeline's
+// chunk size: the physical limit of any reader of the file), and
+// "reseq-noasm" is reseq's whole path with an assembler that does nothing
+// (read, frame, decode, hand over): what is left of a pass for assembling.
 func BenchmarkPipeline(b *testing.B) {
 	for _, name := range []string{"perf", "small"} {
 		b.Run(name, func(b *testing.B) {
@@ -32,8 +38,76 @@ func BenchmarkPipeline(b *testing.B) {
 			b.Run("reseq", func(b *testing.B) { plReseq(b, path, false) })
 			b.Run("reseq-serial", func(b *testing.B) { plReseq(b, path, true) })
 			b.Run("gopacket", func(b *testing.B) { plGopacket(b, path) })
+			b.Run("read", func(b *testing.B) { plRead(b, path) })
+			b.Run("reseq-noasm", func(b *testing.B) { plNoAssemble(b, path) })
 		})
 	}
+}
+
+// plRead reads the file to its end into one reused buffer of 256 KiB (the
+// size pipeline lends the readers): the cost of getting the bytes into the
+// process, which every reader of the file pays.
+func plRead(b *testing.B, path string) {
+	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
+	buf := make([]byte, 256<<10)
+	var total int64
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total = 0
+		for {
+			n, err := f.Read(buf)
+			total += int64(n)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		f.Close()
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != total {
+		b.Fatalf("read %d bytes of %s (%v)", total, path, err)
+	}
+	b.SetBytes(total)
+}
+
+// plNop takes segments and only counts them.
+type plNop struct{ segs, bytes int64 }
+
+func (a *plNop) Assemble(s *tcpasm.Segment) { a.segs++; a.bytes += int64(len(s.Payload)) }
+func (a *plNop) AssembleBatch(segs []tcpasm.Segment) {
+	for i := range segs {
+		a.Assemble(&segs[i])
+	}
+}
+
+// plNoAssemble is plReseq with an assembler that does nothing.
+func plNoAssemble(b *testing.B, path string) {
+	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
+	var pkts int64
+	for i := 0; i < b.N; i++ {
+		r, err := reseq.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := &plNop{}
+		st, err := pipeline.Run(r, a, pipeline.Options{CapturePoint: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
+		if a.segs != st.TCP || a.bytes != st.Bytes {
+			b.Fatalf("assembler saw %d segments, %d bytes; Run counted %d, %d", a.segs, a.bytes, st.TCP, st.Bytes)
+		}
+		pkts = st.Packets
+	}
+	b.ReportMetric(float64(pkts)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 }
 
 // repoRoot walks up from the working directory to the directory holding go.work.

@@ -7,6 +7,13 @@
 # vmstat's "st") moves both, and the two-goroutine run most: read the
 # medians, and the steal printed at the end.
 #
+# The same run measures this machine's budget: "read" (copying the file into
+# the process, nothing else: what any reader of the file pays) and
+# "reseq-noasm" (reseq's path with an assembler that does nothing). For each
+# it prints the speed-up over gopacket that a program costing only that much
+# would have: gopacket/read is the ceiling for any program on this machine
+# that reads the file on one goroutine.
+#
 # Environment: COUNT (default 6), BENCHTIME (default 10x).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +55,14 @@ for cap in sorted({c for c, _ in runs}):
         if c and gc:
             line += f"  cpu {statistics.median(c):6.1f} ms (gopacket {statistics.median(gc):6.1f})"
         print(line)
+    for v in ('read', 'reseq-noasm'):
+        r = runs.get((cap, v), [])
+        if not r:
+            continue
+        t = [x for x, _ in r]
+        per = [gi / ti for gi, ti in zip(g, t)]
+        print(f"{cap:6} {v:13} median {statistics.median(t)/1e6:7.1f} ms  (gopacket/{v}: median {statistics.median(per):4.2f}x, "
+              f"best/best {min(g)/min(t):4.2f}x; 5x gopacket is {statistics.median(g)/5e6:.1f} ms)")
 PY
 if [ -n "${vmpid:-}" ]; then
 	kill "$vmpid" 2>/dev/null || true
