@@ -269,6 +269,7 @@ const (
 	numBatches = 8
 	chunkSize  = 256 << 10
 	maxChunks  = 24 // 6 MiB lent at most, unless more readers hold one each
+	wakeAt     = numBatches / 2
 )
 
 // batch is a run of segments and the input buffers to give back once they are
@@ -284,8 +285,8 @@ type batch struct {
 // stager is the reading goroutine's side: the batch being filled, idle
 // batches, and the pool of input buffers it lends to the readers.
 type stager struct {
-	full     chan<- *batch // to the assembler
-	done     <-chan *batch // back from the assembler
+	full     *handoff // to the assembler
+	done     *handoff // back from the assembler
 	cur      *batch
 	idle     []*batch
 	inflight int // batches sent and not yet back
@@ -323,7 +324,7 @@ func (s *stager) Put(b []byte) { s.cur.bufs = append(s.cur.bufs, b) }
 
 // send passes the current batch to the assembler and starts a new one.
 func (s *stager) send() {
-	s.full <- s.cur
+	s.full.put(s.cur)
 	s.inflight++
 	for len(s.idle) == 0 {
 		s.wait()
@@ -335,7 +336,7 @@ func (s *stager) send() {
 
 // wait takes back one batch from the assembler and frees its buffers.
 func (s *stager) wait() {
-	b := <-s.done
+	b, _ := s.done.get(s.full.kick) // the assembler has all batches it is to get
 	s.inflight--
 	for i, buf := range b.bufs {
 		if len(buf) == chunkSize {
@@ -349,8 +350,7 @@ func (s *stager) wait() {
 
 // runStaged reads on a new goroutine and assembles on this one.
 func runStaged(src *source, a Assembler) {
-	full := make(chan *batch, numBatches)
-	done := make(chan *batch, numBatches)
+	full, done := newHandoff(wakeAt), newHandoff(wakeAt)
 	st := &stager{full: full, done: done}
 	for range numBatches {
 		st.idle = append(st.idle, &batch{segs: make([]tcpasm.Segment, 0, batchSegs)})
@@ -359,7 +359,7 @@ func runStaged(src *source, a Assembler) {
 	src.r.SetLender(st)
 	var stop atomic.Bool
 	go func() {
-		defer close(full)
+		defer full.close()
 		for {
 			pkt, ok := src.read()
 			if !ok {
@@ -387,12 +387,16 @@ func runStaged(src *source, a Assembler) {
 			}
 		}
 		if len(st.cur.segs) > 0 {
-			full <- st.cur
+			full.put(st.cur)
 		}
 	}()
 	ba, _ := a.(batchAssembler)
 	var abortErr error
-	for b := range full {
+	for {
+		b, ok := full.get(done.kick)
+		if !ok {
+			break
+		}
 		if abortErr == nil {
 			if ba != nil {
 				ba.AssembleBatch(b.segs)
@@ -410,7 +414,7 @@ func runStaged(src *source, a Assembler) {
 				}
 			}
 		}
-		done <- b
+		done.put(b)
 	}
 	// full is closed: the reading goroutine is done with src and r.
 	src.r.SetLender(nil)
