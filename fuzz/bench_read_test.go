@@ -148,6 +148,22 @@ func benchReadReseq(b *testing.B, path string) {
 	readBenchReport(b, pkts, size)
 }
 
+// drainPackets calls next to io.EOF, returning the packets and the sum of
+// their captured lengths.
+func drainPackets[P any](b *testing.B, next func() (P, error), size func(P) int) (n int64, sum int) {
+	for {
+		p, err := next()
+		if err != nil {
+			if err != io.EOF {
+				b.Fatal(err)
+			}
+			return n, sum
+		}
+		n++
+		sum += size(p)
+	}
+}
+
 // benchReadBytes measures the format reader alone: the capture is loaded into
 // memory once and read in place (NewReaderBytes) per op, so neither system
 // calls nor page faults count, only the per-packet work of the parser.
@@ -160,40 +176,20 @@ func benchReadBytes(b *testing.B, path string, ng bool) {
 	var pkts int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		n := int64(0)
+		var n int64
 		var sum int
 		if ng {
 			r, err := pcapng.NewReaderBytes(data)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for {
-				p, err := r.Next()
-				if err != nil {
-					if err != io.EOF {
-						b.Fatal(err)
-					}
-					break
-				}
-				n++
-				sum += len(p.Data)
-			}
+			n, sum = drainPackets(b, r.Next, func(p pcapng.Packet) int { return len(p.Data) })
 		} else {
 			r, err := pcapfile.NewReaderBytes(data)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for {
-				p, err := r.Next()
-				if err != nil {
-					if err != io.EOF {
-						b.Fatal(err)
-					}
-					break
-				}
-				n++
-				sum += len(p.Data)
-			}
+			n, sum = drainPackets(b, r.Next, func(p pcapfile.Packet) int { return len(p.Data) })
 		}
 		if sum == 0 {
 			b.Fatal("no data")
