@@ -29,35 +29,29 @@ func (h *handoff) put(b *batch) {
 	h.mu.Lock()
 	h.q[(h.head+h.n)%numBatches] = b
 	h.n++
-	w := h.parked && h.n >= h.wakeAt
-	if w {
-		h.parked = false
-	}
-	h.mu.Unlock()
-	if w {
-		h.wake <- struct{}{}
-	}
+	h.unlockWaking(h.wakeAt)
 }
 
 // kick wakes the taker when it is parked and any batch waits.
 func (h *handoff) kick() {
 	h.mu.Lock()
-	w := h.parked && h.n > 0
-	if w {
-		h.parked = false
-	}
-	h.mu.Unlock()
-	if w {
-		h.wake <- struct{}{}
-	}
+	h.unlockWaking(1)
 }
 
 // close ends the queue: get returns false once it is empty.
 func (h *handoff) close() {
 	h.mu.Lock()
 	h.closed = true
-	w := h.parked
-	h.parked = false
+	h.unlockWaking(0)
+}
+
+// unlockWaking unlocks h.mu, which the caller holds, and wakes the taker when
+// it is parked and least or more batches wait.
+func (h *handoff) unlockWaking(least int) {
+	w := h.parked && h.n >= least
+	if w {
+		h.parked = false
+	}
 	h.mu.Unlock()
 	if w {
 		h.wake <- struct{}{}
