@@ -250,7 +250,7 @@ func (r *Reader) openName(name string) error {
 	r.counters, r.sizes = append(r.counters, cr.n), append(r.sizes, size)
 	if ra != nil && f != os.Stdin && r.opt.Mmap {
 		if data, unmap, ok := mapInput(f, size); ok {
-			r.closers = append(r.closers, unmap)
+			r.closers = append(r.closers, r.unmapSafely(unmap))
 			mem := &memInput{data: data, cnt: cr.n}
 			if err := r.openStream(name, mem, bytes.NewReader(data), size, cr.n); err != nil {
 				return err
@@ -273,7 +273,7 @@ func (r *Reader) openName(name string) error {
 						return nil, nil, errors.New("the file changed while it was being read")
 					}
 					cnt.Store(0) // read again from the start
-					return &memInput{data: data, cnt: cnt}, unmap, nil
+					return &memInput{data: data, cnt: cnt}, r.unmapSafely(unmap), nil
 				}
 				s.closers = append([]func(){}, r.closers[mark:]...)
 				r.closers = r.closers[:mark]
@@ -302,6 +302,19 @@ func (r *Reader) openName(name string) error {
 		r.closers = r.closers[:mark]
 	}
 	return nil
+}
+
+// unmapSafely wraps the unmapping of an input's mapping, run when its capture
+// ends: while a lender is set, packets handed out in batches may still point
+// into the mapping, so it is then kept until Close.
+func (r *Reader) unmapSafely(unmap func()) func() {
+	return func() {
+		if r.lender != nil && !r.closed {
+			r.closers = append(r.closers, unmap)
+			return
+		}
+		unmap()
+	}
 }
 
 // maxNesting bounds how many compressions may wrap one another.
@@ -623,8 +636,9 @@ func (r *Reader) finish() {
 // until the next call of Next, so packets can be passed to another goroutine
 // in batches without copying. Get(n) must return a buffer of length n or more;
 // Put receives each buffer once no capture reader reads into it any more
-// (also buffers Get did not return). Inputs held in memory (Options.Mmap,
-// zip archives) are never read into and do not use l. A nil l restores the
+// (also buffers Get did not return). Captures read in place from a mapped
+// file (Options.Mmap) do not use l; while l is set, a mapping is kept until
+// Close, so that their packets' Data stays valid too. A nil l restores the
 // default: each reader reuses one buffer.
 func (r *Reader) SetLender(l interface {
 	Get(n int) []byte

@@ -55,14 +55,14 @@ func (r *batchRecorder) AssembleBatch(segs []tcpasm.Segment) {
 
 func run(t *testing.T, opt pipeline.Options, names ...string) (*recorder, pipeline.Stats, error) {
 	t.Helper()
-	return runWith(t, &recorder{}, opt, names...)
+	return runWith(t, &recorder{}, reseq.Options{}, opt, names...)
 }
 
 func runWith(t *testing.T, a interface {
 	Assemble(*tcpasm.Segment)
-}, opt pipeline.Options, names ...string) (*recorder, pipeline.Stats, error) {
+}, ropt reseq.Options, opt pipeline.Options, names ...string) (*recorder, pipeline.Stats, error) {
 	t.Helper()
-	r, err := reseq.Open(names...)
+	r, err := reseq.OpenOptions(ropt, names...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,21 +80,22 @@ func runWith(t *testing.T, a interface {
 	panic("unknown recorder")
 }
 
-// same runs names serially and staged and requires the same segments, in the
-// same order, and the same counts.
+// same runs names serially and staged, read or mapped (reseq.Options.Mmap: a
+// batch's payloads point into the mapping, which must outlive the batch), and
+// requires the same segments, in the same order, and the same counts.
 func same(t *testing.T, opt pipeline.Options, names ...string) pipeline.Stats {
 	t.Helper()
 	opt.Serial = true
 	want, wst, werr := run(t, opt, names...)
 	for _, mode := range []struct {
-		serial, batch bool
-	}{{true, true}, {false, false}, {false, true}} {
+		serial, batch, mmap bool
+	}{{true, true, false}, {false, false, false}, {false, true, false}, {true, true, true}, {false, true, true}} {
 		opt.Serial = mode.serial
 		var a interface{ Assemble(*tcpasm.Segment) } = &recorder{}
 		if mode.batch {
 			a = &batchRecorder{}
 		}
-		got, gst, gerr := runWith(t, a, opt, names...)
+		got, gst, gerr := runWith(t, a, reseq.Options{Mmap: mode.mmap}, opt, names...)
 		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
 			t.Fatalf("%+v: errors differ: serial %v, this %v", mode, werr, gerr)
 		}
@@ -226,7 +227,7 @@ func TestAbortProgress(t *testing.T) {
 		polls := 0
 		var calls int
 		var last [3]int64
-		rec, st, err := runWith(t, a, pipeline.Options{
+		rec, st, err := runWith(t, a, reseq.Options{}, pipeline.Options{
 			Serial: serial,
 			Abort: func() error {
 				if polls++; polls == 1 {
