@@ -224,7 +224,7 @@ func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomi
 		}
 	}
 	for _, m := range members {
-		if m.off+m.size > size {
+		if m.size > size-m.off { // not m.off+m.size: a header may claim up to MaxInt64
 			// Cut short: its reader reports the truncation after the
 			// packets that are there, and that says all.
 			m.size = max(size-m.off, 0)

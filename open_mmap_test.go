@@ -1,8 +1,11 @@
 package reseq
 
 import (
+	"archive/tar"
+	"bytes"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -139,6 +142,27 @@ func TestOpenMmapTruncated(t *testing.T) {
 		if full == 0 {
 			t.Fatalf("%s: no packets when whole", name)
 		}
+	}
+}
+
+// TestOpenMmapHugeTarMember: a tar member whose header claims the largest
+// size (base-256) is cut short at the file's end, mapped or read: its end must
+// not overflow.
+func TestOpenMmapHugeTarMember(t *testing.T) {
+	pcap := pcapBytes(t, genPackets(0, 10, 1_700_000_000_000_000_000, 1000))
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	h := &tar.Header{Name: "a.pcap", Size: math.MaxInt64, Mode: 0o644, Typeflag: tar.TypeReg, Format: tar.FormatGNU}
+	if err := tw.WriteHeader(h); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(pcap); err != nil {
+		t.Fatal(err)
+	}
+	// No Close: the member's bytes end with the file.
+	p := writeFile(t, t.TempDir(), "huge.tar", b.Bytes())
+	if dig, _ := readBoth(t, p); len(dig) != 10 {
+		t.Fatalf("%d packets, want the 10 there are", len(dig))
 	}
 }
 
