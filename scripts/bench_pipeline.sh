@@ -21,13 +21,20 @@ count=${COUNT:-6}
 benchtime=${BENCHTIME:-10x}
 out=$(mktemp)
 vm=$(mktemp)
-trap 'rm -f "$out" "$vm"' EXIT
+bin=$(mktemp)
+trap 'rm -f "$out" "$vm" "$bin"' EXIT
 if command -v vmstat >/dev/null 2>&1; then
 	vmstat 2 100000 >"$vm" &
 	vmpid=$!
-	trap 'kill $vmpid 2>/dev/null || true; rm -f "$out" "$vm"' EXIT
+	trap 'kill $vmpid 2>/dev/null || true; rm -f "$out" "$vm" "$bin"' EXIT
 fi
-(cd "$repo/fuzz" && go test -run '^$' -bench '^BenchmarkPipeline$' -benchtime "$benchtime" -count "$count" .) | tee "$out" | grep -E '^(Benchmark|ok|FAIL)' >&2
+# One test binary, one round per invocation: go test -count N would run each
+# sub-benchmark N times in a row, so "a round" would not share the host's load.
+(cd "$repo/fuzz" && go test -c -o "$bin" .)
+for i in $(seq "$count"); do
+	(cd "$repo/fuzz" && "$bin" -test.run '^$' -test.bench '^BenchmarkPipeline$' -test.benchtime "$benchtime" -test.count 1) |
+		tee -a "$out" | grep -E '^(Benchmark|FAIL)' >&2
+done
 python3 - "$out" <<'PY'
 import re, statistics, sys
 runs, cpu = {}, {}
