@@ -76,7 +76,7 @@ func decodeCases() []decodeCase {
 	add("ethernet/ipv4", LinkTypeEthernet, eth(EtherTypeIPv4, p4), okTCP("hello"))
 	add("ethernet/ipv6", LinkTypeEthernet, eth(EtherTypeIPv6, p6), okTCP6("hello"))
 	add("ethernet/arp", LinkTypeEthernet, eth(EtherTypeARP, make([]byte, 28)), want{stop: Stop{LayerLink, StopUnsupported}})
-	add("ethernet/802.3 length", LinkTypeEthernet, eth(46, make([]byte, 46)), want{stop: Stop{LayerLink, StopUnsupported}})
+	add("ethernet/802.3 length", LinkTypeEthernet, eth(46, make([]byte, 46)), want{stop: Stop{LayerLLC, StopUnsupported}})
 	addCut("ethernet/short", LinkTypeEthernet, eth(EtherTypeIPv4, nil)[:13], want{stop: Stop{LayerLink, StopTruncated}})
 	add("ethernet/empty", LinkTypeEthernet, nil, want{stop: Stop{LayerLink, StopTruncated}})
 	addCut("ethernet/no ip", LinkTypeEthernet, eth(EtherTypeIPv4, nil), want{stop: Stop{LayerIPv4, StopTruncated}})
@@ -155,7 +155,7 @@ func decodeCases() []decodeCase {
 	add("ipv4 padding, no payload", LinkTypeEthernet, cat(eth(EtherTypeIPv4, tcp4(defTCP(""))), make([]byte, 6)), okTCP(""))
 	add("ipv4 version 5", LinkTypeIPv4, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, version: 5}, hello.bytes()), want{stop: Stop{LayerIPv4, StopMalformed}})
 	add("ipv4 first fragment", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, flags: 0x2000, id: 77}, hello.bytes()),
-		with(okTCP("hello"), func(w *want) { w.fragment = true }))
+		want{stop: Stop{LayerIPv4, StopFragment}, network: NetworkIPv4, transport: TransportOther, proto: IPProtoTCP, payload: string(hello.bytes()), plen: -1, fragment: true})
 	add("ipv4 middle fragment", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, flags: 0x2000 | 185, id: 77}, []byte("fragdata")),
 		want{stop: Stop{LayerIPv4, StopFragment}, network: NetworkIPv4, transport: TransportOther, proto: IPProtoTCP, payload: "fragdata", plen: -1, fragment: true, fragOff: 1480})
 	add("ipv4 last fragment", LinkTypeRaw, ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1, flags: 1, id: 77}, hello.bytes()[:8]),
@@ -200,7 +200,7 @@ func decodeCases() []decodeCase {
 		ext6(IPProtoRouting, IPProtoAH, 8), ext6(IPProtoAH, IPProtoFragment, 12), frag6(IPProtoDstOpts, 0, false, 9), ext6(IPProtoDstOpts, IPProtoTCP, 8), th)),
 		with(okTCP6("hello"), func(w *want) { w.ext = 6 })) // an atomic fragment is no fragment
 	add("ipv6 first fragment", LinkTypeIPv6, ipv6(IPProtoFragment, -1, cat(frag6(IPProtoTCP, 0, true, 5), th)),
-		with(okTCP6("hello"), func(w *want) { w.ext = 1; w.fragment = true }))
+		want{stop: Stop{LayerIPv6, StopFragment}, network: NetworkIPv6, transport: TransportOther, proto: IPProtoTCP, payload: string(th), plen: -1, fragment: true, ext: 1})
 	add("ipv6 atomic fragment", LinkTypeIPv6, ipv6(IPProtoFragment, -1, cat(frag6(IPProtoTCP, 0, false, 5), th)),
 		with(okTCP6("hello"), func(w *want) { w.ext = 1 }))
 	add("ipv6 non-first fragment", LinkTypeIPv6, ipv6(IPProtoFragment, -1, cat(frag6(IPProtoTCP, 1232, true, 5), th)),
@@ -355,12 +355,30 @@ func CheckInvariants(t testing.TB, p *Packet, data []byte) {
 	if p.Transport != TransportNone && p.Network == NetworkNone {
 		t.Fatalf("transport without network")
 	}
+	if p.NumTunnels < 0 || p.NumTunnels > MaxTunnels || int(p.LinkVLANs) > p.NumVLANs {
+		t.Fatalf("NumTunnels %d, LinkVLANs %d of %d", p.NumTunnels, p.LinkVLANs, p.NumVLANs)
+	}
+	for i := p.NumTunnels; i < MaxTunnels; i++ {
+		if p.Tunnels[i] != (Tunnel{}) {
+			t.Fatalf("unused tunnel entry %d set", i)
+		}
+	}
+	for i := p.NumVLANs; i < MaxVLANs; i++ {
+		if p.VLANs[i] != (VLAN{}) {
+			t.Fatalf("unused VLAN entry %d set", i)
+		}
+	}
+	if ip := []byte(p.IPv4); ip == nil && p.IPv6 != nil {
+		ip = p.IPv6
+	} else if ip != nil && (p.NetworkOffset+len(ip) > len(data) || &data[p.NetworkOffset] != &ip[0]) {
+		t.Fatalf("NetworkOffset %d is not the IP view's", p.NetworkOffset)
+	}
 	k := p.FlowKey(true)
-	if int(k.NumVLANs) > MaxKeyVLANs || (p.NumVLANs >= 2 && int(k.NumVLANs) != min(p.NumVLANs-1, MaxKeyVLANs)) {
+	if int(k.NumVLANs) > MaxKeyVLANs || (p.LinkVLANs >= 2 && int(k.NumVLANs) != min(p.NumVLANs-1, MaxKeyVLANs)) {
 		t.Fatalf("key VLANs %d for %d tags", k.NumVLANs, p.NumVLANs)
 	}
-	if cp, ok := p.CapturePoint(); ok != (p.NumVLANs >= 2) || (ok && cp != p.VLANs[0].ID) {
-		t.Fatalf("capture point %d %v with %d tags", cp, ok, p.NumVLANs)
+	if cp, ok := p.CapturePoint(); ok != (p.LinkVLANs >= 2) || (ok && cp != p.VLANs[0].ID) {
+		t.Fatalf("capture point %d %v with %d link tags", cp, ok, p.LinkVLANs)
 	}
 }
 

@@ -24,9 +24,15 @@ package layers
 // The common frames are decoded here, in one function; every other frame
 // (and every frame that stops early) goes to the general walker.
 func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
+	return p.decodeFast(nil, lt, data, origLen)
+}
+
+// decodeFast is Decode and DecodeWith: the options only matter to the
+// general walker (the fast path takes TCP frames only).
+func (p *Packet) decodeFast(opt *DecodeOptions, lt LinkType, data []byte, origLen int) Stop {
 	// The shortest frame taken: Ethernet, IPv4, TCP headers.
 	if lt != LinkTypeEthernet || len(data) < EthernetLen+IPv4MinLen+TCPMinLen {
-		return p.decode(lt, data, origLen)
+		return p.decode(opt, lt, data, origLen)
 	}
 	off := EthernetLen
 	et := uint16(data[12])<<8 | uint16(data[13])
@@ -36,20 +42,20 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 		// Each tag is checked against the shortest frame that can hold it,
 		// the network headers after it included.
 		if len(data) < EthernetLen+VLANTagLen+IPv4MinLen+TCPMinLen {
-			return p.decode(lt, data, origLen)
+			return p.decode(opt, lt, data, origLen)
 		}
 		tpid0, tci0 = et, be.Uint16(data[14:16])
 		et = be.Uint16(data[16:18])
 		off, nv = EthernetLen+VLANTagLen, 1
 		if isVLANTPID(et) {
 			if len(data) < EthernetLen+2*VLANTagLen+IPv4MinLen+TCPMinLen {
-				return p.decode(lt, data, origLen)
+				return p.decode(opt, lt, data, origLen)
 			}
 			tpid1, tci1 = et, be.Uint16(data[18:20])
 			et = be.Uint16(data[20:22])
 			off, nv = EthernetLen+2*VLANTagLen, 2
 			if isVLANTPID(et) {
-				return p.decode(lt, data, origLen)
+				return p.decode(opt, lt, data, origLen)
 			}
 		}
 	}
@@ -67,45 +73,45 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	case EtherTypeIPv4:
 		b := data[off:]
 		if len(b) < IPv4MinLen+TCPMinLen {
-			return p.decode(lt, data, origLen)
+			return p.decode(opt, lt, data, origLen)
 		}
 		_ = b[19]
 		// Version 4, no options, not a fragment (DF and the reserved bit
 		// are not looked at), TCP.
 		if b[0] != 0x45 || be.Uint16(b[6:8])&0x3fff != 0 || b[9] != IPProtoTCP {
-			return p.decode(lt, data, origLen)
+			return p.decode(opt, lt, data, origLen)
 		}
 		tl := int(b[2])<<8 | int(b[3])
 		if tl < IPv4MinLen+TCPMinLen { // a TSO length of 0, or malformed
-			return p.decode(lt, data, origLen)
+			return p.decode(opt, lt, data, origLen)
 		}
 		ipEnd, end, proto = off+IPv4MinLen, off+tl, IPProtoTCP
 	case EtherTypeIPv6:
 		b := data[off:]
 		if len(b) < IPv6Len+TCPMinLen {
-			return p.decode(lt, data, origLen)
+			return p.decode(opt, lt, data, origLen)
 		}
 		_ = b[39]
 		pl := int(b[4])<<8 | int(b[5])
 		if b[0]>>4 != 6 || b[6] != IPProtoTCP || pl < TCPMinLen { // a jumbogram or TSO length of 0, or malformed
-			return p.decode(lt, data, origLen)
+			return p.decode(opt, lt, data, origLen)
 		}
 		ipEnd, end, proto = off+IPv6Len, off+IPv6Len+pl, IPProtoTCP
 	default:
-		return p.decode(lt, data, origLen)
+		return p.decode(opt, lt, data, origLen)
 	}
 	if clamp && end > wire {
 		end = wire // the header claims more than the wire carried
 	}
 	capEnd := min(end, len(data))
 	if end-ipEnd < TCPMinLen || capEnd-ipEnd < TCPMinLen {
-		return p.decode(lt, data, origLen)
+		return p.decode(opt, lt, data, origLen)
 	}
 	t := data[ipEnd:capEnd]
 	_ = t[19]
 	doff := int(t[12]>>4) * 4
 	if doff < TCPMinLen || doff > len(t) { // malformed or truncated (capEnd <= end)
-		return p.decode(lt, data, origLen)
+		return p.decode(opt, lt, data, origLen)
 	}
 
 	// The frame is a common one: write the decode.
@@ -133,6 +139,7 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 	p.PayloadLength = end - ipEnd - doff
 	p.TCP = t[:doff:doff]
 	p.Ethernet = data[:EthernetLen:EthernetLen]
+	p.NetworkOffset = off
 	if et == EtherTypeIPv4 {
 		p.Network = NetworkIPv4
 		p.IPv4 = data[off:ipEnd:ipEnd]
@@ -150,6 +157,7 @@ func (p *Packet) Decode(lt LinkType, data []byte, origLen int) Stop {
 		clear(p.VLANs[nv:])
 	}
 	p.NumVLANs = nv
+	p.LinkVLANs = uint8(nv)
 	if nv > 0 {
 		p.VLANs[0] = VLAN{TPID: tpid0, ID: tci0 & 0x0fff, Priority: uint8(tci0 >> 13), DEI: tci0&0x1000 != 0}
 		if nv > 1 {
@@ -164,6 +172,15 @@ func (p *Packet) clearRare() {
 	p.SLL, p.SLL2, p.Family = nil, nil, 0
 	p.IPv6ExtHeaders = 0
 	p.Fragment, p.MoreFragments, p.FragmentOffset, p.FragmentID = false, false, 0, 0
+	p.FragmentHeaderOffset = 0
+	if n := p.NumTunnels; n != 0 {
+		if n > 0 && n <= MaxTunnels {
+			clear(p.Tunnels[:n])
+		} else {
+			clear(p.Tunnels[:])
+		}
+		p.NumTunnels = 0
+	}
 	p.UDP = nil
 	p.TCPOptions = TCPOptions{}
 	p.rare = false

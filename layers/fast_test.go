@@ -99,7 +99,7 @@ func TestFastPathAgrees(t *testing.T) {
 	for fi, f := range frames {
 		for _, orig := range []int{0, len(f), len(f) + 100} {
 			var slow, fresh Packet
-			slowStop := slow.decode(LinkTypeEthernet, f, orig)
+			slowStop := slow.decode(nil, LinkTypeEthernet, f, orig)
 			stop := fresh.Decode(LinkTypeEthernet, f, orig)
 			if !fresh.rare { // the general walker always sets rare
 				fast++
@@ -152,7 +152,7 @@ func FuzzFastPath(f *testing.F) {
 			orig = 0
 		}
 		var slow, fresh, reused Packet
-		slow.decode(LinkTypeEthernet, data, orig)
+		slow.decode(nil, LinkTypeEthernet, data, orig)
 		fresh.Decode(LinkTypeEthernet, data, orig)
 		if d := samePacket(&fresh, &slow); d != "" {
 			t.Fatalf("fast path and general walker differ in %s", d)

@@ -18,13 +18,21 @@ const (
 	LinkTypeIPv4      LinkType = 228 // raw IPv4
 	LinkTypeIPv6      LinkType = 229 // raw IPv6
 	LinkTypeLinuxSLL2 LinkType = 276 // Linux "cooked" capture v2
+
+	LinkTypePPP        LinkType = 9   // PPP, with or without HDLC-like framing (0xff 0x03)
+	LinkTypePPPHDLC    LinkType = 50  // PPP in HDLC-like framing, or Cisco HDLC (PPP_HDLC)
+	LinkTypeCHDLC      LinkType = 104 // Cisco HDLC: address, control, EtherType (C_HDLC)
+	LinkTypePPPPPPD    LinkType = 166 // PPP in HDLC-like framing, a direction byte in place of the address (PPP_PPPD)
+	LinkTypePPPWithDir LinkType = 204 // a direction byte, then PPP as LinkTypePPP (PPP_WITH_DIR)
+	LinkTypeNFLOG      LinkType = 239 // Linux NFLOG: header, TLVs, the IP datagram in NFULA_PAYLOAD
 )
 
 // Supported reports whether Decode understands the link type.
 func (lt LinkType) Supported() bool {
 	switch lt {
 	case LinkTypeNull, LinkTypeEthernet, LinkTypeRawOld12, LinkTypeRawOld14, LinkTypeRaw,
-		LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL2:
+		LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL2,
+		LinkTypePPP, LinkTypePPPHDLC, LinkTypeCHDLC, LinkTypePPPPPPD, LinkTypePPPWithDir, LinkTypeNFLOG:
 		return true
 	}
 	return false
@@ -52,6 +60,18 @@ func (lt LinkType) String() string {
 		return "IPV6"
 	case LinkTypeLinuxSLL2:
 		return "LINUX_SLL2"
+	case LinkTypePPP:
+		return "PPP"
+	case LinkTypePPPHDLC:
+		return "PPP_HDLC"
+	case LinkTypeCHDLC:
+		return "C_HDLC"
+	case LinkTypePPPPPPD:
+		return "PPP_PPPD"
+	case LinkTypePPPWithDir:
+		return "PPP_WITH_DIR"
+	case LinkTypeNFLOG:
+		return "NFLOG"
 	}
 	return "LINKTYPE_" + strconv.FormatUint(uint64(lt), 10)
 }
@@ -70,10 +90,13 @@ const (
 const (
 	IPProtoHopByHop = 0
 	IPProtoICMP     = 1
+	IPProtoIPIP     = 4 // IPv4 in IP
 	IPProtoTCP      = 6
 	IPProtoUDP      = 17
+	IPProtoIPv6     = 41 // IPv6 in IP
 	IPProtoRouting  = 43
 	IPProtoFragment = 44
+	IPProtoGRE      = 47
 	IPProtoESP      = 50
 	IPProtoAH       = 51
 	IPProtoICMPv6   = 58
