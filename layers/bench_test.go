@@ -41,3 +41,29 @@ func BenchmarkDecodeCommon(b *testing.B) {
 		b.Fatalf("decode: %v", p.Stop)
 	}
 }
+
+// BenchmarkDecodeVXLAN decodes the same TCP frame bare and wrapped in VXLAN
+// (outer Ethernet, IPv4, UDP, VXLAN): the cost of the tunnel.
+func BenchmarkDecodeVXLAN(b *testing.B) {
+	s := defTCP("0123456789012345678901234567890123456789")
+	s.opts = []byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2}
+	bare := eth(EtherTypeIPv4, tcp4(s))
+	wrapped := eth(EtherTypeIPv4, outer4(IPProtoUDP, udpHdr(40000, PortVXLAN, vxlanHdr(0x08, 42, bare))))
+	for _, c := range []struct {
+		name string
+		f    []byte
+	}{{"bare", bare}, {"vxlan", wrapped}} {
+		b.Run(c.name, func(b *testing.B) {
+			var p Packet
+			var sink uint32
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Decode(LinkTypeEthernet, c.f, len(c.f))
+				sink += p.TCP.Seq()
+			}
+			if p.Transport != TransportTCP || sink == 0 && p.TCP.Seq() != 0 {
+				b.Fatalf("decode: %v", p.Stop)
+			}
+		})
+	}
+}

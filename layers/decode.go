@@ -198,22 +198,37 @@ type Packet struct {
 
 // reset zeroes p for a decode of link type lt by the general walker. Unused
 // tunnel and VLAN entries are kept zero by every decode, so only the used
-// ones are cleared.
+// ones are cleared; the fields are zeroed one by one, which is much cheaper
+// than writing the whole Packet (TestResetIsZero checks none is missed).
 func (p *Packet) reset(lt LinkType) {
-	nt, nv := p.NumTunnels, p.NumVLANs
-	if nt > 0 && nt <= MaxTunnels {
-		clear(p.Tunnels[:nt])
-	} else if nt != 0 {
-		clear(p.Tunnels[:])
+	if nt := p.NumTunnels; nt != 0 {
+		if nt > 0 && nt <= MaxTunnels {
+			clear(p.Tunnels[:nt])
+		} else {
+			clear(p.Tunnels[:])
+		}
 	}
-	if nv > 0 && nv <= MaxVLANs {
-		clear(p.VLANs[:nv])
-	} else if nv != 0 {
-		clear(p.VLANs[:])
+	if nv := p.NumVLANs; nv != 0 {
+		if nv > 0 && nv <= MaxVLANs {
+			clear(p.VLANs[:nv])
+		} else {
+			clear(p.VLANs[:])
+		}
 	}
-	tunnels, vlans := p.Tunnels, p.VLANs
-	*p = Packet{LinkType: lt, rare: true}
-	p.Tunnels, p.VLANs = tunnels, vlans
+	p.Stop = Stop{}
+	p.Network, p.Transport, p.Protocol = NetworkNone, TransportNone, 0
+	p.LinkType, p.EtherType = lt, 0
+	p.NetworkOffset = 0
+	p.Payload, p.PayloadOffset, p.PayloadLength = nil, 0, 0
+	p.TCP, p.Ethernet, p.IPv4, p.IPv6 = nil, nil, nil, nil
+	p.TCPOptions = TCPOptions{}
+	p.LinkVLANs, p.NumVLANs, p.NumTunnels = 0, 0, 0
+	p.SLL, p.SLL2, p.Family = nil, nil, 0
+	p.IPv6ExtHeaders = 0
+	p.Fragment, p.MoreFragments, p.FragmentOffset, p.FragmentID = false, false, 0, 0
+	p.FragmentHeaderOffset = 0
+	p.UDP = nil
+	p.rare = true
 }
 
 // decode is the general walker: every link type, any VLAN stack, IPv4 options,

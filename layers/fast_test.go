@@ -164,3 +164,23 @@ func FuzzFastPath(f *testing.F) {
 		}
 	})
 }
+
+// TestResetIsZero checks that reset leaves every field as a fresh Packet has
+// it, after decodes that set all of them.
+func TestResetIsZero(t *testing.T) {
+	var p Packet
+	for _, c := range tunnelCases() {
+		p.DecodeWith(c.opt, c.lt, c.f.b, 0)
+		p.Decode(LinkTypeEthernet, layersRare(), 0)
+		p.reset(LinkTypeRaw)
+		if d := samePacket(&p, &Packet{LinkType: LinkTypeRaw}); d != "" {
+			t.Fatalf("after %s: reset leaves %s", c.name, d)
+		}
+	}
+}
+
+// layersRare is a frame that sets many rare fields: SLL-free, but three
+// tags, IPv6 extension headers and a fragment.
+func layersRare() []byte {
+	return eth(EtherTypeIPv6, ipv6(IPProtoDstOpts, -1, cat(ext6(IPProtoDstOpts, IPProtoFragment, 8), frag6(IPProtoTCP, 8, true, 3), []byte("data"))), tags(3)...)
+}
