@@ -30,6 +30,8 @@ func FuzzDecodeNull(f *testing.F)     { layersFuzz(f, layers.LinkTypeNull) }
 func FuzzDecodeLoop(f *testing.F)     { layersFuzz(f, layers.LinkTypeLoop) }
 func FuzzDecodeIPv4(f *testing.F)     { layersFuzz(f, layers.LinkTypeIPv4) }
 func FuzzDecodeIPv6(f *testing.F)     { layersFuzz(f, layers.LinkTypeIPv6) }
+func FuzzDecodePPP(f *testing.F)      { layersFuzz(f, layers.LinkTypePPP) }
+func FuzzDecodeNFLOG(f *testing.F)    { layersFuzz(f, layers.LinkTypeNFLOG) }
 
 // layersSeedNet returns network-layer seeds: IPv4 and IPv6 TCP with options,
 // extension headers, fragments, UDP, ICMP.
@@ -118,7 +120,26 @@ func layersSeedLink(lt layers.LinkType, n []byte) [][]byte {
 		}
 		deep = be.AppendUint16(deep, et)
 		dot3 := be.AppendUint16(slices.Clone(h), uint16(len(n)))
-		return [][]byte{append(plain, n...), append(qinq, n...), append(append(plain, n...), 0, 0, 0, 0), append(deep, n...), append(dot3, n...)}
+		snap := be.AppendUint16(be.AppendUint16(slices.Clone(h), uint16(len(n)+8)), 0xaaaa)
+		snap = be.AppendUint16(append(snap, 3, 0, 0, 0), et)
+		tunnelled := layersSeedTunnels(append(slices.Clone(plain), n...), n)
+		return append([][]byte{append(plain, n...), append(qinq, n...), append(append(plain, n...), 0, 0, 0, 0), append(deep, n...), append(dot3, n...),
+			append(snap, n...)}, tunnelled...)
+	case layers.LinkTypePPP:
+		proto := []byte{0xff, 0x03, 0x00, 0x21}
+		if v6 {
+			proto[3] = 0x57
+		}
+		return [][]byte{append(proto, n...), append([]byte{proto[3]}, n...)}
+	case layers.LinkTypeNFLOG:
+		fam := byte(2)
+		if v6 {
+			fam = 10
+		}
+		h := []byte{fam, 0, 0, 1, 8, 0, 1, 0, 0x08, 0, 3, 0}
+		h = binary.LittleEndian.AppendUint16(h, uint16(4+len(n)))
+		h = append(h, 9, 0)
+		return [][]byte{append(h, n...)}
 	case layers.LinkTypeLinuxSLL:
 		h := make([]byte, 16)
 		be.PutUint16(h[4:], 6)
@@ -219,9 +240,28 @@ func layersCheckFrame(t *testing.T, lt layers.LinkType, data []byte, origLen int
 	if p.IPv6ExtHeaders > layers.MaxIPv6ExtHeaders {
 		t.Fatalf("%d extension headers", p.IPv6ExtHeaders)
 	}
+	if p.NumTunnels < 0 || p.NumTunnels > layers.MaxTunnels || int(p.LinkVLANs) > p.NumVLANs {
+		t.Fatalf("%d tunnels, %d link tags of %d", p.NumTunnels, p.LinkVLANs, p.NumVLANs)
+	}
+	for _, e := range p.Tunnels[p.NumTunnels:] {
+		if e != (layers.Tunnel{}) {
+			t.Fatalf("an unused tunnel entry is set")
+		}
+	}
+	if ip := []byte(p.IPv4); ip != nil || p.IPv6 != nil {
+		if ip == nil {
+			ip = p.IPv6
+		}
+		if off, _ := layersInside(ip, data); off != p.NetworkOffset {
+			t.Fatalf("NetworkOffset %d, IP header at %d", p.NetworkOffset, off)
+		}
+	}
+	if p.Stop.Reason == layers.StopFragment && (!p.Fragment || p.TCP != nil) {
+		t.Fatalf("a fragment stop without Fragment, or with a TCP header")
+	}
 	k := p.FlowKey(true)
-	if cp, ok := p.CapturePoint(); ok != (p.NumVLANs >= 2) || ok && cp != p.VLANs[0].ID ||
-		int(k.NumVLANs) != min(max(p.NumVLANs-1, 0), layers.MaxKeyVLANs) && p.NumVLANs >= 2 {
+	if cp, ok := p.CapturePoint(); ok != (p.LinkVLANs >= 2) || ok && cp != p.VLANs[0].ID ||
+		int(k.NumVLANs) != min(max(p.NumVLANs-1, 0), layers.MaxKeyVLANs) && p.LinkVLANs >= 2 {
 		t.Fatalf("capture point %d/%v, key tags %d, %d tags", cp, ok, k.NumVLANs, p.NumVLANs)
 	}
 
@@ -236,15 +276,18 @@ func layersCheckFrame(t *testing.T, lt layers.LinkType, data []byte, origLen int
 	// sets the rarely set fields (a QinQ stack, IPv6 extension headers, a
 	// fragment, options), decoding this frame gives every field a fresh
 	// decode does.
-	var r layers.Packet
-	r.Decode(layers.LinkTypeEthernet, layersRarePrior, 0)
-	r.Decode(lt, data, origLen)
-	if d := layersSamePacket(&r, &p); d != "" {
-		t.Fatalf("a reused Packet differs from a fresh one in %s", d)
+	for _, prior := range layersRarePriors {
+		var r layers.Packet
+		r.Decode(layers.LinkTypeEthernet, prior, 0)
+		r.Decode(lt, data, origLen)
+		if d := layersSamePacket(&r, &p); d != "" {
+			t.Fatalf("a reused Packet differs from a fresh one in %s", d)
+		}
 	}
 
-	// The mirrored frame (addresses and ports swapped) has the reverse key.
-	if p.Network != layers.NetworkNone {
+	// The mirrored frame (addresses and ports swapped) has the reverse key;
+	// not when a swapped UDP port would name a tunnel.
+	if p.Network != layers.NetworkNone && !(p.UDP != nil && layersTunnelPort(p.UDP.SrcPort())) {
 		m := slices.Clone(data)
 		var ip []byte
 		var alen int
@@ -285,6 +328,28 @@ func layersCheckFrame(t *testing.T, lt layers.LinkType, data []byte, origLen int
 			t.Fatalf("cut to %d bytes: %v, claimed %d captured %d; full: claimed %d captured %d", n, q.Stop, q.PayloadLength, len(q.Payload), p.PayloadLength, len(p.Payload))
 		}
 	}
+}
+
+func layersTunnelPort(port uint16) bool {
+	return port == layers.PortVXLAN || port == layers.PortGeneve || port == layers.PortGTPU
+}
+
+// layersRarePriors are frames whose decodes set the fields common frames
+// leave zero: the fragment frame below, a frame with TCP options, and a
+// tunnelled one (tags inside and outside VXLAN, in GRE).
+var layersRarePriors = [][]byte{layersRarePrior, layersRareOptions(), layersRareTunnel()}
+
+func layersRareOptions() []byte {
+	b := slices.Clone(layersRarePrior)
+	// Make the fragment header an atomic one: the TCP header and its
+	// options are decoded.
+	b[26+40+8+3] = 0
+	return b
+}
+
+func layersRareTunnel() []byte {
+	// Its tags are those of the frame inside the tunnels: none on the link.
+	return layersWrapVXLAN(layersWrapGRE(layersRareOptions()))
 }
 
 // layersRarePrior is an Ethernet frame whose decode sets the fields common
@@ -350,10 +415,18 @@ func TestLayersFuzzInvariantsCorpus(t *testing.T) {
 func TestLayersRarePrior(t *testing.T) {
 	var p layers.Packet
 	p.Decode(layers.LinkTypeEthernet, layersRarePrior, 0)
+	if p.Stop.Reason != layers.StopFragment || p.NumVLANs != 3 || p.IPv6ExtHeaders != 2 || !p.Fragment || !p.MoreFragments || p.FragmentID != 42 ||
+		p.FragmentHeaderOffset != 26+48 {
+		t.Fatalf("prior decodes to %v, %d tags, %d extension headers, fragment %v/%v id %d",
+			p.Stop, p.NumVLANs, p.IPv6ExtHeaders, p.Fragment, p.MoreFragments, p.FragmentID)
+	}
+	p.Decode(layers.LinkTypeEthernet, layersRareOptions(), 0)
 	o := p.TCPOptions
-	if !p.Stop.OK() || p.NumVLANs != 3 || p.IPv6ExtHeaders != 2 || !p.Fragment || !p.MoreFragments || p.FragmentID != 42 ||
-		!o.HasMSS || !o.SACKPermitted || !o.HasWindowScale || o.NumSACK != 1 || len(p.Payload) != 0 {
-		t.Fatalf("prior decodes to %v, %d tags, %d extension headers, fragment %v/%v id %d, options %+v",
-			p.Stop, p.NumVLANs, p.IPv6ExtHeaders, p.Fragment, p.MoreFragments, p.FragmentID, o)
+	if !p.Stop.OK() || p.NumVLANs != 3 || !o.HasMSS || !o.SACKPermitted || !o.HasWindowScale || o.NumSACK != 1 {
+		t.Fatalf("options prior decodes to %v, options %+v", p.Stop, o)
+	}
+	p.Decode(layers.LinkTypeEthernet, layersRareTunnel(), 0)
+	if !p.Stop.OK() || p.NumTunnels != 2 || p.NumVLANs != 3 || p.LinkVLANs != 0 || !p.TCPOptions.HasMSS {
+		t.Fatalf("tunnel prior decodes to %v, %d tunnels, %d tags", p.Stop, p.NumTunnels, p.NumVLANs)
 	}
 }
