@@ -39,9 +39,10 @@ type Tunnel struct {
 	// HasID says whether ID holds the type's identifier (see TunnelType).
 	HasID bool
 	ID    uint32
-	// Network says which IP header carried the tunnel (NetworkNone for
-	// carriers below IP: MPLS, PPPoE); Src and Dst are its addresses, an
-	// IPv4 address in the first four bytes.
+	// Network says which IP header carried the tunnel: the innermost one
+	// decoded before it (NetworkNone for carriers below any IP: MPLS,
+	// PPPoE on the link; an ERSPAN entry has its GRE's). Src and Dst are its
+	// addresses, an IPv4 address in the first four bytes.
 	Network  Network
 	Src, Dst [16]byte
 }

@@ -21,8 +21,12 @@ type tunnelCase struct {
 
 func tunnelTCP() tcpSpec { return defTCP("tunnelled payload") }
 
-func in4() tframe { return innerTCP(tunnelTCP()).wrap(LayerIPv4, false, func(b []byte) []byte { return ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1}, b) }) }
-func in6() tframe { return innerTCP(tunnelTCP()).wrap(LayerIPv6, false, func(b []byte) []byte { return ipv6(IPProtoTCP, -1, b) }) }
+func in4() tframe {
+	return innerTCP(tunnelTCP()).wrap(LayerIPv4, false, func(b []byte) []byte { return ipv4(v4Spec{proto: IPProtoTCP, totalLen: -1}, b) })
+}
+func in6() tframe {
+	return innerTCP(tunnelTCP()).wrap(LayerIPv6, false, func(b []byte) []byte { return ipv6(IPProtoTCP, -1, b) })
+}
 
 // Wrappers of a tframe in one more header.
 func wEth(et uint16, f tframe, t ...VLAN) tframe {
@@ -144,7 +148,6 @@ func tunnelCases() []tunnelCase {
 		tun(TunnelPPPoE, 0x1234, NetworkNone), tun(TunnelGeneve, 0x123456, v6), tun(TunnelGTPU, 0xdeadbeef, v4))
 	return cs
 }
-
 
 func sllF(et uint16, f tframe) tframe {
 	return f.wrap(LayerLink, false, func(b []byte) []byte { return sll(et, b) })
@@ -312,7 +315,9 @@ func TestTunnelStops(t *testing.T) {
 		gtpExt[i] = []byte{1, 2}
 	}
 	udp := func(port uint16, b []byte) []byte { return eth(EtherTypeIPv4, outer4(IPProtoUDP, udpHdr(1, port, b))) }
-	greF := func(flags, proto uint16, b []byte) []byte { return eth(EtherTypeIPv4, outer4(IPProtoGRE, greHdr(flags, proto, 1, 2, b))) }
+	greF := func(flags, proto uint16, b []byte) []byte {
+		return eth(EtherTypeIPv4, outer4(IPProtoGRE, greHdr(flags, proto, 1, 2, b)))
+	}
 	frag := outer4(IPProtoTCP, tcp4(tunnelTCP())[20:])
 	binary.BigEndian.PutUint16(frag[6:], 0x2000) // a first fragment, inside VXLAN
 	outerFrag := outer4(IPProtoGRE, greHdr(0, EtherTypeIPv4, 0, 0, tcp4(tunnelTCP())))
