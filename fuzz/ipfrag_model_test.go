@@ -121,15 +121,15 @@ type mPiece struct {
 }
 
 type mDgram struct {
-	ident          int
-	dead           bool
-	data           []byte
-	have           []bool
-	pieces         []mPiece
-	end, maxEnd    int
-	hdr            []byte
-	index          int64
-	deadline, seq  int64
+	ident         int
+	dead          bool
+	data          []byte
+	have          []bool
+	pieces        []mPiece
+	end, maxEnd   int
+	hdr           []byte
+	index         int64
+	deadline, seq int64
 }
 
 // mOut is a datagram as the model expects it.
