@@ -343,11 +343,14 @@ func (r *Reassembler) Add(f *Fragment) {
 		e.held += capEnd - cur
 	}
 
+	if dup >= 0 {
+		// The bytes copied past the first copy's snaplen are held now.
+		p := &e.buf.pieces[dup]
+		p.capEnd = max(p.capEnd, int32(capEnd))
+	}
 	switch {
 	case dup >= 0 && !conflict:
 		r.stats.Duplicates++
-		p := &e.buf.pieces[dup]
-		p.capEnd = max(p.capEnd, int32(capEnd))
 	case dup >= 0 || overlap:
 		r.stats.Overlaps++
 		if conflict {

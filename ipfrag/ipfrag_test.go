@@ -562,3 +562,26 @@ func TestIPFragAllocs(t *testing.T) {
 		}
 	}
 }
+
+// A duplicate with other bytes still fills the snaplen's hole in the first
+// copy, and those bytes then win over later overlaps.
+func TestIPFragConflictingDuplicateFills(t *testing.T) {
+	hdr := v4hdr(8, 17, 1, 0)
+	a, b, c := bytes.Repeat([]byte("A"), 24), bytes.Repeat([]byte("B"), 24), bytes.Repeat([]byte("C"), 24)
+	r := New(Config{})
+	f := mk(hdr, 0, 16, true, a)
+	f.Data = f.Data[:4]
+	r.Add(f)
+	r.Add(mk(hdr, 0, 16, true, b))
+	r.Add(mk(hdr, 0, 24, false, c))
+	out := drain(r)
+	if len(out) != 1 {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	if got, want := payloadOf(t, out[0], 20), []byte("AAAABBBBBBBBBBBBCCCCCCCC"); !bytes.Equal(got, want) {
+		t.Errorf("payload %q, want %q", got, want)
+	}
+	if s := r.Stats(); s.Overlaps != 2 || s.OverlapConflicts != 2 || s.Duplicates != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
