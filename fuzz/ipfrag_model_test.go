@@ -1,0 +1,476 @@
+package fuzz
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/reseq/reseq/ipfrag"
+	"github.com/reseq/reseq/layers"
+)
+
+// The IP fragment model: a byte array and a "have" mask per datagram, the
+// Reassembler's policy written the plain way (linear scans, no heap, no
+// intervals). The property test and the fuzz target drive both with the same
+// script and compare every datagram Next returns, in order, and the stats.
+//
+// Delivery, precisely: a datagram instance is the set of fragments of one
+// identity from the fragment that creates it (none pending for the identity)
+// until it is delivered (complete, timed out, evicted or flushed) or discarded;
+// each instance is delivered at most once, never after a discard, and a later
+// fragment of the identity starts a new instance.
+
+// fragIdent is one identity a script's fragments can belong to.
+type fragIdent struct {
+	v6     bool
+	id     uint32
+	src    uint8
+	tag    uint64
+	vlan   bool // Encap with one VLAN
+	extLen int  // IPv4 option bytes / IPv6 destination options bytes
+}
+
+var fragIdents = [...]fragIdent{
+	{v6: false, id: 1, src: 1},
+	{v6: false, id: 1, src: 2},
+	{v6: false, id: 1, src: 1, vlan: true},
+	{v6: true, id: 1, src: 1},
+	{v6: true, id: 2, src: 1, extLen: 16},
+	{v6: false, id: 2, src: 1, tag: 1, extLen: 8},
+}
+
+var vlanEncap = layers.Encap{NumVLANs: 1, VLANs: [layers.MaxVLANs]layers.VLAN{{TPID: 0x8100, ID: 5}}}
+
+// fragOp is one step of a script: a fragment (Expire false) or Expire(Now).
+type fragOp struct {
+	Expire   bool
+	Now      int64
+	Ident    int // index in fragIdents
+	Off, Len int // claimed payload range
+	Cap      int // captured bytes (<= Len)
+	More     bool
+	Seed     byte // content: byte i of the payload is fragByte(Seed, i)
+	TS       int64
+}
+
+// maxPayload is the longest payload the identity's header allows.
+func (id fragIdent) maxPayload() int {
+	if id.v6 {
+		return 65535 - 8 - id.extLen
+	}
+	return 65535 - 20 - id.extLen
+}
+
+func fragByte(seed byte, i int) byte { return seed*97 + byte(i*7) + byte(i>>8) }
+
+// header builds the identity's header for a fragment (TTL = seed, so the
+// first fragment's header is recognisable).
+func (id fragIdent) header(op *fragOp) []byte {
+	be := binary.BigEndian
+	if id.v6 {
+		h := make([]byte, 40+id.extLen+8)
+		h[0], h[6], h[7] = 0x60, layers.IPProtoFragment, op.Seed
+		h[23], h[39] = id.src, 9
+		if id.extLen > 0 {
+			h[6], h[40], h[41] = layers.IPProtoDstOpts, layers.IPProtoFragment, uint8(id.extLen/8-1)
+		}
+		fh := h[len(h)-8:]
+		fh[0] = layers.IPProtoUDP
+		field := uint16(op.Off) &^ 7
+		if op.More {
+			field |= 1
+		}
+		be.PutUint16(fh[2:], field)
+		be.PutUint32(fh[4:], id.id)
+		be.PutUint16(h[4:], uint16(len(h)-40+op.Len))
+		return h
+	}
+	h := make([]byte, 20+id.extLen)
+	h[0] = 0x40 | uint8(len(h)/4)
+	be.PutUint16(h[2:], uint16(len(h)+op.Len))
+	be.PutUint16(h[4:], uint16(id.id))
+	field := uint16(op.Off/8) & 0x1fff
+	if op.More {
+		field |= 0x2000
+	}
+	be.PutUint16(h[6:], field)
+	h[8], h[9] = op.Seed, layers.IPProtoUDP
+	copy(h[12:], []byte{10, 0, 0, id.src, 10, 0, 0, 9})
+	return h
+}
+
+func (op *fragOp) fragment() *ipfrag.Fragment {
+	id := fragIdents[op.Ident]
+	data := make([]byte, op.Cap)
+	for i := range data {
+		data[i] = fragByte(op.Seed, op.Off+i)
+	}
+	f := &ipfrag.Fragment{LinkType: layers.LinkTypeEthernet, Tag: id.tag, V6: id.v6, Header: id.header(op),
+		ID: id.id, Protocol: layers.IPProtoUDP, Offset: op.Off, More: op.More, Data: data, Length: op.Len,
+		Timestamp: op.TS}
+	if id.vlan {
+		f.Encap = &vlanEncap
+	}
+	return f
+}
+
+type mPiece struct {
+	off, end, capEnd int
+	more             bool
+}
+
+type mDgram struct {
+	ident         int
+	dead          bool
+	data          []byte
+	have          []bool
+	pieces        []mPiece
+	end, maxEnd   int
+	hdr           []byte
+	index         int64
+	deadline, seq int64
+}
+
+// mOut is a datagram as the model expects it.
+type mOut struct {
+	complete  bool
+	hdr       []byte // the first fragment's header as it arrived; nil if none
+	ident     int
+	payload   []byte // complete: all; partial: the run at 0 (only with hdr)
+	runs      []ipfrag.Run
+	ts, index int64
+}
+
+type fragModel struct {
+	cfg     ipfrag.Config
+	table   map[int]*mDgram
+	seq     int64
+	latest  int64
+	stats   ipfrag.Stats
+	out     []mOut
+	indexOf int64
+}
+
+func newFragModel(cfg ipfrag.Config) *fragModel {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = ipfrag.DefaultTimeout
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = ipfrag.DefaultMaxBytes
+	}
+	return &fragModel{cfg: cfg, table: map[int]*mDgram{}}
+}
+
+// oldest is the pending datagram with the earliest (deadline, seq).
+func (m *fragModel) oldest() *mDgram {
+	var o *mDgram
+	for _, d := range m.table {
+		if o == nil || d.deadline < o.deadline || d.deadline == o.deadline && d.seq < o.seq {
+			o = d
+		}
+	}
+	return o
+}
+
+func (m *fragModel) retire(d *mDgram, ts int64, why *int64) {
+	delete(m.table, d.ident)
+	m.stats.Pending--
+	if d.dead {
+		m.stats.BytesHeld -= ipfrag.TombstoneBytes
+		return
+	}
+	m.stats.BytesHeld -= ipfrag.BufferBytes
+	m.stats.Partial++
+	if why != nil {
+		*why++
+	}
+	o := mOut{ident: d.ident, hdr: d.hdr, ts: ts, index: d.index}
+	for i := 0; i < len(d.have); {
+		if !d.have[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(d.have) && d.have[j] {
+			j++
+		}
+		if i == 0 && d.hdr != nil {
+			o.payload = d.data[:j]
+		} else {
+			o.runs = append(o.runs, ipfrag.Run{Offset: i, Data: d.data[i:j]})
+		}
+		i = j
+	}
+	m.out = append(m.out, o)
+}
+
+func (m *fragModel) expire(now int64) {
+	for d := m.oldest(); d != nil && d.deadline <= now; d = m.oldest() {
+		m.retire(d, now, &m.stats.TimedOut)
+	}
+}
+
+func (m *fragModel) flush() {
+	for d := m.oldest(); d != nil; d = m.oldest() {
+		m.retire(d, m.latest, nil)
+	}
+}
+
+func (m *fragModel) discard(d *mDgram) {
+	m.stats.Discarded++
+	d.dead = true
+	m.stats.BytesHeld += ipfrag.TombstoneBytes - ipfrag.BufferBytes
+}
+
+func (m *fragModel) add(op *fragOp, index int64) {
+	m.stats.Fragments++
+	if m.stats.Fragments == 1 || op.TS > m.latest {
+		m.latest = op.TS
+	}
+	id := fragIdents[op.Ident]
+	hdrLen := 20 + id.extLen
+	if id.v6 {
+		hdrLen = 48 + id.extLen
+	}
+	if op.Off%8 != 0 || op.Off > 65535 || op.Len > 65535 || op.More && (op.Len == 0 || op.Len%8 != 0) {
+		m.stats.Malformed++
+		return
+	}
+	d := m.table[op.Ident]
+	if d != nil && d.dead {
+		m.stats.AfterDiscard++
+		return
+	}
+	off, end, capEnd := op.Off, op.Off+op.Len, op.Off+op.Cap
+	limit := 65535 - 20
+	if id.v6 {
+		limit = 65535 - 8
+	}
+	if d != nil && d.hdr != nil || op.Off == 0 {
+		limit = 65535 - hdrLen
+		if id.v6 {
+			limit += 40
+		}
+	}
+	if end > limit || d != nil && d.maxEnd > limit {
+		m.stats.Malformed++
+		return
+	}
+	dup, overlap := -1, false
+	if d != nil {
+		if d.end >= 0 && (end > d.end || !op.More && end != d.end) || d.end < 0 && !op.More && d.maxEnd > end {
+			m.stats.Malformed++
+			if id.v6 {
+				m.discard(d)
+			}
+			return
+		}
+		for i, p := range d.pieces {
+			if p.off == off && p.end == end && p.more == op.More {
+				dup = i
+			} else if p.off < end && off < p.end {
+				overlap = true
+			}
+		}
+		if dup < 0 && overlap && id.v6 {
+			m.stats.Overlaps++
+			m.discard(d)
+			return
+		}
+		if dup < 0 && len(d.pieces) == ipfrag.MaxFragments {
+			m.stats.Malformed++
+			return
+		}
+	} else {
+		for m.stats.BytesHeld+ipfrag.BufferBytes > m.cfg.MaxBytes && len(m.table) > 0 {
+			m.retire(m.oldest(), op.TS, &m.stats.Evicted)
+		}
+		d = &mDgram{ident: op.Ident, data: make([]byte, 65535), have: make([]bool, 65535), end: -1, index: index, seq: m.seq}
+		m.seq++
+		d.deadline = math.MaxInt64
+		if m.cfg.Timeout >= 0 && op.TS <= math.MaxInt64-m.cfg.Timeout {
+			d.deadline = op.TS + m.cfg.Timeout
+		}
+		m.table[op.Ident] = d
+		m.stats.Pending++
+		m.stats.BytesHeld += ipfrag.BufferBytes
+		m.stats.PeakBytes = max(m.stats.PeakBytes, m.stats.BytesHeld)
+	}
+	conflict := false
+	for i := off; i < capEnd; i++ {
+		b := fragByte(op.Seed, i)
+		if d.have[i] {
+			conflict = conflict || d.data[i] != b
+		} else {
+			d.data[i], d.have[i] = b, true
+		}
+	}
+	switch {
+	case dup >= 0 && !conflict:
+		m.stats.Duplicates++
+		d.pieces[dup].capEnd = max(d.pieces[dup].capEnd, capEnd)
+	case dup >= 0 || overlap:
+		m.stats.Overlaps++
+		if conflict {
+			m.stats.OverlapConflicts++
+		}
+		if id.v6 {
+			m.discard(d)
+			return
+		}
+	}
+	if dup < 0 {
+		d.pieces = append(d.pieces, mPiece{off, end, capEnd, op.More})
+	}
+	if off == 0 && d.hdr == nil {
+		d.hdr = id.header(op)
+		d.index = index
+	}
+	if !op.More {
+		d.end = end
+	}
+	d.maxEnd = max(d.maxEnd, end)
+	if d.hdr != nil && d.end >= 0 && !bytes.Contains(boolBytes(d.have[:d.end]), []byte{0}) {
+		delete(m.table, op.Ident)
+		m.stats.Pending--
+		m.stats.BytesHeld -= ipfrag.BufferBytes
+		m.stats.Datagrams++
+		m.out = append(m.out, mOut{complete: true, ident: op.Ident, hdr: d.hdr, payload: d.data[:d.end], ts: op.TS, index: d.index})
+	}
+}
+
+func boolBytes(h []bool) []byte {
+	b := make([]byte, len(h))
+	for i, v := range h {
+		if v {
+			b[i] = 1
+		}
+	}
+	return b
+}
+
+// fatalf is what the checks need of *testing.T and *rapid.T.
+type fatalf interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// checkIPFrag runs ops through a Reassembler and the model, then Flush, and
+// holds every datagram and the stats to the model's.
+func checkIPFrag(t fatalf, cfg ipfrag.Config, ops []fragOp) (complete, partial int) {
+	t.Helper()
+	r := ipfrag.New(cfg)
+	m := newFragModel(cfg)
+	var d ipfrag.Datagram
+	drain := func(step int) {
+		for r.Next(&d) {
+			if len(m.out) == 0 {
+				t.Fatalf("step %d: datagram the model does not have (complete %v)", step, d.Complete)
+			}
+			want := m.out[0]
+			m.out = m.out[1:]
+			if err := compareDatagram(&d, &want); err != nil {
+				t.Fatalf("step %d: %v", step, err)
+			}
+			if d.Complete {
+				complete++
+			} else {
+				partial++
+			}
+			r.Release(d.Buf)
+		}
+		if len(m.out) != 0 {
+			t.Fatalf("step %d: %d datagrams the model has are missing (first complete %v)", step, len(m.out), m.out[0].complete)
+		}
+		s := r.Stats()
+		if s != m.stats {
+			t.Fatalf("step %d: stats\n got  %+v\n want %+v", step, s, m.stats)
+		}
+		if s.BytesHeld > max(m.cfg.MaxBytes, ipfrag.BufferBytes) || s.BytesHeld > s.PeakBytes {
+			t.Fatalf("step %d: %d bytes held", step, s.BytesHeld)
+		}
+		if s.Partial < s.TimedOut+s.Evicted || s.Fragments < s.Duplicates+s.Overlaps+s.Malformed+s.AfterDiscard {
+			t.Fatalf("step %d: counts %+v", step, s)
+		}
+	}
+	for i := range ops {
+		op := &ops[i]
+		if op.Expire {
+			if dl := r.Deadline(); dl != modelDeadline(m) {
+				t.Fatalf("step %d: deadline %d, model %d", i, dl, modelDeadline(m))
+			}
+			r.Expire(op.Now)
+			m.expire(op.Now)
+		} else {
+			f := op.fragment()
+			f.Index = int64(i)
+			r.Add(f)
+			m.add(op, int64(i))
+		}
+		drain(i)
+	}
+	r.Flush()
+	m.flush()
+	drain(len(ops))
+	if s := r.Stats(); s.Pending != 0 || s.BytesHeld != 0 {
+		t.Fatalf("after Flush: %+v", s)
+	}
+	return complete, partial
+}
+
+func modelDeadline(m *fragModel) int64 {
+	if o := m.oldest(); o != nil {
+		return o.deadline
+	}
+	return math.MaxInt64
+}
+
+// compareDatagram holds a returned datagram to the model's.
+func compareDatagram(d *ipfrag.Datagram, w *mOut) error {
+	id := fragIdents[w.ident]
+	if d.Complete != w.complete || d.V6 != id.v6 || d.Tag != id.tag || d.LinkType != layers.LinkTypeEthernet ||
+		d.Timestamp != w.ts || d.Index != w.index {
+		return fmt.Errorf("datagram %v v6 %v tag %d ts %d index %d, want %v %v %d %d %d",
+			d.Complete, d.V6, d.Tag, d.Timestamp, d.Index, w.complete, id.v6, id.tag, w.ts, w.index)
+	}
+	if (d.Encap != layers.Encap{}) != id.vlan || id.vlan && d.Encap != vlanEncap {
+		return fmt.Errorf("encap %+v", d.Encap)
+	}
+	if len(d.Runs) != len(w.runs) {
+		return fmt.Errorf("%d runs, want %d", len(d.Runs), len(w.runs))
+	}
+	for i, run := range d.Runs {
+		if run.Offset != w.runs[i].Offset || !bytes.Equal(run.Data, w.runs[i].Data) {
+			return fmt.Errorf("run %d at %d+%d, want %d+%d or other bytes", i, run.Offset, len(run.Data),
+				w.runs[i].Offset, len(w.runs[i].Data))
+		}
+	}
+	if w.hdr == nil {
+		if d.IP != nil {
+			return fmt.Errorf("IP without a first fragment")
+		}
+		return nil
+	}
+	hl := len(w.hdr)
+	if len(d.IP) != hl+len(w.payload) || !bytes.Equal(d.IP[hl:], w.payload) {
+		return fmt.Errorf("IP %d bytes, want %d+%d or other bytes", len(d.IP), hl, len(w.payload))
+	}
+	h, want := d.IP[:hl], bytes.Clone(w.hdr)
+	be := binary.BigEndian
+	if id.v6 {
+		be.PutUint16(want[4:], uint16(hl-40+len(w.payload)))
+		want[hl-6], want[hl-5] = 0, want[hl-5]&6
+	} else {
+		ip := layers.IPv4(h)
+		if !ip.ChecksumValid() {
+			return fmt.Errorf("IPv4 checksum")
+		}
+		be.PutUint16(want[2:], uint16(hl+len(w.payload)))
+		want[6], want[7], want[10], want[11] = 0, 0, h[10], h[11]
+	}
+	if !bytes.Equal(h, want) {
+		return fmt.Errorf("header % x, want % x", h, want)
+	}
+	return nil
+}

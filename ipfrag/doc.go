@@ -1,0 +1,87 @@
+// Package ipfrag reassembles IPv4 and IPv6 fragments passively, ahead of the
+// TCP assembler: it never loses, duplicates or invents a byte, and it reports
+// what the capture missed.
+//
+// A decoder that stops at an IP fragment hands it to a Reassembler with Add.
+// Next returns the datagrams that became ready, in the order they did; each is
+// either complete (Complete: its header rewritten as a whole datagram followed
+// by the whole payload, ready to decode) or partial (the bytes the capture
+// held, as runs, when the datagram timed out, was evicted or the input ended).
+// Release gives a datagram's buffer back once its bytes are no longer read.
+//
+//	r := ipfrag.New(ipfrag.Config{})
+//	for each packet {
+//		if p.Timestamp >= r.Deadline() {
+//			r.Expire(p.Timestamp)
+//		}
+//		if fragment {
+//			r.Add(&f)
+//		}
+//		for r.Next(&d) {
+//			use(d)
+//			r.Release(d.Buf)
+//		}
+//	}
+//	r.Flush() // and drain Next once more
+//
+// # Identity
+//
+// Fragments belong to one datagram when they share Tag, LinkType, Encap, the
+// IP version, the source and destination addresses (read from Header), the
+// identification and, for IPv4, the protocol. A fragment that arrives after
+// its datagram was delivered starts a new datagram (identifications wrap
+// quickly on fast links; Linux does the same).
+//
+// # Bytes
+//
+// Each fragment's captured bytes are copied once, into the datagram's buffer
+// at a fixed header room plus the fragment's offset; the first fragment's
+// header is copied just before the payload, so a complete datagram is one
+// contiguous slice with no second copy. Buffers are pooled: in steady state Add
+// and Next do not allocate. Every buffer has room for the largest datagram
+// (MaxHeader bytes of header, 65,535 of payload), and that whole capacity is
+// what Config.MaxBytes counts.
+//
+// # Overlaps and malformed fragments
+//
+// A fragment that repeats an earlier one exactly (same offset, length, more
+// flag and the same bytes where both were captured) is a duplicate: counted,
+// and it only fills bytes the snaplen had cut from the first copy.
+//
+// IPv4: the first copy of a byte wins; a later overlapping fragment only fills
+// holes. Overlapping fragments are counted (Overlaps), and those whose
+// overlapping bytes differ from the held ones too (OverlapConflicts).
+//
+// IPv6: a fragment overlapping an earlier one discards the whole datagram (RFC
+// 5722). Its identity is remembered (a tombstone) until the datagram's
+// deadline, and later fragments of it are dropped (AfterDiscard).
+//
+// A fragment is malformed (counted, dropped; its datagram is kept) when its
+// header is unusable, its offset is not a multiple of 8, it is not the last
+// and its length is zero or not a multiple of 8, its payload would pass 65,535
+// bytes (IPv4: header and payload; IPv6: the payload length field), or the
+// datagram already tracks MaxFragments fragments. A second last fragment with
+// another end, or a fragment reaching past the end a last fragment fixed, is
+// also malformed: IPv4 drops the fragment and keeps the datagram, IPv6
+// discards the datagram (with a tombstone, as for an overlap).
+//
+// # Partial datagrams
+//
+// A datagram completes when its first fragment (offset 0, which carries the
+// header), its last fragment and every payload byte were captured; it is ready
+// at once. A fragment cut by the snaplen contributes only its captured bytes,
+// so its datagram can only end partial. Partial datagrams hold the maximal
+// contiguous captured ranges: the one at offset 0 follows the header in IP
+// (when the first fragment was captured), the others are in Runs. Holes are
+// never filled with zeros.
+//
+// # Time and memory
+//
+// Time is capture time. A datagram's deadline is its first fragment's arrival
+// plus Config.Timeout; Expire(now) makes ready (partial) every datagram whose
+// deadline is at or before now, in deadline order. Timestamps that go backwards
+// only give earlier deadlines: the pending set is a min-heap by deadline, ties
+// by arrival. When a new datagram's buffer would take the bytes held past
+// Config.MaxBytes, the oldest pending datagrams (earliest deadline) are made
+// ready early (Evicted) first. A tombstone counts TombstoneBytes.
+package ipfrag

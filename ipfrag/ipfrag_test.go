@@ -1,0 +1,587 @@
+package ipfrag
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/reseq/reseq/layers"
+)
+
+// v4hdr is an IPv4 header with optLen bytes of options (a multiple of 4).
+func v4hdr(id uint16, proto, src uint8, optLen int) []byte {
+	h := make([]byte, 20+optLen)
+	h[0] = 0x40 | uint8(len(h)/4)
+	binary.BigEndian.PutUint16(h[4:], id)
+	h[8], h[9] = 64, proto
+	copy(h[12:], []byte{10, 0, 0, src, 10, 0, 0, 99})
+	for i := 20; i < len(h); i++ {
+		h[i] = 1 // NOP options
+	}
+	return h
+}
+
+// v6hdr is an IPv6 header with a destination options header of extLen bytes
+// (0 or a multiple of 8) and a Fragment header.
+func v6hdr(id uint32, nh, src uint8, extLen int) []byte {
+	h := make([]byte, 40+extLen+8)
+	h[0] = 0x60
+	h[6], h[7] = layers.IPProtoFragment, 64
+	h[23], h[39] = src, 99
+	if extLen > 0 {
+		h[6] = layers.IPProtoDstOpts
+		h[40], h[41] = layers.IPProtoFragment, uint8(extLen/8-1)
+	}
+	fh := h[len(h)-8:]
+	fh[0] = nh
+	binary.BigEndian.PutUint32(fh[4:], id)
+	return h
+}
+
+// mk is a fragment of hdr for payload[off:off+n], its header fields set as on
+// the wire.
+func mk(hdr []byte, off, n int, more bool, payload []byte) *Fragment {
+	h := bytes.Clone(hdr)
+	v6 := h[0]>>4 == 6
+	f := &Fragment{V6: v6, Header: h, Offset: off, More: more, Data: payload[off : off+n], Length: n}
+	if v6 {
+		fh := h[len(h)-8:]
+		field := uint16(off)
+		if more {
+			field |= 1
+		}
+		binary.BigEndian.PutUint16(fh[2:], field)
+		binary.BigEndian.PutUint16(h[4:], uint16(len(h)-40+n))
+		f.ID, f.Protocol = binary.BigEndian.Uint32(fh[4:]), fh[0]
+	} else {
+		field := uint16(off / 8)
+		if more {
+			field |= 0x2000
+		}
+		binary.BigEndian.PutUint16(h[6:], field)
+		binary.BigEndian.PutUint16(h[2:], uint16(len(h)+n))
+		f.ID, f.Protocol = uint32(binary.BigEndian.Uint16(h[4:])), h[9]
+	}
+	return f
+}
+
+// split cuts payload into fragments of size bytes (a multiple of 8).
+func split(hdr, payload []byte, size int) []*Fragment {
+	var fs []*Fragment
+	for off := 0; off < len(payload) || off == 0; off += size {
+		n := min(size, len(payload)-off)
+		fs = append(fs, mk(hdr, off, n, off+n < len(payload), payload))
+	}
+	return fs
+}
+
+func pattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = seed + byte(i*7+i/251)
+	}
+	return b
+}
+
+// got is a copy of a datagram Next returned.
+type got struct {
+	complete  bool
+	v6        bool
+	ip        []byte
+	runs      []Run
+	ts, index int64
+}
+
+// drain copies out every ready datagram and releases its buffer poisoned.
+func drain(r *Reassembler) []got {
+	var out []got
+	var d Datagram
+	for r.Next(&d) {
+		g := got{complete: d.Complete, v6: d.V6, ip: bytes.Clone(d.IP), ts: d.Timestamp, index: d.Index}
+		for _, run := range d.Runs {
+			g.runs = append(g.runs, Run{run.Offset, bytes.Clone(run.Data)})
+		}
+		release(r, d.Buf)
+		out = append(out, g)
+	}
+	return out
+}
+
+// release poisons a buffer and gives it back.
+func release(r *Reassembler, b *Buffer) {
+	for i := range b.b {
+		b.b[i] = 0xEE
+	}
+	r.Release(b)
+}
+
+// payloadOf checks a complete datagram's header and returns its payload.
+func payloadOf(t *testing.T, g got, hdrLen int) []byte {
+	t.Helper()
+	if !g.complete {
+		t.Fatalf("datagram not complete")
+	}
+	h := g.ip[:hdrLen]
+	if g.v6 {
+		if pl := int(binary.BigEndian.Uint16(h[4:])); pl != len(g.ip)-40 {
+			t.Errorf("payload length %d, datagram %d bytes", pl, len(g.ip))
+		}
+		if field := binary.BigEndian.Uint16(h[hdrLen-6:]); field&^6 != 0 {
+			t.Errorf("fragment field %#x not atomic", field)
+		}
+	} else {
+		ip := layers.IPv4(h)
+		if int(ip.TotalLength()) != len(g.ip) || ip.MoreFragments() || ip.FragmentOffset() != 0 || !ip.ChecksumValid() {
+			t.Errorf("header: total %d of %d, MF %v, offset %d, checksum ok %v",
+				ip.TotalLength(), len(g.ip), ip.MoreFragments(), ip.FragmentOffset(), ip.ChecksumValid())
+		}
+	}
+	return g.ip[hdrLen:]
+}
+
+func TestIPFragOrders(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		for _, tc := range []struct {
+			name  string
+			order func(n int) []int
+		}{
+			{"in order", func(n int) []int { return seq(n, false) }},
+			{"reversed", func(n int) []int { return seq(n, true) }},
+			{"middle first", func(n int) []int {
+				o := seq(n, false)
+				o[0], o[n/2] = o[n/2], o[0]
+				return o
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				hdr, hl := v4hdr(7, 6, 1, 8), 28
+				if v6 {
+					hdr, hl = v6hdr(7, 6, 1, 16), 64
+				}
+				payload := pattern(5000, 3)
+				fs := split(hdr, payload, 1480)
+				r := New(Config{})
+				for i, j := range tc.order(len(fs)) {
+					fs[j].Timestamp, fs[j].Index = int64(i+1), int64(i+1)
+					r.Add(fs[j])
+					if out := drain(r); i < len(fs)-1 && len(out) != 0 {
+						t.Fatalf("ready after %d of %d fragments", i+1, len(fs))
+					} else if i == len(fs)-1 {
+						if len(out) != 1 {
+							t.Fatalf("%d datagrams", len(out))
+						}
+						if !bytes.Equal(payloadOf(t, out[0], hl), payload) {
+							t.Fatal("payload differs")
+						}
+						if out[0].ts != int64(len(fs)) || out[0].index != fs[0].Index {
+							t.Errorf("ts %d index %d", out[0].ts, out[0].index)
+						}
+					}
+				}
+				if s := r.Stats(); s.Datagrams != 1 || s.BytesHeld != 0 || s.Pending != 0 || s.Malformed != 0 {
+					t.Errorf("stats %+v", s)
+				}
+			})
+		}
+	}
+}
+
+func seq(n int, rev bool) []int {
+	o := make([]int, n)
+	for i := range o {
+		o[i] = i
+		if rev {
+			o[i] = n - 1 - i
+		}
+	}
+	return o
+}
+
+func TestIPFragInterleaved(t *testing.T) {
+	r := New(Config{})
+	pa, pb := pattern(3000, 1), pattern(3000, 2)
+	ha, hb := v4hdr(1, 17, 1, 0), v4hdr(1, 17, 2, 0) // same ID, other source
+	hc := v4hdr(1, 6, 1, 0)                          // same ID and source, other protocol
+	fa, fb, fc := split(ha, pa, 1000), split(hb, pb, 1000), split(hc, pb, 1000)
+	vlan := layers.Encap{NumVLANs: 1}
+	for _, f := range fc {
+		f.Encap = &vlan
+	}
+	fd := split(hc, pa, 1000) // same as fc but no VLAN
+	for i := range fa {
+		r.Add(fa[i])
+		r.Add(fb[i])
+		r.Add(fc[i])
+		r.Add(fd[i])
+	}
+	out := drain(r)
+	if len(out) != 4 {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	for i, want := range [][]byte{pa, pb, pb, pa} {
+		if !bytes.Equal(payloadOf(t, out[i], 20), want) {
+			t.Errorf("datagram %d differs", i)
+		}
+	}
+}
+
+func TestIPFragDuplicates(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		hdr, hl := v4hdr(9, 17, 1, 0), 20
+		if v6 {
+			hdr, hl = v6hdr(9, 17, 1, 0), 48
+		}
+		payload := pattern(2000, 5)
+		fs := split(hdr, payload, 1000)
+		r := New(Config{})
+		r.Add(fs[0])
+		r.Add(fs[0])
+		r.Add(fs[1])
+		out := drain(r)
+		if len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], hl), payload) {
+			t.Fatalf("v6 %v: %d datagrams", v6, len(out))
+		}
+		if s := r.Stats(); s.Duplicates != 1 || s.Overlaps != 0 || s.Discarded != 0 {
+			t.Errorf("v6 %v: stats %+v", v6, s)
+		}
+	}
+}
+
+func TestIPFragOverlapV4FirstWins(t *testing.T) {
+	hdr := v4hdr(3, 17, 1, 0)
+	a, b := bytes.Repeat([]byte("A"), 32), bytes.Repeat([]byte("B"), 32)
+	r := New(Config{})
+	r.Add(mk(hdr, 8, 16, true, a))   // A at [8,24)
+	r.Add(mk(hdr, 0, 24, true, b))   // B fills [0,8), loses [8,24)
+	r.Add(mk(hdr, 16, 16, false, b)) // B fills [24,32), loses [16,24)
+	out := drain(r)
+	if len(out) != 1 {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	want := []byte("BBBBBBBBAAAAAAAAAAAAAAAABBBBBBBB")
+	if got := payloadOf(t, out[0], 20); !bytes.Equal(got, want) {
+		t.Errorf("payload %q, want %q", got, want)
+	}
+	if s := r.Stats(); s.Overlaps != 2 || s.OverlapConflicts != 2 || s.Duplicates != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	// Same bytes: an overlap without conflict.
+	r.Add(mk(hdr, 0, 16, true, a))
+	r.Add(mk(hdr, 8, 24, false, a))
+	if out := drain(r); len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), a) {
+		t.Fatal("overlap of equal bytes")
+	}
+	if s := r.Stats(); s.Overlaps != 3 || s.OverlapConflicts != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestIPFragOverlapV6Discards(t *testing.T) {
+	hdr := v6hdr(3, 17, 1, 0)
+	p := pattern(32, 1)
+	r := New(Config{Timeout: 100})
+	r.Add(mk(hdr, 0, 16, true, p))
+	f := mk(hdr, 8, 16, true, p)
+	f.Timestamp = 50
+	r.Add(f)
+	if s := r.Stats(); s.Discarded != 1 || s.Overlaps != 1 || s.BytesHeld != TombstoneBytes || s.Pending != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	r.Add(mk(hdr, 16, 16, false, p))
+	r.Add(mk(hdr, 0, 16, true, p))
+	if s := r.Stats(); s.AfterDiscard != 2 {
+		t.Errorf("stats %+v", s)
+	}
+	if r.Deadline() != 100 {
+		t.Errorf("deadline %d", r.Deadline())
+	}
+	r.Expire(100)
+	if out := drain(r); len(out) != 0 {
+		t.Fatalf("discarded datagram delivered")
+	}
+	if s := r.Stats(); s.BytesHeld != 0 || s.Pending != 0 || s.Partial != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	// After the tombstone, the identity starts afresh.
+	r.Add(mk(hdr, 0, 16, true, p))
+	r.Add(mk(hdr, 16, 16, false, p))
+	if out := drain(r); len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 48), p) {
+		t.Fatal("not reassembled after the tombstone")
+	}
+}
+
+func TestIPFragTruncated(t *testing.T) {
+	hdr := v4hdr(4, 17, 1, 0)
+	p := pattern(48, 1)
+	r := New(Config{})
+	f := mk(hdr, 0, 16, true, p)
+	f.Data = f.Data[:10] // the snaplen cut 6 bytes
+	r.Add(f)
+	r.Add(mk(hdr, 16, 16, true, p))
+	r.Add(mk(hdr, 32, 16, false, p))
+	if out := drain(r); len(out) != 0 {
+		t.Fatal("a truncated datagram completed")
+	}
+	r.Flush()
+	out := drain(r)
+	if len(out) != 1 || out[0].complete {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	g := out[0]
+	if !bytes.Equal(g.ip[20:], p[:10]) || binary.BigEndian.Uint16(g.ip[2:]) != 30 || !layers.IPv4(g.ip[:20]).ChecksumValid() {
+		t.Errorf("IP % x", g.ip)
+	}
+	if len(g.runs) != 1 || g.runs[0].Offset != 16 || !bytes.Equal(g.runs[0].Data, p[16:]) {
+		t.Errorf("runs %v", g.runs)
+	}
+	// A duplicate with the whole fragment fills the hole.
+	r.Add(f)
+	r.Add(mk(hdr, 16, 32, false, p))
+	r.Add(mk(hdr, 0, 16, true, p))
+	if out := drain(r); len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), p) {
+		t.Fatal("hole not filled by a duplicate")
+	}
+	if s := r.Stats(); s.Duplicates != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestIPFragExpire(t *testing.T) {
+	hdr := v4hdr(5, 17, 1, 0)
+	p := pattern(64, 1)
+	r := New(Config{Timeout: 1000})
+	if r.Deadline() != math.MaxInt64 {
+		t.Fatal("deadline with nothing pending")
+	}
+	f := mk(hdr, 16, 16, true, p) // no first fragment: IP nil
+	f.Timestamp, f.Index = 500, 7
+	r.Add(f)
+	g := mk(v4hdr(6, 17, 1, 0), 0, 16, true, p)
+	g.Timestamp = 200 // time went backwards: expires first
+	r.Add(g)
+	if r.Deadline() != 1200 {
+		t.Fatalf("deadline %d", r.Deadline())
+	}
+	r.Expire(1199)
+	if out := drain(r); len(out) != 0 {
+		t.Fatal("expired early")
+	}
+	r.Expire(1500)
+	out := drain(r)
+	if len(out) != 2 || out[0].ts != 1500 || len(out[0].ip) != 36 || out[0].runs != nil {
+		t.Fatalf("%+v", out)
+	}
+	if out[1].ip != nil || out[1].index != 7 || len(out[1].runs) != 1 || out[1].runs[0].Offset != 16 {
+		t.Fatalf("%+v", out[1])
+	}
+	if s := r.Stats(); s.TimedOut != 2 || s.Partial != 2 || s.BytesHeld != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	// Never expires.
+	r = New(Config{Timeout: -1})
+	r.Add(f)
+	if r.Deadline() != math.MaxInt64 {
+		t.Error("negative timeout expires")
+	}
+}
+
+func TestIPFragFlush(t *testing.T) {
+	r := New(Config{})
+	p := pattern(64, 1)
+	for i := range 3 {
+		f := mk(v4hdr(uint16(i), 17, 1, 0), 0, 16, true, p)
+		f.Timestamp = int64(10 * i)
+		r.Add(f)
+	}
+	r.Flush()
+	out := drain(r)
+	if len(out) != 3 || out[2].ts != 20 {
+		t.Fatalf("%+v", out)
+	}
+	if s := r.Stats(); s.Partial != 3 || s.TimedOut != 0 || s.Pending != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestIPFragEvict(t *testing.T) {
+	r := New(Config{MaxBytes: 2 * BufferBytes})
+	p := pattern(64, 1)
+	for i := range 3 {
+		f := mk(v4hdr(uint16(i), 17, 1, 0), 0, 16, true, p)
+		f.Timestamp, f.Index = int64(10*i), int64(i)
+		r.Add(f)
+	}
+	out := drain(r)
+	if len(out) != 1 || out[0].index != 0 || out[0].ts != 20 || out[0].complete {
+		t.Fatalf("%+v", out)
+	}
+	if s := r.Stats(); s.Evicted != 1 || s.BytesHeld != 2*BufferBytes || s.PeakBytes != 2*BufferBytes {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestIPFragMalformed(t *testing.T) {
+	p := pattern(70000, 1)
+	h4, h6 := v4hdr(1, 17, 1, 0), v6hdr(1, 17, 1, 0)
+	for _, tc := range []struct {
+		name  string
+		frags []*Fragment
+		mal   int64
+		disc  int64
+		ok    bool // the datagram of the first and last fragments completes
+	}{
+		{"unaligned offset", []*Fragment{mk(h4, 0, 16, true, p), func() *Fragment { f := mk(h4, 16, 8, false, p); f.Offset = 12; return f }(), mk(h4, 16, 8, false, p)}, 1, 0, true},
+		{"odd more", []*Fragment{mk(h4, 0, 16, true, p), mk(h4, 16, 9, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
+		{"empty more", []*Fragment{mk(h4, 0, 16, true, p), mk(h4, 16, 0, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
+		{"short Length", []*Fragment{func() *Fragment { f := mk(h4, 0, 16, true, p); f.Length = 8; return f }(), mk(h4, 0, 16, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
+		{"bad header", []*Fragment{func() *Fragment { f := mk(h4, 0, 16, true, p); f.Header = f.Header[:19]; return f }(), mk(h4, 0, 16, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
+		{"v4 past last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 16, 16, true, p), mk(h4, 0, 16, true, p)}, 1, 0, true},
+		{"v4 second last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 24, 8, false, p), mk(h4, 0, 16, true, p)}, 1, 0, true},
+		{"v6 past last", []*Fragment{mk(h6, 16, 8, false, p), mk(h6, 16, 16, true, p), mk(h6, 0, 16, true, p)}, 1, 1, false},
+		{"v6 last before held", []*Fragment{mk(h6, 16, 16, true, p), mk(h6, 16, 8, false, p)}, 1, 1, false},
+		{"v4 too long", []*Fragment{mk(h4, 0, 16, true, p), mk(h4, 65512, 8, false, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
+		{"v4 fits", []*Fragment{mk(h4, 0, 65512, true, p), mk(h4, 65512, 3, false, p)}, 0, 0, true},
+		{"v6 fits", []*Fragment{mk(h6, 0, 65520, true, p), mk(h6, 65520, 7, false, p)}, 0, 0, true},
+		{"v6 too long", []*Fragment{mk(h6, 0, 65520, true, p), mk(h6, 65520, 8, false, p)}, 1, 0, false},
+		{"header too long for the end", []*Fragment{mk(h4, 65512, 3, false, p), mk(v4hdr(1, 17, 1, 4), 0, 65512, true, p)}, 1, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(Config{})
+			for _, f := range tc.frags {
+				if f != nil {
+					r.Add(f)
+				}
+			}
+			out := drain(r)
+			if ok := len(out) == 1 && out[0].complete; ok != tc.ok {
+				t.Errorf("completed %v", ok)
+			}
+			if s := r.Stats(); s.Malformed != tc.mal || s.Discarded != tc.disc {
+				t.Errorf("stats %+v", s)
+			}
+			r.Flush()
+			drain(r)
+		})
+	}
+}
+
+func TestIPFragTooManyFragments(t *testing.T) {
+	hdr := v4hdr(1, 17, 1, 0)
+	p := pattern(16*(MaxFragments+2), 1)
+	r := New(Config{})
+	for i := range MaxFragments + 1 {
+		r.Add(mk(hdr, 16*i, 8, true, p)) // every other 8 bytes: never contiguous
+	}
+	if s := r.Stats(); s.Malformed != 1 {
+		t.Errorf("stats %+v", s)
+	}
+	r.Flush()
+	out := drain(r)
+	if len(out) != 1 || len(out[0].runs) != MaxFragments-1 || len(out[0].ip) != 28 {
+		t.Fatalf("%d datagrams", len(out))
+	}
+}
+
+// Buffers are reused after Release, and a datagram still held is not touched
+// by later ones.
+func TestIPFragReuse(t *testing.T) {
+	r := New(Config{})
+	pa, pb, pc := pattern(3000, 1), pattern(3000, 2), pattern(3000, 3)
+	add := func(id uint16, p []byte) Datagram {
+		for _, f := range split(v4hdr(id, 17, 1, 0), p, 1480) {
+			r.Add(f)
+		}
+		var d Datagram
+		if !r.Next(&d) || !d.Complete {
+			t.Fatal("no datagram")
+		}
+		return d
+	}
+	da := add(1, pa)
+	db := add(2, pb)
+	if da.Buf == db.Buf || !bytes.Equal(da.IP[20:], pa) {
+		t.Fatal("datagram a overwritten")
+	}
+	release(r, da.Buf)
+	dc := add(3, pc)
+	if dc.Buf != da.Buf {
+		t.Error("buffer not reused")
+	}
+	if !bytes.Equal(dc.IP[20:], pc) || !bytes.Equal(db.IP[20:], pb) {
+		t.Fatal("bytes differ after reuse")
+	}
+	r.Release(da.Buf) // already released: nothing
+	release(r, db.Buf)
+	release(r, dc.Buf)
+	if len(r.freeBufs) != 2 {
+		t.Errorf("%d free buffers", len(r.freeBufs))
+	}
+}
+
+func TestIPFragAllocs(t *testing.T) {
+	for _, n := range []int{2, 45} {
+		r := New(Config{})
+		payload := pattern(1480*n, 1)
+		var fs [][]*Fragment
+		for id := range 4 {
+			fs = append(fs, split(v4hdr(uint16(id), 17, 1, 0), payload, 1480))
+		}
+		i := 0
+		var d Datagram
+		run := func() {
+			for _, f := range fs[i%4] {
+				r.Add(f)
+			}
+			for r.Next(&d) {
+				r.Release(d.Buf)
+			}
+			r.Expire(0)
+			i++
+		}
+		for range 10 {
+			run()
+		}
+		if a := testing.AllocsPerRun(100, run); a != 0 {
+			t.Errorf("%d fragments: %v allocs per datagram", n, a)
+		}
+		// Partial datagrams too.
+		partial := func() {
+			r.Add(fs[i%4][0])
+			r.Flush()
+			for r.Next(&d) {
+				r.Release(d.Buf)
+			}
+			i++
+		}
+		for range 10 {
+			partial()
+		}
+		if a := testing.AllocsPerRun(100, partial); a != 0 {
+			t.Errorf("partial: %v allocs", a)
+		}
+	}
+}
+
+// A duplicate with other bytes still fills the snaplen's hole in the first
+// copy, and those bytes then win over later overlaps.
+func TestIPFragConflictingDuplicateFills(t *testing.T) {
+	hdr := v4hdr(8, 17, 1, 0)
+	a, b, c := bytes.Repeat([]byte("A"), 24), bytes.Repeat([]byte("B"), 24), bytes.Repeat([]byte("C"), 24)
+	r := New(Config{})
+	f := mk(hdr, 0, 16, true, a)
+	f.Data = f.Data[:4]
+	r.Add(f)
+	r.Add(mk(hdr, 0, 16, true, b))
+	r.Add(mk(hdr, 0, 24, false, c))
+	out := drain(r)
+	if len(out) != 1 {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	if got, want := payloadOf(t, out[0], 20), []byte("AAAABBBBBBBBBBBBCCCCCCCC"); !bytes.Equal(got, want) {
+		t.Errorf("payload %q, want %q", got, want)
+	}
+	if s := r.Stats(); s.Overlaps != 2 || s.OverlapConflicts != 2 || s.Duplicates != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
