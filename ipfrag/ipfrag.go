@@ -94,6 +94,10 @@ type Datagram struct {
 	// lengths rewritten to match), or nil when the fragment at offset 0 was
 	// not captured.
 	IP []byte
+	// HeaderLen is the length of the header at the start of IP (IPv6: the
+	// fixed header and the extension headers up to the Fragment header);
+	// IP[HeaderLen:] is the payload from offset 0.
+	HeaderLen int
 	// Runs: partial only: the other captured runs of the payload, in
 	// offset order, maximal (two runs never touch).
 	Runs []Run
@@ -519,7 +523,7 @@ func (r *Reassembler) Next(d *Datagram) bool {
 	buf := e.buf
 	buf.lent = true
 	*d = Datagram{LinkType: e.key.link, Encap: e.encap, Tag: e.key.tag, V6: e.key.v6, Complete: e.complete,
-		Timestamp: e.ts, Index: e.index, Buf: buf}
+		Timestamp: e.ts, Index: e.index, Buf: buf, HeaderLen: e.hdrLen}
 	b := buf.b
 	if e.complete {
 		n := MaxHeader + e.end

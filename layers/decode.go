@@ -615,7 +615,21 @@ func (p *Packet) CapturePoint() (id uint16, ok bool) {
 func (p *Packet) FlowKey(capturePoint bool) FlowKey {
 	var k FlowKey
 	i := 0
-	if capturePoint && p.LinkVLANs >= 2 {
+	if p.NumTunnels > 0 {
+		// The tags of the link a tunnel crossed belong to the carrier's
+		// network, not the flow's: a flow seen through two mirror sessions
+		// on different carrier VLANs is one flow. The tags inside the
+		// tunnel are the flow's.
+		i = int(p.LinkVLANs)
+		for t := p.NumTunnels - 1; t >= 0; t-- {
+			if ty := p.Tunnels[t].Type; ty == TunnelVXLAN || ty == TunnelGeneve {
+				if p.Tunnels[t].HasID {
+					k.VNI, k.HasVNI = p.Tunnels[t].ID, true
+				}
+				break
+			}
+		}
+	} else if capturePoint && p.LinkVLANs >= 2 {
 		i = 1
 	}
 	for ; i < p.NumVLANs && int(k.NumVLANs) < MaxKeyVLANs; i++ {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"testing"
 	"unsafe"
 )
@@ -373,9 +374,23 @@ func CheckInvariants(t testing.TB, p *Packet, data []byte) {
 	} else if ip != nil && (p.NetworkOffset+len(ip) > len(data) || &data[p.NetworkOffset] != &ip[0]) {
 		t.Fatalf("NetworkOffset %d is not the IP view's", p.NetworkOffset)
 	}
+	// The key's tags: behind a tunnel, the tags inside it (the carrier's
+	// link tags are not the flow's); else every tag but a capture point's.
 	k := p.FlowKey(true)
-	if int(k.NumVLANs) > MaxKeyVLANs || (p.LinkVLANs >= 2 && int(k.NumVLANs) != min(p.NumVLANs-1, MaxKeyVLANs)) {
-		t.Fatalf("key VLANs %d for %d tags", k.NumVLANs, p.NumVLANs)
+	want := p.NumVLANs
+	switch {
+	case p.NumTunnels > 0:
+		want -= int(p.LinkVLANs)
+	case p.LinkVLANs >= 2:
+		want--
+	}
+	if int(k.NumVLANs) != min(want, MaxKeyVLANs) {
+		t.Fatalf("key VLANs %d for %d tags (%d on the link, %d tunnels)", k.NumVLANs, p.NumVLANs, p.LinkVLANs, p.NumTunnels)
+	}
+	if hasVNI := k.HasVNI; hasVNI != slices.ContainsFunc(p.Tunnels[:p.NumTunnels], func(t Tunnel) bool {
+		return (t.Type == TunnelVXLAN || t.Type == TunnelGeneve) && t.HasID
+	}) {
+		t.Fatalf("key VNI %v %d with tunnels %+v", k.HasVNI, k.VNI, p.Tunnels[:p.NumTunnels])
 	}
 	if cp, ok := p.CapturePoint(); ok != (p.LinkVLANs >= 2) || (ok && cp != p.VLANs[0].ID) {
 		t.Fatalf("capture point %d %v with %d link tags", cp, ok, p.LinkVLANs)

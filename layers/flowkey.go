@@ -10,8 +10,11 @@ import (
 const MaxKeyVLANs = 4
 
 // FlowKey identifies one direction of a transport flow: the VLAN IDs that are part
-// of the key (outer first, the capture-point tag excluded), the addresses and the
-// ports. It is a fixed-size value with no pointers: comparable with ==, usable as a
+// of the key (outer first, the capture-point tag excluded), the overlay network
+// (the VNI of a VXLAN or Geneve tunnel: overlays reuse tenant addresses), the
+// addresses and the ports. Fields that differ between the two directions of a
+// tunnel (outer addresses, MPLS labels, GRE keys, GTP TEIDs) are never part of
+// it. It is a fixed-size value with no pointers: comparable with ==, usable as a
 // map key, and hashable without allocation.
 //
 // An IPv4 address is held in the first four bytes of its array with V6 false.
@@ -21,6 +24,8 @@ type FlowKey struct {
 	VLANs            [MaxKeyVLANs]uint16
 	NumVLANs         uint8
 	V6               bool
+	HasVNI           bool   // VNI holds the overlay's VXLAN or Geneve network identifier
+	VNI              uint32 // 24 bits
 }
 
 // SrcAddr returns the source address and port.
@@ -118,6 +123,9 @@ func (k *FlowKey) vlanHash() uint64 {
 	if k.V6 {
 		h |= 0x100
 	}
+	if k.HasVNI {
+		h = mix(h|0x200, uint64(k.VNI))
+	}
 	for i := 0; i < int(k.NumVLANs) && i < MaxKeyVLANs; i++ {
 		h = mix(h, uint64(k.VLANs[i])+1)
 	}
@@ -138,17 +146,24 @@ func (k *FlowKey) SymmetricHash() uint64 {
 	return fin(mix(k.vlanHash(), s+d) ^ (s ^ d))
 }
 
-// String formats the key as "src > dst", with the VLAN IDs in front when present:
-// "[100 200] 10.0.0.1:443 > 10.0.0.2:5123".
+// String formats the key as "src > dst", with the VLAN IDs and the VNI in front
+// when present: "[100 200] 10.0.0.1:443 > 10.0.0.2:5123", "[vni 5001] ...".
 func (k FlowKey) String() string {
 	var b []byte
-	if k.NumVLANs > 0 {
+	if k.NumVLANs > 0 || k.HasVNI {
 		b = append(b, '[')
 		for i, v := range k.VLANIDs() {
 			if i > 0 {
 				b = append(b, ' ')
 			}
 			b = strconv.AppendUint(b, uint64(v), 10)
+		}
+		if k.HasVNI {
+			if k.NumVLANs > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, "vni "...)
+			b = strconv.AppendUint(b, uint64(k.VNI), 10)
 		}
 		b = append(b, "] "...)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/reseq/reseq"
+	"github.com/reseq/reseq/ipfrag"
 	"github.com/reseq/reseq/layers"
 	"github.com/reseq/reseq/tcpasm"
 )
@@ -27,8 +28,18 @@ type batchAssembler interface {
 type Options struct {
 	// CapturePoint is tcpasm.FromPacket's capturePoint: the outer tag of a
 	// stack of two or more VLAN tags names the probe and is not part of the
-	// flow key.
+	// flow key. It is CapturePoints' CaptureOuterVLAN.
 	CapturePoint bool
+	// CapturePoints selects what names the capture point of a frame (see
+	// CaptureSource); an ERSPAN session always does.
+	CapturePoints CaptureSource
+	// Tables, when set, is filled with the capture points and tunnel stacks
+	// that segments refer to by number, for the Handler to look up.
+	Tables *Tables
+	// Decode configures the decoder (tunnel ports); nil: the IANA ports.
+	Decode *layers.DecodeOptions
+	// Frag configures IP reassembly (timeout, memory bound).
+	Frag ipfrag.Config
 	// Keep, when set, selects the segments to assemble by their flow key;
 	// the others are counted in Stats.Filtered. It runs on the reading
 	// goroutine.
@@ -52,6 +63,14 @@ type Stats struct {
 	NotTCP    int64 // frames that decoded to something else, or not at all
 	Bytes     int64 // captured TCP payload bytes given to the assembler
 	InputErrs int64 // input errors (a broken capture; the other inputs go on)
+
+	Tunnelled         int64 // TCP segments that came through at least one tunnel
+	TunnelUnsupported int64 // frames whose tunnel carried something Decode does not know
+	Fragments         int64 // IP fragments taken (inner ones included)
+	Reassembled       int64 // datagrams reassembled whole
+	PartialDatagrams  int64 // datagrams given up on (timeout, memory bound, end of input): their captured runs were assembled
+	FragmentBytesLost int64 // captured bytes of given-up datagrams that could not be placed (no TCP header captured before them)
+	Frag              ipfrag.Stats
 }
 
 // Run reads r to its end, giving every TCP segment to a in capture order. It
@@ -63,6 +82,7 @@ type Stats struct {
 // errors in a row.
 func Run(r *reseq.Reader, a Assembler, opt Options) (Stats, error) {
 	src := source{opt: &opt, r: r, nextTick: time.Now().Add(progressEvery)}
+	src.dec = newDecoder(&opt, &src.st)
 	if opt.Serial || runtime.GOMAXPROCS(0) < 2 {
 		runSerial(&src, a)
 	} else {
@@ -81,7 +101,7 @@ const progressEvery = 250 * time.Millisecond
 type source struct {
 	opt      *Options
 	r        *reseq.Reader
-	lp       layers.Packet
+	dec      *decoder
 	st       Stats
 	first    error // the first input error, or Abort's error
 	errRun   int
@@ -118,37 +138,6 @@ func (s *source) read() (reseq.Packet, bool) {
 	}
 }
 
-// decode fills seg from pkt, decoded with lp, and counts it in st; false when
-// the packet is not a TCP segment to assemble.
-func decode(opt *Options, lp *layers.Packet, st *Stats, pkt *reseq.Packet, seg *tcpasm.Segment) bool {
-	if !lp.Decode(layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length).OK() ||
-		!tcpasm.FromPacket(seg, lp, pkt.Timestamp, pkt.Index, opt.CapturePoint) {
-		st.NotTCP++
-		return false
-	}
-	if opt.Keep != nil && !opt.Keep(&seg.Key) {
-		st.Filtered++
-		return false
-	}
-	st.TCP++
-	st.Bytes += int64(len(seg.Payload))
-	return true
-}
-
-// next fills seg with the next TCP segment to assemble; false at the end of
-// the input. seg.Payload aliases the packet's data.
-func (s *source) next(seg *tcpasm.Segment) bool {
-	for {
-		pkt, ok := s.read()
-		if !ok {
-			return false
-		}
-		if decode(s.opt, &s.lp, &s.st, &pkt, seg) {
-			return true
-		}
-	}
-}
-
 // progressDue reports whether a progress report is due (checked when poll is
 // set).
 func (s *source) progressDue() bool {
@@ -169,19 +158,30 @@ func (s *source) progressDue() bool {
 func runSerial(src *source, a Assembler) {
 	ba, ok := a.(batchAssembler)
 	if !ok {
-		var seg tcpasm.Segment
-		for src.next(&seg) {
+		// Segments are assembled as soon as their packet is decoded: the
+		// packet's data is valid until the next read.
+		b := &batch{}
+		for {
+			pkt, ok := src.read()
+			if !ok {
+				break
+			}
+			src.dec.packet(&pkt, b)
+			assembleEach(a, b)
+			src.dec.release(b)
 			if src.poll {
 				src.poll = false
 				if !src.pollAbort() {
 					return
 				}
 			}
-			a.Assemble(&seg)
 		}
+		src.dec.finish(b)
+		assembleEach(a, b)
+		src.dec.release(b)
 		return
 	}
-	l := &serialLender{cur: &batch{segs: make([]tcpasm.Segment, 0, batchSegs)}}
+	l := &serialLender{cur: &batch{segs: make([]tcpasm.Segment, 0, batchSegs)}, dec: src.dec}
 	src.r.SetLender(l)
 	defer src.r.SetLender(nil)
 	b := l.cur
@@ -190,14 +190,10 @@ func runSerial(src *source, a Assembler) {
 		if !ok {
 			break
 		}
-		n := len(b.segs)
-		b.segs = append(b.segs, tcpasm.Segment{})
-		if !decode(src.opt, &src.lp, &src.st, &pkt, &b.segs[n]) {
-			b.segs = b.segs[:n]
-		}
+		src.dec.packet(&pkt, b)
 		// Assemble when the batch is full, or once the readers have moved
 		// past two buffers (large packets), so that few buffers are lent.
-		if len(b.segs) == batchSegs || len(b.bufs) >= 2 {
+		if len(b.segs) >= batchSegs || len(b.bufs) >= 2 {
 			l.assemble(ba)
 			if src.poll {
 				src.poll = false
@@ -207,7 +203,16 @@ func runSerial(src *source, a Assembler) {
 			}
 		}
 	}
+	src.dec.finish(b)
 	l.assemble(ba)
+}
+
+// assembleEach gives b's segments to a one at a time and empties b.
+func assembleEach(a Assembler, b *batch) {
+	for i := range b.segs {
+		a.Assemble(&b.segs[i])
+	}
+	b.segs = b.segs[:0]
 }
 
 // pollAbort polls Abort and reports progress when due; false when Abort
@@ -231,6 +236,7 @@ func (s *source) pollAbort() bool {
 type serialLender struct {
 	cur  *batch
 	free [][]byte
+	dec  *decoder
 }
 
 func (l *serialLender) Get(n int) []byte {
@@ -260,6 +266,7 @@ func (l *serialLender) assemble(ba batchAssembler) {
 		b.bufs[i] = nil
 	}
 	b.segs, b.bufs = b.segs[:0], b.bufs[:0]
+	l.dec.release(b)
 }
 
 // Between the stages: batches of up to batchSegs segments, numBatches of them
@@ -277,6 +284,8 @@ const (
 type batch struct {
 	segs []tcpasm.Segment
 	bufs [][]byte // buffers the readers gave back while this batch was filled
+	// frags are the reassembly buffers its segments point into.
+	frags []*ipfrag.Buffer
 	// A progress snapshot taken by the reader, reported by the assembler.
 	progress             bool
 	read, total, packets int64
@@ -285,6 +294,7 @@ type batch struct {
 // stager is the reading goroutine's side: the batch being filled, idle
 // batches, and the pool of input buffers it lends to the readers.
 type stager struct {
+	dec      *decoder
 	full     *handoff // to the assembler
 	done     *handoff // back from the assembler
 	cur      *batch
@@ -345,13 +355,14 @@ func (s *stager) wait() {
 		b.bufs[i] = nil
 	}
 	b.segs, b.bufs, b.progress = b.segs[:0], b.bufs[:0], false
+	s.dec.release(b)
 	s.idle = append(s.idle, b)
 }
 
 // runStaged reads on a new goroutine and assembles on this one.
 func runStaged(src *source, a Assembler) {
 	full, done := newHandoff(wakeAt), newHandoff(wakeAt)
-	st := &stager{full: full, done: done}
+	st := &stager{full: full, done: done, dec: src.dec}
 	for range numBatches {
 		st.idle = append(st.idle, &batch{segs: make([]tcpasm.Segment, 0, batchSegs)})
 	}
@@ -365,18 +376,14 @@ func runStaged(src *source, a Assembler) {
 			if !ok {
 				break
 			}
-			if len(st.cur.segs) == batchSegs {
+			if len(st.cur.segs) >= batchSegs {
 				st.send()
 				if stop.Load() {
 					return
 				}
 			}
 			b := st.cur
-			n := len(b.segs)
-			b.segs = append(b.segs, tcpasm.Segment{})
-			if !decode(src.opt, &src.lp, &src.st, &pkt, &b.segs[n]) {
-				b.segs = b.segs[:n]
-			}
+			src.dec.packet(&pkt, b)
 			if src.poll {
 				src.poll = false
 				if src.progressDue() {
@@ -386,7 +393,8 @@ func runStaged(src *source, a Assembler) {
 				}
 			}
 		}
-		if len(st.cur.segs) > 0 {
+		src.dec.finish(st.cur)
+		if len(st.cur.segs) > 0 || len(st.cur.frags) > 0 {
 			full.put(st.cur)
 		}
 	}()

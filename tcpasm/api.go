@@ -35,7 +35,11 @@ const NoCapturePoint = -1
 // the Segment must fill it again (or point Payload at a new slice).
 type Segment struct {
 	Key          layers.FlowKey // the direction the segment travelled: Src -> Dst
-	CapturePoint int32          // outer VLAN ID naming the probe, or NoCapturePoint
+	CapturePoint int32          // the capture point (probe, interface, mirror session) that saw the packet, or NoCapturePoint
+	// Encap is the caller's handle for the packet's encapsulation (package
+	// pipeline: an index into its table of tunnel stacks; 0: none). The
+	// Assembler only keeps the first packet's per direction (Stream.Encap).
+	Encap uint32
 	Timestamp    int64          // capture time, ns since the epoch
 	Index        int64          // the packet's index in the capture (0-based), for Conflict records
 
@@ -164,6 +168,8 @@ type Stream struct {
 	Extent int64
 	First  int64 // capture time of the first and last packet of this direction
 	Last   int64
+	// Encap is Segment.Encap of the direction's first packet.
+	Encap uint32
 	Stats  StreamStats
 
 	User any // for the handler
@@ -175,7 +181,7 @@ type Conn struct {
 	Key           layers.FlowKey // client -> server
 	Index         int            // 0, 1, ... for successive connections on one tuple
 	Streams       [2]*Stream     // indexed by Direction
-	CapturePoints []uint16       // capture-point IDs seen, in order of first sight
+	CapturePoints []int32        // Segment.CapturePoint values seen, in order of first sight
 	First, Last   int64          // capture time of the first and last packet
 	Seq           int64          // order of first sight among all connections (0-based)
 }

@@ -615,8 +615,8 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if cp := seg.CapturePoint; cp >= 0 && cp != c.lastCP {
 		c.lastCP = cp
-		if !slices.Contains(c.CapturePoints, uint16(cp)) {
-			c.CapturePoints = append(c.CapturePoints, uint16(cp))
+		if !slices.Contains(c.CapturePoints, cp) {
+			c.CapturePoints = append(c.CapturePoints, cp)
 		}
 	}
 	h.Stats.Packets++
@@ -624,6 +624,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	if h.Stats.Packets == 1 {
 		h.First = ts
 		h.prevLast = ts
+		h.Encap = seg.Encap
 	}
 	h.Last = ts
 

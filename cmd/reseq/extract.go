@@ -111,7 +111,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	ex, err := newExtractor(extractorConfig{
-		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr,
+		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
 	})
 	if err != nil {
 		p.Close()
@@ -126,8 +126,8 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	outErr := ex.finish()
 	t := ex.tot
 	if !quiet {
-		fmt.Fprintf(stderr, "reseq extract: %d packets (%d TCP), %d connections, %d streams, %d files, %d bytes written, %d gaps (%d bytes), %d late bytes, %d conflicts\n",
-			st.Packets, st.TCP, t.Conns, t.Streams, t.Files, t.Bytes, t.Gaps, t.GapBytes, t.Late, t.Conflicts)
+		fmt.Fprintf(stderr, "reseq extract: %d packets (%d TCP%s), %d connections, %d streams, %d files, %d bytes written, %d gaps (%d bytes), %d late bytes, %d conflicts\n",
+			st.Packets, st.TCP, decodeNotes(&st), t.Conns, t.Streams, t.Files, t.Bytes, t.Gaps, t.GapBytes, t.Late, t.Conflicts)
 	}
 	code := exitOK
 	if inErr != nil && !errors.Is(inErr, outErr) {

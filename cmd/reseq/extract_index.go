@@ -16,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -58,31 +59,33 @@ type streamState struct {
 
 // flowRecord is one line of flows.jsonl.
 type flowRecord struct {
-	Src           string      `json:"src"`
-	Dst           string      `json:"dst"`
-	VLAN          []uint16    `json:"vlan,omitempty"`
-	CapturePoints []uint16    `json:"capture_points,omitempty"`
-	Conn          int         `json:"conn"`
-	Index         int64       `json:"index"` // connection number, the row of 'reseq flows'
-	Dir           string      `json:"dir"`   // c2s or s2c
-	File          string      `json:"file,omitempty"`
-	BaseSeq       *uint32     `json:"base_seq,omitempty"`
-	SYN           bool        `json:"syn"`
-	FIN           bool        `json:"fin"`
-	RST           bool        `json:"rst"`
-	Close         string      `json:"close"`
-	Length        int64       `json:"length"`
-	Captured      int64       `json:"captured"`
-	Gaps          []gapRecord `json:"gaps"`
-	Packets       int64       `json:"packets"`
-	Retransmitted int64       `json:"retransmitted"`
-	Duplicates    int64       `json:"duplicates"`
-	OutOfOrder    int64       `json:"out_of_order"`
-	Conflicts     int64       `json:"conflicts"`
-	Late          int64       `json:"late"`
-	BeforeBase    int64       `json:"before_base"`
-	First         string      `json:"first,omitempty"`
-	Last          string      `json:"last,omitempty"`
+	Src           string         `json:"src"`
+	Dst           string         `json:"dst"`
+	VLAN          []uint16       `json:"vlan,omitempty"`
+	VNI           *uint32        `json:"vni,omitempty"`
+	CapturePoints []string       `json:"capture_points,omitempty"`
+	Tunnels       []tunnelRecord `json:"tunnels"`
+	Conn          int            `json:"conn"`
+	Index         int64          `json:"index"` // connection number, the row of 'reseq flows'
+	Dir           string         `json:"dir"`   // c2s or s2c
+	File          string         `json:"file,omitempty"`
+	BaseSeq       *uint32        `json:"base_seq,omitempty"`
+	SYN           bool           `json:"syn"`
+	FIN           bool           `json:"fin"`
+	RST           bool           `json:"rst"`
+	Close         string         `json:"close"`
+	Length        int64          `json:"length"`
+	Captured      int64          `json:"captured"`
+	Gaps          []gapRecord    `json:"gaps"`
+	Packets       int64          `json:"packets"`
+	Retransmitted int64          `json:"retransmitted"`
+	Duplicates    int64          `json:"duplicates"`
+	OutOfOrder    int64          `json:"out_of_order"`
+	Conflicts     int64          `json:"conflicts"`
+	Late          int64          `json:"late"`
+	BeforeBase    int64          `json:"before_base"`
+	First         string         `json:"first,omitempty"`
+	Last          string         `json:"last,omitempty"`
 }
 
 type gapRecord struct {
@@ -140,6 +143,7 @@ type extractor struct {
 	live      map[*tcpasm.Conn]struct{}
 	names     map[string]struct{} // names used, when collisions are possible
 	warn      io.Writer
+	tables    *stages.Tables
 	err       error // first output error
 	tot       extractTotals
 	liveSt    int64
@@ -151,7 +155,8 @@ type extractorConfig struct {
 	MaxBytes int64
 	MaxOpen  int
 	Force    bool
-	Warn     io.Writer // anomaly warnings; nil: discarded
+	Warn     io.Writer      // anomaly warnings; nil: discarded
+	Tables   *stages.Tables // the pipeline's capture points and tunnel stacks; nil: none named
 }
 
 const writeBufSize = 64 << 10
@@ -166,6 +171,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 		warn = io.Discard
 	}
 	e := &extractor{
+		tables:   cfg.Tables,
 		dir:      cfg.Dir,
 		tpl:      tpl,
 		maxBytes: cfg.MaxBytes,
@@ -441,8 +447,9 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 	}
 	rec := flowRecord{
 		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(),
-		VLAN: key.VLANIDs(), CapturePoints: c.CapturePoints,
-		Conn: c.Index, Index: c.Seq, Dir: dirName(s.Dir),
+		VLAN: key.VLANIDs(), CapturePoints: pointNames(e.tables, c.CapturePoints),
+		Tunnels: tunnelRecords(e.tables, s.Encap),
+		Conn:    c.Index, Index: c.Seq, Dir: dirName(s.Dir),
 		SYN: s.SYN, FIN: s.FIN, RST: s.RST, Close: reasonName(r),
 		Length: length, Captured: captured, Gaps: gaps,
 		Packets:       s.Stats.Packets,
@@ -455,6 +462,10 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 	}
 	if len(rec.VLAN) == 0 {
 		rec.VLAN = nil
+	}
+	if key.HasVNI {
+		v := key.VNI
+		rec.VNI = &v
 	}
 	if s.HaveBase {
 		b := s.BaseSeq

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/reseq/reseq/layers"
+	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -131,12 +132,12 @@ func TestTemplate(t *testing.T) {
 // files and every field of the index.
 func TestExtractIndex(t *testing.T) {
 	dir := t.TempDir()
-	e := newTestExtractor(t, extractorConfig{Dir: dir})
+	e := newTestExtractor(t, extractorConfig{Dir: dir, Tables: &stages.Tables{}})
 	const t0 = int64(1_700_000_000_000_000_000)
 
 	// Connection 1 (seen second): data with a gap that is partly filled late.
 	c1 := testConn("10.0.0.1:40000", "10.0.0.2:80", []uint16{100}, 0, 1)
-	c1.CapturePoints = []uint16{201, 202}
+	c1.CapturePoints = []int32{201, 202}
 	// Connection 0 (seen first): server sends nothing.
 	c0 := testConn("[fd00::1]:1234", "[fd00::2]:443", nil, 1, 0)
 
@@ -205,7 +206,7 @@ func TestExtractIndex(t *testing.T) {
 	r = recs[2]
 	want := map[string]any{
 		"src": "10.0.0.1:40000", "dst": "10.0.0.2:80",
-		"vlan": []any{100.0}, "capture_points": []any{201.0, 202.0},
+		"vlan": []any{100.0}, "capture_points": []any{"vlan:201", "vlan:202"}, "tunnels": []any{},
 		"conn": 0.0, "index": 1.0, "dir": "c2s",
 		"file":     "010.000.000.001.40000-010.000.000.002.00080--100",
 		"base_seq": 4294967290.0, "syn": true, "fin": true, "rst": false, "close": "fin",

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -59,19 +60,21 @@ type flowDir struct {
 
 // flowRow is one connection of 'reseq flows'.
 type flowRow struct {
-	Index         int64    `json:"index"`
-	Client        string   `json:"client"`
-	Server        string   `json:"server"`
-	VLAN          []uint16 `json:"vlan,omitempty"`
-	CapturePoints []uint16 `json:"capture_points,omitempty"`
-	Conn          int      `json:"conn"`
-	C2S           flowDir  `json:"c2s"`
-	S2C           flowDir  `json:"s2c"`
-	State         string   `json:"state"`
-	Handshake     string   `json:"handshake"`
-	First         string   `json:"first"`
-	Last          string   `json:"last"`
-	Duration      float64  `json:"duration"` // seconds
+	Index         int64          `json:"index"`
+	Client        string         `json:"client"`
+	Server        string         `json:"server"`
+	VLAN          []uint16       `json:"vlan,omitempty"`
+	VNI           *uint32        `json:"vni,omitempty"`
+	CapturePoints []string       `json:"capture_points,omitempty"`
+	Tunnels       []tunnelRecord `json:"tunnels"`
+	Conn          int            `json:"conn"`
+	C2S           flowDir        `json:"c2s"`
+	S2C           flowDir        `json:"s2c"`
+	State         string         `json:"state"`
+	Handshake     string         `json:"handshake"`
+	First         string         `json:"first"`
+	Last          string         `json:"last"`
+	Duration      float64        `json:"duration"` // seconds
 
 	first, last int64
 }
@@ -80,17 +83,18 @@ type flowRow struct {
 // counters, of the live connections only; finished rows wait in a temporary
 // file to be listed in order, so memory does not grow with the capture.
 type flowLister struct {
-	live  map[*flowRow]struct{}
-	spill *recordSpill
-	err   error
+	tables *stages.Tables
+	live   map[*flowRow]struct{}
+	spill  *recordSpill
+	err    error
 }
 
-func newFlowLister() (*flowLister, error) {
+func newFlowLister(t *stages.Tables) (*flowLister, error) {
 	sp, err := newTempSpill()
 	if err != nil {
 		return nil, err
 	}
-	return &flowLister{live: map[*flowRow]struct{}{}, spill: sp}, nil
+	return &flowLister{tables: t, live: map[*flowRow]struct{}{}, spill: sp}, nil
 }
 
 func (l *flowLister) row(s *tcpasm.Stream) (*flowRow, *flowDir) {
@@ -108,6 +112,10 @@ func (l *flowLister) Open(c *tcpasm.Conn) {
 	}
 	if len(r.VLAN) == 0 {
 		r.VLAN = nil
+	}
+	if c.Key.HasVNI {
+		v := c.Key.VNI
+		r.VNI = &v
 	}
 	for _, s := range c.Streams {
 		if s != nil {
@@ -151,7 +159,10 @@ func (l *flowLister) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
 	d.GapBytes = d.Length - d.Bytes
 	d.syn, d.fin, d.rst = s.SYN, s.FIN, s.RST
 	c := s.Conn
-	r.CapturePoints = slices.Clone(c.CapturePoints)
+	r.CapturePoints = pointNames(l.tables, c.CapturePoints)
+	if s.Dir == tcpasm.ClientToServer || r.Tunnels == nil {
+		r.Tunnels = tunnelRecords(l.tables, s.Encap)
+	}
 	r.first, r.last = c.First, c.Last
 	if r.C2S.closed && r.S2C.closed {
 		l.done(r)
@@ -229,7 +240,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitUsage
 	}
-	l, err := newFlowLister()
+	l, err := newFlowLister(p.Tables)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitInput
@@ -262,15 +273,24 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func vlanString(v []uint16) string {
-	if len(v) == 0 {
+// vlanString writes the VLAN IDs of a flow key and its VNI: "100.200",
+// "vni5001", "100.vni5001", "-" when none.
+func vlanString(v []uint16, vni *uint32) string {
+	s := make([]string, 0, len(v)+1)
+	for _, x := range v {
+		s = append(s, strconv.Itoa(int(x)))
+	}
+	if vni != nil {
+		s = append(s, "vni"+strconv.FormatUint(uint64(*vni), 10))
+	}
+	return orDash(strings.Join(s, "."))
+}
+
+func orDash(s string) string {
+	if s == "" {
 		return "-"
 	}
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = strconv.Itoa(int(x))
-	}
-	return strings.Join(s, ".")
+	return s
 }
 
 // writeFlowTable writes the rows as an aligned table; columns are aligned
@@ -278,7 +298,7 @@ func vlanString(v []uint16) string {
 func writeFlowTable(w io.Writer, l *flowLister) error {
 	const tableBlock = 4096
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "#\tCLIENT\tSERVER\tVLAN\tCONN\tPKTS>\tBYTES>\tPKTS<\tBYTES<\tGAP BYTES\tRETX\tDUP\tOOO\tCONFL\tSTATE\tHS\tFIRST\tDURATION\t")
+	fmt.Fprintln(tw, "#\tCLIENT\tSERVER\tVLAN\tTUNNEL\tCONN\tPKTS>\tBYTES>\tPKTS<\tBYTES<\tGAP BYTES\tRETX\tDUP\tOOO\tCONFL\tSTATE\tHS\tFIRST\tDURATION\t")
 	n := 0
 	err := l.finish(func(line []byte) error {
 		var r flowRow
@@ -287,8 +307,8 @@ func writeFlowTable(w io.Writer, l *flowLister) error {
 		}
 		a, b := &r.C2S, &r.S2C
 		first, _ := time.Parse(time.RFC3339Nano, r.First)
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
-			r.Index, r.Client, r.Server, vlanString(r.VLAN), r.Conn,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
+			r.Index, r.Client, r.Server, vlanString(r.VLAN, r.VNI), orDash(tunnelsCompact(r.Tunnels)), r.Conn,
 			a.Packets, a.Bytes, b.Packets, b.Bytes, a.GapBytes+b.GapBytes,
 			a.Retransmitted+b.Retransmitted, a.Duplicates+b.Duplicates, a.OutOfOrder+b.OutOfOrder,
 			a.Conflicts+b.Conflicts, r.State, r.Handshake,

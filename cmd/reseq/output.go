@@ -32,7 +32,8 @@ const templateHelp = `file name template (relative to DIR; '/' makes subdirector
          4-digit hex groups joined by '_' (fd77_0000_0000_0000_0000_0000_0000_0001),
          so names stay valid on Windows
   %a %b  source / destination port, 5 digits
-  %V     "--ID" for every VLAN ID of the flow key, outer first (empty when none)
+  %V     "--ID" for every VLAN ID of the flow key, outer first, then "--vniN"
+         for a VXLAN or Geneve overlay (empty when none)
   %C     "cN" for connection index N >= 1 on a reused tuple (empty for 0)
   %c     connection index, always;  %N  connection number (the row of 'reseq flows')
   %D     direction: c2s or s2c;  %T  first packet, Unix seconds;
@@ -160,6 +161,10 @@ func (t *nameTemplate) nameFor(key *layers.FlowKey, index int, seq int64, dir tc
 			for _, v := range key.VLANIDs() {
 				b = append(b, "--"...)
 				b = strconv.AppendUint(b, uint64(v), 10)
+			}
+			if key.HasVNI {
+				b = append(b, "--vni"...)
+				b = strconv.AppendUint(b, uint64(key.VNI), 10)
 			}
 		case 'C':
 			if index > 0 {

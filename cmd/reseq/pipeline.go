@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/reseq/reseq"
+	"github.com/reseq/reseq/ipfrag"
 	"github.com/reseq/reseq/layers"
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
@@ -41,10 +42,15 @@ var newAssembler = func(cfg tcpasm.Config, h tcpasm.Handler) assembler { return 
 // pipeline reads captures and feeds a Handler. The zero value of every field
 // but Inputs is a valid default.
 type pipeline struct {
-	Inputs       []string
-	Config       tcpasm.Config
-	CapturePoint bool   // the outer tag of a stack of two or more names the probe
-	Filter       filter // packets neither of whose endpoints match are skipped
+	Inputs        []string
+	Config        tcpasm.Config
+	CapturePoints stages.CaptureSource  // what names a frame's capture point
+	Decode        *layers.DecodeOptions // tunnel ports; nil: the IANA ports
+	Frag          ipfrag.Config         // IP reassembly
+	Filter        filter                // packets neither of whose endpoints match are skipped
+	// Tables names the capture points and tunnel stacks that streams refer
+	// to by number; Run fills it.
+	Tables *stages.Tables
 
 	// Progress, when set, is called about every 250 ms of wall time with the
 	// input bytes read, their total (0 when unknown) and the packets read.
@@ -102,10 +108,13 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	defer r.Close()
 	asm := newAssembler(p.Config, h)
 	opt := stages.Options{
-		CapturePoint: p.CapturePoint,
-		Serial:       p.Serial,
-		Progress:     p.Progress,
-		Abort:        p.Abort,
+		CapturePoints: p.CapturePoints,
+		Tables:        p.Tables,
+		Decode:        p.Decode,
+		Frag:          p.Frag,
+		Serial:        p.Serial,
+		Progress:      p.Progress,
+		Abort:         p.Abort,
 	}
 	if len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0 {
 		opt.Keep = p.Filter.match
@@ -237,11 +246,21 @@ type pipelineFlags struct {
 	maxHeld      int64
 	idle         string
 	filter       filter
+	vxlanPorts   string
+	genevePorts  string
+	gtpuPorts    string
+	fragTimeout  string
+	fragMemory   int64
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	pf := &pipelineFlags{}
-	fs.StringVar(&pf.capturePoint, "capture-point", "outer", "`outer`: the outer tag of a stack of two or more VLAN tags names the probe (not part of the flow key; copies from several probes are duplicates); none: every tag is in the key")
+	fs.StringVar(&pf.capturePoint, "capture-point", "outer", "what names the capture point of a packet, a comma `LIST` of: outer (the outer tag of a stack of two or more VLAN tags names the probe and leaves the flow key), tunnel (the outermost tunnel's source address and VNI, key or session names a mirror session), interface (the pcapng interface, or the LINUX_SLL2 interface index); or none. Copies of one packet from several capture points are duplicates, and each fills the other's loss. An ERSPAN session is always a capture point")
+	fs.StringVar(&pf.vxlanPorts, "vxlan-port", "4789", "UDP `PORTS` (comma list) decoded as VXLAN; e.g. 4789,8472 for Linux's legacy port; empty: none")
+	fs.StringVar(&pf.genevePorts, "geneve-port", "6081", "UDP `PORTS` (comma list) decoded as Geneve; empty: none")
+	fs.StringVar(&pf.gtpuPorts, "gtpu-port", "2152", "UDP `PORTS` (comma list) decoded as GTP-U; empty: none")
+	fs.StringVar(&pf.fragTimeout, "frag-timeout", "30s", "IP reassembly: how long in capture time a datagram waits for its fragments (`DURATION`); then its captured bytes are assembled as they are")
+	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`; default 32M); above it the oldest is given up")
 	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions: `first` copy wins, or last")
 	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`, e.g. 64M; default 64M)")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
@@ -257,13 +276,48 @@ var serialPipeline = false
 // pipeline validates the flags and returns the pipeline for inputs.
 func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline}
-	switch pf.capturePoint {
-	case "outer":
-		p.CapturePoint = true
-	case "none":
-	default:
-		return nil, fmt.Errorf("--capture-point %q: want outer or none", pf.capturePoint)
+	p.Tables = &stages.Tables{}
+	for _, x := range strings.Split(pf.capturePoint, ",") {
+		switch strings.TrimSpace(x) {
+		case "outer":
+			p.CapturePoints |= stages.CaptureOuterVLAN
+		case "tunnel":
+			p.CapturePoints |= stages.CaptureTunnel
+		case "interface":
+			p.CapturePoints |= stages.CaptureInterface
+		case "none":
+		default:
+			return nil, fmt.Errorf("--capture-point %q: want a comma list of outer, tunnel, interface, or none", pf.capturePoint)
+		}
 	}
+	dopt := &layers.DecodeOptions{}
+	for _, f := range []struct {
+		name, v string
+		dst     *[]uint16
+	}{{"--vxlan-port", pf.vxlanPorts, &dopt.VXLANPorts}, {"--geneve-port", pf.genevePorts, &dopt.GenevePorts}, {"--gtpu-port", pf.gtpuPorts, &dopt.GTPUPorts}} {
+		ports := []uint16{}
+		for _, x := range strings.Split(f.v, ",") {
+			if x = strings.TrimSpace(x); x == "" {
+				continue
+			}
+			n, err := strconv.ParseUint(x, 10, 16)
+			if err != nil || n == 0 {
+				return nil, fmt.Errorf("%s %q: want a comma list of UDP ports", f.name, f.v)
+			}
+			ports = append(ports, uint16(n))
+		}
+		*f.dst = ports
+	}
+	p.Decode = dopt
+	if d, err := time.ParseDuration(pf.fragTimeout); err != nil || d < 0 {
+		return nil, fmt.Errorf("--frag-timeout %q: want a duration such as 30s", pf.fragTimeout)
+	} else {
+		p.Frag.Timeout = int64(d)
+		if d == 0 {
+			p.Frag.Timeout = -1
+		}
+	}
+	p.Frag.MaxBytes = pf.fragMemory
 	switch pf.overlap {
 	case "first":
 		p.Config.Overlap = tcpasm.FirstWins

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/reseq/reseq/internal/testshared"
+	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -114,7 +115,7 @@ func TestPipelineStagedSameCalls(t *testing.T) {
 			var stats [2]pipelineStats
 			var progress [2]int64
 			for i, serial := range []bool{true, false} {
-				p := &pipeline{Inputs: []string{in}, CapturePoint: true, Serial: serial}
+				p := &pipeline{Inputs: []string{in}, CapturePoints: stages.CaptureOuterVLAN, Serial: serial}
 				p.Progress = func(read, total, packets int64) { progress[i] = packets }
 				h := &traceHandler{}
 				st, err := p.Run(h)

@@ -14,6 +14,7 @@ import (
 	"github.com/reseq/reseq"
 	"github.com/reseq/reseq/layers"
 	"github.com/reseq/reseq/pcapfile"
+	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
 
@@ -281,20 +282,27 @@ func TestFilter(t *testing.T) {
 }
 
 func TestPipelineFlags(t *testing.T) {
+	const outer = stages.CaptureOuterVLAN
 	tests := []struct {
 		args []string
 		ok   bool
 		cfg  tcpasm.Config
-		cp   bool
+		cp   stages.CaptureSource
 	}{
-		{nil, true, tcpasm.Config{}, true},
-		{[]string{"--capture-point", "none", "--overlap", "last"}, true, tcpasm.Config{Overlap: tcpasm.LastWins}, false},
-		{[]string{"--max-memory", "32M", "--max-held", "1k", "--idle", "90s"}, true, tcpasm.Config{MaxMemory: 32 << 20, MaxHeldPerStream: 1024, IdleTimeout: 90e9}, true},
-		{[]string{"--idle", "0"}, true, tcpasm.Config{IdleTimeout: -1}, true},
-		{[]string{"--idle", "2.5"}, true, tcpasm.Config{IdleTimeout: 2.5e9}, true},
-		{[]string{"--idle", "-3s"}, false, tcpasm.Config{}, true},
-		{[]string{"--capture-point", "inner"}, false, tcpasm.Config{}, true},
-		{[]string{"--overlap", "bsd"}, false, tcpasm.Config{}, true},
+		{nil, true, tcpasm.Config{}, outer},
+		{[]string{"--capture-point", "none", "--overlap", "last"}, true, tcpasm.Config{Overlap: tcpasm.LastWins}, 0},
+		{[]string{"--capture-point", "tunnel,interface"}, true, tcpasm.Config{}, stages.CaptureTunnel | stages.CaptureInterface},
+		{[]string{"--capture-point", "outer,tunnel"}, true, tcpasm.Config{}, outer | stages.CaptureTunnel},
+		{[]string{"--vxlan-port", "4789,8472", "--gtpu-port", ""}, true, tcpasm.Config{}, outer},
+		{[]string{"--vxlan-port", "0"}, false, tcpasm.Config{}, outer},
+		{[]string{"--geneve-port", "x"}, false, tcpasm.Config{}, outer},
+		{[]string{"--frag-timeout", "-1s"}, false, tcpasm.Config{}, outer},
+		{[]string{"--max-memory", "32M", "--max-held", "1k", "--idle", "90s"}, true, tcpasm.Config{MaxMemory: 32 << 20, MaxHeldPerStream: 1024, IdleTimeout: 90e9}, outer},
+		{[]string{"--idle", "0"}, true, tcpasm.Config{IdleTimeout: -1}, outer},
+		{[]string{"--idle", "2.5"}, true, tcpasm.Config{IdleTimeout: 2.5e9}, outer},
+		{[]string{"--idle", "-3s"}, false, tcpasm.Config{}, outer},
+		{[]string{"--capture-point", "inner"}, false, tcpasm.Config{}, outer},
+		{[]string{"--overlap", "bsd"}, false, tcpasm.Config{}, outer},
 	}
 	for _, tc := range tests {
 		fs := flag.NewFlagSet("x", flag.ContinueOnError)
@@ -308,8 +316,8 @@ func TestPipelineFlags(t *testing.T) {
 			t.Errorf("%v: err %v", tc.args, err)
 			continue
 		}
-		if err == nil && (p.Config != tc.cfg || p.CapturePoint != tc.cp) {
-			t.Errorf("%v: config %+v cp %v, want %+v %v", tc.args, p.Config, p.CapturePoint, tc.cfg, tc.cp)
+		if err == nil && (p.Config != tc.cfg || p.CapturePoints != tc.cp) {
+			t.Errorf("%v: config %+v cp %v, want %+v %v", tc.args, p.Config, p.CapturePoints, tc.cfg, tc.cp)
 		}
 	}
 }
