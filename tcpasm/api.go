@@ -39,9 +39,9 @@ type Segment struct {
 	// Encap is the caller's handle for the packet's encapsulation (package
 	// pipeline: an index into its table of tunnel stacks; 0: none). The
 	// Assembler only keeps the first packet's per direction (Stream.Encap).
-	Encap uint32
-	Timestamp    int64          // capture time, ns since the epoch
-	Index        int64          // the packet's index in the capture (0-based), for Conflict records
+	Encap     uint32
+	Timestamp int64 // capture time, ns since the epoch
+	Index     int64 // the packet's index in the capture (0-based), for Conflict records
 
 	Seq, Ack uint32
 	Flags    uint8 // FIN, SYN, ... as in the TCP header
@@ -170,7 +170,7 @@ type Stream struct {
 	Last   int64
 	// Encap is Segment.Encap of the direction's first packet.
 	Encap uint32
-	Stats  StreamStats
+	Stats StreamStats
 
 	User any // for the handler
 }
