@@ -304,9 +304,7 @@ func (t *tunnel) encap(p pkt, c *pktCtx, egress bool) (pkt, error) {
 	if err != nil {
 		return pkt{}, err
 	}
-	q := p.prepend(h)
-	q.frag = false
-	return q, nil
+	return p.prepend(h), nil // still a fragment if p was one (fragdrop, Stats)
 }
 
 func (t *tunnel) addrs6(fwd bool) (src, dst [16]byte) {
