@@ -19,7 +19,8 @@
 // and optional where a default is shown. At most one tunnel and at most one
 // link framing; everything else composes:
 //
-//	drop:P[:SEED]        drop whole original packets with probability P, before anything else
+//	drop:P[:SEED]        drop whole original TCP segments that carry data (no SYN, FIN, RST) with probability P,
+//	                     before anything else (capture loss, as perturb.py models it)
 //	frag:MTU             fragment the inner (original) IP packet so no fragment exceeds MTU bytes
 //	frag-rev:MTU         ... fragments in reverse order
 //	frag-shuffle:MTU[:SEED]  ... fragments in a random order

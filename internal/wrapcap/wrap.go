@@ -340,7 +340,7 @@ func (w *Wrapper) Wrap(linkType uint32, p Packet) ([]Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.c.drop.hit() {
+	if carriesTCPData(ip) && w.c.drop.hit() {
 		w.stats.Dropped++
 		return nil, nil
 	}
@@ -502,4 +502,25 @@ func (w *Wrapper) frame(p pkt, c *pktCtx, t *tunnel) (pkt, error) {
 		return p.prepend([]byte{dir, 0x03}, ppp[:]), nil
 	}
 	return pkt{}, fmt.Errorf("link framing %d", w.c.link)
+}
+
+// carriesTCPData reports whether ip is a TCP segment with payload and no
+// SYN, FIN or RST: drop models capture loss of data segments (as perturb.py
+// does). A lost FIN is ambiguous to any passive judge: the peer's ACK of it
+// reads as one more byte of data.
+func carriesTCPData(ip []byte) bool {
+	var proto byte
+	var hl, total int
+	switch {
+	case len(ip) >= 20 && ip[0]>>4 == 4:
+		proto, hl, total = ip[9], int(ip[0]&15)*4, int(ip[2])<<8|int(ip[3])
+	case len(ip) >= 40 && ip[0]>>4 == 6:
+		proto, hl, total = ip[6], 40, 40+(int(ip[4])<<8|int(ip[5]))
+	default:
+		return false
+	}
+	if proto != 6 || len(ip) < hl+13 {
+		return false
+	}
+	return ip[hl+13]&0x07 == 0 && total-hl-int(ip[hl+12]>>4)*4 > 0
 }
