@@ -180,7 +180,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	if e.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
 		return nil, err
 	}
-	if e.conflictF, err = os.Create(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
+	if e.conflictF, err = createOutput(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
 		e.index.discard()
 		return nil, err
 	}
@@ -524,7 +524,7 @@ type spillEntry struct {
 }
 
 func newRecordSpill(path string) (*recordSpill, error) {
-	f, err := os.Create(path)
+	f, err := openOutput(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return nil, err
 	}
@@ -563,7 +563,7 @@ func (r *recordSpill) discard() {
 // temporary file.
 func (r *recordSpill) writeSorted(path string) error {
 	defer r.discard()
-	out, err := os.Create(path)
+	out, err := createOutput(path)
 	if err != nil {
 		return err
 	}

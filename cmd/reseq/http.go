@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -173,10 +174,10 @@ type httpExtractor struct {
 }
 
 func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "bodies"), 0o755); err != nil {
+	if err := outputSubdir(filepath.Join(dir, "bodies"), true); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
-	f, err := os.Create(filepath.Join(dir, "http.jsonl"))
+	f, err := createOutput(filepath.Join(dir, "http.jsonl"))
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +274,7 @@ func (hc *httpConn) write(b *bodyFile, off int64, data []byte) {
 		return
 	}
 	if b.f == nil {
-		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
+		f, err := createOutput(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
 		if err != nil {
 			hc.x.fail(err)
 			return
@@ -345,7 +346,7 @@ func (hc *httpConn) End(m *http1.Message) {
 			sum := sha256.Sum256(b.buf)
 			b.sum = hex.EncodeToString(sum[:])
 		}
-		hc.x.fail(os.WriteFile(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)), b.buf, 0o644))
+		hc.x.fail(writeOutput(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)), b.buf))
 		hc.x.tot.bodies++
 	default:
 		if b.f == nil { // a long body made of holes only
@@ -524,7 +525,7 @@ func (hc *httpConn) decodeBody(m *http1.Message, b *bodyFile) (string, string, b
 	}
 	defer closeDec()
 	name := b.name + ".decoded"
-	out, err := os.Create(filepath.Join(dir, filepath.FromSlash(name)))
+	out, err := createOutput(filepath.Join(dir, filepath.FromSlash(name)))
 	if err != nil {
 		x.fail(err)
 		return "", "", false
