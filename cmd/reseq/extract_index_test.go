@@ -125,6 +125,22 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("parseTemplate(%q) accepted", bad)
 		}
 	}
+	// Templates whose expansion can be empty, ".", "..", absolute or end in
+	// a dot, because %V and %C are empty for most streams.
+	for _, bad := range []string{"%C", "%V%C", ".%C", "..%V", "%C/%A", "%V/%A", "%A/%C", "x/..%C/y", "a.%C"} {
+		if _, err := parseTemplate(bad); err == nil {
+			t.Errorf("parseTemplate(%q) accepted", bad)
+		}
+		code, _, stderr := runReseq("extract", "-o", filepath.Join(t.TempDir(), "o"), "-T", bad, "testdata/none.pcap")
+		if code != exitUsage || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "can expand to") {
+			t.Errorf("-T %q: exit %d, %q", bad, code, stderr)
+		}
+	}
+	for _, good := range []string{"c%C", "%A%C", "%V%C%c", "x/%A.%C-"} {
+		if _, err := parseTemplate(good); err != nil {
+			t.Errorf("parseTemplate(%q): %v", good, err)
+		}
+	}
 }
 
 // TestExtractIndex drives the handler as the assembler would and checks the

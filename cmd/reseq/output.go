@@ -88,19 +88,49 @@ func parseTemplate(s string) (*nameTemplate, error) {
 	}
 	flush()
 	// Path components: no absolute path, no empty, "." or ".." component, no
-	// trailing dot or space (Windows strips them).
+	// trailing dot or space (Windows strips them) — neither in the template
+	// nor in its shortest expansion, where %V and %C are empty (the other
+	// directives always expand to letters, digits, '.', '_' or '-', never to
+	// a '/'): "%C" alone would name the first connection's file "".
 	if strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") {
 		return nil, fmt.Errorf("name template %q: must be a relative file path", s)
 	}
-	for _, comp := range strings.Split(s, "/") {
+	short := t.shortest()
+	if strings.HasPrefix(short, "/") || strings.HasSuffix(short, "/") {
+		return nil, fmt.Errorf("name template %q: can expand to %q, not a relative file path", s, short)
+	}
+	comps, shorts := strings.Split(s, "/"), strings.Split(short, "/")
+	for i, comp := range comps {
 		if comp == "" || comp == "." || comp == ".." {
 			return nil, fmt.Errorf("name template %q: bad path component %q", s, comp)
 		}
 		if strings.HasSuffix(comp, ".") || strings.HasSuffix(comp, " ") {
 			return nil, fmt.Errorf("name template %q: component %q ends in a dot or space", s, comp)
 		}
+		if i >= len(shorts) {
+			break
+		}
+		if sc := shorts[i]; sc == "" || sc == "." || sc == ".." || strings.HasSuffix(sc, ".") || strings.HasSuffix(sc, " ") {
+			return nil, fmt.Errorf("name template %q: component %q can expand to %q (%%V and %%C are empty for most streams)", s, comp, sc)
+		}
 	}
 	return t, nil
+}
+
+// shortest returns the template's shortest expansion, with 'x' for the
+// directives that are never empty.
+func (t *nameTemplate) shortest() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch p.verb {
+		case 0:
+			b.WriteString(p.lit)
+		case 'V', 'C':
+		default:
+			b.WriteByte('x')
+		}
+	}
+	return b.String()
 }
 
 // appendAddrName writes an address the way stream file names spell it: IPv4 as
