@@ -174,7 +174,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	}
 	if cfg.Force || tpl.src != defaultTemplate {
 		// The index files' names are taken.
-		e.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}}
+		e.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}}
 	}
 	var err error
 	if e.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
@@ -561,9 +561,18 @@ func (r *recordSpill) discard() {
 
 // writeSorted writes the records sorted by (seq, dir) to path and removes the
 // temporary file.
+//
+// The sorted copy is written to path+".new" beside it (never through a
+// link), synced and renamed over path: a crash or a full disk leaves either
+// the previous index, complete, or the new one, complete — never a torn
+// line. Space: while it is written the directory holds the spill (the
+// records unsorted, one index size; removed right after), the new copy (one
+// more) and the previous index if any, until the rename: free space for
+// twice the index size is needed, beyond a previous index's.
 func (r *recordSpill) writeSorted(path string) error {
 	defer r.discard()
-	out, err := createOutput(path)
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	out, err := openOutput(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return err
 	}
@@ -575,8 +584,17 @@ func (r *recordSpill) writeSorted(path string) error {
 	if err == nil {
 		err = w.Flush()
 	}
+	if err == nil {
+		err = out.Sync()
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 	}
 	return err
 }

@@ -481,3 +481,50 @@ func TestTemplateCollisions(t *testing.T) {
 		t.Errorf("files %v %v %v", recs[0]["file"], recs[1]["file"], recs[2]["file"])
 	}
 }
+
+// TestIndexReplacedWhole: the index is replaced in one step. When writing the
+// new one fails midway (a full disk, a read error of the spill), the previous
+// index is left as it was, complete, and no partial copy stays; it used to
+// be truncated and left with a torn last line.
+func TestIndexReplacedWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "flows.jsonl")
+	old := []byte("{\"old\":1}\n{\"old\":2}\n")
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		if err := sp.add(int64(i), 0, map[string]any{"n": i, "pad": strings.Repeat("x", 100)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// A spill cut short: reading it fails after some records were copied.
+	if err := sp.f.Truncate(sp.off / 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.writeSorted(path); err == nil {
+		t.Fatal("no error from a spill cut short")
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(old) {
+		t.Fatalf("previous index became %d bytes", len(got))
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 1 {
+		t.Fatalf("left in the directory: %v", names)
+	}
+	// And a successful write replaces it whole.
+	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	sp.add(0, 0, map[string]int{"new": 1})
+	if err := sp.writeSorted(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "{\"new\":1}\n" {
+		t.Fatalf("new index %q", got)
+	}
+}
