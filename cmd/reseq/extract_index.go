@@ -514,6 +514,9 @@ type recordSpill struct {
 	off  int64
 	idx  []spillEntry
 	buf  []byte
+	// release closes and removes the file (gone already on Unix: see
+	// forgetOnExit).
+	release func()
 }
 
 type spillEntry struct {
@@ -528,16 +531,16 @@ func newRecordSpill(path string) (*recordSpill, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), release: forgetOnExit(f)}, nil
 }
 
 // newTempSpill is newRecordSpill on a new temporary file.
 func newTempSpill() (*recordSpill, error) {
-	f, err := os.CreateTemp("", "reseq-records-*.jsonl")
+	f, release, err := newTempFile("", "reseq-records-*.jsonl")
 	if err != nil {
 		return nil, err
 	}
-	return &recordSpill{path: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &recordSpill{path: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10), release: release}, nil
 }
 
 func (r *recordSpill) add(seq int64, dir uint8, rec any) error {
@@ -555,8 +558,7 @@ func (r *recordSpill) add(seq int64, dir uint8, rec any) error {
 }
 
 func (r *recordSpill) discard() {
-	r.f.Close()
-	os.Remove(r.path)
+	r.release()
 }
 
 // writeSorted writes the records sorted by (seq, dir) to path and removes the
