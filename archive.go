@@ -181,7 +181,9 @@ func (r *Reader) addMember(name string, open func() (io.Reader, func(), error), 
 			r.sources = append(r.sources, &source{name: name, err: err})
 			return
 		}
-		r.sources = append(r.sources, &source{name: name, fr: fr, capture: cp, reopen: open, base: comps, closers: closers})
+		s := &source{name: name, fr: fr, capture: cp, reopen: open, base: comps, closers: closers}
+		r.sources = append(r.sources, s)
+		r.settleLater(s)
 		return
 	case kindZip, kindTar:
 		r.skipped = append(r.skipped, Skipped{Name: name, Err: errNestedArchive})

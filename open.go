@@ -168,6 +168,7 @@ type Reader struct {
 	index   int64
 	closed  bool
 	lender  bufin.Lender // see SetLender
+	pending *source      // the source added last, to be settled (see settleLater)
 }
 
 // Open opens the named captures ("-" is standard input) and returns a Reader of
@@ -176,6 +177,11 @@ type Reader struct {
 // captures; everything is recognised by its magic bytes, never by the name.
 // An input that cannot be opened, or is not a capture, gives an *InputError and
 // no Reader.
+//
+// Files and archive members that can be reopened are read up to their first
+// packet and closed one after another while opening (at most two are open at
+// a time), and reopened when the merge reaches that first packet's time: the
+// captures open at once are those whose time spans overlap.
 func Open(names ...string) (*Reader, error) {
 	return OpenOptions(Options{}, names...)
 }
@@ -277,6 +283,7 @@ func (r *Reader) openName(name string) error {
 				}
 				s.closers = append([]func(){}, r.closers[mark:]...)
 				r.closers = r.closers[:mark]
+				r.settleLater(s)
 			}
 			return nil
 		}
@@ -300,6 +307,7 @@ func (r *Reader) openName(name string) error {
 		}
 		s.closers = append([]func(){}, r.closers[mark:]...)
 		r.closers = r.closers[:mark]
+		r.settleLater(s)
 	}
 	return nil
 }
@@ -607,25 +615,29 @@ func (r *Reader) finish() {
 		r.one = r.sources[0]
 		return
 	}
+	r.pending = nil
 	if !r.opt.Concat {
 		for i, s := range r.sources {
 			s.order = i
+			if s.settled {
+				continue
+			}
 			if s.reopen != nil {
-				r.putToSleep(s)
+				r.settle(s)
 			} else {
 				r.advance = append(r.advance, s)
 			}
 		}
 		r.heap = make([]*source, 0, len(r.sources))
-		slices.SortStableFunc(r.dormant, func(a, b *source) int { return cmp.Compare(a.first, b.first) })
+		slices.SortFunc(r.dormant, func(a, b *source) int {
+			return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(a.order, b.order))
+		})
 		return
 	}
 	// Concat: only the capture being read is open.
 	for _, s := range r.sources {
-		if s.reopen != nil && s.kindOf() != kindUnknown {
-			s.kind = s.kindOf()
-			s.sleep()
-			s.asleep = true
+		if s.reopen != nil && !s.settled {
+			r.settle(s)
 		}
 	}
 }

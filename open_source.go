@@ -122,6 +122,7 @@ type source struct {
 	first   int64                             // timestamp of its first packet, while dormant
 	kind    kind                              // its format, checked when reopened
 	asleep  bool                              // Concat: closed until its turn
+	settled bool                              // settle was called
 }
 
 // kindOf returns the format of the source's current reader.
@@ -211,6 +212,32 @@ func (r *Reader) putToSleep(s *source) {
 	s.first = s.head.Timestamp
 	s.sleep()
 	r.dormant = append(r.dormant, s)
+}
+
+// settleLater settles s (see settle) once the next source is added, or leaves
+// it to finish when it is the last: so that opening an archive of many members
+// (or many files) holds at most two of them open at a time, whatever their
+// number, and a lone capture is not opened twice.
+func (r *Reader) settleLater(s *source) {
+	if p := r.pending; p != nil {
+		r.settle(p)
+	}
+	r.pending = s
+}
+
+// settle closes a source that can be reopened until its turn: in a merge
+// after reading its first packet's timestamp (putToSleep), in Concat at once.
+func (r *Reader) settle(s *source) {
+	s.settled = true
+	if r.opt.Concat {
+		if s.kindOf() != kindUnknown {
+			s.kind = s.kindOf()
+			s.sleep()
+			s.asleep = true
+		}
+		return
+	}
+	r.putToSleep(s)
 }
 
 // sleep closes a source that can be reopened, dropping its reader and

@@ -193,7 +193,7 @@ func runSerial(src *source, a Assembler) {
 		src.dec.packet(&pkt, b)
 		// Assemble when the batch is full, or once the readers have moved
 		// past two buffers (large packets), so that few buffers are lent.
-		if len(b.segs) >= batchSegs || len(b.bufs) >= 2 {
+		if len(b.segs) >= batchSegs || len(b.bufs) >= 2 || len(b.frags) >= sendFrags {
 			l.assemble(ba)
 			if src.poll {
 				src.poll = false
@@ -277,6 +277,16 @@ const (
 	chunkSize  = 256 << 10
 	maxChunks  = 24 // 6 MiB lent at most, unless more readers hold one each
 	wakeAt     = numBatches / 2
+	// maxBig bounds the bytes of buffers larger than a chunk (records larger
+	// than a chunk) lent and not yet back, unless one record needs more.
+	maxBig = 32 << 20
+	// sendBufs: a batch is handed over once this many buffers were given back
+	// while it was filled, however few segments it holds, so that frames that
+	// are not TCP segments cannot make the reader lend buffers without end.
+	sendBufs = 2
+	// sendFrags: a batch is handed over once it holds this many reassembly
+	// buffers (each up to 64 KiB), so that fragmented traffic keeps few lent.
+	sendFrags = 16
 )
 
 // batch is a run of segments and the input buffers to give back once they are
@@ -301,7 +311,9 @@ type stager struct {
 	idle     []*batch
 	inflight int // batches sent and not yet back
 	free     [][]byte
-	chunks   int // buffers of chunkSize made
+	chunks   int      // buffers of chunkSize made
+	big      int      // bytes of larger buffers lent and not yet back
+	bigFree  [][]byte // larger buffers back, kept for records alike
 }
 
 // Get lends a reader a buffer of n bytes or more. When none is free but
@@ -310,14 +322,23 @@ type stager struct {
 // the number of buffers adapts to how many readers hold one.
 func (s *stager) Get(n int) []byte {
 	if n > chunkSize {
-		return make([]byte, n) // a record larger than a chunk: a buffer of its own
-	}
-	for len(s.free) == 0 && s.chunks >= maxChunks && s.inflight > 0 {
-		if len(s.cur.segs) > 0 {
-			s.send()
-		} else {
-			s.wait()
+		// A record larger than a chunk: a buffer of its own, once those lent
+		// before it came back (but for the one the reader still reads).
+		for s.big > 0 && s.big+n > maxBig && (s.inflight > 0 || len(s.cur.bufs) > 0) {
+			s.sendOrWait()
 		}
+		for i, b := range s.bigFree {
+			if len(b) >= n {
+				s.bigFree = append(s.bigFree[:i], s.bigFree[i+1:]...)
+				s.big += len(b)
+				return b
+			}
+		}
+		s.big += n
+		return make([]byte, n)
+	}
+	for len(s.free) == 0 && s.chunks >= maxChunks && (s.inflight > 0 || len(s.cur.bufs) > 0) {
+		s.sendOrWait()
 	}
 	if k := len(s.free); k > 0 {
 		b := s.free[k-1]
@@ -331,6 +352,16 @@ func (s *stager) Get(n int) []byte {
 // Put takes back a buffer the reader no longer reads into: segments of the
 // batch being filled (or of earlier ones) may still point into it.
 func (s *stager) Put(b []byte) { s.cur.bufs = append(s.cur.bufs, b) }
+
+// sendOrWait passes the current batch to the assembler when it holds
+// segments or buffers, else waits for one to come back.
+func (s *stager) sendOrWait() {
+	if len(s.cur.segs) > 0 || len(s.cur.bufs) > 0 {
+		s.send()
+	} else {
+		s.wait()
+	}
+}
 
 // send passes the current batch to the assembler and starts a new one.
 func (s *stager) send() {
@@ -351,6 +382,13 @@ func (s *stager) wait() {
 	for i, buf := range b.bufs {
 		if len(buf) == chunkSize {
 			s.free = append(s.free, buf)
+		} else if len(buf) > chunkSize {
+			s.big -= len(buf)
+			if len(s.bigFree) < 2 {
+				s.bigFree = append(s.bigFree, buf)
+			} else {
+				s.bigFree[0] = buf // the newest
+			}
 		}
 		b.bufs[i] = nil
 	}
@@ -376,7 +414,7 @@ func runStaged(src *source, a Assembler) {
 			if !ok {
 				break
 			}
-			if len(st.cur.segs) >= batchSegs {
+			if b := st.cur; len(b.segs) >= batchSegs || len(b.bufs) >= sendBufs || len(b.frags) >= sendFrags {
 				st.send()
 				if stop.Load() {
 					return
@@ -394,7 +432,7 @@ func runStaged(src *source, a Assembler) {
 			}
 		}
 		src.dec.finish(st.cur)
-		if len(st.cur.segs) > 0 || len(st.cur.frags) > 0 {
+		if len(st.cur.segs) > 0 || len(st.cur.bufs) > 0 || len(st.cur.frags) > 0 {
 			full.put(st.cur)
 		}
 	}()
@@ -406,7 +444,8 @@ func runStaged(src *source, a Assembler) {
 			break
 		}
 		if abortErr == nil {
-			if ba != nil {
+			// A batch may hold no segment, only buffers to give back.
+			if ba != nil && len(b.segs) > 0 {
 				ba.AssembleBatch(b.segs)
 			} else {
 				for i := range b.segs {

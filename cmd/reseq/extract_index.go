@@ -180,13 +180,13 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	}
 	if cfg.Force || tpl.src != defaultTemplate {
 		// The index files' names are taken.
-		e.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}}
+		e.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}}
 	}
 	var err error
 	if e.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
 		return nil, err
 	}
-	if e.conflictF, err = os.Create(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
+	if e.conflictF, err = createOutput(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
 		e.index.discard()
 		return nil, err
 	}
@@ -525,6 +525,9 @@ type recordSpill struct {
 	off  int64
 	idx  []spillEntry
 	buf  []byte
+	// release closes and removes the file (gone already on Unix: see
+	// forgetOnExit).
+	release func()
 }
 
 type spillEntry struct {
@@ -535,20 +538,20 @@ type spillEntry struct {
 }
 
 func newRecordSpill(path string) (*recordSpill, error) {
-	f, err := os.Create(path)
+	f, err := openOutput(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return nil, err
 	}
-	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), release: forgetOnExit(f)}, nil
 }
 
 // newTempSpill is newRecordSpill on a new temporary file.
 func newTempSpill() (*recordSpill, error) {
-	f, err := os.CreateTemp("", "reseq-records-*.jsonl")
+	f, release, err := newTempFile("", "reseq-records-*.jsonl")
 	if err != nil {
 		return nil, err
 	}
-	return &recordSpill{path: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &recordSpill{path: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10), release: release}, nil
 }
 
 func (r *recordSpill) add(seq int64, dir uint8, rec any) error {
@@ -566,15 +569,23 @@ func (r *recordSpill) add(seq int64, dir uint8, rec any) error {
 }
 
 func (r *recordSpill) discard() {
-	r.f.Close()
-	os.Remove(r.path)
+	r.release()
 }
 
 // writeSorted writes the records sorted by (seq, dir) to path and removes the
 // temporary file.
+//
+// The sorted copy is written to path+".new" beside it (never through a
+// link), synced and renamed over path: a crash or a full disk leaves either
+// the previous index, complete, or the new one, complete — never a torn
+// line. Space: while it is written the directory holds the spill (the
+// records unsorted, one index size; removed right after), the new copy (one
+// more) and the previous index if any, until the rename: free space for
+// twice the index size is needed, beyond a previous index's.
 func (r *recordSpill) writeSorted(path string) error {
 	defer r.discard()
-	out, err := os.Create(path)
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	out, err := openOutput(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return err
 	}
@@ -586,8 +597,17 @@ func (r *recordSpill) writeSorted(path string) error {
 	if err == nil {
 		err = w.Flush()
 	}
+	if err == nil {
+		err = out.Sync()
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 	}
 	return err
 }

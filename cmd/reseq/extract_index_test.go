@@ -126,6 +126,22 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("parseTemplate(%q) accepted", bad)
 		}
 	}
+	// Templates whose expansion can be empty, ".", "..", absolute or end in
+	// a dot, because %V and %C are empty for most streams.
+	for _, bad := range []string{"%C", "%V%C", ".%C", "..%V", "%C/%A", "%V/%A", "%A/%C", "x/..%C/y", "a.%C"} {
+		if _, err := parseTemplate(bad); err == nil {
+			t.Errorf("parseTemplate(%q) accepted", bad)
+		}
+		code, _, stderr := runReseq("extract", "-o", filepath.Join(t.TempDir(), "o"), "-T", bad, "testdata/none.pcap")
+		if code != exitUsage || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "can expand to") {
+			t.Errorf("-T %q: exit %d, %q", bad, code, stderr)
+		}
+	}
+	for _, good := range []string{"c%C", "%A%C", "%V%C%c", "x/%A.%C-"} {
+		if _, err := parseTemplate(good); err != nil {
+			t.Errorf("parseTemplate(%q): %v", good, err)
+		}
+	}
 }
 
 // TestExtractIndex drives the handler as the assembler would and checks the
@@ -464,5 +480,52 @@ func TestTemplateCollisions(t *testing.T) {
 	recs := readIndex(t, dir)
 	if recs[0]["file"] != "same" || recs[1]["file"] != "same-1" || recs[2]["file"] != "flows.jsonl-1" {
 		t.Errorf("files %v %v %v", recs[0]["file"], recs[1]["file"], recs[2]["file"])
+	}
+}
+
+// TestIndexReplacedWhole: the index is replaced in one step. When writing the
+// new one fails midway (a full disk, a read error of the spill), the previous
+// index is left as it was, complete, and no partial copy stays; it used to
+// be truncated and left with a torn last line.
+func TestIndexReplacedWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "flows.jsonl")
+	old := []byte("{\"old\":1}\n{\"old\":2}\n")
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		if err := sp.add(int64(i), 0, map[string]any{"n": i, "pad": strings.Repeat("x", 100)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// A spill cut short: reading it fails after some records were copied.
+	if err := sp.f.Truncate(sp.off / 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.writeSorted(path); err == nil {
+		t.Fatal("no error from a spill cut short")
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(old) {
+		t.Fatalf("previous index became %d bytes", len(got))
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 1 {
+		t.Fatalf("left in the directory: %v", names)
+	}
+	// And a successful write replaces it whole.
+	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	sp.add(0, 0, map[string]int{"new": 1})
+	if err := sp.writeSorted(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "{\"new\":1}\n" {
+		t.Fatalf("new index %q", got)
 	}
 }

@@ -279,14 +279,12 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 	}
 	f.w = bufio.NewWriterSize(stdout, 64<<10)
 	if f.raw {
-		if f.tmp, err = os.CreateTemp("", "reseq-follow-*"); err != nil {
+		var release func()
+		if f.tmp, release, err = newTempFile("", "reseq-follow-*"); err != nil {
 			fmt.Fprintln(stderr, "reseq follow:", err)
 			return exitInput
 		}
-		defer func() {
-			f.tmp.Close()
-			os.Remove(f.tmp.Name())
-		}()
+		defer release()
 	}
 	p.Abort = func() error { return f.err }
 	_, inErr := p.Run(f)

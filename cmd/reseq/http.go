@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -31,7 +32,10 @@ bodies by Content-Length, chunked (de-chunked) or connection close. Each body
 goes to a file under DIR/bodies/ holding the body bytes as carried on the wire
 after de-chunking; bytes the capture missed are zeros (holes) at their
 offsets. With --decode, bodies with a Content-Encoding (gzip, deflate, br,
-zstd) are also written decoded, to a separate file.
+zstd) are also written decoded, to a separate file: each at most --max-body
+bytes, all of them together at most --max-decoded-total bytes (decompression
+bombs); a decoded copy cut short, or not written for the total, is marked
+decoded_cut in its record.
 
 DIR/http.jsonl has one object per exchange, in the order the exchanges ended:
 src (client) and dst (server) as ip:port, conn (the connection index on its
@@ -71,6 +75,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		quiet   bool
 		maxHeld int64 = framing.DefaultMaxHeld
 		maxBody int64 = 1 << 30
+		maxDec  int64 = 1 << 30
 		reorder time.Duration
 	)
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
@@ -79,6 +84,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
 	fs.DurationVar(&reorder, "reorder-window", httpReorderWindow, "capture time a hole the peer acknowledged may wait for reordered data before it is a gap (`DURATION`; bytes arriving later fill only body holes of messages still in progress)")
 	fs.Var(sizeFlag{&maxBody}, "max-body", "write at most the first `SIZE` bytes of each body (the sha256 is of what is written; the record says body_cut)")
+	fs.Var(sizeFlag{&maxDec}, "max-decoded-total", "with --decode, write at most `SIZE` bytes of decoded bodies in all (each is also cut at --max-body; the record says decoded_cut)")
 	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`)")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
@@ -121,6 +127,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	hx.maxBody = maxBody
+	hx.decodeLeft = maxDec
 	h := framing.NewHandler(framing.Config{MaxHeld: int(maxHeld)}, hx.open)
 	p.Abort = func() error { return hx.err }
 	st, inErr := p.Run(h)
@@ -162,13 +169,15 @@ type httpExtractor struct {
 	err     error // first output error
 	tot     httpTotals
 	maxBody int64 // bytes of a body written at most
+	// decodeLeft is how many more decoded bytes may be written in all.
+	decodeLeft int64
 }
 
 func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "bodies"), 0o755); err != nil {
+	if err := outputSubdir(filepath.Join(dir, "bodies"), true); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, err
 	}
-	f, err := os.Create(filepath.Join(dir, "http.jsonl"))
+	f, err := createOutput(filepath.Join(dir, "http.jsonl"))
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +274,7 @@ func (hc *httpConn) write(b *bodyFile, off int64, data []byte) {
 		return
 	}
 	if b.f == nil {
-		f, err := os.Create(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
+		f, err := createOutput(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)))
 		if err != nil {
 			hc.x.fail(err)
 			return
@@ -337,7 +346,7 @@ func (hc *httpConn) End(m *http1.Message) {
 			sum := sha256.Sum256(b.buf)
 			b.sum = hex.EncodeToString(sum[:])
 		}
-		hc.x.fail(os.WriteFile(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)), b.buf, 0o644))
+		hc.x.fail(writeOutput(filepath.Join(hc.x.dir, filepath.FromSlash(b.name)), b.buf))
 		hc.x.tot.bodies++
 	default:
 		if b.f == nil { // a long body made of holes only
@@ -393,6 +402,7 @@ type httpRecord struct {
 	RequestDecoded  string    `json:"request_decoded,omitempty"`
 	ResponseDecoded string    `json:"response_decoded,omitempty"`
 	DecodeError     string    `json:"decode_error,omitempty"`
+	DecodedCut      bool      `json:"decoded_cut,omitempty"`
 	PairedAfterLoss bool      `json:"paired_after_loss,omitempty"`
 	BodyCut         bool      `json:"body_cut,omitempty"`
 	Complete        bool      `json:"complete"`
@@ -443,7 +453,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 			r.RequestBody, r.RequestSHA256 = b.name, b.sum
 			r.BodyCut = r.BodyCut || b.cut
 			if x.decode && b.name != "" {
-				r.RequestDecoded, r.DecodeError = hc.decodeBody(req, b)
+				r.RequestDecoded, r.DecodeError, r.DecodedCut = hc.decodeBody(req, b)
 			}
 			delete(hc.body, req)
 		}
@@ -462,10 +472,12 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 			r.BodyCut = r.BodyCut || b.cut
 			if x.decode && b.name != "" {
 				var e string
-				r.ResponseDecoded, e = hc.decodeBody(resp, b)
+				var cut bool
+				r.ResponseDecoded, e, cut = hc.decodeBody(resp, b)
 				if e != "" {
 					r.DecodeError = e
 				}
+				r.DecodedCut = r.DecodedCut || cut
 			}
 			delete(hc.body, resp)
 		}
@@ -485,42 +497,54 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 }
 
 // decodeBody writes the content-decoded copy of a complete body and returns
-// its name, or an error text.
-func (hc *httpConn) decodeBody(m *http1.Message, b *bodyFile) (string, string) {
+// its name, or an error text, and whether the copy was cut short (at
+// --max-body, or at what --max-decoded-total leaves: then, when nothing is
+// left, no copy is written).
+func (hc *httpConn) decodeBody(m *http1.Message, b *bodyFile) (string, string, bool) {
 	ce := m.Header.Get("Content-Encoding")
 	if ce == "" {
-		return "", ""
+		return "", "", false
 	}
 	if !m.Complete {
-		return "", "body incomplete: not decoded"
+		return "", "body incomplete: not decoded", false
 	}
-	dir := hc.x.dir
+	x := hc.x
+	if x.decodeLeft <= 0 {
+		return "", "not decoded: --max-decoded-total reached", true
+	}
+	dir := x.dir
 	in, err := os.Open(filepath.Join(dir, filepath.FromSlash(b.name)))
 	if err != nil {
-		hc.x.fail(err)
-		return "", ""
+		x.fail(err)
+		return "", "", false
 	}
 	defer in.Close()
 	r, closeDec, err := http1.Decode(ce, in)
 	if err != nil {
-		return "", err.Error()
+		return "", err.Error(), false
 	}
 	defer closeDec()
 	name := b.name + ".decoded"
-	out, err := os.Create(filepath.Join(dir, filepath.FromSlash(name)))
+	out, err := createOutput(filepath.Join(dir, filepath.FromSlash(name)))
 	if err != nil {
-		hc.x.fail(err)
-		return "", ""
+		x.fail(err)
+		return "", "", false
 	}
-	// Bound the decoded size (decompression bombs).
-	const maxDecoded = 1 << 30
-	n, err := io.Copy(out, io.LimitReader(r, maxDecoded+1))
-	hc.x.fail(out.Close())
-	if err == nil && n > maxDecoded {
-		err = errors.New("decoded body larger than 1 GiB: cut")
+	// Bound the decoded size (decompression bombs): each copy by
+	// --max-body, all of them by --max-decoded-total.
+	limit := min(x.maxBody, x.decodeLeft)
+	n, err := io.Copy(out, io.LimitReader(r, limit))
+	x.decodeLeft -= n
+	x.fail(out.Close())
+	cut := false
+	if err == nil && n == limit {
+		// Is there more? One byte tells, without writing it.
+		var one [1]byte
+		k, _ := io.ReadFull(r, one[:])
+		cut = k > 0
 	}
 	if err != nil {
-		return name, err.Error()
+		return name, err.Error(), cut
 	}
-	return name, ""
+	return name, "", cut
 }

@@ -89,19 +89,49 @@ func parseTemplate(s string) (*nameTemplate, error) {
 	}
 	flush()
 	// Path components: no absolute path, no empty, "." or ".." component, no
-	// trailing dot or space (Windows strips them).
+	// trailing dot or space (Windows strips them) — neither in the template
+	// nor in its shortest expansion, where %V and %C are empty (the other
+	// directives always expand to letters, digits, '.', '_' or '-', never to
+	// a '/'): "%C" alone would name the first connection's file "".
 	if strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") {
 		return nil, fmt.Errorf("name template %q: must be a relative file path", s)
 	}
-	for _, comp := range strings.Split(s, "/") {
+	short := t.shortest()
+	if strings.HasPrefix(short, "/") || strings.HasSuffix(short, "/") {
+		return nil, fmt.Errorf("name template %q: can expand to %q, not a relative file path", s, short)
+	}
+	comps, shorts := strings.Split(s, "/"), strings.Split(short, "/")
+	for i, comp := range comps {
 		if comp == "" || comp == "." || comp == ".." {
 			return nil, fmt.Errorf("name template %q: bad path component %q", s, comp)
 		}
 		if strings.HasSuffix(comp, ".") || strings.HasSuffix(comp, " ") {
 			return nil, fmt.Errorf("name template %q: component %q ends in a dot or space", s, comp)
 		}
+		if i >= len(shorts) {
+			break
+		}
+		if sc := shorts[i]; sc == "" || sc == "." || sc == ".." || strings.HasSuffix(sc, ".") || strings.HasSuffix(sc, " ") {
+			return nil, fmt.Errorf("name template %q: component %q can expand to %q (%%V and %%C are empty for most streams)", s, comp, sc)
+		}
 	}
 	return t, nil
+}
+
+// shortest returns the template's shortest expansion, with 'x' for the
+// directives that are never empty.
+func (t *nameTemplate) shortest() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch p.verb {
+		case 0:
+			b.WriteString(p.lit)
+		case 'V', 'C':
+		default:
+			b.WriteByte('x')
+		}
+	}
+	return b.String()
 }
 
 // appendAddrName writes an address the way stream file names spell it: IPv4 as
@@ -288,11 +318,11 @@ func (p *filePool) writer(ops <-chan fileOp) {
 			if p.truncate {
 				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 			}
-			o.f, err = openFile(o.path, flags, 0o644)
+			o.f, err = openOutput(o.path, flags)
 			if err != nil && errors.Is(err, fs.ErrNotExist) {
 				// A template with subdirectories.
 				if mkErr := os.MkdirAll(filepath.Dir(o.path), 0o755); mkErr == nil {
-					o.f, err = openFile(o.path, flags, 0o644)
+					o.f, err = openOutput(o.path, flags)
 				}
 			}
 		case opOpen:
@@ -486,6 +516,58 @@ func (p *filePool) closeAll() error {
 	}
 	p.wg.Wait()
 	return p.Err()
+}
+
+// createOutput creates (or, when it exists, truncates) the output file name
+// without following a symbolic link: a link in its place (in a directory
+// written with --force) is removed and a new file made in its stead, so that
+// nothing is written outside the output directory through it.
+func createOutput(name string) (*os.File, error) {
+	return openOutput(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+}
+
+// openOutput opens an output file with flag (which includes O_CREATE) as
+// createOutput does.
+func openOutput(name string, flag int) (*os.File, error) {
+	f, err := openFile(name, flag, 0o644)
+	if err == nil {
+		return f, nil
+	}
+	if fi, lerr := os.Lstat(name); lerr == nil && fi.Mode()&os.ModeSymlink != 0 && flag&os.O_EXCL == 0 {
+		if rerr := os.Remove(name); rerr != nil {
+			return nil, rerr
+		}
+		return openFile(name, flag|os.O_EXCL, 0o644)
+	}
+	return nil, err
+}
+
+// writeOutput is os.WriteFile through createOutput.
+func writeOutput(name string, data []byte) error {
+	f, err := createOutput(name)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// outputSubdir creates the directory name inside an output directory; a
+// symbolic link in its place is replaced by a directory when force is set,
+// and refused otherwise.
+func outputSubdir(name string, force bool) error {
+	if fi, err := os.Lstat(name); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if !force {
+			return fmt.Errorf("%s is a symbolic link", name)
+		}
+		if err := os.Remove(name); err != nil {
+			return err
+		}
+	}
+	return os.Mkdir(name, 0o755)
 }
 
 // checkOutputDir creates dir if needed and refuses a non-empty one unless force.

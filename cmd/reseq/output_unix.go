@@ -12,9 +12,12 @@ import (
 // for a regular file and three fcntl calls around it); a file made by
 // os.NewFile from a blocking descriptor costs one fcntl. The writes are plain
 // blocking pwrite calls either way.
+//
+// A symbolic link is never followed (O_NOFOLLOW): an output file is never
+// written through a link found in the output directory (see createOutput).
 func openFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	for {
-		fd, err := syscall.Open(name, flag|syscall.O_CLOEXEC, uint32(perm.Perm()))
+		fd, err := syscall.Open(name, flag|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, uint32(perm.Perm()))
 		if err == syscall.EINTR {
 			continue
 		}

@@ -1,0 +1,10 @@
+//go:build !unix
+
+package main
+
+import "os"
+
+// unlinkOpen: an open file cannot be removed (Windows).
+const unlinkOpen = false
+
+var interruptSignals = []os.Signal{os.Interrupt}
