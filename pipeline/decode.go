@@ -184,6 +184,16 @@ func (d *decoder) drain(b *batch) {
 		}
 		cp := int32(uint32(dg.Tag))
 		if dg.Complete {
+			// A host fragments a segment after it computed its checksum (no
+			// NIC offloads a checksum across fragments), so a bad checksum
+			// says the datagram was put together from fragments of two
+			// datagrams that shared an IP ID (or was damaged): none of its
+			// bytes can be trusted, and they stay gaps.
+			if d.lp.NumTunnels == dg.Encap.NumTunnels && d.lp.TransportChecksum() == layers.ChecksumBad {
+				d.st.FragChecksumBad++
+				d.st.NotTCP++
+				continue
+			}
 			d.segment(b, dg.Timestamp, dg.Index, cp, -1)
 			continue
 		}

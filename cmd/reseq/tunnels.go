@@ -108,6 +108,11 @@ func decodeNotes(st *stages.Stats) string {
 		b = append(b, " IP fragments: "...)
 		b = strconv.AppendInt(b, st.Reassembled, 10)
 		b = append(b, " datagrams reassembled"...)
+		if st.FragChecksumBad > 0 {
+			b = append(b, ", "...)
+			b = strconv.AppendInt(b, st.FragChecksumBad, 10)
+			b = append(b, " dropped for a bad checksum"...)
+		}
 		if st.PartialDatagrams > 0 {
 			b = append(b, ", "...)
 			b = strconv.AppendInt(b, st.PartialDatagrams, 10)

@@ -22,6 +22,7 @@
 //	drop:P[:SEED]        drop whole original TCP segments that carry data (no SYN, FIN, RST) with probability P,
 //	                     before anything else (capture loss, as perturb.py models it)
 //	frag:MTU             fragment the inner (original) IP packet so no fragment exceeds MTU bytes
+//	                     (a whole TCP packet gets its checksum computed first, as a fragmenting host does)
 //	frag-rev:MTU         ... fragments in reverse order
 //	frag-shuffle:MTU[:SEED]  ... fragments in a random order
 //	outer-frag:MTU       fragment the outer IP packet of the tunnel

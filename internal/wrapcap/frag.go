@@ -179,3 +179,41 @@ func fragment6(p pkt, mtu int, id *uint32) ([]pkt, error) {
 	}
 	return out, nil
 }
+
+// withTCPChecksum returns p with the TCP checksum of a whole (untruncated)
+// IPv4 or IPv6 (no extension headers) TCP packet computed, as a host that
+// fragments a segment does: no NIC fills a checksum across fragments, so real
+// fragments carry a valid one even where the capture's unfragmented packets
+// had offloaded, unfilled checksums. Anything else is returned as it is.
+func withTCPChecksum(p pkt) pkt {
+	ip := p.data
+	if len(ip) != p.wire || len(ip) < 20 {
+		return p
+	}
+	var pseudo []byte
+	var hl int
+	switch ip[0] >> 4 {
+	case 4:
+		hl = int(ip[0]&15) * 4
+		if ip[9] != 6 || hl < 20 || len(ip) < hl+20 || int(ip[2])<<8|int(ip[3]) != len(ip) {
+			return p
+		}
+		n := len(ip) - hl
+		pseudo = append(append([]byte{}, ip[12:20]...), 0, 6, byte(n>>8), byte(n))
+	case 6:
+		hl = 40
+		if len(ip) < 60 || ip[6] != 6 || int(ip[4])<<8|int(ip[5]) != len(ip)-40 {
+			return p
+		}
+		n := len(ip) - hl
+		pseudo = append(append([]byte{}, ip[8:40]...), 0, 0, byte(n>>8), byte(n), 0, 0, 0, 6)
+	default:
+		return p
+	}
+	out := append([]byte(nil), ip...)
+	out[hl+16], out[hl+17] = 0, 0
+	c := Checksum(pseudo, out[hl:])
+	out[hl+16], out[hl+17] = byte(c>>8), byte(c)
+	p.data = out
+	return p
+}

@@ -349,7 +349,7 @@ func (w *Wrapper) Wrap(linkType uint32, p Packet) ([]Packet, error) {
 	base := pkt{data: ip, wire: ipWire(ip, wire, hdr)}
 	inner := []pkt{base}
 	if w.c.fragMTU > 0 {
-		inner, err = fragment(base, w.c.fragMTU, &w.fragI)
+		inner, err = fragment(withTCPChecksum(base), w.c.fragMTU, &w.fragI)
 		if err != nil {
 			return nil, fmt.Errorf("frag: %w", err)
 		}
