@@ -448,8 +448,16 @@ func TestRoundTrip(t *testing.T) {
 				// Fragmenting clears DF; a packet that fit keeps it.
 				want[i], got[i] = clearDF(want[i]), clearDF(got[i])
 			}
+			if innerFrag {
+				// A fragmented TCP packet gets its checksum computed first.
+				want[i] = withTCPChecksum(pkt{data: want[i], wire: len(want[i])}).data
+			}
 			if !bytes.Equal(got[i], want[i]) {
-				t.Errorf("%s: packet %d differs (%d bytes, want %d)", spec, i, len(got[i]), len(want[i]))
+				j := 0
+				for j < len(got[i]) && j < len(want[i]) && got[i][j] == want[i][j] {
+					j++
+				}
+				t.Errorf("%s: packet %d differs at byte %d (%d bytes, want %d) got % x want % x", spec, i, j, len(got[i]), len(want[i]), got[i][:min(40, len(got[i]))], want[i][:min(40, len(want[i]))])
 			}
 		}
 	}
