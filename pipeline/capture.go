@@ -235,15 +235,17 @@ func (id *identity) capturePoint(p *layers.Packet, section, iface int) int32 {
 		}
 	}
 	if p.NumTunnels > 0 {
-		if id.sources&CaptureTunnel != 0 {
-			c.Tunnel = p.Tunnels[0]
-		} else {
-			for i := 0; i < p.NumTunnels; i++ {
-				if p.Tunnels[i].Type == layers.TunnelERSPAN {
-					c.Tunnel = p.Tunnels[i]
-					break
-				}
+		// The outermost ERSPAN session names the capture point (its GRE
+		// carrier adds nothing); else, with CaptureTunnel, the outermost
+		// tunnel.
+		for i := 0; i < p.NumTunnels; i++ {
+			if p.Tunnels[i].Type == layers.TunnelERSPAN {
+				c.Tunnel = p.Tunnels[i]
+				break
 			}
+		}
+		if c.Tunnel.Type == layers.TunnelNone && id.sources&CaptureTunnel != 0 {
+			c.Tunnel = p.Tunnels[0]
 		}
 		// A session is named by its source and identifier; the
 		// destination (the collector) is the same for every session.
