@@ -9,7 +9,10 @@
 # (--data-only for fragdrop variants). Prints each check.py summary line and
 # a final "N passed, N failed"; exits 1 on any failure, 0 otherwise.
 #
-# Most specs fail until reseq decodes tunnels and reassembles IP fragments.
+# Single lost fragments (fragdrop) are not judged here: check.py's reference
+# is tshark's reassembly, which joins fragments of two datagrams that share an
+# IPv4 ID (the real captures reuse IDs), so it disagrees with the truth.
+# pipeline's TestFragmentLoss judges reseq on them against the bare capture.
 #
 # Needs: go, python3, tshark.
 # Environment: SHARED (default REPO/../shared), RESEQ_CACHE (variants are kept
@@ -115,7 +118,6 @@ specs=(
 	"frag-rev:576"
 	"frag-shuffle:576:7"
 	"frag:576,drop:0.03:7"
-	"frag:576,fragdrop:0.02:7"
 	"vxlan:5001,outer-frag:1400"
 	"6in4,frag:576"
 	"mirror-vxlan:0.03:7"
@@ -141,6 +143,16 @@ for truth in "$real"/*.truth.jsonl; do
 		if [ -n "$only" ] && ! echo "$label" | grep -Eq "$only"; then
 			continue
 		fi
+		# tshark (check.py's reference) does not dissect TCP in an MPLS
+		# pseudowire built around a LINUX_SLL2 frame, nor in an NFLOG
+		# payload the snaplen cut: nothing to judge against.
+		case "$base:$spec" in
+		lossy_any_sll2.pcap:mpls-pw* | lossy_snap200.pcap:nflog*)
+			echo "skip $label: tshark does not see this TCP"
+			skipped=$((skipped + 1))
+			continue
+			;;
+		esac
 		case $spec in
 		gre6* | vxlan6* | geneve6* | gtpu6* | 4in6* | 6in6* | ipip6*)
 			if [ -z "$v6cap" ]; then
