@@ -78,3 +78,32 @@ func TestTransportChecksum(t *testing.T) {
 		t.Errorf("TransportChecksum allocates %v", n)
 	}
 }
+
+// sum16 adds 32-bit words where it can; folded, it must equal the sum of the
+// 16-bit words for every length and starting sum.
+func TestSum16Words(t *testing.T) {
+	fold := func(s uint64) uint64 {
+		for s > 0xffff {
+			s = s>>16 + s&0xffff
+		}
+		return s
+	}
+	b := make([]byte, 1600)
+	for i := range b {
+		b[i] = byte(i*131 + i>>3)
+	}
+	for n := 0; n <= len(b); n++ {
+		for _, s0 := range []uint64{0, 0xffff, 0x1234567} {
+			want := s0
+			for i := 0; i+1 < n; i += 2 {
+				want += uint64(b[i])<<8 | uint64(b[i+1])
+			}
+			if n%2 == 1 {
+				want += uint64(b[n-1]) << 8
+			}
+			if got := sum16(b[:n], s0); fold(got) != fold(want) {
+				t.Fatalf("n=%d s0=%#x: folded %#x, want %#x", n, s0, fold(got), fold(want))
+			}
+		}
+	}
+}
