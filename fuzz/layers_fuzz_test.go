@@ -259,10 +259,18 @@ func layersCheckFrame(t *testing.T, lt layers.LinkType, data []byte, origLen int
 	if p.Stop.Reason == layers.StopFragment && (!p.Fragment || p.TCP != nil) {
 		t.Fatalf("a fragment stop without Fragment, or with a TCP header")
 	}
+	// The key's tags: behind a tunnel, those inside it (the carrier's link
+	// tags are not the flow's); else all but the capture point's.
 	k := p.FlowKey(true)
+	keyTags := p.NumVLANs
+	if p.NumTunnels > 0 {
+		keyTags -= int(p.LinkVLANs)
+	} else if p.LinkVLANs >= 2 {
+		keyTags--
+	}
 	if cp, ok := p.CapturePoint(); ok != (p.LinkVLANs >= 2) || ok && cp != p.VLANs[0].ID ||
-		int(k.NumVLANs) != min(max(p.NumVLANs-1, 0), layers.MaxKeyVLANs) && p.LinkVLANs >= 2 {
-		t.Fatalf("capture point %d/%v, key tags %d, %d tags", cp, ok, k.NumVLANs, p.NumVLANs)
+		int(k.NumVLANs) != min(keyTags, layers.MaxKeyVLANs) {
+		t.Fatalf("capture point %d/%v, key tags %d, %d tags (%d on the link, %d tunnels)", cp, ok, k.NumVLANs, p.NumVLANs, p.LinkVLANs, p.NumTunnels)
 	}
 
 	// Deterministic.
