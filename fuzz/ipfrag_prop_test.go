@@ -135,8 +135,9 @@ func TestIPFragPropClean(t *testing.T) {
 // own bytes (seed) and header (TTL = seed); each identity's datagrams are sent
 // one after the other, fragments lost, duplicated and shuffled within a
 // datagram, identities interleaved. The first fragment of a datagram that
-// arrives is one the rules can tell from the datagram before it (its captured
-// bytes overlap that one's, or its end contradicts that one's): then no
+// arrives is one the rules can tell from the last fragment of the datagram
+// before it (its captured bytes overlap that one's, or its end contradicts
+// that one's end): then no
 // datagram delivered mixes bytes of two datagrams. (When the new datagram's
 // fragments only fill the old one's holes, nothing in the fragments can tell
 // them apart; the pipeline's TCP checksum is what catches a complete mix.)
@@ -155,8 +156,13 @@ func TestIPFragPropNoMix(t *testing.T) {
 			n := min(rapid.IntRange(1, 3000).Draw(t, "len"), fragIdents[ident].maxPayload())
 			seed++
 			all := drawFragments(t, n, ident, seed)
-			// What the identity's last datagram with fragments kept.
-			prev := lastKept[ident]
+			// The last fragment that arrived of the identity's previous
+			// datagram: the pending instance, if any, holds it (earlier
+			// ones may have gone stale and left it).
+			var prev []fragOp
+			if k := lastKept[ident]; len(k) > 0 {
+				prev = k[len(k)-1:]
+			}
 			trigger := -1
 			for i, f := range all {
 				if trigger < 0 && tellsApart(f, prev) {
@@ -226,8 +232,8 @@ func TestIPFragPropNoMix(t *testing.T) {
 	})
 }
 
-// tellsApart: a fragment of a new datagram overlaps a fragment the
-// identity's previous datagram kept, or contradicts its end.
+// tellsApart: a fragment of a new datagram overlaps one of prev, or
+// contradicts the end they fix.
 func tellsApart(f fragOp, prev []fragOp) bool {
 	end, maxEnd := -1, 0
 	for _, p := range prev {
