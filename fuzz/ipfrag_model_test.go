@@ -19,7 +19,11 @@ import (
 // identity from the fragment that creates it (none pending for the identity)
 // until it is delivered (complete, timed out, evicted or flushed) or discarded;
 // each instance is delivered at most once, never after a discard, and a later
-// fragment of the identity starts a new instance.
+// fragment of the identity starts a new instance. An IPv4 fragment that
+// conflicts with its pending instance (other bytes where both were captured,
+// or another end) delivers it (Reused) and starts a new one; so does any
+// fragment whose instance is stale (more than MaxDist fragments of the same
+// tag and addresses arrived since the identity's last fragment).
 
 // fragIdent is one identity a script's fragments can belong to.
 type fragIdent struct {
@@ -129,6 +133,7 @@ type mDgram struct {
 	end, maxEnd   int
 	hdr           []byte
 	index         int64
+	last          int // index in fragModel.log of the identity's last fragment
 	deadline, seq int64
 }
 
@@ -150,7 +155,17 @@ type fragModel struct {
 	stats   ipfrag.Stats
 	out     []mOut
 	indexOf int64
+	log     []fragPair // the pair of every fragment past the first checks
 }
+
+// fragPair is what staleness counts by: the tag and addresses.
+type fragPair struct {
+	tag uint64
+	v6  bool
+	src uint8
+}
+
+func (id fragIdent) pair() fragPair { return fragPair{id.tag, id.v6, id.src} }
 
 func newFragModel(cfg ipfrag.Config) *fragModel {
 	if cfg.Timeout == 0 {
@@ -158,6 +173,9 @@ func newFragModel(cfg ipfrag.Config) *fragModel {
 	}
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = ipfrag.DefaultMaxBytes
+	}
+	if cfg.MaxDist == 0 {
+		cfg.MaxDist = ipfrag.DefaultMaxDist
 	}
 	return &fragModel{cfg: cfg, table: map[int]*mDgram{}}
 }
@@ -237,10 +255,26 @@ func (m *fragModel) add(op *fragOp, index int64) {
 		m.stats.Malformed++
 		return
 	}
+	m.log = append(m.log, id.pair())
+	now := len(m.log) - 1
 	d := m.table[op.Ident]
 	if d != nil && d.dead {
 		m.stats.AfterDiscard++
 		return
+	}
+	if d != nil {
+		between := 0
+		for _, p := range m.log[d.last+1 : now] {
+			if p == id.pair() {
+				between++
+			}
+		}
+		if m.cfg.MaxDist >= 0 && between > m.cfg.MaxDist {
+			m.retire(d, op.TS, &m.stats.Stale)
+			d = nil
+		} else {
+			d.last = now
+		}
 	}
 	off, end, capEnd := op.Off, op.Off+op.Len, op.Off+op.Cap
 	limit := 65535 - 20
@@ -259,11 +293,10 @@ func (m *fragModel) add(op *fragOp, index int64) {
 	}
 	dup, overlap := -1, false
 	if d != nil {
-		if d.end >= 0 && (end > d.end || !op.More && end != d.end) || d.end < 0 && !op.More && d.maxEnd > end {
+		endBad := d.end >= 0 && (end > d.end || !op.More && end != d.end) || d.end < 0 && !op.More && d.maxEnd > end
+		if endBad && id.v6 {
 			m.stats.Malformed++
-			if id.v6 {
-				m.discard(d)
-			}
+			m.discard(d)
 			return
 		}
 		for i, p := range d.pieces {
@@ -273,20 +306,31 @@ func (m *fragModel) add(op *fragOp, index int64) {
 				overlap = true
 			}
 		}
-		if dup < 0 && overlap && id.v6 {
+		conflict := false
+		for i := off; i < capEnd; i++ {
+			conflict = conflict || d.have[i] && d.data[i] != fragByte(op.Seed, i)
+		}
+		switch {
+		case !id.v6 && (endBad || conflict):
+			m.retire(d, op.TS, &m.stats.Reused)
+			d, dup, overlap = nil, -1, false
+		case id.v6 && (dup < 0 && overlap || conflict):
 			m.stats.Overlaps++
+			if conflict {
+				m.stats.OverlapConflicts++
+			}
 			m.discard(d)
 			return
-		}
-		if dup < 0 && len(d.pieces) == ipfrag.MaxFragments {
+		case dup < 0 && len(d.pieces) == ipfrag.MaxFragments:
 			m.stats.Malformed++
 			return
 		}
-	} else {
+	}
+	if d == nil {
 		for m.stats.BytesHeld+ipfrag.BufferBytes > m.cfg.MaxBytes && len(m.table) > 0 {
 			m.retire(m.oldest(), op.TS, &m.stats.Evicted)
 		}
-		d = &mDgram{ident: op.Ident, data: make([]byte, 65535), have: make([]bool, 65535), end: -1, index: index, seq: m.seq}
+		d = &mDgram{ident: op.Ident, data: make([]byte, 65535), have: make([]bool, 65535), end: -1, index: index, seq: m.seq, last: now}
 		m.seq++
 		d.deadline = math.MaxInt64
 		if m.cfg.Timeout >= 0 && op.TS <= math.MaxInt64-m.cfg.Timeout {
@@ -297,28 +341,17 @@ func (m *fragModel) add(op *fragOp, index int64) {
 		m.stats.BytesHeld += ipfrag.BufferBytes
 		m.stats.PeakBytes = max(m.stats.PeakBytes, m.stats.BytesHeld)
 	}
-	conflict := false
 	for i := off; i < capEnd; i++ {
-		b := fragByte(op.Seed, i)
-		if d.have[i] {
-			conflict = conflict || d.data[i] != b
-		} else {
-			d.data[i], d.have[i] = b, true
+		if !d.have[i] {
+			d.data[i], d.have[i] = fragByte(op.Seed, i), true
 		}
 	}
 	switch {
-	case dup >= 0 && !conflict:
+	case dup >= 0:
 		m.stats.Duplicates++
 		d.pieces[dup].capEnd = max(d.pieces[dup].capEnd, capEnd)
-	case dup >= 0 || overlap:
+	case overlap:
 		m.stats.Overlaps++
-		if conflict {
-			m.stats.OverlapConflicts++
-		}
-		if id.v6 {
-			m.discard(d)
-			return
-		}
 	}
 	if dup < 0 {
 		d.pieces = append(d.pieces, mPiece{off, end, capEnd, op.More})
@@ -360,6 +393,13 @@ type fatalf interface {
 // holds every datagram and the stats to the model's.
 func checkIPFrag(t fatalf, cfg ipfrag.Config, ops []fragOp) (complete, partial int) {
 	t.Helper()
+	return checkIPFragEach(t, cfg, ops, nil)
+}
+
+// checkIPFragEach is checkIPFrag calling each (if not nil) with every
+// datagram before its release.
+func checkIPFragEach(t fatalf, cfg ipfrag.Config, ops []fragOp, each func(*ipfrag.Datagram)) (complete, partial int) {
+	t.Helper()
 	r := ipfrag.New(cfg)
 	m := newFragModel(cfg)
 	var d ipfrag.Datagram
@@ -372,6 +412,9 @@ func checkIPFrag(t fatalf, cfg ipfrag.Config, ops []fragOp) (complete, partial i
 			m.out = m.out[1:]
 			if err := compareDatagram(&d, &want); err != nil {
 				t.Fatalf("step %d: %v", step, err)
+			}
+			if each != nil {
+				each(&d)
 			}
 			if d.Complete {
 				complete++

@@ -48,13 +48,32 @@
 // flag and the same bytes where both were captured) is a duplicate: counted,
 // and it only fills bytes the snaplen had cut from the first copy.
 //
-// IPv4: the first copy of a byte wins; a later overlapping fragment only fills
-// holes. Overlapping fragments are counted (Overlaps), and those whose
-// overlapping bytes differ from the held ones too (OverlapConflicts).
+// IPv4: the first copy of a byte wins and is never replaced; a later
+// overlapping fragment with the same bytes where both were captured only fills
+// holes (counted, Overlaps). A fragment whose captured bytes differ from held
+// ones (a "duplicate" with other bytes too), or whose end contradicts the end
+// the datagram's fragments fixed (a second last fragment with another end, a
+// fragment past the end), is evidence that the identification was reused: the
+// pending datagram is given up at once, ready as partial exactly as on
+// timeout and holding only its own bytes, and the fragment starts a new
+// pending datagram (Reused). This refines "first copy wins": the later copy
+// goes to a datagram of its own, and the TCP assembler's overlap policy then
+// decides between the two at the stream level. IPv4 identifications are 16
+// bits and often per connection, so reuse between the same hosts within the
+// timeout is common on real traffic, and a datagram waiting for a lost
+// fragment would otherwise absorb a later datagram's fragments.
+//
+// The rules cannot tell a later datagram whose fragments only fill the
+// pending one's holes, without overlapping its captured bytes and within
+// MaxDist (see Time and memory): those bytes are mixed into it. Cut as the
+// pending one (the same path MTU), a fragment fills a lost fragment's hole
+// exactly and the datagram completes, so the TCP checksum can catch it.
 //
 // IPv6: a fragment overlapping an earlier one discards the whole datagram (RFC
 // 5722). Its identity is remembered (a tombstone) until the datagram's
-// deadline, and later fragments of it are dropped (AfterDiscard).
+// deadline, and later fragments of it are dropped (AfterDiscard). Overlapping
+// fragments are counted (Overlaps), and those whose overlapping bytes differ
+// from the held ones too (OverlapConflicts).
 //
 // A fragment is malformed (counted, dropped; its datagram is kept) when its
 // header is unusable, its offset is not a multiple of 8, it is not the last
@@ -63,7 +82,8 @@
 // datagram already tracks MaxFragments fragments. A second last fragment with
 // another end, or a fragment reaching past the end a last fragment fixed, is
 // also malformed: IPv4 drops the fragment and keeps the datagram, IPv6
-// discards the datagram (with a tombstone, as for an overlap).
+// discards the datagram (with a tombstone, as for an overlap); IPv4 takes it
+// for identification reuse (above).
 //
 // # Partial datagrams
 //
@@ -84,4 +104,16 @@
 // by arrival. When a new datagram's buffer would take the bytes held past
 // Config.MaxBytes, the oldest pending datagrams (earliest deadline) are made
 // ready early (Evicted) first. A tombstone counts TombstoneBytes.
+//
+// Staleness (Linux's ipfrag_max_dist): every fragment of a (Tag, source,
+// destination) while that pair has pending datagrams advances the pair's
+// counter; a pending datagram remembers the counter at its identity's last
+// fragment. When more than Config.MaxDist (default 64) fragments of the pair
+// passed it by, the datagram is given up (partial, Stale) before the next
+// fragment of its identity, which starts a new datagram: a datagram waiting
+// long for a lost fragment does not absorb a much later datagram's fragments.
+// The counter is one map entry per pair, created with the pair's first
+// pending datagram and dropped with its last, so it costs one lookup per
+// fragment and at most one entry per pending datagram (a fixed table would
+// bound it too, but collisions would age unrelated pairs).
 package ipfrag

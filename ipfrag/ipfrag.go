@@ -33,6 +33,7 @@ const (
 const (
 	DefaultTimeout  = 30e9     // Linux's ipfrag_time
 	DefaultMaxBytes = 32 << 20 // 32 MiB
+	DefaultMaxDist  = 64       // Linux's ipfrag_max_dist
 )
 
 // maxFreeBuffers is the most released buffers kept for reuse.
@@ -49,6 +50,12 @@ type Config struct {
 	// new datagram's buffer would pass it, the oldest pending datagrams are
 	// made ready early (Stats.Evicted).
 	MaxBytes int64
+	// MaxDist: a pending datagram that has received none of its fragments
+	// while more than MaxDist other fragments of the same (Tag, source,
+	// destination) arrived is stale: it is made ready (partial,
+	// Stats.Stale) before the next fragment of its identity, which starts
+	// a new datagram. 0 means DefaultMaxDist, a negative value never.
+	MaxDist int
 }
 
 // Fragment is one IP fragment as decoded from a packet. Add copies what it
@@ -131,12 +138,14 @@ type piece struct {
 type Stats struct {
 	Fragments        int64 // fragments given to Add
 	Datagrams        int64 // complete datagrams made ready
-	Partial          int64 // partial datagrams made ready (TimedOut + Evicted + flushed)
+	Partial          int64 // partial datagrams made ready (TimedOut + Evicted + Reused + Stale + flushed)
 	Evicted          int64 // partial because of MaxBytes
 	TimedOut         int64 // partial because of Expire
+	Reused           int64 // IPv4: partial because a fragment conflicting with it started a new datagram
+	Stale            int64 // partial because more than MaxDist fragments of its addresses passed it by
 	Duplicates       int64 // fragments that repeated an earlier one exactly
 	Overlaps         int64 // fragments overlapping an earlier one (not duplicates)
-	OverlapConflicts int64 // overlapping fragments whose overlapping bytes differed
+	OverlapConflicts int64 // IPv6 overlapping fragments whose overlapping bytes differed (IPv4: Reused)
 	Discarded        int64 // IPv6 datagrams discarded (overlap, or a malformed end)
 	Malformed        int64 // fragments dropped as malformed
 	AfterDiscard     int64 // fragments dropped because their datagram was discarded
@@ -156,6 +165,20 @@ type key struct {
 	src, dst [16]byte
 }
 
+// pairKey is what the staleness counter counts by: the capture point and the
+// addresses.
+type pairKey struct {
+	tag      uint64
+	v6       bool
+	src, dst [16]byte
+}
+
+// pair counts the fragments of one pairKey while it has pending entries.
+type pair struct {
+	n    int64 // fragments counted
+	refs int   // pending entries (and tombstones) of the pair
+}
+
 // entry is one pending datagram, a tombstone (buf nil) or a ready datagram.
 type entry struct {
 	key      key
@@ -170,6 +193,8 @@ type entry struct {
 	held     int // captured payload bytes held
 	hdrLen   int // the header's length; 0 until the fragment at offset 0
 	index    int64
+	pair     *pair // the staleness counter of its addresses (pending only)
+	mark     int64 // pair.n when its identity last had a fragment
 	complete bool  // ready: whether complete
 	ts       int64 // ready: Datagram.Timestamp
 }
@@ -185,7 +210,10 @@ type entry struct {
 type Reassembler struct {
 	timeout  int64
 	maxBytes int64
+	maxDist  int64 // < 0: never stale
 	table    map[key]*entry
+	pairs    map[pairKey]*pair
+	freePair []*pair
 	pending  []*entry // min-heap by (deadline, seq)
 	ready    []*entry // FIFO from readyHead
 	readyAt  int
@@ -198,7 +226,11 @@ type Reassembler struct {
 
 // New returns a Reassembler bounded by cfg.
 func New(cfg Config) *Reassembler {
-	r := &Reassembler{timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, table: make(map[key]*entry)}
+	r := &Reassembler{timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, maxDist: int64(cfg.MaxDist),
+		table: make(map[key]*entry), pairs: make(map[pairKey]*pair)}
+	if r.maxDist == 0 {
+		r.maxDist = DefaultMaxDist
+	}
 	if r.timeout == 0 {
 		r.timeout = DefaultTimeout
 	}
@@ -267,23 +299,40 @@ func (r *Reassembler) Add(f *Fragment) {
 	if encap == nil {
 		encap = &noEncap
 	}
+	pk := pairKey{tag: k.tag, v6: k.v6, src: k.src, dst: k.dst}
+	pr := r.pairs[pk]
+	if pr != nil {
+		pr.n++
+	}
 	e := r.lookup(&k, encap)
 	if e != nil && e.buf == nil {
 		r.stats.AfterDiscard++
 		return
 	}
+	if e != nil {
+		// Staleness: more than maxDist fragments of the addresses passed
+		// since its identity last had one.
+		if r.maxDist >= 0 && pr.n-e.mark-1 > r.maxDist {
+			r.heapRemove(e)
+			r.retire(e, f.Timestamp, &r.stats.Stale)
+			e = nil
+		} else {
+			e.mark = pr.n
+		}
+	}
 	off, end, capEnd := f.Offset, f.Offset+f.Length, f.Offset+len(f.Data)
 
 	// The length fields cap the payload by the header, once it is known.
-	hdrLen := 0
-	if e != nil {
+	own := 0
+	if off == 0 {
+		own = len(f.Header)
+	}
+	hdrLen := own
+	if e != nil && e.hdrLen > 0 {
 		hdrLen = e.hdrLen
 	}
-	if off == 0 && hdrLen == 0 {
-		hdrLen = len(f.Header)
-	}
 	limit := payloadLimit(f.V6, hdrLen)
-	if end > limit || (e != nil && e.maxEnd > limit) {
+	if end > payloadLimit(f.V6, own) || end > limit || (e != nil && e.maxEnd > limit) {
 		r.stats.Malformed++
 		return
 	}
@@ -292,11 +341,10 @@ func (r *Reassembler) Add(f *Fragment) {
 	if e != nil {
 		// A fragment past the end the last fragment fixed, or a last
 		// fragment with another end.
-		if (e.end >= 0 && (end > e.end || !f.More && end != e.end)) || (e.end < 0 && !f.More && e.maxEnd > end) {
+		endBad := (e.end >= 0 && (end > e.end || !f.More && end != e.end)) || (e.end < 0 && !f.More && e.maxEnd > end)
+		if endBad && f.V6 {
 			r.stats.Malformed++
-			if f.V6 {
-				r.discard(e)
-			}
+			r.discard(e)
 			return
 		}
 		for i, p := range e.buf.pieces {
@@ -306,23 +354,33 @@ func (r *Reassembler) Add(f *Fragment) {
 				overlap = true
 			}
 		}
-		if dup < 0 && overlap && f.V6 {
+		conflict := e.conflicts(off, capEnd, f.Data)
+		switch {
+		case !f.V6 && (endBad || conflict):
+			// IPv4 identification reuse: the fragment cannot be of
+			// this datagram, which is given up with only its own
+			// bytes; the fragment starts a new one.
+			r.heapRemove(e)
+			r.retire(e, f.Timestamp, &r.stats.Reused)
+			e, dup, overlap = nil, -1, false
+		case f.V6 && (dup < 0 && overlap || conflict):
 			r.stats.Overlaps++
+			if conflict {
+				r.stats.OverlapConflicts++
+			}
 			r.discard(e)
 			return
-		}
-		if dup < 0 && len(e.buf.pieces) == MaxFragments {
+		case dup < 0 && len(e.buf.pieces) == MaxFragments:
 			r.stats.Malformed++
 			return
 		}
-	} else {
-		e = r.create(&k, encap, f)
+	}
+	if e == nil {
+		e = r.create(&k, &pk, encap, f)
 	}
 
-	// Copy the captured bytes no piece holds yet (the first copy wins) and
-	// compare the others.
+	// Copy the captured bytes no piece holds yet; those held are equal.
 	b := e.buf.b[MaxHeader:]
-	conflict := false
 	cur := off
 	for _, p := range e.buf.pieces {
 		if int(p.off) >= capEnd {
@@ -334,13 +392,8 @@ func (r *Reassembler) Add(f *Fragment) {
 		if int(p.off) > cur {
 			copy(b[cur:p.off], f.Data[cur-off:])
 			e.held += int(p.off) - cur
-			cur = int(p.off)
 		}
-		hi := min(int(p.capEnd), capEnd)
-		if !bytes.Equal(b[cur:hi], f.Data[cur-off:hi-off]) {
-			conflict = true
-		}
-		cur = hi
+		cur = max(cur, min(int(p.capEnd), capEnd))
 	}
 	if cur < capEnd {
 		copy(b[cur:capEnd], f.Data[cur-off:])
@@ -351,19 +404,9 @@ func (r *Reassembler) Add(f *Fragment) {
 		// The bytes copied past the first copy's snaplen are held now.
 		p := &e.buf.pieces[dup]
 		p.capEnd = max(p.capEnd, int32(capEnd))
-	}
-	switch {
-	case dup >= 0 && !conflict:
 		r.stats.Duplicates++
-	case dup >= 0 || overlap:
+	} else if overlap {
 		r.stats.Overlaps++
-		if conflict {
-			r.stats.OverlapConflicts++
-		}
-		if f.V6 {
-			r.discard(e)
-			return
-		}
 	}
 	if dup < 0 {
 		e.insert(piece{off: int32(off), end: int32(end), capEnd: int32(capEnd), more: f.More})
@@ -410,6 +453,22 @@ func payloadLimit(v6 bool, hdrLen int) int {
 	return MaxPayload - max(hdrLen, layers.IPv4MinLen)
 }
 
+// conflicts reports whether captured bytes [off, capEnd) of a fragment differ
+// from captured bytes e holds at the same offsets.
+func (e *entry) conflicts(off, capEnd int, data []byte) bool {
+	b := e.buf.b[MaxHeader:]
+	for _, p := range e.buf.pieces {
+		if int(p.off) >= capEnd {
+			break
+		}
+		lo, hi := max(int(p.off), off), min(int(p.capEnd), capEnd)
+		if lo < hi && !bytes.Equal(b[lo:hi], data[lo-off:hi-off]) {
+			return true
+		}
+	}
+	return false
+}
+
 // insert adds p to the pieces, after those with the same offset.
 func (e *entry) insert(p piece) {
 	ps := e.buf.pieces
@@ -424,7 +483,7 @@ func (e *entry) insert(p piece) {
 }
 
 // create starts a pending datagram for f, first making room under MaxBytes.
-func (r *Reassembler) create(k *key, encap *layers.Encap, f *Fragment) *entry {
+func (r *Reassembler) create(k *key, pk *pairKey, encap *layers.Encap, f *Fragment) *entry {
 	for r.stats.BytesHeld+BufferBytes > r.maxBytes && len(r.pending) > 0 {
 		old := r.pending[0]
 		r.heapRemove(old)
@@ -439,6 +498,21 @@ func (r *Reassembler) create(k *key, encap *layers.Encap, f *Fragment) *entry {
 	}
 	*e = entry{key: *k, encap: *encap, end: -1, index: f.Index, seq: r.seq, buf: r.getBuffer()}
 	r.seq++
+	// The pair's counter lives while the pair has entries (this one
+	// included), so the map holds at most one pair per entry.
+	pr := r.pairs[*pk]
+	if pr == nil {
+		if n := len(r.freePair); n > 0 {
+			pr = r.freePair[n-1]
+			r.freePair = r.freePair[:n-1]
+		} else {
+			pr = new(pair)
+		}
+		*pr = pair{n: 1}
+		r.pairs[*pk] = pr
+	}
+	pr.refs++
+	e.pair, e.mark = pr, pr.n
 	e.deadline = math.MaxInt64
 	if r.timeout >= 0 && f.Timestamp <= math.MaxInt64-r.timeout {
 		e.deadline = f.Timestamp + r.timeout
@@ -461,8 +535,16 @@ func (r *Reassembler) lookup(k *key, encap *layers.Encap) *entry {
 	return nil
 }
 
-// unlink removes e from the table.
+// unlink removes e from the table, and its pair's counter with its last
+// entry.
 func (r *Reassembler) unlink(e *entry) {
+	if pr := e.pair; pr != nil {
+		e.pair = nil
+		if pr.refs--; pr.refs == 0 {
+			delete(r.pairs, pairKey{tag: e.key.tag, v6: e.key.v6, src: e.key.src, dst: e.key.dst})
+			r.freePair = append(r.freePair, pr)
+		}
+	}
 	head := r.table[e.key]
 	if head == e {
 		if e.next == nil {

@@ -248,22 +248,26 @@ func TestIPFragDuplicates(t *testing.T) {
 	}
 }
 
-func TestIPFragOverlapV4FirstWins(t *testing.T) {
+// IPv4: an overlap with the same bytes only fills holes; one with other bytes
+// is identification reuse: the pending datagram is delivered partial with its
+// own bytes and the fragment starts a new datagram.
+func TestIPFragOverlapV4(t *testing.T) {
 	hdr := v4hdr(3, 17, 1, 0)
 	a, b := bytes.Repeat([]byte("A"), 32), bytes.Repeat([]byte("B"), 32)
 	r := New(Config{})
-	r.Add(mk(hdr, 8, 16, true, a))   // A at [8,24)
-	r.Add(mk(hdr, 0, 24, true, b))   // B fills [0,8), loses [8,24)
-	r.Add(mk(hdr, 16, 16, false, b)) // B fills [24,32), loses [16,24)
+	r.Add(mk(hdr, 8, 16, true, a)) // A at [8,24)
+	r.Add(mk(hdr, 0, 24, true, b)) // B conflicts: A's datagram ends
 	out := drain(r)
-	if len(out) != 1 {
-		t.Fatalf("%d datagrams", len(out))
+	if len(out) != 1 || out[0].complete || out[0].ip != nil || len(out[0].runs) != 1 ||
+		out[0].runs[0].Offset != 8 || !bytes.Equal(out[0].runs[0].Data, a[8:24]) {
+		t.Fatalf("first datagram %+v", out)
 	}
-	want := []byte("BBBBBBBBAAAAAAAAAAAAAAAABBBBBBBB")
-	if got := payloadOf(t, out[0], 20); !bytes.Equal(got, want) {
-		t.Errorf("payload %q, want %q", got, want)
+	r.Add(mk(hdr, 16, 16, false, b)) // B's own datagram: overlaps B, equal bytes
+	out = drain(r)
+	if len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), b) {
+		t.Fatalf("second datagram %+v", out)
 	}
-	if s := r.Stats(); s.Overlaps != 2 || s.OverlapConflicts != 2 || s.Duplicates != 0 {
+	if s := r.Stats(); s.Reused != 1 || s.Partial != 1 || s.Overlaps != 1 || s.OverlapConflicts != 0 || s.Duplicates != 0 {
 		t.Errorf("stats %+v", s)
 	}
 	// Same bytes: an overlap without conflict.
@@ -272,7 +276,7 @@ func TestIPFragOverlapV4FirstWins(t *testing.T) {
 	if out := drain(r); len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), a) {
 		t.Fatal("overlap of equal bytes")
 	}
-	if s := r.Stats(); s.Overlaps != 3 || s.OverlapConflicts != 2 {
+	if s := r.Stats(); s.Overlaps != 2 || s.Reused != 1 {
 		t.Errorf("stats %+v", s)
 	}
 }
@@ -436,8 +440,9 @@ func TestIPFragMalformed(t *testing.T) {
 		{"empty more", []*Fragment{mk(h4, 0, 16, true, p), mk(h4, 16, 0, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
 		{"short Length", []*Fragment{func() *Fragment { f := mk(h4, 0, 16, true, p); f.Length = 8; return f }(), mk(h4, 0, 16, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
 		{"bad header", []*Fragment{func() *Fragment { f := mk(h4, 0, 16, true, p); f.Header = f.Header[:19]; return f }(), mk(h4, 0, 16, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
-		{"v4 past last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 16, 16, true, p), mk(h4, 0, 16, true, p)}, 1, 0, true},
-		{"v4 second last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 24, 8, false, p), mk(h4, 0, 16, true, p)}, 1, 0, true},
+		// IPv4: another end is identification reuse (TestIPFragIDReuseEnd).
+		{"v4 past last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 16, 16, true, p), mk(h4, 0, 16, true, p)}, 0, 0, false},
+		{"v4 second last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 24, 8, false, p), mk(h4, 0, 16, true, p)}, 0, 0, false},
 		{"v6 past last", []*Fragment{mk(h6, 16, 8, false, p), mk(h6, 16, 16, true, p), mk(h6, 0, 16, true, p)}, 1, 1, false},
 		{"v6 last before held", []*Fragment{mk(h6, 16, 16, true, p), mk(h6, 16, 8, false, p)}, 1, 1, false},
 		{"v4 too long", []*Fragment{mk(h4, 0, 16, true, p), mk(h4, 65512, 8, false, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
@@ -563,25 +568,189 @@ func TestIPFragAllocs(t *testing.T) {
 	}
 }
 
-// A duplicate with other bytes still fills the snaplen's hole in the first
-// copy, and those bytes then win over later overlaps.
-func TestIPFragConflictingDuplicateFills(t *testing.T) {
+// A duplicate with the same captured bytes fills the snaplen's hole in the
+// first copy, and those bytes then win; a duplicate with other bytes is
+// identification reuse.
+func TestIPFragDuplicateFills(t *testing.T) {
 	hdr := v4hdr(8, 17, 1, 0)
-	a, b, c := bytes.Repeat([]byte("A"), 24), bytes.Repeat([]byte("B"), 24), bytes.Repeat([]byte("C"), 24)
+	ab := []byte("AAAABBBBBBBBBBBBCCCCCCCC")
 	r := New(Config{})
-	f := mk(hdr, 0, 16, true, a)
+	f := mk(hdr, 0, 16, true, ab)
 	f.Data = f.Data[:4]
 	r.Add(f)
-	r.Add(mk(hdr, 0, 16, true, b))
-	r.Add(mk(hdr, 0, 24, false, c))
+	r.Add(mk(hdr, 0, 16, true, ab))
+	r.Add(mk(hdr, 16, 8, false, ab))
 	out := drain(r)
-	if len(out) != 1 {
+	if len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), ab) {
 		t.Fatalf("%d datagrams", len(out))
 	}
-	if got, want := payloadOf(t, out[0], 20), []byte("AAAABBBBBBBBBBBBCCCCCCCC"); !bytes.Equal(got, want) {
-		t.Errorf("payload %q, want %q", got, want)
-	}
-	if s := r.Stats(); s.Overlaps != 2 || s.OverlapConflicts != 2 || s.Duplicates != 0 {
+	if s := r.Stats(); s.Duplicates != 1 || s.Overlaps != 0 || s.Reused != 0 {
 		t.Errorf("stats %+v", s)
+	}
+	r.Add(f)
+	r.Add(mk(hdr, 0, 16, true, bytes.Repeat([]byte("D"), 16)))
+	out = drain(r)
+	if len(out) != 1 || out[0].complete || !bytes.Equal(out[0].ip[20:], ab[:4]) {
+		t.Fatalf("%+v", out)
+	}
+	if s := r.Stats(); s.Duplicates != 1 || s.Reused != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// pureOf reports which of the payloads every byte of g came from: 1 or 2, 0
+// for a mix (or a byte of neither).
+func pureOf(g got, hl int, p1, p2 []byte) int {
+	from := 3
+	check := func(off int, b []byte) {
+		for i, x := range b {
+			m := 0
+			if x == p1[off+i] {
+				m |= 1
+			}
+			if off+i < len(p2) && x == p2[off+i] {
+				m |= 2
+			}
+			from &= m
+		}
+	}
+	if g.ip != nil {
+		check(0, g.ip[hl:])
+	}
+	for _, run := range g.runs {
+		check(run.Offset, run.Data)
+	}
+	return from
+}
+
+// TestIPFragIDReuse: a datagram lost one fragment (its first, a middle one,
+// its last) and a later datagram reuses its identification, whole, in order
+// or shuffled, cut as the old one or otherwise. A mix is possible only when
+// fragments of the new datagram fill the old one's hole before any of its
+// fragments conflicts (the limit of the rules): cut as the old one, the old
+// datagram then completes (so the TCP checksum can catch it); cut finer, it
+// can end partial and mixed; cut coarser, no fragment fits the hole.
+func TestIPFragIDReuse(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(2000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	orders := map[string]func(n int) []int{
+		"in order": func(n int) []int { return seq(n, false) },
+		"reversed": func(n int) []int { return seq(n, true) },
+		"rotated":  func(n int) []int { o := seq(n, false); return append(o[1:], o[0]) },
+		"swapped":  func(n int) []int { o := seq(n, false); o[0], o[n-1] = o[n-1], o[0]; return o },
+	}
+	for _, miss := range []int{0, 1, 3} {
+		for _, cut := range []int{552, 1480, 256} {
+			for name, order := range orders {
+				r := New(Config{})
+				old := split(hdr, p1, 552)
+				for i, f := range old {
+					if i != miss {
+						r.Add(f)
+					}
+				}
+				nw := split(hdr, p2, cut)
+				for _, i := range order(len(nw)) {
+					r.Add(nw[i])
+				}
+				r.Flush()
+				out := drain(r)
+				mixed, complete2 := false, false
+				for _, g := range out {
+					from := pureOf(g, 20, p1, p2)
+					if from == 0 {
+						mixed = true
+						if !g.complete && cut == 552 {
+							t.Errorf("miss %d cut %d %s: a partial datagram mixes the two", miss, cut, name)
+						}
+					}
+					complete2 = complete2 || from == 2 && g.complete
+				}
+				if !mixed && !complete2 {
+					t.Errorf("miss %d cut %d %s: the new datagram did not complete", miss, cut, name)
+				}
+				// With other cuts every fragment of the new datagram
+				// overlaps the old one's bytes: no mix.
+				if mixed && cut > 552 {
+					t.Errorf("miss %d cut %d %s: mixed", miss, cut, name)
+				}
+				if s := r.Stats(); !mixed && s.Reused != 1 {
+					t.Errorf("miss %d cut %d %s: stats %+v", miss, cut, name, s)
+				}
+			}
+		}
+	}
+}
+
+// A last fragment with another end is identification reuse too.
+func TestIPFragIDReuseEnd(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(1000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	r := New(Config{})
+	old := split(hdr, p1, 552)
+	r.Add(old[1])
+	r.Add(old[3])
+	nw := split(hdr, p2, 552)
+	r.Add(nw[1]) // [552,1000) last: ends before the old end
+	r.Add(nw[0])
+	out := drain(r)
+	if len(out) != 2 || out[0].complete || pureOf(out[0], 20, p1, p2) != 1 ||
+		!out[1].complete || !bytes.Equal(payloadOf(t, out[1], 20), p2) {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	if s := r.Stats(); s.Reused != 1 || s.Malformed != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestIPFragStale: a datagram that waits while more than MaxDist other
+// fragments of its addresses pass is given up before the next fragment of its
+// identity, even one that would fill its hole exactly; fragments of other
+// addresses do not count.
+func TestIPFragStale(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(2000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	for _, tc := range []struct {
+		maxDist, others int
+		otherSrc        uint8
+		stale           bool
+	}{
+		{4, 5, 1, true},
+		{4, 4, 1, false},
+		{4, 50, 2, false}, // other addresses
+		{0, 70, 1, true},  // the default, 64
+		{0, 64, 1, false},
+		{-1, 500, 1, false},
+	} {
+		r := New(Config{MaxDist: tc.maxDist})
+		old := split(hdr, p1, 552)
+		for _, f := range old[1:] {
+			r.Add(f)
+		}
+		for i := range tc.others {
+			// Fragments of other datagrams between the same hosts.
+			r.Add(mk(v4hdr(uint16(1000+i), 6, tc.otherSrc, 0), 0, 8, true, p1))
+		}
+		nw := split(hdr, p2, 552)
+		r.Add(nw[0]) // fills the old datagram's hole exactly
+		r.Flush()
+		s := r.Stats()
+		var mine []got
+		for _, g := range drain(r) {
+			if g.ip == nil || binary.BigEndian.Uint16(g.ip[4:]) == 77 {
+				mine = append(mine, g)
+			}
+		}
+		if tc.stale {
+			if s.Stale != 1 || len(mine) != 2 || pureOf(mine[0], 20, p1, p2) != 1 || pureOf(mine[1], 20, p1, p2) != 2 {
+				t.Errorf("%+v: stats %+v, %d datagrams", tc, s, len(mine))
+			}
+		} else if s.Stale != 0 || len(mine) != 1 || !mine[0].complete {
+			// The limit: the hole is filled by the new datagram.
+			t.Errorf("%+v: stats %+v, %d datagrams", tc, s, len(mine))
+		}
+		if len(r.pairs) != 0 {
+			t.Errorf("%d pair counters left", len(r.pairs))
+		}
 	}
 }
