@@ -121,21 +121,29 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, partialEnd int) b
 // fragment hands the IP fragment decoded in d.lp to reassembly. Fragments of
 // protocols that cannot lead to TCP are not kept.
 func (d *decoder) fragment(pkt *reseq.Packet) {
-	p := &d.lp
 	d.st.Fragments++
-	switch p.Protocol {
+	switch d.lp.Protocol {
 	case layers.IPProtoTCP, layers.IPProtoUDP, layers.IPProtoGRE, layers.IPProtoIPIP, layers.IPProtoIPv6:
 	default:
 		d.st.NotTCP++
 		return
 	}
+	d.addFragment(pkt.Data, uint64(uint32(d.capturePoint(pkt.Section, pkt.Interface))), pkt.Timestamp, pkt.Index, false)
+	d.deadline = d.frag.Deadline()
+}
+
+// addFragment gives reassembly the fragment decoded in d.lp from data, with
+// the capture point tag. A fragment found in a partial carrier claims only
+// the bytes it holds: the carrier's later runs are not in it.
+func (d *decoder) addFragment(data []byte, tag uint64, ts, index int64, partialCarrier bool) {
 	if d.frag == nil {
 		d.frag = ipfrag.New(d.opt.Frag)
 	}
+	p := &d.lp
 	f := ipfrag.Fragment{
 		LinkType:  p.LinkType,
 		Encap:     &p.Encap,
-		Tag:       uint64(uint32(d.capturePoint(pkt.Section, pkt.Interface))),
+		Tag:       tag,
 		V6:        p.Network == layers.NetworkIPv6,
 		ID:        p.FragmentID,
 		Protocol:  p.Protocol,
@@ -143,16 +151,18 @@ func (d *decoder) fragment(pkt *reseq.Packet) {
 		More:      p.MoreFragments,
 		Data:      p.Payload,
 		Length:    p.PayloadLength,
-		Timestamp: pkt.Timestamp,
-		Index:     pkt.Index,
+		Timestamp: ts,
+		Index:     index,
 	}
 	if f.V6 {
-		f.Header = pkt.Data[p.NetworkOffset:p.PayloadOffset]
+		f.Header = data[p.NetworkOffset:p.PayloadOffset]
 	} else {
 		f.Header = p.IPv4
 	}
+	if partialCarrier {
+		f.Length = len(f.Data)
+	}
 	d.frag.Add(&f)
-	d.deadline = d.frag.Deadline()
 }
 
 // drain appends the segments of every datagram reassembly made ready to b,
@@ -174,8 +184,10 @@ func (d *decoder) drain(b *batch) {
 		}
 		st := d.lp.DecodeIP(d.dopt, dg.LinkType, &dg.Encap, dg.IP)
 		if st.Reason == layers.StopFragment {
-			// An inner fragment, now that its carrier is whole.
-			d.innerFragment(&dg)
+			// An inner fragment, now that its carrier is whole (or
+			// given up): its carrier's capture point stays its tag.
+			d.st.Fragments++
+			d.addFragment(dg.IP, dg.Tag, dg.Timestamp, dg.Index, !dg.Complete)
 			continue
 		}
 		if !st.OK() {
@@ -200,39 +212,6 @@ func (d *decoder) drain(b *batch) {
 		d.partial(b, &dg, cp)
 	}
 	d.deadline = d.frag.Deadline()
-}
-
-// innerFragment hands a fragment found inside a reassembled datagram back to
-// reassembly (its carrier's capture point stays its identity).
-func (d *decoder) innerFragment(dg *ipfrag.Datagram) {
-	pkt := reseq.Packet{Timestamp: dg.Timestamp, Index: dg.Index, Data: dg.IP, Length: len(dg.IP), LinkType: uint32(dg.LinkType)}
-	p := &d.lp
-	d.st.Fragments++
-	f := ipfrag.Fragment{
-		LinkType:  p.LinkType,
-		Encap:     &p.Encap,
-		Tag:       dg.Tag,
-		V6:        p.Network == layers.NetworkIPv6,
-		ID:        p.FragmentID,
-		Protocol:  p.Protocol,
-		Offset:    p.FragmentOffset,
-		More:      p.MoreFragments,
-		Data:      p.Payload,
-		Length:    p.PayloadLength,
-		Timestamp: pkt.Timestamp,
-		Index:     pkt.Index,
-	}
-	if f.V6 {
-		f.Header = pkt.Data[p.NetworkOffset:p.PayloadOffset]
-	} else {
-		f.Header = p.IPv4
-	}
-	if !dg.Complete {
-		// The bytes of a partial carrier past its first run are not in
-		// this fragment: it claims only what it holds.
-		f.Length = len(f.Data)
-	}
-	d.frag.Add(&f)
 }
 
 // partial appends the segments of a datagram reassembly gave up on: the run
