@@ -180,7 +180,11 @@ func (d *decoder) drain(b *batch) {
 			d.st.PartialDatagrams++
 		}
 		if dg.IP == nil {
-			continue // no first fragment: nothing says where its bytes go
+			// No first fragment: nothing says where its bytes go.
+			for _, r := range dg.Runs {
+				d.st.FragmentBytesLost += int64(len(r.Data))
+			}
+			continue
 		}
 		st := d.lp.DecodeIP(d.dopt, dg.LinkType, &dg.Encap, dg.IP)
 		if st.Reason == layers.StopFragment {
