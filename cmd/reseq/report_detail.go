@@ -69,8 +69,10 @@ func (d *reportDetail) add(e reportEvent) int {
 	d.t0, d.tmax = min(d.t0, e.t), max(d.tmax, e.t)
 	if e.kind != evAck {
 		d.omin = min(d.omin, e.a)
+		d.omax = max(d.omax, e.b)
+	} else {
+		d.omax = max(d.omax, e.a) // the window edge may pass the top
 	}
-	d.omax = max(d.omax, e.b, e.a)
 	if d.dt > 0 && d.merge(e) {
 		return 0
 	}

@@ -311,7 +311,9 @@ func writePanel(b *strings.Builder, rc *reportConn, d int, top float64, t0, t1 i
 	}
 	fmt.Fprintf(b, `<text x="%d" y="%.0f" font-size="13" font-weight="bold">%s</text>`, marginL, top-10, esc(title))
 	fmt.Fprintf(b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="#fafafa" stroke="#888"/>`, p.x0, p.y0, p.w, p.h)
-	n := 2
+	clip := fmt.Sprintf("clip%d-%d-%d", c.Seq, c.Index, d)
+	fmt.Fprintf(b, `<clipPath id="%s"><rect x="%.0f" y="%.0f" width="%.0f" height="%.0f"/></clipPath>`, clip, p.x0-2, p.y0-1, p.w+4, p.h+2)
+	n := 4
 	// Axes.
 	for _, v := range niceTicks(0, float64(t1-t0)/1e9, 8) {
 		x := p.x(t0 + int64(v*1e9))
@@ -421,7 +423,7 @@ func writePanel(b *strings.Builder, rc *reportConn, d int, top float64, t0, t1 i
 				fmt.Fprintf(&pw, "H%.1f V%.1f", x, yw)
 			}
 		}
-		fmt.Fprintf(b, `<g clip-path="none"><title>window edge: the peer's ACK plus its advertised window (scale 2^%d inferred)</title><path d="%s" fill="none" stroke="%s" stroke-width="1" stroke-dasharray="4 3"/></g>`, shift, pw.String(), windowColour)
+		fmt.Fprintf(b, `<g clip-path="url(#`+clip+`)"><title>window edge: the peer's ACK plus its advertised window (scale 2^%d inferred)</title><path d="%s" fill="none" stroke="%s" stroke-width="1" stroke-dasharray="4 3"/></g>`, shift, pw.String(), windowColour)
 		fmt.Fprintf(b, `<g><title>the peer's cumulative ACK</title><path d="%s" fill="none" stroke="%s" stroke-width="1.2"/></g>`, pa.String(), kindColour[evAck])
 		n += 4
 	}
