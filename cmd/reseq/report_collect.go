@@ -432,7 +432,7 @@ func (r *reportCollector) addGap(rc *reportConn, ds *reportDir, off, n int64, re
 		ds.ackedN++
 		r.tot.GapEvent++
 	}
-	r.addEvent(rc, ds, reportEvent{t: ts, a: off, b: off + n, kind: evGap, reason: uint8(reason)})
+	r.addEvent(rc, ds, reportEvent{t: ts, a: off, b: off + n, n: n, kind: evGap, reason: uint8(reason)})
 }
 
 // Late implements tcpasm.Handler: the bytes leave the gaps they fill.

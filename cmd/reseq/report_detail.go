@@ -23,12 +23,13 @@ const (
 type reportEvent struct {
 	t      int64
 	a, b   int64
+	n      int64 // evGap: the gap bytes in [a, b) (merged gaps leave bytes between them)
 	kind   uint8
 	reason uint8
 }
 
 const (
-	detailEventSize = 40 // bytes per event, with the slice's slack
+	detailEventSize = 48 // bytes per event, with the slice's slack
 	// detailCap is how many events a direction holds before its detail is
 	// reduced to a coarser grid (halving it at least): a graph is drawn
 	// from at most that many events per direction.
@@ -104,6 +105,7 @@ func (d *reportDetail) merge(e reportEvent) bool {
 		return false
 	}
 	l.a, l.b = min(l.a, e.a), max(l.b, e.b)
+	l.n += e.n
 	return true
 }
 

@@ -149,11 +149,18 @@ func (p *panel) x(t int64) float64 {
 	return p.x0 + float64(t-p.t0)/float64(p.t1-p.t0)*p.w
 }
 
-func (p *panel) y(o int64) float64 {
+func (p *panel) y(o int64) float64 { return p.yf(float64(o)) }
+
+func (p *panel) yf(o float64) float64 {
 	if p.o1 <= p.o0 {
 		return p.y0 + p.h
 	}
-	return p.y0 + p.h - float64(o-p.o0)/float64(p.o1-p.o0)*p.h
+	return p.y0 + p.h - (o-float64(p.o0))/float64(p.o1-p.o0)*p.h
+}
+
+// of is the offset at pixel row y (the inverse of yf).
+func (p *panel) of(y float64) float64 {
+	return float64(p.o0) + (p.y0+p.h-y)/p.h*float64(p.o1-p.o0)
 }
 
 // strokes joins vertical strokes per pixel column.
@@ -217,7 +224,8 @@ func writeConnSVG(b *strings.Builder, rc *reportConn, standalone bool) {
 	var dirs []int
 	for d := range rc.dirs {
 		ds := &rc.dirs[d]
-		if ds.detail.len() > 0 || ds.detailLost {
+		empty := ds.rec != nil && ds.rec.Length == 0 && ds.rec.GapBytes == 0
+		if (ds.detail.len() > 0 || ds.detailLost) && !empty {
 			dirs = append(dirs, d)
 		}
 	}
@@ -323,7 +331,7 @@ func writePanel(b *strings.Builder, rc *reportConn, d int, top float64, t0, t1 i
 	}
 	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" text-anchor="middle">capture time since %s</text>`, p.x0+p.w/2, p.y0+p.h+30, esc(time.Unix(0, t0).UTC().Format("2006-01-02 15:04:05.000000 UTC")))
 	for _, v := range niceByteTicks(float64(o0), float64(o1), 6) {
-		y := p.y(int64(v))
+		y := p.yf(v)
 		fmt.Fprintf(b, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#e4e4e4"/><text x="%.0f" y="%.1f" text-anchor="end">%s</text>`,
 			p.x0, y, p.x0+p.w, y, p.x0-4, y+4, esc(fmtBytes(v)))
 		n += 2
@@ -334,61 +342,97 @@ func writePanel(b *strings.Builder, rc *reportConn, d int, top float64, t0, t1 i
 		fmt.Fprintf(b, `<text x="%.0f" y="%.0f" text-anchor="middle" fill="#a00">detail let go under the memory bound (--graph-memory); counters are exact</text>`, p.x0+p.w/2, p.y0+p.h/2)
 		return n + 1
 	}
-	// Gap bands, joined per reason where they touch at pixel resolution.
-	type band struct {
-		y0, y1 float64
+	// Gap bands: per reason and pixel row, the share of the row's offsets
+	// in gaps sets the band's opacity (dense small gaps shade a row, one
+	// large gap fills it); a dark tick marks when each gap was declared.
+	type row struct {
+		bytes  float64
 		t      int64
 		a, b   int64
-		reason uint8
 		count  int
+		reason uint8
 	}
-	var bands []band
+	rows := map[[2]int]*row{} // (reason, pixel row)
+	perRow := float64(p.o1-p.o0) / p.h
+	var ticks strokes
+	tickColour := ""
 	for _, e := range evs {
-		if e.kind != evGap {
+		if e.kind != evGap || e.b <= e.a {
 			continue
 		}
-		ya, yb := p.y(e.b), p.y(e.a)
-		if yb-ya < 1 {
-			ya = yb - 1
+		n := e.n
+		if n <= 0 {
+			n = e.b - e.a
 		}
-		bands = append(bands, band{ya, yb, e.t, e.a, e.b, e.reason, 1})
+		density := float64(n) / float64(e.b-e.a)
+		ya, yb := p.yf(float64(e.b)), p.yf(float64(e.a))
+		for ri := int(math.Floor(ya)); ri <= int(math.Ceil(yb))-1 || ri == int(math.Floor(ya)); ri++ {
+			// The offsets of [a, b) within pixel row ri.
+			lo := max(float64(e.a), p.of(float64(ri+1)))
+			hi := min(float64(e.b), p.of(float64(ri)))
+			if hi <= lo {
+				hi = lo + 1
+			}
+			k := [2]int{int(e.reason), ri}
+			r := rows[k]
+			if r == nil {
+				r = &row{t: e.t, a: e.a, b: e.b, reason: e.reason}
+				rows[k] = r
+			}
+			r.bytes += (hi - lo) * density
+			r.t = min(r.t, e.t)
+			r.a, r.b = min(r.a, e.a), max(r.b, e.b)
+			r.count++
+		}
+		ticks.add(p.x(e.t), ya, yb)
+		if tickColour == "" {
+			tickColour = darken(reasonColour(tcpasm.Reason(e.reason)))
+		}
 	}
-	slices.SortFunc(bands, func(x, y band) int {
-		if c := cmp.Compare(x.reason, y.reason); c != 0 {
+	keys := make([][2]int, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y [2]int) int {
+		if c := cmp.Compare(x[0], y[0]); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.a, y.a)
+		return cmp.Compare(x[1], y[1])
 	})
-	joined := bands[:0]
-	for _, g := range bands {
-		if k := len(joined); k > 0 && joined[k-1].reason == g.reason && g.y1 >= joined[k-1].y0-0.5 {
-			j := &joined[k-1]
-			j.y0, j.y1 = min(j.y0, g.y0), max(j.y1, g.y1)
-			j.b = max(j.b, g.b)
-			j.t = min(j.t, g.t)
-			j.count += g.count
-			continue
+	level := func(r *row) int { // opacity in tenths, at least one
+		f := r.bytes / max(perRow, 1)
+		return max(1, min(10, int(math.Ceil(f*10))))
+	}
+	labelled := map[uint8]bool{}
+	for i := 0; i < len(keys); {
+		// A run of adjacent rows of one reason at one level.
+		j := i + 1
+		r0 := rows[keys[i]]
+		lv := level(r0)
+		var sum float64
+		a, bb, cnt, t := r0.a, r0.b, 0, r0.t
+		for j = i; j < len(keys) && keys[j][0] == keys[i][0] && keys[j][1] == keys[i][1]+(j-i) && level(rows[keys[j]]) == lv; j++ {
+			r := rows[keys[j]]
+			sum += r.bytes
+			a, bb, cnt, t = min(a, r.a), max(bb, r.b), cnt+r.count, min(t, r.t)
 		}
-		joined = append(joined, g)
-	}
-	maxBands := max(budget/4, 50)
-	if len(joined) > maxBands {
-		// Keep the tallest; the rest are still in the counts of the title.
-		slices.SortFunc(joined, func(x, y band) int { return cmp.Compare(y.y1-y.y0, x.y1-x.y0) })
-		joined = joined[:maxBands]
-	}
-	for _, g := range joined {
-		r := tcpasm.Reason(g.reason)
-		col := reasonColour(r)
-		fmt.Fprintf(b, `<g><title>gap %s: offsets %d–%d (%s), %d gap(s), declared at +%s</title><rect x="%.0f" y="%.1f" width="%.0f" height="%.1f" fill="%s" fill-opacity="0.45"/><rect x="%.1f" y="%.1f" width="3" height="%.1f" fill="%s"/>`,
-			esc(r.String()), g.a, g.b, esc(fmtBytes(float64(g.b-g.a))), g.count, esc(fmtSecs(float64(g.t-t0)/1e9)),
-			p.x0, g.y0, p.w, g.y1-g.y0, col, p.x(g.t)-1, g.y0, g.y1-g.y0, darken(col))
-		n += 4
-		if g.y1-g.y0 >= 10 {
-			fmt.Fprintf(b, `<text x="%.0f" y="%.1f" fill="#700">%s</text>`, p.x0+p.w+4, (g.y0+g.y1)/2+4, esc(r.String()))
+		reason := tcpasm.Reason(keys[i][0])
+		y0, h := float64(keys[i][1]), float64(j-i)
+		fmt.Fprintf(b, `<g><title>gap %s: about %s of gaps in offsets %d–%d, first declared at +%s</title><rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="%s" fill-opacity="%.1f"/></g>`,
+			esc(reason.String()), esc(fmtBytes(sum)), a, bb, esc(fmtSecs(float64(t-t0)/1e9)),
+			p.x0, y0, p.w, h, reasonColour(reason), 0.05+0.065*float64(lv))
+		n += 3
+		if !labelled[uint8(reason)] && (h >= 10 || j-i == len(keys)) {
+			labelled[uint8(reason)] = true
+			fmt.Fprintf(b, `<text x="%.0f" y="%.1f" fill="#700">%s gaps</text>`, p.x0+p.w+4, y0+h/2+4, esc(reason.String()))
 			n++
 		}
-		b.WriteString("</g>")
+		_ = cnt
+		i = j
+	}
+	if len(ticks.cols) > 0 {
+		fmt.Fprintf(b, `<g><title>when each gap was declared</title><path d="%s" stroke="%s" stroke-width="2" fill="none"/></g>`, ticks.path(), tickColour)
+		n += 3
 	}
 	// Strokes per kind.
 	var st [numKinds]strokes
