@@ -118,9 +118,9 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
-	prog := newProgress(stderr, func() int64 { return ex.liveSt })
+	prog := newProgress(stderr, ex.liveStreams)
 	p.Progress = prog.callback()
-	p.Abort = func() error { return ex.err }
+	p.Abort = ex.firstErr
 	st, inErr := p.Run(ex)
 	prog.done()
 	outErr := ex.finish()

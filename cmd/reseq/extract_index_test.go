@@ -24,7 +24,7 @@ func testConn(src, dst string, vlans []uint16, index int, seq int64) *tcpasm.Con
 		k.VLANs[k.NumVLANs] = v
 		k.NumVLANs++
 	}
-	c := &tcpasm.Conn{Key: k, Index: index, Seq: seq}
+	c := &tcpasm.Conn{Key: k, Index: index, Seq: seq, FirstIndex: seq}
 	for d := range c.Streams {
 		c.Streams[d] = &tcpasm.Stream{Conn: c, Dir: tcpasm.Direction(d)}
 	}
@@ -499,7 +499,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3000 {
-		if err := sp.add(int64(i), 0, map[string]any{"n": i, "pad": strings.Repeat("x", 100)}); err != nil {
+		if err := sp.add(connOrder{first: int64(i)}, 0, map[string]any{"n": i, "pad": strings.Repeat("x", 100)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -521,7 +521,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 	}
 	// And a successful write replaces it whole.
 	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
-	sp.add(0, 0, map[string]int{"new": 1})
+	sp.add(connOrder{}, 0, map[string]int{"new": 1})
 	if err := sp.writeSorted(path); err != nil {
 		t.Fatal(err)
 	}
