@@ -8,9 +8,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -18,6 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	stages "github.com/reseq/reseq/pipeline"
@@ -161,7 +161,7 @@ type extractShared struct {
 	mu        sync.Mutex
 	index     *recordSpill
 	conflicts *recordSpill
-	conflictF *os.File // conflicts.jsonl, claimed at the start
+	conflictF *os.File            // conflicts.jsonl, claimed at the start
 	names     map[string]struct{} // names used, when collisions are possible
 	err       error               // first output error
 	failed    atomic.Bool
