@@ -70,8 +70,9 @@ type flowRecord struct {
 	CapturePoints []string       `json:"capture_points,omitempty"`
 	Tunnels       []tunnelRecord `json:"tunnels"`
 	Conn          int            `json:"conn"`
-	Index         int64          `json:"index"` // connection number, the row of 'reseq flows'
-	Dir           string         `json:"dir"`   // c2s or s2c
+	Index         int64          `json:"index"`        // connection number, the row of 'reseq flows'
+	FirstPacket   int64          `json:"first_packet"` // frame number of the connection's first packet: the order of connections
+	Dir           string         `json:"dir"`          // c2s or s2c
 	File          string         `json:"file,omitempty"`
 	BaseSeq       *uint32        `json:"base_seq,omitempty"`
 	SYN           bool           `json:"syn"`
@@ -528,7 +529,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(),
 		VLAN: key.VLANIDs(), CapturePoints: pointNames(e.tables, c.CapturePoints),
 		Tunnels: tunnelRecords(e.tables, s.Encap),
-		Conn:    c.Index, Dir: dirName(s.Dir),
+		Conn:    c.Index, FirstPacket: c.FirstIndex, Dir: dirName(s.Dir),
 		SYN: s.SYN, FIN: s.FIN, RST: s.RST, Close: reasonName(r),
 		Length: length, Captured: captured, Gaps: gaps,
 		Packets:       s.Stats.Packets,
