@@ -223,7 +223,7 @@ func TestExtractIndex(t *testing.T) {
 	want := map[string]any{
 		"src": "10.0.0.1:40000", "dst": "10.0.0.2:80",
 		"vlan": []any{100.0}, "capture_points": []any{"vlan:201", "vlan:202"}, "tunnels": []any{},
-		"conn": 0.0, "index": 1.0, "dir": "c2s",
+		"conn": 0.0, "index": 1.0, "first_packet": 1.0, "dir": "c2s",
 		"file":     "010.000.000.001.40000-010.000.000.002.00080--100",
 		"base_seq": 4294967290.0, "syn": true, "fin": true, "rst": false, "close": "fin",
 		"length": 25.0, "captured": 15.0,
