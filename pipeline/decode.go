@@ -43,6 +43,11 @@ func newDecoder(opt *Options, st *Stats) *decoder {
 // segments' payloads alias pkt.Data or reassembly buffers that b keeps until
 // it was assembled.
 func (d *decoder) packet(pkt *reseq.Packet, b *batch) {
+	if pkt.HasFrame {
+		// A shard file of 'reseq split': the frame's number in the
+		// capture it was cut from.
+		pkt.Index = pkt.Frame
+	}
 	if pkt.Timestamp >= d.deadline {
 		d.frag.Expire(pkt.Timestamp)
 		d.drain(b)

@@ -300,6 +300,13 @@ type batch struct {
 	// A progress snapshot taken by the reader, reported by the assembler.
 	progress             bool
 	read, total, packets int64
+
+	// RunShards: the shard the batch belongs to, the clock before each
+	// segment, and on the last batch the capture's last time.
+	shard    int
+	clock    []int64
+	end      bool
+	endClock int64
 }
 
 // stager is the reading goroutine's side: the batch being filled, idle

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/reseq/reseq/tcpasm"
 )
 
 func init() {
@@ -24,7 +26,9 @@ size equals its record's "length"; "file" is absent when no byte was captured.
 
 Index fields (DESIGN.md "The extraction index"): src, dst (the sender and
 receiver of this direction), vlan, capture_points, conn (0, 1, ... on a reused
-tuple), index (the connection's row in 'reseq flows'), dir (c2s/s2c), file,
+tuple), index (the connection's row in 'reseq flows'), first_packet (the
+frame number, 0-based, of the connection's first packet: connections are
+numbered in its order), dir (c2s/s2c), file,
 base_seq, syn, fin, rst, close (why the stream ended), length (the extent),
 captured (length minus gap bytes), gaps [{offset, length, reason}] (sorted,
 non-overlapping, exactly the bytes no captured packet carried; adjacent gaps
@@ -110,6 +114,16 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
+	workers := p.Workers
+	if tpl.uses('N') {
+		// %N is the order of first sight in one assembler.
+		if p.Shards > 1 {
+			fmt.Fprintln(stderr, "reseq extract: --shard and a -T template with %N: a shard cannot know the connection number")
+			p.Close()
+			return exitUsage
+		}
+		workers = 1
+	}
 	ex, err := newExtractor(extractorConfig{
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
 	})
@@ -118,10 +132,14 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
-	prog := newProgress(stderr, func() int64 { return ex.liveSt })
+	prog := newProgress(stderr, ex.liveStreams)
 	p.Progress = prog.callback()
-	p.Abort = func() error { return ex.err }
-	st, inErr := p.Run(ex)
+	p.Abort = ex.firstErr
+	hs := []tcpasm.Handler{}
+	for _, x := range ex.shards(workers) {
+		hs = append(hs, x)
+	}
+	st, inErr := p.RunShards(hs)
 	prog.done()
 	outErr := ex.finish()
 	t := ex.tot

@@ -77,6 +77,7 @@ type flowRow struct {
 	Duration      float64        `json:"duration"` // seconds
 
 	first, last int64
+	order       connOrder
 }
 
 // flowLister implements tcpasm.Handler for 'reseq flows': it keeps only
@@ -107,7 +108,7 @@ func (l *flowLister) row(s *tcpasm.Stream) (*flowRow, *flowDir) {
 
 func (l *flowLister) Open(c *tcpasm.Conn) {
 	r := &flowRow{
-		Index: c.Seq, Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
+		order: orderOf(c), Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
 		VLAN: slices.Clone(c.Key.VLANIDs()), Conn: c.Index,
 	}
 	if len(r.VLAN) == 0 {
@@ -197,7 +198,7 @@ func (l *flowLister) done(r *flowRow) {
 	}
 	r.First, r.Last = fmtTime(r.first), fmtTime(r.last)
 	r.Duration = float64(r.last-r.first) / 1e9
-	if err := l.spill.add(r.Index, 0, r); err != nil && l.err == nil {
+	if err := l.spill.add(r.order, 0, r); err != nil && l.err == nil {
 		l.err = err
 	}
 }

@@ -19,8 +19,10 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reseq/reseq"
@@ -60,6 +62,11 @@ type pipeline struct {
 	Abort func() error
 	// Serial runs reading and assembling on one goroutine (see Run).
 	Serial bool
+	// Workers is how many assemblers RunShards runs (0 or 1: one).
+	Workers int
+	// Shard, Shards: keep only the connections whose flow hash modulo
+	// Shards is Shard (--shard; Shards 0: all).
+	Shard, Shards int
 
 	r *reseq.Reader // opened by Open
 }
@@ -116,11 +123,79 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 		Progress:      p.Progress,
 		Abort:         p.Abort,
 	}
-	if len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0 {
-		opt.Keep = p.Filter.match
-	}
+	opt.Keep = p.keep()
 	st, err := stages.Run(r, asm, opt)
 	asm.Close()
+	return st, err
+}
+
+// keep returns the pipeline's Keep filter: the packet filter and --shard.
+func (p *pipeline) keep() func(k *layers.FlowKey) bool {
+	filtered := len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0
+	if p.Shards <= 1 {
+		if filtered {
+			return p.Filter.match
+		}
+		return nil
+	}
+	return func(k *layers.FlowKey) bool {
+		return stages.ShardOf(k, p.Shards) == p.Shard && (!filtered || p.Filter.match(k))
+	}
+}
+
+// RunShards is Run with one assembler per handler (len(hs) of them, see
+// stages.RunShards): the connections are shared out by flow hash, each
+// handler called on its assembler's goroutine. The memory and connection
+// limits stay global: each assembler gets its share of them. Progress and
+// Abort are called on the calling goroutine.
+func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
+	if len(hs) == 1 {
+		return p.Run(hs[0])
+	}
+	if p.r == nil {
+		if err := p.Open(); err != nil {
+			return pipelineStats{}, err
+		}
+	}
+	r := p.r
+	p.r = nil
+	defer r.Close()
+	n := len(hs)
+	cfg := p.Config
+	if cfg.MaxMemory == 0 {
+		cfg.MaxMemory = tcpasm.DefaultMaxMemory
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = tcpasm.DefaultMaxConns
+	}
+	cfg.MaxMemory = max(1, cfg.MaxMemory/int64(n))
+	cfg.MaxConns = max(1, cfg.MaxConns/n)
+	asms := make([]assembler, n)
+	as := make([]stages.Assembler, n)
+	for i, h := range hs {
+		asms[i] = newAssembler(cfg, h)
+		as[i] = asms[i]
+	}
+	opt := stages.Options{
+		CapturePoints: p.CapturePoints,
+		Tables:        p.Tables,
+		Decode:        p.Decode,
+		Frag:          p.Frag,
+		Serial:        p.Serial,
+		Progress:      p.Progress,
+		Abort:         p.Abort,
+		Keep:          p.keep(),
+	}
+	st, err := stages.RunShards(r, as, opt)
+	var wg sync.WaitGroup
+	for _, a := range asms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Close()
+		}()
+	}
+	wg.Wait()
 	return st, err
 }
 
@@ -251,6 +326,8 @@ type pipelineFlags struct {
 	gtpuPorts    string
 	fragTimeout  string
 	fragMemory   int64
+	workers      int
+	shard        string
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
@@ -266,6 +343,8 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
 	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable)")
+	fs.IntVar(&pf.workers, "workers", defaultWorkers(), "assemble on `N` goroutines, the connections shared out by flow hash (the output is the same for every N; default: the CPUs available less one for the reader)")
+	fs.StringVar(&pf.shard, "shard", "", "keep only the connections whose flow hash modulo N is i (`i/N`): N processes, one per shard, each reading every input; 'reseq merge' combines their outputs")
 	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable)")
 	return pf
 }
@@ -343,10 +422,39 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 			p.Config.IdleTimeout = -1
 		}
 	}
+	if pf.workers < 1 {
+		return nil, fmt.Errorf("--workers %d: want 1 or more", pf.workers)
+	}
+	p.Workers = pf.workers
+	if pf.shard != "" {
+		i, n, ok := parseShard(pf.shard)
+		if !ok {
+			return nil, fmt.Errorf("--shard %q: want i/N with 0 <= i < N", pf.shard)
+		}
+		p.Shard, p.Shards = i, n
+	}
 	if len(inputs) == 0 {
 		return nil, errors.New("no capture given")
 	}
 	return p, nil
+}
+
+// defaultWorkers is --workers' default: the CPUs available less one for the
+// reading goroutine, at least one.
+func defaultWorkers() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// parseShard parses "i/N".
+func parseShard(s string) (i, n int, ok bool) {
+	a, b, found := strings.Cut(s, "/")
+	if !found {
+		return 0, 0, false
+	}
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, false
+	}
+	return i, n, true
 }
 
 // parseArgs parses fs from args and returns the positional arguments; flags
