@@ -23,7 +23,8 @@ holes (zero, sparse where the filesystem allows) and are listed in the record's
 size equals its record's "length"; "file" is absent when no byte was captured.
 
 Index fields (DESIGN.md "The extraction index"): src, dst (the sender and
-receiver of this direction), vlan, capture_points, conn (0, 1, ... on a reused
+receiver of this direction), community_id (Community ID v1, the same for both
+directions; --community-id-seed), vlan, capture_points, conn (0, 1, ... on a reused
 tuple), index (the connection's row in 'reseq flows'), dir (c2s/s2c), file,
 base_seq, syn, fin, rst, close (why the stream ended), length (the extent),
 captured (length minus gap bytes), gaps [{offset, length, reason}] (sorted,
@@ -112,6 +113,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	}
 	ex, err := newExtractor(extractorConfig{
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
+		CommunityIDSeed: p.CommunityIDSeed,
 	})
 	if err != nil {
 		p.Close()

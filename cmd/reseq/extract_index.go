@@ -61,6 +61,7 @@ type streamState struct {
 type flowRecord struct {
 	Src           string         `json:"src"`
 	Dst           string         `json:"dst"`
+	CommunityID   string         `json:"community_id"`
 	VLAN          []uint16       `json:"vlan,omitempty"`
 	VNI           *uint32        `json:"vni,omitempty"`
 	CapturePoints []string       `json:"capture_points,omitempty"`
@@ -98,6 +99,7 @@ type gapRecord struct {
 type conflictRecord struct {
 	Src           string   `json:"src"`
 	Dst           string   `json:"dst"`
+	CommunityID   string   `json:"community_id"`
 	VLAN          []uint16 `json:"vlan,omitempty"`
 	Conn          int      `json:"conn"`
 	Index         int64    `json:"index"`
@@ -144,7 +146,8 @@ type extractor struct {
 	names     map[string]struct{} // names used, when collisions are possible
 	warn      io.Writer
 	tables    *stages.Tables
-	err       error // first output error
+	cidSeed   uint16 // Community ID seed
+	err       error  // first output error
 	tot       extractTotals
 	liveSt    int64
 }
@@ -157,6 +160,8 @@ type extractorConfig struct {
 	Force    bool
 	Warn     io.Writer      // anomaly warnings; nil: discarded
 	Tables   *stages.Tables // the pipeline's capture points and tunnel stacks; nil: none named
+	// CommunityIDSeed seeds the records' community_id.
+	CommunityIDSeed uint16
 }
 
 const writeBufSize = 64 << 10
@@ -172,6 +177,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	}
 	e := &extractor{
 		tables:   cfg.Tables,
+		cidSeed:  cfg.CommunityIDSeed,
 		dir:      cfg.Dir,
 		tpl:      tpl,
 		maxBytes: cfg.MaxBytes,
@@ -363,7 +369,8 @@ func (e *extractor) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 	}
 	r := conflictRecord{
 		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), VLAN: key.VLANIDs(),
-		Conn: s.Conn.Index, Index: s.Conn.Seq, Dir: dirName(s.Dir),
+		CommunityID: communityID(e.cidSeed, &key),
+		Conn:        s.Conn.Index, Index: s.Conn.Seq, Dir: dirName(s.Dir),
 		Offset: c.Offset, Length: c.Length,
 		KeptPacket: c.KeptIndex, DroppedPacket: c.DroppedIndex,
 		KeptTime: fmtTime(c.KeptTime), DroppedTime: fmtTime(c.DroppedTime),
@@ -446,7 +453,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		key = key.Reverse()
 	}
 	rec := flowRecord{
-		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(),
+		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), CommunityID: communityID(e.cidSeed, &key),
 		VLAN: key.VLANIDs(), CapturePoints: pointNames(e.tables, c.CapturePoints),
 		Tunnels: tunnelRecords(e.tables, s.Encap),
 		Conn:    c.Index, Index: c.Seq, Dir: dirName(s.Dir),

@@ -63,6 +63,7 @@ type flowRow struct {
 	Index         int64          `json:"index"`
 	Client        string         `json:"client"`
 	Server        string         `json:"server"`
+	CommunityID   string         `json:"community_id"`
 	VLAN          []uint16       `json:"vlan,omitempty"`
 	VNI           *uint32        `json:"vni,omitempty"`
 	CapturePoints []string       `json:"capture_points,omitempty"`
@@ -84,6 +85,7 @@ type flowRow struct {
 // file to be listed in order, so memory does not grow with the capture.
 type flowLister struct {
 	tables *stages.Tables
+	seed   uint16 // Community ID seed
 	live   map[*flowRow]struct{}
 	spill  *recordSpill
 	err    error
@@ -109,6 +111,7 @@ func (l *flowLister) Open(c *tcpasm.Conn) {
 	r := &flowRow{
 		Index: c.Seq, Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
 		VLAN: slices.Clone(c.Key.VLANIDs()), Conn: c.Index,
+		CommunityID: communityID(l.seed, &c.Key),
 	}
 	if len(r.VLAN) == 0 {
 		r.VLAN = nil
@@ -245,6 +248,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitInput
 	}
+	l.seed = p.CommunityIDSeed
 	prog := newProgress(stderr, nil)
 	p.Progress = prog.callback()
 	p.Abort = func() error { return l.err }

@@ -48,6 +48,8 @@ type pipeline struct {
 	Decode        *layers.DecodeOptions // tunnel ports; nil: the IANA ports
 	Frag          ipfrag.Config         // IP reassembly
 	Filter        filter                // packets neither of whose endpoints match are skipped
+	// CommunityIDSeed is the seed of the records' Community IDs.
+	CommunityIDSeed uint16
 	// Tables names the capture points and tunnel stacks that streams refer
 	// to by number; Run fills it.
 	Tables *stages.Tables
@@ -251,6 +253,7 @@ type pipelineFlags struct {
 	gtpuPorts    string
 	fragTimeout  string
 	fragMemory   int64
+	cidSeed      uint16
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
@@ -267,6 +270,7 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
 	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable)")
 	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable)")
+	fs.Var(seedFlag{&pf.cidSeed}, "community-id-seed", "the `SEED` (0-65535) of the records' Community IDs (community_id)")
 	return pf
 }
 
@@ -275,7 +279,7 @@ var serialPipeline = false
 
 // pipeline validates the flags and returns the pipeline for inputs.
 func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
-	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline}
+	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline, CommunityIDSeed: pf.cidSeed}
 	p.Tables = &stages.Tables{}
 	for _, x := range strings.Split(pf.capturePoint, ",") {
 		switch strings.TrimSpace(x) {
