@@ -50,6 +50,8 @@ type pipeline struct {
 	Filter        filter                // packets neither of whose endpoints match are skipped
 	// CommunityIDSeed is the seed of the records' Community IDs.
 	CommunityIDSeed uint16
+	// Select is --filter, --since and --until; nil: everything.
+	Select *packetSelector
 	// Tables names the capture points and tunnel stacks that streams refer
 	// to by number; Run fills it.
 	Tables *stages.Tables
@@ -120,6 +122,9 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	}
 	if len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0 {
 		opt.Keep = p.Filter.match
+	}
+	if p.Select != nil {
+		opt.Select, opt.Start = p.Select.keep, p.Select.start
 	}
 	st, err := stages.Run(r, asm, opt)
 	asm.Close()
@@ -254,6 +259,7 @@ type pipelineFlags struct {
 	fragTimeout  string
 	fragMemory   int64
 	cidSeed      uint16
+	sel          selectFlags
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
@@ -268,8 +274,9 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`, e.g. 64M; default 64M)")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
-	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable)")
-	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable)")
+	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable; shorthand for --filter 'port PORT')")
+	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable; shorthand for --filter 'net ADDR')")
+	addSelectFlags(fs, &pf.sel)
 	fs.Var(seedFlag{&pf.cidSeed}, "community-id-seed", "the `SEED` (0-65535) of the records' Community IDs (community_id)")
 	return pf
 }
@@ -281,6 +288,11 @@ var serialPipeline = false
 func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline, CommunityIDSeed: pf.cidSeed}
 	p.Tables = &stages.Tables{}
+	sel, err := pf.sel.compile()
+	if err != nil {
+		return nil, err
+	}
+	p.Select = sel
 	for _, x := range strings.Split(pf.capturePoint, ",") {
 		switch strings.TrimSpace(x) {
 		case "outer":
