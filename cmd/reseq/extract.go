@@ -48,7 +48,10 @@ the stream's true "length" and lists [N, length) as one gap with reason
 "length" bytes long, is sparse past N).
 
 Exit status: 0 success, 1 input or output error (everything read before it is
-written and indexed), 2 usage. A non-empty DIR is refused (status 1) unless
+written and indexed), 2 usage, 130 interrupted (SIGINT, SIGTERM: reading stops,
+the streams left open are closed with close reason "interrupted", the bytes
+held above their holes become gaps of that reason, and the index is written in
+full; a second signal exits at once). A non-empty DIR is refused (status 1) unless
 --force.
 
 Options:
@@ -102,6 +105,10 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
 	}
+	// Before the inputs are opened: standard input is read through a pipe
+	// that a signal can cut short.
+	intr := catchInterrupts(inputs)
+	defer intr.stop()
 	if err := p.Open(); err != nil {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
@@ -120,6 +127,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
+	p.Interrupt, ex.intr = intr, intr
 	prog := newProgress(stderr, func() int64 { return ex.liveSt })
 	p.Progress = prog.callback()
 	p.Abort = func() error { return ex.err }
@@ -139,6 +147,8 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	if outErr != nil {
 		fmt.Fprintln(stderr, "reseq extract: writing output:", outErr)
 		code = exitInput
+	} else if errors.Is(inErr, errInterrupted) {
+		code = exitInterrupted
 	}
 	return code
 }

@@ -35,6 +35,8 @@ func reasonName(r tcpasm.Reason) string {
 		return "max_bytes"
 	case reasonUnreported:
 		return "unreported"
+	case reasonInterrupted:
+		return "interrupted"
 	}
 	return r.String()
 }
@@ -147,7 +149,8 @@ type extractor struct {
 	warn      io.Writer
 	tables    *stages.Tables
 	cidSeed   uint16 // Community ID seed
-	err       error  // first output error
+	intr      *interruption
+	err       error // first output error
 	tot       extractTotals
 	liveSt    int64
 }
@@ -312,6 +315,7 @@ func (e *extractor) write(s *tcpasm.Stream, st *streamState, off int64, data []b
 
 // Gap implements tcpasm.Handler.
 func (e *extractor) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
+	r = e.intr.reason(r)
 	st := state(s)
 	skip := e.advance(s, st, off, n)
 	st.addGap(off+skip, n-skip, r)
@@ -397,6 +401,7 @@ func mustRel(base, p string) string {
 // Close implements tcpasm.Handler: the stream's file gets its final size and
 // its index record is written.
 func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
+	r = e.intr.reason(r)
 	st := state(s)
 	if st.closed {
 		e.anomaly(s, "closed twice")

@@ -86,6 +86,7 @@ type flowRow struct {
 type flowLister struct {
 	tables *stages.Tables
 	seed   uint16 // Community ID seed
+	intr   *interruption
 	live   map[*flowRow]struct{}
 	spill  *recordSpill
 	err    error
@@ -155,7 +156,7 @@ func (l *flowLister) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
 		return
 	}
 	d.closed = true
-	d.Close = reasonName(reason)
+	d.Close = reasonName(l.intr.reason(reason))
 	st := &s.Stats
 	d.Packets, d.Retransmitted, d.Duplicates, d.OutOfOrder = st.Packets, st.Retransmitted, st.Duplicates, st.OutOfOrder
 	d.Length = max(s.Extent, d.Bytes)
@@ -249,6 +250,9 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	l.seed = p.CommunityIDSeed
+	intr := catchInterrupts(inputs)
+	defer intr.stop()
+	p.Interrupt, l.intr = intr, intr
 	prog := newProgress(stderr, nil)
 	p.Progress = prog.callback()
 	p.Abort = func() error { return l.err }
@@ -272,6 +276,9 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	}
 	if inErr != nil {
 		fmt.Fprintln(stderr, "reseq flows:", inErr)
+		if errors.Is(inErr, errInterrupted) {
+			return exitInterrupted
+		}
 		return exitInput
 	}
 	return exitOK

@@ -131,6 +131,9 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	hx.cidSeed = p.CommunityIDSeed
 	h := framing.NewHandler(framing.Config{MaxHeld: int(maxHeld)}, hx.open)
 	p.Abort = func() error { return hx.err }
+	intr := catchInterrupts(inputs)
+	defer intr.stop()
+	p.Interrupt = intr
 	st, inErr := p.Run(h)
 	outErr := hx.finish()
 	if !quiet {
@@ -145,6 +148,8 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	if outErr != nil {
 		fmt.Fprintln(stderr, "reseq http: writing output:", outErr)
 		code = exitInput
+	} else if errors.Is(inErr, errInterrupted) {
+		code = exitInterrupted
 	}
 	return code
 }

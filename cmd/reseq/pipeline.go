@@ -64,6 +64,9 @@ type pipeline struct {
 	Abort func() error
 	// Serial runs reading and assembling on one goroutine (see Run).
 	Serial bool
+	// Interrupt, when set, stops the run on SIGINT/SIGTERM: Run returns
+	// errInterrupted after closing every stream (see interrupt.go).
+	Interrupt *interruption
 
 	r *reseq.Reader // opened by Open
 }
@@ -126,7 +129,23 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	if p.Select != nil {
 		opt.Select, opt.Start = p.Select.keep, p.Select.start
 	}
+	if p.Interrupt != nil {
+		abort := p.Abort
+		opt.Abort = func() error {
+			if err := p.Interrupt.abort(); err != nil {
+				return err
+			}
+			if abort != nil {
+				return abort()
+			}
+			return nil
+		}
+	}
 	st, err := stages.Run(r, asm, opt)
+	if p.Interrupt.latch() {
+		// Whatever else went wrong (a read cut short by the signal).
+		err = errInterrupted
+	}
 	asm.Close()
 	return st, err
 }
