@@ -48,6 +48,9 @@ func (d *decoder) packet(pkt *reseq.Packet, b *batch) {
 		// capture it was cut from.
 		pkt.Index = pkt.Frame
 	}
+	if d.st.Packets == 1 && d.opt.Start != nil {
+		d.opt.Start(pkt.Timestamp)
+	}
 	if pkt.Timestamp >= d.deadline {
 		d.frag.Expire(pkt.Timestamp)
 		d.drain(b)
@@ -113,7 +116,7 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, partialEnd int) b
 		seg.Length = len(seg.Payload)
 		seg.Flags &^= tcpasm.FIN
 	}
-	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) {
+	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) || d.opt.Select != nil && !d.opt.Select(seg, &d.lp) {
 		b.segs = b.segs[:n]
 		d.st.Filtered++
 		return false

@@ -39,6 +39,8 @@ func reasonName(r tcpasm.Reason) string {
 		return "max_bytes"
 	case reasonUnreported:
 		return "unreported"
+	case reasonInterrupted:
+		return "interrupted"
 	}
 	return r.String()
 }
@@ -65,6 +67,7 @@ type streamState struct {
 type flowRecord struct {
 	Src           string         `json:"src"`
 	Dst           string         `json:"dst"`
+	CommunityID   string         `json:"community_id"`
 	VLAN          []uint16       `json:"vlan,omitempty"`
 	VNI           *uint32        `json:"vni,omitempty"`
 	CapturePoints []string       `json:"capture_points,omitempty"`
@@ -103,6 +106,7 @@ type gapRecord struct {
 type conflictRecord struct {
 	Src           string   `json:"src"`
 	Dst           string   `json:"dst"`
+	CommunityID   string   `json:"community_id"`
 	VLAN          []uint16 `json:"vlan,omitempty"`
 	Conn          int      `json:"conn"`
 	Index         int64    `json:"index"`
@@ -151,6 +155,8 @@ type extractor struct {
 	live     map[*tcpasm.Conn]struct{}
 	warn     io.Writer
 	tables   *stages.Tables
+	cidSeed  uint16        // Community ID seed
+	intr     *interruption // closes streams as interrupted once a signal came
 	tot      extractTotals
 	liveSt   atomic.Int64
 	nconf    int64        // conflicts recorded by this extractor: their order
@@ -176,6 +182,8 @@ type extractorConfig struct {
 	Force    bool
 	Warn     io.Writer      // anomaly warnings; nil: discarded
 	Tables   *stages.Tables // the pipeline's capture points and tunnel stacks; nil: none named
+	// CommunityIDSeed seeds the records' community_id.
+	CommunityIDSeed uint16
 }
 
 const writeBufSize = 64 << 10
@@ -191,6 +199,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	}
 	e := &extractor{
 		tables:   cfg.Tables,
+		cidSeed:  cfg.CommunityIDSeed,
 		dir:      cfg.Dir,
 		tpl:      tpl,
 		maxBytes: cfg.MaxBytes,
@@ -235,6 +244,7 @@ func (e *extractor) shards(n int) []*extractor {
 			dir: e.dir, tpl: e.tpl, maxBytes: e.maxBytes, maxOpen: per, force: e.force,
 			pool: newFilePool(per, writeBufSize, e.force), sh: e.sh,
 			live: map[*tcpasm.Conn]struct{}{}, warn: e.warn, tables: e.tables,
+			cidSeed: e.cidSeed, intr: e.intr,
 		}
 		e.sibs = append(e.sibs, x)
 		all = append(all, x)
@@ -382,6 +392,7 @@ func (e *extractor) write(s *tcpasm.Stream, st *streamState, off int64, data []b
 
 // Gap implements tcpasm.Handler.
 func (e *extractor) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
+	r = e.intr.reason(r)
 	st := state(s)
 	skip := e.advance(s, st, off, n)
 	st.addGap(off+skip, n-skip, r)
@@ -439,7 +450,8 @@ func (e *extractor) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 	}
 	r := conflictRecord{
 		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), VLAN: key.VLANIDs(),
-		Conn: s.Conn.Index, Dir: dirName(s.Dir),
+		CommunityID: communityID(e.cidSeed, &key),
+		Conn:        s.Conn.Index, Dir: dirName(s.Dir),
 		Offset: c.Offset, Length: c.Length,
 		KeptPacket: c.KeptIndex, DroppedPacket: c.DroppedIndex,
 		KeptTime: fmtTime(c.KeptTime), DroppedTime: fmtTime(c.DroppedTime),
@@ -470,6 +482,7 @@ func mustRel(base, p string) string {
 // Close implements tcpasm.Handler: the stream's file gets its final size and
 // its index record is written.
 func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
+	r = e.intr.reason(r)
 	st := state(s)
 	if st.closed {
 		e.anomaly(s, "closed twice")
@@ -526,7 +539,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		key = key.Reverse()
 	}
 	rec := flowRecord{
-		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(),
+		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), CommunityID: communityID(e.cidSeed, &key),
 		VLAN: key.VLANIDs(), CapturePoints: pointNames(e.tables, c.CapturePoints),
 		Tunnels: tunnelRecords(e.tables, s.Encap),
 		Conn:    c.Index, FirstPacket: c.FirstIndex, Dir: dirName(s.Dir),

@@ -63,6 +63,7 @@ type flowRow struct {
 	Index         int64          `json:"index"`
 	Client        string         `json:"client"`
 	Server        string         `json:"server"`
+	CommunityID   string         `json:"community_id"`
 	VLAN          []uint16       `json:"vlan,omitempty"`
 	VNI           *uint32        `json:"vni,omitempty"`
 	CapturePoints []string       `json:"capture_points,omitempty"`
@@ -85,6 +86,8 @@ type flowRow struct {
 // file to be listed in order, so memory does not grow with the capture.
 type flowLister struct {
 	tables *stages.Tables
+	seed   uint16 // Community ID seed
+	intr   *interruption
 	live   map[*flowRow]struct{}
 	spill  *recordSpill
 	err    error
@@ -110,6 +113,7 @@ func (l *flowLister) Open(c *tcpasm.Conn) {
 	r := &flowRow{
 		order: orderOf(c), Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
 		VLAN: slices.Clone(c.Key.VLANIDs()), Conn: c.Index,
+		CommunityID: communityID(l.seed, &c.Key),
 	}
 	if len(r.VLAN) == 0 {
 		r.VLAN = nil
@@ -153,7 +157,7 @@ func (l *flowLister) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
 		return
 	}
 	d.closed = true
-	d.Close = reasonName(reason)
+	d.Close = reasonName(l.intr.reason(reason))
 	st := &s.Stats
 	d.Packets, d.Retransmitted, d.Duplicates, d.OutOfOrder = st.Packets, st.Retransmitted, st.Duplicates, st.OutOfOrder
 	d.Length = max(s.Extent, d.Bytes)
@@ -246,6 +250,10 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitInput
 	}
+	l.seed = p.CommunityIDSeed
+	intr := catchInterrupts(inputs)
+	defer intr.stop()
+	p.Interrupt, l.intr = intr, intr
 	prog := newProgress(stderr, nil)
 	p.Progress = prog.callback()
 	p.Abort = func() error { return l.err }
@@ -269,6 +277,9 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	}
 	if inErr != nil {
 		fmt.Fprintln(stderr, "reseq flows:", inErr)
+		if errors.Is(inErr, errInterrupted) {
+			return exitInterrupted
+		}
 		return exitInput
 	}
 	return exitOK

@@ -50,6 +50,10 @@ type pipeline struct {
 	Decode        *layers.DecodeOptions // tunnel ports; nil: the IANA ports
 	Frag          ipfrag.Config         // IP reassembly
 	Filter        filter                // packets neither of whose endpoints match are skipped
+	// CommunityIDSeed is the seed of the records' Community IDs.
+	CommunityIDSeed uint16
+	// Select is --filter, --since and --until; nil: everything.
+	Select *packetSelector
 	// Tables names the capture points and tunnel stacks that streams refer
 	// to by number; Run fills it.
 	Tables *stages.Tables
@@ -67,6 +71,9 @@ type pipeline struct {
 	// Shard, Shards: keep only the connections whose flow hash modulo
 	// Shards is Shard (--shard; Shards 0: all).
 	Shard, Shards int
+	// Interrupt, when set, stops the run on SIGINT/SIGTERM: Run returns
+	// errInterrupted after closing every stream (see interrupt.go).
+	Interrupt *interruption
 
 	r *reseq.Reader // opened by Open
 }
@@ -114,6 +121,21 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	p.r = nil
 	defer r.Close()
 	asm := newAssembler(p.Config, h)
+	opt := p.options()
+	st, err := stages.Run(r, asm, opt)
+	if p.Interrupt.latch() {
+		// Whatever else went wrong (a read cut short by the signal).
+		err = errInterrupted
+	}
+	asm.Close()
+	return st, err
+}
+
+// keep returns the pipeline's Keep filter: the packet filter and --shard.
+// options are the library pipeline's options for p: decoding, capture
+// points, filters (Keep on the flow key, Select on the segment), progress,
+// and Abort, which an interruption (SIGINT/SIGTERM) answers first.
+func (p *pipeline) options() stages.Options {
 	opt := stages.Options{
 		CapturePoints: p.CapturePoints,
 		Tables:        p.Tables,
@@ -122,14 +144,26 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 		Serial:        p.Serial,
 		Progress:      p.Progress,
 		Abort:         p.Abort,
+		Keep:          p.keep(),
 	}
-	opt.Keep = p.keep()
-	st, err := stages.Run(r, asm, opt)
-	asm.Close()
-	return st, err
+	if p.Select != nil {
+		opt.Select, opt.Start = p.Select.keep, p.Select.start
+	}
+	if p.Interrupt != nil {
+		abort := p.Abort
+		opt.Abort = func() error {
+			if err := p.Interrupt.abort(); err != nil {
+				return err
+			}
+			if abort != nil {
+				return abort()
+			}
+			return nil
+		}
+	}
+	return opt
 }
 
-// keep returns the pipeline's Keep filter: the packet filter and --shard.
 func (p *pipeline) keep() func(k *layers.FlowKey) bool {
 	filtered := len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0
 	if p.Shards <= 1 {
@@ -176,17 +210,10 @@ func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
 		asms[i] = newAssembler(cfg, h)
 		as[i] = asms[i]
 	}
-	opt := stages.Options{
-		CapturePoints: p.CapturePoints,
-		Tables:        p.Tables,
-		Decode:        p.Decode,
-		Frag:          p.Frag,
-		Serial:        p.Serial,
-		Progress:      p.Progress,
-		Abort:         p.Abort,
-		Keep:          p.keep(),
+	st, err := stages.RunShards(r, as, p.options())
+	if p.Interrupt.latch() {
+		err = errInterrupted
 	}
-	st, err := stages.RunShards(r, as, opt)
 	var wg sync.WaitGroup
 	for _, a := range asms {
 		wg.Add(1)
@@ -328,6 +355,8 @@ type pipelineFlags struct {
 	fragMemory   int64
 	workers      int
 	shard        string
+	cidSeed      uint16
+	sel          selectFlags
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
@@ -342,10 +371,12 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`, e.g. 64M; default 64M)")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
-	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable)")
+	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable; shorthand for --filter 'port PORT')")
 	fs.IntVar(&pf.workers, "workers", defaultWorkers(), "assemble on `N` goroutines, the connections shared out by flow hash (the output is the same for every N; default: the CPUs available less one for the reader)")
 	fs.StringVar(&pf.shard, "shard", "", "keep only the connections whose flow hash modulo N is i (`i/N`): N processes, one per shard, each reading every input; 'reseq merge' combines their outputs")
-	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable)")
+	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable; shorthand for --filter 'net ADDR')")
+	addSelectFlags(fs, &pf.sel)
+	fs.Var(seedFlag{&pf.cidSeed}, "community-id-seed", "the `SEED` (0-65535) of the records' Community IDs (community_id)")
 	return pf
 }
 
@@ -354,8 +385,13 @@ var serialPipeline = false
 
 // pipeline validates the flags and returns the pipeline for inputs.
 func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
-	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline}
+	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline, CommunityIDSeed: pf.cidSeed}
 	p.Tables = &stages.Tables{}
+	sel, err := pf.sel.compile()
+	if err != nil {
+		return nil, err
+	}
+	p.Select = sel
 	for _, x := range strings.Split(pf.capturePoint, ",") {
 		switch strings.TrimSpace(x) {
 		case "outer":

@@ -150,16 +150,7 @@ func runCollector(p *pipeline, rc *reportCollector, stderr io.Writer) (*collecte
 	}
 	defer r.Close()
 	rc.asm = tcpasm.New(p.Config, rc)
-	opt := stages.Options{
-		CapturePoints: p.CapturePoints,
-		Tables:        p.Tables,
-		Decode:        p.Decode,
-		Frag:          p.Frag,
-		Serial:        p.Serial,
-	}
-	if len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0 {
-		opt.Keep = p.Filter.match
-	}
+	opt := p.options()
 	prog := newProgress(stderr, func() int64 { return int64(len(rc.live)) })
 	opt.Progress = prog.callback()
 	st, inErr := stages.Run(r, rc, opt)
