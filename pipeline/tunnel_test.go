@@ -378,3 +378,34 @@ func TestMirrorSessions(t *testing.T) {
 		}
 	}
 }
+
+// --capture-point interface: a capture made on Linux's "any" device
+// (LINUX_SLL2) names each packet's interface by its index (this one saw its
+// traffic on one), and the streams stay the bare capture's.
+func TestCapturePointInterface(t *testing.T) {
+	caps := realCaptures(t)
+	capture := caps["lossy_any_sll2.pcap"]
+	if capture == nil {
+		t.Skip("no lossy_any_sll2.pcap")
+	}
+	bare, _ := assemble(t, capture, pipeline.Options{})
+	got, _ := assemble(t, capture, pipeline.Options{CapturePoints: pipeline.CaptureInterface})
+	sameStreams(t, "interface", bare, got)
+	seen := map[string]bool{}
+	for _, n := range got.order {
+		r := got.streams[n]
+		if len(r.points) == 0 {
+			t.Fatalf("%s: no capture point", n)
+		}
+		for _, p := range r.points {
+			if !strings.HasPrefix(p, "ifindex:") {
+				t.Fatalf("%s: capture point %q", n, p)
+			}
+			seen[p] = true
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no interface named")
+	}
+	t.Logf("interfaces: %v", seen)
+}
