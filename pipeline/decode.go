@@ -172,7 +172,7 @@ func (d *decoder) drain(b *batch) {
 		if dg.IP == nil {
 			continue // no first fragment: nothing says where its bytes go
 		}
-		st := d.lp.DecodeIP(d.dopt, dg.LinkType, &dg.Encap, dg.IP)
+		st := d.lp.DecodeIP(d.dopt, dg.LinkType, dg.Encap, dg.IP)
 		if st.Reason == layers.StopFragment {
 			// An inner fragment, now that its carrier is whole.
 			d.innerFragment(&dg)
