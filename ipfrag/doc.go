@@ -40,9 +40,11 @@
 // at a fixed header room plus the fragment's offset; the first fragment's
 // header is copied just before the payload, so a complete datagram is one
 // contiguous slice with no second copy. Buffers are pooled: in steady state Add
-// and Next do not allocate. Every buffer has room for the largest datagram
-// (MaxHeader bytes of header, 65,535 of payload), and that whole capacity is
-// what Config.MaxBytes counts.
+// and Next do not allocate. A buffer starts with MaxHeader bytes of header
+// room and a few kilobytes of payload room and grows (doubling, one copy) up
+// to the largest datagram (65,535 bytes of payload) as fragments reach
+// further; Config.MaxBytes counts that largest capacity (BufferBytes) for
+// every pending datagram, whatever its buffer's size now.
 //
 // # Overlaps and malformed fragments
 //
@@ -134,8 +136,12 @@
 // absorb a much later datagram's fragments, and is delivered promptly, not
 // at its timeout. The pair keeps its pending datagrams in the order of their
 // marks, so only the oldest is checked per fragment. The counter is one map
-// entry per pair, created with the pair's first pending datagram and dropped
-// with its last, so it costs one lookup per fragment and at most one entry
-// per pending datagram (a fixed table would bound it too, but collisions
-// would age unrelated pairs).
+// entry per pair, created with the pair's first pending datagram; after its
+// last it stays idle, for the pair's next datagram, until more than 1,024
+// pairs are idle (the longest idle are forgotten first), so it costs one
+// lookup per fragment and at most one entry per pending datagram plus the
+// idle ones (a fixed table would bound it too, but collisions would age
+// unrelated pairs). The maps are keyed by 64-bit hashes of the pair and of the
+// datagram's identity (chained on collision); the Encap is compared only
+// when the rest of the identity matches.
 package ipfrag

@@ -36,8 +36,12 @@ const (
 	DefaultMaxDist  = 64       // Linux's ipfrag_max_dist
 )
 
-// maxFreeBuffers is the most released buffers kept for reuse.
-const maxFreeBuffers = 64
+// maxFreeBuffers is the most released buffers kept for reuse; a reader holds
+// the buffers of a batch of datagrams at once.
+const maxFreeBuffers = 512
+
+// initialPayload is the payload room a new buffer starts with.
+const initialPayload = 3072
 
 // Config bounds a Reassembler. The zero value uses the defaults.
 type Config struct {
@@ -194,9 +198,22 @@ type pair struct {
 	n          int64  // fragments counted
 	refs       int    // pending entries (and tombstones) of the pair
 	serial     uint64 // names the pair in entry keys
+	gen        uint64 // counts the times it went idle
+	freed      bool   // forgotten, in freePair
+	hash       uint64 // key.hash()
+	next       *pair  // the next pair of the same hash
 	key        pairKey
 	head, tail *entry
 }
+
+// idlePair is a pair that went idle; stale when pr.gen moved on.
+type idlePair struct {
+	pr  *pair
+	gen uint64
+}
+
+// maxIdlePairs is the most pairs kept with no pending entry.
+const maxIdlePairs = 1024
 
 // key is the rest of a datagram's identity, under its pair; entries whose
 // keys are equal but whose Encap differs are chained.
@@ -211,6 +228,7 @@ type key struct {
 // entry is one pending datagram, a tombstone (buf nil) or a ready datagram.
 type entry struct {
 	key          key
+	hash         uint64        // key.hash()
 	encap        *layers.Encap // buf.encap; a tombstone's own copy
 	tomb         *layers.Encap
 	next         *entry  // the next entry of the same key
@@ -249,10 +267,11 @@ type entry struct {
 type Reassembler struct {
 	timeout  int64
 	maxBytes int64
-	maxDist  int64 // < 0: never stale
-	table    map[key]*entry
-	pairs    map[pairKey]*pair
+	maxDist  int64             // < 0: never stale
+	table    map[uint64]*entry // by key.hash, chained
+	pairs    map[uint64]*pair  // by pairKey.hash, chained
 	freePair []*pair
+	idle     []idlePair // pairs with no entries, oldest first (or no longer idle)
 	serial   uint64
 	heap     []*entry // min-heap by (deadline, seq)
 	fifo     []*entry // sorted by (deadline, seq) from fifoAt; nil: removed
@@ -273,7 +292,7 @@ type Reassembler struct {
 // New returns a Reassembler bounded by cfg.
 func New(cfg Config) *Reassembler {
 	r := &Reassembler{timeout: cfg.Timeout, maxBytes: cfg.MaxBytes, maxDist: int64(cfg.MaxDist),
-		table: make(map[key]*entry), pairs: make(map[pairKey]*pair), fifoDL: math.MinInt64}
+		table: make(map[uint64]*entry), pairs: make(map[uint64]*pair), fifoDL: math.MinInt64}
 	if r.maxDist == 0 {
 		r.maxDist = DefaultMaxDist
 	}
@@ -347,7 +366,8 @@ func (r *Reassembler) Add(f *Fragment) {
 		k.proto = f.Protocol
 	}
 	var e *entry
-	pr := r.pairs[pk]
+	ph := pk.hash()
+	pr := r.pair(&pk, ph)
 	if pr != nil {
 		pr.n++
 		// Staleness: entries of the pair more than maxDist fragments
@@ -355,10 +375,6 @@ func (r *Reassembler) Add(f *Fragment) {
 		for r.maxDist >= 0 && pr.head != nil && pr.n-pr.head.mark-1 > r.maxDist {
 			h := pr.head
 			r.retire(h, f.Timestamp, &r.stats.Stale)
-			if pr.refs == 0 {
-				pr = nil
-				break
-			}
 		}
 	}
 	if pr != nil {
@@ -436,10 +452,11 @@ func (r *Reassembler) Add(f *Fragment) {
 		}
 	}
 	if e == nil {
-		e = r.create(&k, &pk, encap, f)
+		e = r.create(&k, &pk, ph, pr, encap, f)
 		pr = e.pair
 	}
 
+	e.buf.grow(capEnd)
 	if dup >= 0 {
 		// The bytes copied past the first copy's snaplen are held now.
 		e.copyIn(off, capEnd, f.Data)
@@ -834,23 +851,18 @@ func (r *Reassembler) reuse(e *entry, f *Fragment, off, end, capEnd int, at int6
 	e.recount()
 	old := e.buf
 	pr := e.pair
-	pr.refs++ // keep the pair's counter across
 	r.retire(e, f.Timestamp, &r.stats.Reused)
 	if len(moved) == 0 {
-		pr.refs--
-		if pr.refs == 0 {
-			r.dropPair(pr)
-		}
 		return nil
 	}
-	n := r.create(&e.key, &pr.key, e.encap, f)
-	pr.refs--
+	n := r.create(&e.key, &pr.key, pr.hash, pr, e.encap, f)
 	n.own = e.own
 	if newHdr > 0 {
 		n.hdrLen = newHdr
 		copy(n.buf.b[MaxHeader-newHdr:MaxHeader], old.b[MaxHeader-newHdr:MaxHeader])
 	}
 	for _, p := range moved {
+		n.buf.grow(int(p.capEnd))
 		copy(n.buf.b[MaxHeader+int(p.off):MaxHeader+int(p.capEnd)], old.b[MaxHeader+int(p.off):])
 	}
 	n.buf.pieces = append(n.buf.pieces, moved...)
@@ -929,8 +941,9 @@ func (r *Reassembler) suspect(e *entry) {
 	e.recount()
 }
 
-// create starts a pending datagram for f, first making room under MaxBytes.
-func (r *Reassembler) create(k *key, pk *pairKey, encap *layers.Encap, f *Fragment) *entry {
+// create starts a pending datagram for f, first making room under MaxBytes;
+// pr is the pair of pk if known.
+func (r *Reassembler) create(k *key, pk *pairKey, ph uint64, pr *pair, encap *layers.Encap, f *Fragment) *entry {
 	for r.stats.BytesHeld+BufferBytes > r.maxBytes {
 		old := r.oldest()
 		if old == nil {
@@ -954,7 +967,12 @@ func (r *Reassembler) create(k *key, pk *pairKey, encap *layers.Encap, f *Fragme
 	r.seq++
 	// The pair's counter lives while the pair has entries (this one
 	// included), so the map holds at most one pair per entry.
-	pr := r.pairs[*pk]
+	if pr != nil && pr.freed {
+		pr = nil // forgotten while idle (not expected: it is the newest idle)
+	}
+	if pr == nil {
+		pr = r.pair(pk, ph)
+	}
 	if pr == nil {
 		if n := len(r.freePair); n > 0 {
 			pr = r.freePair[n-1]
@@ -963,8 +981,8 @@ func (r *Reassembler) create(k *key, pk *pairKey, encap *layers.Encap, f *Fragme
 			pr = new(pair)
 		}
 		r.serial++
-		*pr = pair{n: 1, serial: r.serial, key: *pk}
-		r.pairs[*pk] = pr
+		*pr = pair{n: 1, serial: r.serial, key: *pk, hash: ph, gen: pr.gen, next: r.pairs[ph]}
+		r.pairs[ph] = pr
 	}
 	pr.refs++
 	pr.push(e)
@@ -975,8 +993,9 @@ func (r *Reassembler) create(k *key, pk *pairKey, encap *layers.Encap, f *Fragme
 	if r.timeout >= 0 && f.Timestamp <= math.MaxInt64-r.timeout {
 		e.deadline = f.Timestamp + r.timeout
 	}
-	e.next = r.table[e.key]
-	r.table[e.key] = e
+	e.hash = e.key.hash()
+	e.next = r.table[e.hash]
+	r.table[e.hash] = e
 	r.pendingPush(e)
 	r.stats.BytesHeld += BufferBytes
 	r.stats.PeakBytes = max(r.stats.PeakBytes, r.stats.BytesHeld)
@@ -985,17 +1004,88 @@ func (r *Reassembler) create(k *key, pk *pairKey, encap *layers.Encap, f *Fragme
 
 // lookup finds the entry of a key and Encap.
 func (r *Reassembler) lookup(k *key, encap *layers.Encap) *entry {
-	for e := r.table[*k]; e != nil; e = e.next {
-		if encapEqual(e.encap, encap) {
+	for e := r.table[k.hash()]; e != nil; e = e.next {
+		if e.key == *k && encapEqual(e.encap, encap) {
 			return e
 		}
 	}
 	return nil
 }
 
-func (r *Reassembler) dropPair(pr *pair) {
-	delete(r.pairs, pr.key)
-	r.freePair = append(r.freePair, pr)
+// pair finds the pair of pk (hash ph), or nil.
+func (r *Reassembler) pair(pk *pairKey, ph uint64) *pair {
+	for pr := r.pairs[ph]; pr != nil; pr = pr.next {
+		if pr.key == *pk {
+			return pr
+		}
+	}
+	return nil
+}
+
+// forgetPair removes an idle pair from the map.
+func (r *Reassembler) forgetPair(pr *pair) {
+	head := r.pairs[pr.hash]
+	switch {
+	case head == pr && pr.next == nil:
+		delete(r.pairs, pr.hash)
+	case head == pr:
+		r.pairs[pr.hash] = pr.next
+	default:
+		for p := head; p != nil; p = p.next {
+			if p.next == pr {
+				p.next = pr.next
+				break
+			}
+		}
+	}
+	pr.next = nil
+}
+
+// hash mixes a pair key into 64 bits; the map hashes those again.
+func (pk *pairKey) hash() uint64 {
+	le := binary.LittleEndian
+	h := pk.tag*0x9e3779b97f4a7c15 ^ le.Uint64(pk.src[:8])
+	h = (h^h>>29)*0xbf58476d1ce4e5b9 ^ le.Uint64(pk.dst[:8])
+	if pk.v6 {
+		h = (h^h>>29)*0xbf58476d1ce4e5b9 ^ le.Uint64(pk.src[8:]) ^ 1
+		h = (h^h>>29)*0xbf58476d1ce4e5b9 ^ le.Uint64(pk.dst[8:])
+	}
+	return (h ^ h>>31) * 0x94d049bb133111eb
+}
+
+// hash mixes an entry key into 64 bits.
+func (k *key) hash() uint64 {
+	h := k.pair*0x9e3779b97f4a7c15 ^ uint64(k.id)<<32 ^ uint64(k.ehash)
+	h = (h^h>>29)*0xbf58476d1ce4e5b9 ^ uint64(k.link)<<8 ^ uint64(k.proto)
+	return (h ^ h>>31) * 0x94d049bb133111eb
+}
+
+// idlePair keeps a pair with no entry left for its next datagram (a map
+// insert and delete per datagram otherwise), forgetting the pairs idle
+// longest beyond maxIdlePairs.
+func (r *Reassembler) idlePair(pr *pair) {
+	pr.gen++
+	r.idle = append(r.idle, idlePair{pr, pr.gen})
+	if len(r.idle) < 2*maxIdlePairs {
+		return
+	}
+	n := 0
+	for _, ip := range r.idle {
+		if ip.pr.refs == 0 && ip.pr.gen == ip.gen {
+			r.idle[n] = ip
+			n++
+		}
+	}
+	drop := max(n-maxIdlePairs, 0)
+	for _, ip := range r.idle[:drop] {
+		r.forgetPair(ip.pr)
+		ip.pr.gen++
+		ip.pr.freed = true
+		r.freePair = append(r.freePair, ip.pr)
+	}
+	m := copy(r.idle, r.idle[drop:n])
+	clear(r.idle[m:])
+	r.idle = r.idle[:m]
 }
 
 // unlink removes e from the table and its pair, and its pair's counter with
@@ -1007,15 +1097,15 @@ func (r *Reassembler) unlink(e *entry) {
 			pr.remove(e)
 		}
 		if pr.refs--; pr.refs == 0 {
-			r.dropPair(pr)
+			r.idlePair(pr)
 		}
 	}
-	head := r.table[e.key]
+	head := r.table[e.hash]
 	if head == e {
 		if e.next == nil {
-			delete(r.table, e.key)
+			delete(r.table, e.hash)
 		} else {
-			r.table[e.key] = e.next
+			r.table[e.hash] = e.next
 		}
 		e.next = nil
 		return
@@ -1164,8 +1254,20 @@ func (r *Reassembler) getBuffer() *Buffer {
 		r.freeBufs = r.freeBufs[:n-1]
 		return b
 	}
-	return &Buffer{b: make([]byte, BufferBytes), pieces: make([]piece, 0, MaxFragments),
-		runs: make([]Run, 0, MaxFragments), order: make([]int32, 0, MaxFragments)}
+	return &Buffer{b: make([]byte, MaxHeader+initialPayload), pieces: make([]piece, 0, 8)}
+}
+
+// grow makes room for payload up to end. Buffers start small (most
+// datagrams are a few kilobytes) and grow up to BufferBytes; MaxBytes counts
+// BufferBytes for every one regardless.
+func (b *Buffer) grow(end int) {
+	if MaxHeader+end <= len(b.b) {
+		return
+	}
+	n := min(max(2*len(b.b), MaxHeader+end), BufferBytes)
+	nb := make([]byte, n)
+	copy(nb, b.b)
+	b.b = nb
 }
 
 func (r *Reassembler) putBuffer(b *Buffer) {

@@ -793,8 +793,8 @@ func TestIPFragStale(t *testing.T) {
 			// The limit: the hole is filled by the new datagram.
 			t.Errorf("%+v: stats %+v, %d datagrams", tc, s, len(mine))
 		}
-		if len(r.pairs) != 0 {
-			t.Errorf("%d pair counters left", len(r.pairs))
+		if n := livePairs(r); n != 0 {
+			t.Errorf("%d pair counters left", n)
 		}
 	}
 }
@@ -824,7 +824,7 @@ func TestIPFragStaleEager(t *testing.T) {
 	if len(out) != 2 || out[0].complete || out[0].ip != nil || len(out[0].runs) != 1 {
 		t.Fatalf("%d datagrams", len(out))
 	}
-	if s := r.Stats(); s.Stale != 1 || s.Pending != 0 || len(r.pairs) != 0 {
+	if s := r.Stats(); s.Stale != 1 || s.Pending != 0 || livePairs(r) != 0 {
 		t.Errorf("stats %+v", s)
 	}
 }
@@ -863,5 +863,40 @@ func TestIPFragSuspect(t *testing.T) {
 	}
 	if s := r.Stats(); s.Dropped != 2 {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+// livePairs counts the pairs with pending entries.
+func livePairs(r *Reassembler) int {
+	n := 0
+	for _, pr := range r.pairs {
+		for ; pr != nil; pr = pr.next {
+			if pr.refs > 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestIPFragIdlePairs: pairs with nothing pending are kept for reuse, but
+// only so many.
+func TestIPFragIdlePairs(t *testing.T) {
+	p := pattern(16, 1)
+	r := New(Config{})
+	for i := range 5 * maxIdlePairs {
+		h := v4hdr(1, 6, uint8(i), 0)
+		binary.BigEndian.PutUint16(h[14:], uint16(i))
+		r.Add(mk(h, 0, 8, true, p))
+		r.Add(mk(h, 8, 8, false, p))
+		if out := drain(r); len(out) != 1 || !out[0].complete {
+			t.Fatalf("%d datagrams", len(out))
+		}
+		if len(r.pairs) > maxIdlePairs*2 || len(r.idle) > maxIdlePairs*2 {
+			t.Fatalf("%d pairs, %d idle", len(r.pairs), len(r.idle))
+		}
+	}
+	if livePairs(r) != 0 || len(r.pairs) < maxIdlePairs {
+		t.Errorf("%d pairs", len(r.pairs))
 	}
 }
