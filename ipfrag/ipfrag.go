@@ -277,6 +277,7 @@ type Reassembler struct {
 	fifo     []*entry // sorted by (deadline, seq) from fifoAt; nil: removed
 	fifoAt   int
 	fifoBase int64 // the position of fifo[0]
+	fifoLive int   // entries in fifo
 	fifoDL   int64 // the last (deadline, seq) appended to the FIFO
 	fifoSeq  int64
 	scratch  []piece
@@ -1359,11 +1360,21 @@ func (r *Reassembler) pendingPush(e *entry) {
 	}
 	if e.deadline > r.fifoDL || e.deadline == r.fifoDL && e.seq > r.fifoSeq {
 		r.fifoDL, r.fifoSeq = e.deadline, e.seq
-		if r.fifoAt > 64 && r.fifoAt*2 > len(r.fifo) {
-			n := copy(r.fifo, r.fifo[r.fifoAt:])
-			clear(r.fifo[n:])
-			r.fifo, r.fifoBase, r.fifoAt = r.fifo[:n], r.fifoBase+int64(r.fifoAt), 0
+		if n := len(r.fifo); n >= 64 && (r.fifoAt*2 > n || r.fifoLive*4 < n) {
+			// Mostly removed (completed datagrams behind one that
+			// waits): keep the live ones only.
+			j := 0
+			for _, x := range r.fifo[r.fifoAt:] {
+				if x != nil {
+					x.fifoPos = r.fifoBase + int64(n) + int64(j)
+					r.fifo[j] = x
+					j++
+				}
+			}
+			clear(r.fifo[j:])
+			r.fifo, r.fifoBase, r.fifoAt = r.fifo[:j], r.fifoBase+int64(n), 0
 		}
+		r.fifoLive++
 		e.fifoPos = r.fifoBase + int64(len(r.fifo))
 		r.fifo = append(r.fifo, e)
 		return
@@ -1378,6 +1389,7 @@ func (r *Reassembler) pendingRemove(e *entry) {
 	if e.fifoPos >= 0 {
 		r.fifo[e.fifoPos-r.fifoBase] = nil
 		e.fifoPos = -1
+		r.fifoLive--
 		return
 	}
 	i, last := e.heapIdx, len(r.heap)-1

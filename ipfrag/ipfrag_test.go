@@ -900,3 +900,31 @@ func TestIPFragIdlePairs(t *testing.T) {
 		t.Errorf("%d pairs", len(r.pairs))
 	}
 }
+
+// TestIPFragFIFOBounded: datagrams completing behind one that waits do not
+// grow the pending FIFO, and the waiting one still times out first.
+func TestIPFragFIFOBounded(t *testing.T) {
+	p := pattern(16, 1)
+	r := New(Config{Timeout: 1000, MaxDist: -1})
+	r.Add(mk(v4hdr(1, 6, 1, 0), 0, 8, true, p))
+	for i := range 10000 {
+		h := v4hdr(uint16(2+i), 6, 1, 0)
+		f := mk(h, 0, 8, true, p)
+		f.Timestamp = int64(i / 100)
+		r.Add(f)
+		f = mk(h, 8, 8, false, p)
+		f.Timestamp = int64(i / 100)
+		r.Add(f)
+		drain(r)
+		if len(r.fifo) > 256 {
+			t.Fatalf("%d in the FIFO after %d datagrams", len(r.fifo), i)
+		}
+	}
+	if r.Deadline() != 1000 {
+		t.Fatalf("deadline %d", r.Deadline())
+	}
+	r.Expire(1000)
+	if out := drain(r); len(out) != 1 || out[0].complete {
+		t.Fatalf("%d datagrams", len(out))
+	}
+}
