@@ -928,3 +928,50 @@ func TestIPFragFIFOBounded(t *testing.T) {
 		t.Fatalf("%d datagrams", len(out))
 	}
 }
+
+// TestIPFragReuseSplit: the old datagram lost its first fragment and
+// another; the new one (same ID, other bytes) sends its first fragment, which
+// fills the hole, before one that conflicts. With other fragments of the
+// hosts between the two trains, the first fragment moves to the new datagram
+// (which completes) and the old one is given up pure; with none between, the
+// pieces after the conflicting one are dropped, never mixed.
+func TestIPFragReuseSplit(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(2000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	for _, between := range []int{0, 2} {
+		r := New(Config{})
+		old := split(hdr, p1, 552) // [0,552) [552,1104) [1104,1656) [1656,2000)
+		r.Add(old[1])
+		r.Add(old[3])
+		for i := range between {
+			r.Add(mk(v4hdr(uint16(1000+i), 6, 1, 0), 0, 8, false, p1))
+		}
+		nw := split(hdr, p2, 552)
+		r.Add(nw[0]) // fills the old one's hole
+		r.Add(nw[1]) // conflicts with old[1]
+		r.Add(nw[2])
+		r.Add(nw[3])
+		var mine []got
+		for _, g := range drain(r) {
+			if g.ip == nil || binary.BigEndian.Uint16(g.ip[4:]) == 77 {
+				mine = append(mine, g)
+			}
+		}
+		s := r.Stats()
+		for _, g := range mine {
+			if pureOf(g, 20, p1, p2) == 0 {
+				t.Fatalf("between %d: a datagram mixes the two", between)
+			}
+		}
+		if between > 0 {
+			if len(mine) != 2 || mine[0].complete || !mine[1].complete || !bytes.Equal(payloadOf(t, mine[1], 20), p2) ||
+				s.Moved != 1 || s.Dropped != 0 || s.Reused != 1 {
+				t.Errorf("between %d: %d datagrams, stats %+v", between, len(mine), s)
+			}
+		} else if len(mine) != 1 || mine[0].complete || s.Dropped != 2 || s.Moved != 0 || s.Pending != 1 {
+			// Dropped: old[3] and nw[0] (after old[1], no gap the only
+			// largest); the new datagram waits for its first fragment.
+			t.Errorf("between %d: %d datagrams, stats %+v", between, len(mine), s)
+		}
+	}
+}
