@@ -28,9 +28,11 @@
 //
 // Fragments belong to one datagram when they share Tag, LinkType, Encap, the
 // IP version, the source and destination addresses (read from Header), the
-// identification and, for IPv4, the protocol. A fragment that arrives after
-// its datagram was delivered starts a new datagram (identifications wrap
-// quickly on fast links; Linux does the same).
+// identification and, for IPv4, the protocol (Encaps compare by the VLANs
+// and tunnels they hold). A fragment that arrives after its datagram was
+// delivered starts a new datagram (identifications wrap quickly on fast
+// links; Linux does the same). The Encap is copied once per datagram, into
+// its buffer; Datagram.Encap points there until Release.
 //
 // # Bytes
 //
@@ -38,9 +40,11 @@
 // at a fixed header room plus the fragment's offset; the first fragment's
 // header is copied just before the payload, so a complete datagram is one
 // contiguous slice with no second copy. Buffers are pooled: in steady state Add
-// and Next do not allocate. Every buffer has room for the largest datagram
-// (MaxHeader bytes of header, 65,535 of payload), and that whole capacity is
-// what Config.MaxBytes counts.
+// and Next do not allocate. A buffer starts with MaxHeader bytes of header
+// room and a few kilobytes of payload room and grows (doubling, one copy) up
+// to the largest datagram (65,535 bytes of payload) as fragments reach
+// further; Config.MaxBytes counts that largest capacity (BufferBytes) for
+// every pending datagram, whatever its buffer's size now.
 //
 // # Overlaps and malformed fragments
 //
@@ -90,18 +94,35 @@
 // A datagram completes when its first fragment (offset 0, which carries the
 // header), its last fragment and every payload byte were captured; it is ready
 // at once. A fragment cut by the snaplen contributes only its captured bytes,
-// so its datagram can only end partial. Partial datagrams hold the maximal
-// contiguous captured ranges: the one at offset 0 follows the header in IP
-// (when the first fragment was captured), the others are in Runs. Holes are
-// never filled with zeros.
+// so its datagram can only end partial: when every payload byte is claimed
+// by some fragment (the last one fixed the end) but the snaplen cut some, it
+// can never complete and is ready at once (Truncated). Partial datagrams
+// hold the maximal contiguous captured ranges: the one at offset 0 follows
+// the header in IP (when the first fragment was captured, even with no
+// payload byte), the others are in Runs. Holes are never filled with zeros.
+// Datagram.Length is the end the last fragment fixed (-1 without it); each
+// run's Cut (Cut0 for the run at offset 0) counts the bytes right after it
+// that fragments claimed but the snaplen cut: sent, at those offsets, so a
+// consumer can report them as truncated rather than lost.
+//
+// A partial datagram whose pieces arrived further apart than a fragment
+// train allows, more than MaxDist foreign fragments from its first piece's
+// arrival to its last one's, is suspect: it may hold pieces of another
+// datagram with its identification that only filled its holes. Only the
+// train around the header's piece (else the first to arrive) is delivered:
+// from that piece, the neighbour in arrival with the smaller gap joins while
+// the train's gaps total at most MaxDist; the other pieces are dropped
+// (Dropped).
 //
 // # Time and memory
 //
 // Time is capture time. A datagram's deadline is its first fragment's arrival
 // plus Config.Timeout; Expire(now) makes ready (partial) every datagram whose
 // deadline is at or before now, in deadline order. Timestamps that go backwards
-// only give earlier deadlines: the pending set is a min-heap by deadline, ties
-// by arrival. When a new datagram's buffer would take the bytes held past
+// only give earlier deadlines: the pending set is kept in (deadline,
+// arrival) order, as a FIFO while deadlines come in order (no heap work) and
+// a min-heap for those that do not. When a new datagram's buffer would take
+// the bytes held past
 // Config.MaxBytes, the oldest pending datagrams (earliest deadline) are made
 // ready early (Evicted) first. A tombstone counts TombstoneBytes.
 //
@@ -109,11 +130,18 @@
 // destination) while that pair has pending datagrams advances the pair's
 // counter; a pending datagram remembers the counter at its identity's last
 // fragment. When more than Config.MaxDist (default 64) fragments of the pair
-// passed it by, the datagram is given up (partial, Stale) before the next
-// fragment of its identity, which starts a new datagram: a datagram waiting
-// long for a lost fragment does not absorb a much later datagram's fragments.
-// The counter is one map entry per pair, created with the pair's first
-// pending datagram and dropped with its last, so it costs one lookup per
-// fragment and at most one entry per pending datagram (a fixed table would
-// bound it too, but collisions would age unrelated pairs).
+// passed it by, the datagram is given up (partial, Stale) as the fragment
+// that passes the limit arrives, and the next fragment of its identity
+// starts a new datagram: a datagram waiting long for a lost fragment does not
+// absorb a much later datagram's fragments, and is delivered promptly, not
+// at its timeout. The pair keeps its pending datagrams in the order of their
+// marks, so only the oldest is checked per fragment. The counter is one map
+// entry per pair, created with the pair's first pending datagram; after its
+// last it stays idle, for the pair's next datagram, until more than 1,024
+// pairs are idle (the longest idle are forgotten first), so it costs one
+// lookup per fragment and at most one entry per pending datagram plus the
+// idle ones (a fixed table would bound it too, but collisions would age
+// unrelated pairs). The maps are keyed by 64-bit hashes of the pair and of the
+// datagram's identity (chained on collision); the Encap is compared only
+// when the rest of the identity matches.
 package ipfrag

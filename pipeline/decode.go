@@ -194,7 +194,7 @@ func (d *decoder) drain(b *batch) {
 			}
 			continue
 		}
-		st := d.lp.DecodeIP(d.dopt, dg.LinkType, &dg.Encap, dg.IP)
+		st := d.lp.DecodeIP(d.dopt, dg.LinkType, dg.Encap, dg.IP)
 		if st.Reason == layers.StopFragment {
 			// An inner fragment, now that its carrier is whole (or
 			// given up): its carrier's capture point stays its tag.
