@@ -40,11 +40,11 @@
 // at a fixed header room plus the fragment's offset; the first fragment's
 // header is copied just before the payload, so a complete datagram is one
 // contiguous slice with no second copy. Buffers are pooled: in steady state Add
-// and Next do not allocate. A buffer starts with MaxHeader bytes of header
-// room and a few kilobytes of payload room and grows (doubling, one copy) up
-// to the largest datagram (65,535 bytes of payload) as fragments reach
-// further; Config.MaxBytes counts that largest capacity (BufferBytes) for
-// every pending datagram, whatever its buffer's size now.
+// and Next do not allocate. Every buffer has MaxHeader bytes of header room
+// and room for the largest datagram (65,535 bytes of payload) from the start:
+// a buffer that grew would copy what it held a second time. Config.MaxBytes
+// counts that capacity (BufferBytes) for every pending datagram; the pool
+// keeps at most 512 free buffers.
 //
 // # Overlaps and malformed fragments
 //

@@ -40,9 +40,6 @@ const (
 // the buffers of a batch of datagrams at once.
 const maxFreeBuffers = 512
 
-// initialPayload is the payload room a new buffer starts with.
-const initialPayload = 3072
-
 // Config bounds a Reassembler. The zero value uses the defaults.
 type Config struct {
 	// Timeout is the capture time (ns) a datagram may wait for its
@@ -457,7 +454,6 @@ func (r *Reassembler) Add(f *Fragment) {
 		pr = e.pair
 	}
 
-	e.buf.grow(capEnd)
 	if dup >= 0 {
 		// The bytes copied past the first copy's snaplen are held now.
 		e.copyIn(off, capEnd, f.Data)
@@ -863,7 +859,6 @@ func (r *Reassembler) reuse(e *entry, f *Fragment, off, end, capEnd int, at int6
 		copy(n.buf.b[MaxHeader-newHdr:MaxHeader], old.b[MaxHeader-newHdr:MaxHeader])
 	}
 	for _, p := range moved {
-		n.buf.grow(int(p.capEnd))
 		copy(n.buf.b[MaxHeader+int(p.off):MaxHeader+int(p.capEnd)], old.b[MaxHeader+int(p.off):])
 	}
 	n.buf.pieces = append(n.buf.pieces, moved...)
@@ -1255,20 +1250,12 @@ func (r *Reassembler) getBuffer() *Buffer {
 		r.freeBufs = r.freeBufs[:n-1]
 		return b
 	}
-	return &Buffer{b: make([]byte, MaxHeader+initialPayload), pieces: make([]piece, 0, 8)}
-}
-
-// grow makes room for payload up to end. Buffers start small (most
-// datagrams are a few kilobytes) and grow up to BufferBytes; MaxBytes counts
-// BufferBytes for every one regardless.
-func (b *Buffer) grow(end int) {
-	if MaxHeader+end <= len(b.b) {
-		return
-	}
-	n := min(max(2*len(b.b), MaxHeader+end), BufferBytes)
-	nb := make([]byte, n)
-	copy(nb, b.b)
-	b.b = nb
+	// Every buffer holds the largest datagram from the start, so a byte
+	// is copied once, when its fragment arrives: a buffer that grew would
+	// copy what it held again. Buffers are pooled (maxFreeBuffers), so
+	// one is made, and zeroed, only when more datagrams are in flight
+	// than ever before; MaxBytes counts BufferBytes for every one.
+	return &Buffer{b: make([]byte, BufferBytes), pieces: make([]piece, 0, 8)}
 }
 
 func (r *Reassembler) putBuffer(b *Buffer) {

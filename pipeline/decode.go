@@ -67,7 +67,7 @@ func (d *decoder) packet(pkt *reseq.Packet, b *batch) {
 		return
 	}
 	cp := d.capturePoint(pkt.Section, pkt.Interface)
-	d.segment(b, pkt.Timestamp, pkt.Index, cp, -1)
+	d.segment(b, pkt.Timestamp, pkt.Index, cp, -1, true)
 }
 
 // notTCP counts a frame that yields no segment.
@@ -93,9 +93,11 @@ func (d *decoder) capturePoint(section, iface int) int32 {
 }
 
 // segment appends the TCP segment decoded in d.lp to b. A segment of a
-// datagram that reassembly gave up on (partial true) claims only its
-// captured bytes and no FIN: the end of the datagram is not known.
-func (d *decoder) segment(b *batch, ts, index int64, cp int32, partialEnd int) bool {
+// datagram that reassembly gave up on (cut >= 0) claims its captured bytes
+// and the cut bytes after them that a fragment claimed (the snaplen cut
+// them: a truncated gap), and keeps its FIN only when that reaches the
+// datagram's end (fin).
+func (d *decoder) segment(b *batch, ts, index int64, cp int32, cut int, fin bool) bool {
 	n := len(b.segs)
 	b.segs = append(b.segs, tcpasm.Segment{})
 	seg := &b.segs[n]
@@ -112,9 +114,11 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, partialEnd int) b
 			seg.Key.VNI, seg.Key.HasVNI = 0, false
 		}
 	}
-	if partialEnd >= 0 {
-		seg.Length = len(seg.Payload)
-		seg.Flags &^= tcpasm.FIN
+	if cut >= 0 {
+		seg.Length = len(seg.Payload) + cut
+		if !fin {
+			seg.Flags &^= tcpasm.FIN
+		}
 	}
 	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) || d.opt.Select != nil && !d.opt.Select(seg, &d.lp) {
 		b.segs = b.segs[:n]
@@ -218,7 +222,7 @@ func (d *decoder) drain(b *batch) {
 				d.st.NotTCP++
 				continue
 			}
-			d.segment(b, dg.Timestamp, dg.Index, cp, -1)
+			d.segment(b, dg.Timestamp, dg.Index, cp, -1, true)
 			continue
 		}
 		d.partial(b, &dg, cp)
@@ -228,12 +232,16 @@ func (d *decoder) drain(b *batch) {
 
 // partial appends the segments of a datagram reassembly gave up on: the run
 // at offset 0 (decoded in d.lp, headers included) and every other captured
-// run, each at its own sequence number. Runs that start inside the headers
-// cannot be placed and are dropped (counted in Stats.FragmentBytesLost).
+// run, each at its own sequence number, each claiming the bytes after it that
+// the snaplen cut. A FIN stays on the segment that reaches the datagram's
+// end, when that end is known. Runs that start inside the headers cannot be
+// placed and are dropped (counted in Stats.FragmentBytesLost).
 func (d *decoder) partial(b *batch, dg *ipfrag.Datagram, cp int32) {
 	// Where the TCP payload starts within the datagram's payload.
 	start := d.lp.PayloadOffset - dg.HeaderLen
-	if !d.segment(b, dg.Timestamp, dg.Index, cp, 0) {
+	end := func(off, n, cut int) bool { return dg.Length >= 0 && off+n+cut >= dg.Length }
+	hadFIN := len(d.lp.TCP) >= layers.TCPMinLen && d.lp.TCP.Flags()&tcpasm.FIN != 0
+	if !d.segment(b, dg.Timestamp, dg.Index, cp, dg.Cut0, end(0, len(dg.IP)-dg.HeaderLen, dg.Cut0)) {
 		for _, r := range dg.Runs {
 			d.st.FragmentBytesLost += int64(len(r.Data))
 		}
@@ -252,9 +260,12 @@ func (d *decoder) partial(b *batch, dg *ipfrag.Datagram, cp int32) {
 		seg := first
 		seg.Seq = seq + uint32(r.Offset-start)
 		seg.Flags &^= tcpasm.SYN | tcpasm.FIN | tcpasm.RST | tcpasm.URG | tcpasm.PSH
+		if hadFIN && end(r.Offset, len(r.Data), r.Cut) {
+			seg.Flags |= tcpasm.FIN
+		}
 		seg.NumSACK = 0
 		seg.Payload = r.Data
-		seg.Length = len(r.Data)
+		seg.Length = len(r.Data) + r.Cut
 		b.segs = append(b.segs, seg)
 		d.st.TCP++
 		d.st.Bytes += int64(len(r.Data))

@@ -205,11 +205,9 @@ func TestTunnelledEqualsBare(t *testing.T) {
 				t.Fatal("no TCP")
 			}
 			for _, spec := range specs {
-				if strings.Contains(spec, "frag") && strings.Contains(name, "snap") {
-					// Fragments of a packet the snaplen cut are cut
-					// differently: the later ones are captured whole,
-					// so the captured bytes differ from the bare
-					// capture's (TestFragmentLoss covers them).
+				if strings.Contains(spec, "outer-frag") && strings.Contains(name, "snap") {
+					// A tunnel's outer fragment that the snaplen cut
+					// hides how long the inner packet claims to be.
 					continue
 				}
 				wrapped, ws, err := wrapcap.WrapBytes(capture, spec)
@@ -224,7 +222,11 @@ func TestTunnelledEqualsBare(t *testing.T) {
 				if st.TCP < bst.TCP {
 					t.Errorf("%s: %d segments, bare %d (%s)", spec, st.TCP, bst.TCP, ws)
 				}
-				if strings.Contains(spec, "frag") && ws.Fragments > 0 && (st.Fragments == 0 || st.PartialDatagrams != 0 || st.FragChecksumBad != 0) {
+				// A capture the snaplen cut gives datagrams that can
+				// never complete: partial at once, their cut bytes
+				// claimed as truncated, as in the bare capture.
+				truncated := strings.Contains(name, "snap")
+				if strings.Contains(spec, "frag") && ws.Fragments > 0 && (st.Fragments == 0 || st.PartialDatagrams != 0 && !truncated || st.FragChecksumBad != 0) {
 					t.Errorf("%s: fragments %d, partial %d, bad checksums %d (%s)", spec, st.Fragments, st.PartialDatagrams, st.FragChecksumBad, ws)
 				}
 				if t.Failed() {
