@@ -40,10 +40,11 @@ below offset 0), first, last (RFC 3339, UTC).
 CAPTURE: pcap or pcapng, possibly compressed (gzip, zstd, lz4, xz, bzip2) or in
 a zip/tar archive; several are merged by time; "-" is standard input.
 
-Default names follow tcpflow: 010.000.000.001.00443-010.000.000.002.51234 for
-10.0.0.1:443 -> 10.0.0.2:51234, "--ID" per VLAN tag of the flow key, "cN" for
-the N-th reuse of a tuple (N >= 1). IPv6 addresses are written as eight
-4-digit hex groups joined by '_' (no ':' so that names are valid on Windows).
+Default names are tcpflow's (its default template %A.%a-%B.%b%V%v%C%c):
+010.000.000.001.00443-010.000.000.002.51234 for 10.0.0.1:443 ->
+10.0.0.2:51234, "--ID" per VLAN tag of the flow key, "cN" for the N-th reuse
+of a tuple (N >= 1). IPv6 addresses are written as eight 4-digit hex groups
+joined by '_' (tcpflow writes fd77::1; ':' is not valid on Windows).
 
 --max-bytes N: stream bytes at offsets >= N are not written; the record keeps
 the stream's true "length" and lists [N, length) as one gap with reason
@@ -61,7 +62,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), extractUsage)
+		io.WriteString(fs.Output(), extractUsage)
 		fs.PrintDefaults()
 	}
 	var (
@@ -115,10 +116,10 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	workers := p.Workers
-	if tpl.uses('N') {
-		// %N is the order of first sight in one assembler.
+	if tpl.uses(seqDirectives) {
+		// %N, %K, %M, %G and %S number in order of first sight in one assembler.
 		if p.Shards > 1 {
-			fmt.Fprintln(stderr, "reseq extract: --shard and a -T template with %N: a shard cannot know the connection number")
+			fmt.Fprintln(stderr, "reseq extract: --shard and a -T template that numbers connections ("+seqDirectives+"): a shard cannot know the number")
 			p.Close()
 			return exitUsage
 		}

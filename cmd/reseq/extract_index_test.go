@@ -108,9 +108,10 @@ func TestTemplate(t *testing.T) {
 	s := c.Streams[tcpasm.ServerToClient]
 	s.First = 1700000000_123456789
 	tests := []struct{ tpl, want string }{
-		{"%N-%D-%c", "41-s2c-2"},
-		{"flows/%A/%a-%b%V%C.bin", "flows/010.000.000.002/51234-00443--7c2.bin"},
-		{"%T_%t_100%%", "1700000000_20231114T221320Z_100%"},
+		{"%N-%D-%c-%#", "083-s2c-2-2"},
+		{"%K/%M/%G/%S", "000/000/000/00000000000000000041"},
+		{"flows/%A/%a-%b%V%v%C%c.bin", "flows/010.000.000.002/51234-00443--7c2.bin"},
+		{"%t_%T_100%%", "1700000000_" + strings.ReplaceAll("2023-11-14T22:13:20Z", ":", isoTime[13:14]) + "_100%"},
 	}
 	for _, tc := range tests {
 		tpl, err := parseTemplate(tc.tpl)
@@ -121,14 +122,14 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("template %q = %q, want %q", tc.tpl, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "%", "%x", "/abs/%A", "a/../%A", "a//b", "x:y", "a\\b", "dir./%A", "%A/"} {
+	for _, bad := range []string{"", "%", "%x", "%E", "%e", "/abs/%A", "a/../%A", "a//b", "x:y", "a\\b", "dir./%A", "%A/"} {
 		if _, err := parseTemplate(bad); err == nil {
 			t.Errorf("parseTemplate(%q) accepted", bad)
 		}
 	}
 	// Templates whose expansion can be empty, ".", "..", absolute or end in
 	// a dot, because %V and %C are empty for most streams.
-	for _, bad := range []string{"%C", "%V%C", ".%C", "..%V", "%C/%A", "%V/%A", "%A/%C", "x/..%C/y", "a.%C"} {
+	for _, bad := range []string{"%C", "%V%C", "%v", "%c", "%V%v%C%c", ".%C", "..%V", "%C/%A", "%V/%A", "%v/%A", "%A/%C", "x/..%C/y", "a.%C", "a.%c"} {
 		if _, err := parseTemplate(bad); err == nil {
 			t.Errorf("parseTemplate(%q) accepted", bad)
 		}
@@ -137,7 +138,7 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("-T %q: exit %d, %q", bad, code, stderr)
 		}
 	}
-	for _, good := range []string{"c%C", "%A%C", "%V%C%c", "x/%A.%C-"} {
+	for _, good := range []string{"c%C", "%A%C", "x%V%C%c", "x/%A.%C-", "%A.%a-%B.%b%V%v%C%c", "%K/%N/%A"} {
 		if _, err := parseTemplate(good); err != nil {
 			t.Errorf("parseTemplate(%q): %v", good, err)
 		}
