@@ -46,7 +46,7 @@ Default names are tcpflow's (its default template %A.%a-%B.%b%V%v%C%c):
 of a tuple (N >= 1). IPv6 addresses are written as eight 4-digit hex groups
 joined by '_' (tcpflow writes fd77::1; ':' is not valid on Windows).
 
---max-bytes N: stream bytes at offsets >= N are not written; the record keeps
+--max-bytes SIZE: stream bytes at offsets >= N are not written; the record keeps
 the stream's true "length" and lists [N, length) as one gap with reason
 "max_bytes" (so "captured" counts only the bytes written, and the file, still
 "length" bytes long, is sparse past N).
@@ -60,7 +60,7 @@ Options:
 
 func runExtract(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		io.WriteString(fs.Output(), extractUsage)
 		fs.PrintDefaults()
@@ -75,21 +75,18 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	)
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
 	fs.StringVar(&tplStr, "T", defaultTemplate, templateHelp)
-	fs.Var(sizeFlag{&maxBytes}, "max-bytes", "write at most the first `N` bytes of each stream direction (0: all)")
+	fs.Var(sizeFlag{&maxBytes}, "max-bytes", "write at most the first `SIZE` bytes of each stream direction (0: no limit)")
 	fs.IntVar(&maxOpen, "max-open", 256, "keep at most `N` stream files open at once")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
+	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq extract: -o DIR is required")
-		fs.Usage()
 		return exitUsage
 	}
 	if maxOpen < 1 {
@@ -145,8 +142,9 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	outErr := ex.finish()
 	t := ex.tot
 	if !quiet {
-		fmt.Fprintf(stderr, "reseq extract: %d packets (%d TCP%s), %d connections, %d streams, %d files, %d bytes written, %d gaps (%d bytes), %d late bytes, %d conflicts\n",
-			st.Packets, st.TCP, decodeNotes(&st), t.Conns, t.Streams, t.Files, t.Bytes, t.Gaps, t.GapBytes, t.Late, t.Conflicts)
+		fmt.Fprintf(stderr, "reseq extract: %s (%d TCP%s), %s, %s, %s, %s written, %s (%s), %s, %s\n",
+			plural(st.Packets, "packet"), st.TCP, decodeNotes(&st), plural(t.Conns, "connection"), plural(t.Streams, "stream"), plural(t.Files, "file"),
+			plural(t.Bytes, "byte"), plural(t.Gaps, "gap"), plural(t.GapBytes, "byte"), plural(t.Late, "late byte"), plural(t.Conflicts, "conflict"))
 	}
 	code := exitOK
 	if inErr != nil && !errors.Is(inErr, outErr) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -222,7 +221,7 @@ func (l *flowLister) finish(fn func(line []byte) error) error {
 
 func runFlows(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("flows", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), flowsUsage)
 		fs.PrintDefaults()
@@ -231,10 +230,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	p, err := pf.pipeline(inputs)
 	if err != nil {

@@ -221,7 +221,7 @@ func (f *follower) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 
 func runFollow(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("follow", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), followUsage)
 		fs.PrintDefaults()
@@ -232,14 +232,10 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 	pf := addPipelineFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if len(pos) < 2 {
 		fmt.Fprintln(stderr, "reseq follow: want CAPTURE... SELECTOR")
-		fs.Usage()
 		return exitUsage
 	}
 	sel, err := parseSelector(pos[len(pos)-1], *connIx)

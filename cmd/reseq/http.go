@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -63,7 +64,7 @@ Options:
 
 func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("http", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), httpUsage)
 		fs.PrintDefaults()
@@ -82,25 +83,18 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
 	fs.BoolVar(&decode, "decode", false, "also write content-decoded copies of encoded bodies (gzip, deflate, br, zstd)")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
+	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	fs.DurationVar(&reorder, "reorder-window", httpReorderWindow, "capture time a hole the peer acknowledged may wait for reordered data before it is a gap (`DURATION`; bytes arriving later fill only body holes of messages still in progress)")
-	fs.Var(sizeFlag{&maxBody}, "max-body", "write at most the first `SIZE` bytes of each body (the sha256 is of what is written; the record says body_cut)")
-	fs.Var(sizeFlag{&maxDec}, "max-decoded-total", "with --decode, write at most `SIZE` bytes of decoded bodies in all (each is also cut at --max-body; the record says decoded_cut)")
+	fs.Var(sizeFlag{&maxBody}, "max-body", "write at most the first `SIZE` bytes of each body (the sha256 is of what is written; the record says body_cut; 0: no limit)")
+	fs.Var(sizeFlag{&maxDec}, "max-decoded-total", "with --decode, write at most `SIZE` bytes of decoded bodies in all (each is also cut at --max-body; the record says decoded_cut; 0: no limit)")
 	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`)")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq http: -o DIR is required")
-		fs.Usage()
-		return exitUsage
-	}
-	if maxHeld > 1<<30 {
-		fmt.Fprintln(stderr, "reseq http: --max-header-held is at most 1G")
 		return exitUsage
 	}
 	p, err := pf.pipeline(inputs)
@@ -126,15 +120,16 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitInput
 	}
-	hx.maxBody = maxBody
-	hx.decodeLeft = maxDec
-	h := framing.NewHandler(framing.Config{MaxHeld: int(maxHeld)}, hx.open)
+	hx.maxBody = limit(maxBody)
+	hx.decodeLeft = limit(maxDec)
+	h := framing.NewHandler(framing.Config{MaxHeld: int(min(limit(maxHeld), math.MaxInt))}, hx.open)
 	p.Abort = func() error { return hx.err }
 	st, inErr := p.Run(h)
 	outErr := hx.finish()
 	if !quiet {
-		fmt.Fprintf(stderr, "reseq http: %d packets (%d TCP), %d connections, %d exchanges (%d complete), %d requests, %d responses, %d bodies (%d bytes)\n",
-			st.Packets, st.TCP, hx.tot.conns, hx.tot.exchanges, hx.tot.complete, hx.tot.requests, hx.tot.responses, hx.tot.bodies, hx.tot.bodyBytes)
+		fmt.Fprintf(stderr, "reseq http: %s (%d TCP), %s, %s (%d complete), %s, %s, %s (%s)\n",
+			plural(st.Packets, "packet"), st.TCP, plural(hx.tot.conns, "connection"), plural(hx.tot.exchanges, "exchange"), hx.tot.complete,
+			plural(hx.tot.requests, "request"), plural(hx.tot.responses, "response"), plural(hx.tot.bodies, "body"), plural(hx.tot.bodyBytes, "byte"))
 	}
 	code := exitOK
 	if inErr != nil && !errors.Is(inErr, outErr) {

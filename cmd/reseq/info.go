@@ -61,25 +61,23 @@ type infoInterface struct {
 
 func runInfo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	asJSON := fs.Bool("json", false, "write one JSON object per capture per line")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: reseq info [--json] CAPTURE...")
-		fmt.Fprintln(stderr, "\nDescribes each capture (each member of a zip or tar archive on its own):")
-		fmt.Fprintln(stderr, "format and version, compression, link types per interface, snaplen, packets,")
-		fmt.Fprintln(stderr, "bytes, truncated packets, first and last timestamp; for pcapng also sections,")
-		fmt.Fprintln(stderr, "interfaces, comments and drop counts. \"-\" reads standard input.")
-		fmt.Fprintln(stderr)
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: reseq info [--json] CAPTURE...")
+		fmt.Fprintln(w, "\nDescribes each capture (each member of a zip or tar archive on its own):")
+		fmt.Fprintln(w, "format and version, compression, link types per interface, snaplen, packets,")
+		fmt.Fprintln(w, "bytes, truncated packets, first and last timestamp; for pcapng also sections,")
+		fmt.Fprintln(w, "interfaces, comments and drop counts. \"-\" reads standard input.")
+		fmt.Fprintln(w)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "reseq info: no capture given (see 'reseq info -h')")
 		return exitUsage
 	}
 	code := exitOK

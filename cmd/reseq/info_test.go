@@ -149,15 +149,15 @@ func TestInfoExitCodes(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"info"}, 2, "usage"},
-		{[]string{"info", "--bogus", "x"}, 2, "bogus"},
-		{[]string{"info", "-h"}, 0, "usage"},
+		{[]string{"info"}, 2, "reseq info: no capture given"},
+		{[]string{"info", "--bogus", "x"}, 2, "reseq info: flag provided but not defined: -bogus"},
+		{[]string{"info", "-h"}, 0, ""},
 		{[]string{"info", filepath.Join(dir, "missing.pcap")}, 1, "missing.pcap"},
 		{[]string{"info", notCap}, 1, "6a75737420736f6d652074657874"},
 	}
 	for _, tc := range tests {
 		code, out, errOut := runCmd(tc.args...)
-		if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+		if code != tc.code || !strings.Contains(errOut, tc.stderr) || (code == 2 && strings.Count(errOut, "\n") != 1) || (code == 0) != strings.HasPrefix(out, "usage: reseq info") {
 			t.Errorf("%v: exit %d stderr %q stdout %q", tc.args, code, errOut, out)
 		}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,7 +38,7 @@ Options:
 
 func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), mergeUsage)
 		fs.PrintDefaults()
@@ -52,14 +51,10 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if out == "" || len(dirs) == 0 {
 		fmt.Fprintln(stderr, "reseq merge: -o OUT and the shard directories are required")
-		fs.Usage()
 		return exitUsage
 	}
 	if err := checkOutputDir(out, force); err != nil {
