@@ -24,18 +24,20 @@ holes (zero, sparse where the filesystem allows) and are listed in the record's
 "gaps" with a reason; bytes that arrive late are written in place. A file's
 size equals its record's "length"; "file" is absent when no byte was captured.
 
-Index fields (DESIGN.md "The extraction index"): src, dst (the sender and
-receiver of this direction), vlan, capture_points, conn (0, 1, ... on a reused
-tuple), index (the connection's row in 'reseq flows'), first_packet (the
-frame number, 0-based, of the connection's first packet: connections are
-numbered in its order), dir (c2s/s2c), file,
-base_seq, syn, fin, rst, close (why the stream ended), length (the extent),
-captured (length minus gap bytes), gaps [{offset, length, reason}] (sorted,
-non-overlapping, exactly the bytes no captured packet carried; adjacent gaps
-of different reasons are listed separately), packets, retransmitted,
-duplicates, out_of_order, conflicts (see conflicts.jsonl), late (bytes that
-arrived after their gap was reported, written in place), before_base (bytes
-below offset 0), first, last (RFC 3339, UTC).
+Index fields (README "Output fields"; DESIGN.md "The extraction index"):
+index (the connection's number, as in 'reseq flows'), conn (0, 1, ... on a
+reused tuple), src, dst (the sender and receiver of this direction), vlan,
+vni, capture_points, tunnels, first_frame (the 1-based frame number, as
+Wireshark shows it, of the connection's first packet: connections are
+numbered in its order), dir (c2s/s2c), file, base_seq, syn, fin, rst, close
+(why the stream ended), length (the extent), captured (length minus gap
+bytes), gap_bytes, gaps [{offset, length, reason}] (sorted, non-overlapping,
+exactly the bytes no captured packet carried; adjacent gaps of different
+reasons are listed separately), packets, retransmitted, duplicates,
+out_of_order, conflicts (see conflicts.jsonl), late (bytes that arrived
+after their gap was reported, written in place), before_base (bytes below
+offset 0), first, last (RFC 3339 UTC with 9 fractional digits; null when the
+direction has no packet).
 
 CAPTURE: pcap or pcapng, possibly compressed (gzip, zstd, lz4, xz, bzip2) or in
 a zip/tar archive; several are merged by time; "-" is standard input.

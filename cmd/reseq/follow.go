@@ -202,7 +202,7 @@ func (f *follower) Late(s *tcpasm.Stream, off int64, data []byte, ts int64) {
 
 func (f *follower) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 	if f.mine(s) {
-		f.annotate(s, "conflict at offset %d, %d bytes: packet %d kept, packet %d differs", c.Offset, c.Length, c.KeptIndex, c.DroppedIndex)
+		f.annotate(s, "conflict at offset %d, %d bytes: frame %d kept, frame %d differs", c.Offset, c.Length, frameNumber(c.KeptIndex), frameNumber(c.DroppedIndex))
 	}
 }
 

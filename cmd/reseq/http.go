@@ -38,12 +38,14 @@ bytes, all of them together at most --max-decoded-total bytes (decompression
 bombs); a decoded copy cut short, or not written for the total, is marked
 decoded_cut in its record.
 
-DIR/http.jsonl has one object per exchange, in the order the exchanges ended:
-src (client) and dst (server) as ip:port, conn (the connection index on its
-tuple, as in flows.jsonl), method, host, target, status, content_type,
+DIR/http.jsonl has one object per exchange, in the order the exchanges ended
+(README "Output fields"): index (the connection's number, as in 'reseq
+flows'), conn (its index on a reused tuple), src (client) and dst (server) as
+ip:port, method, host, target, status, content_type,
 request_body / response_body (paths relative to DIR, absent when the body is
 empty), request_sha256 / response_sha256 (of the body files' bytes),
-request_time / response_time (first byte, RFC 3339 UTC), complete (false when
+request_time / response_time (first byte, RFC 3339 UTC, 9 fractional
+digits), complete (false when
 either message is missing, capture loss touched it, or the pairing was decided
 after loss: then paired_after_loss is true) and gaps
 ([{direction, offset, length}] in that direction's stream offsets). Requests
@@ -379,6 +381,7 @@ type httpGap struct {
 type httpRecord struct {
 	Src             string    `json:"src"`
 	Dst             string    `json:"dst"`
+	Index           int64     `json:"index"` // the connection's number, as in 'reseq flows'
 	Conn            int       `json:"conn"`
 	Method          string    `json:"method,omitempty"`
 	Host            string    `json:"host,omitempty"`
@@ -404,12 +407,12 @@ type httpRecord struct {
 	Gaps            []httpGap `json:"gaps"`
 }
 
-func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+func rfc3339(ns int64) string { return fmtTime(ns) }
 
 func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	x := hc.x
 	x.tot.exchanges++
-	r := httpRecord{Conn: hc.c.Index, Gaps: []httpGap{}}
+	r := httpRecord{Index: hc.c.Seq, Conn: hc.c.Index, Gaps: []httpGap{}}
 	// The client is the sender of the requests; without a request, the
 	// receiver of the response.
 	client := tcpasm.ClientToServer

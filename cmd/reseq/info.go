@@ -31,9 +31,9 @@ type infoRecord struct {
 	LinkTypes     []uint32        `json:"link_types"`
 	Snaplen       *uint32         `json:"snaplen,omitempty"` // pcap only; pcapng has one per interface
 	Nanosecond    *bool           `json:"nanosecond,omitempty"`
-	First         string          `json:"first,omitempty"`
-	Last          string          `json:"last,omitempty"`
-	DurationNS    *int64          `json:"duration_ns,omitempty"`
+	First         *string         `json:"first"` // null when the capture has no packet
+	Last          *string         `json:"last"`
+	DurationNS    *int64          `json:"duration_ns"`
 	Sections      *int            `json:"sections,omitempty"`
 	Interfaces    []infoInterface `json:"interfaces"`
 	Comments      []string        `json:"comments,omitempty"`
@@ -180,8 +180,7 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 		}
 		slices.Sort(rec.LinkTypes)
 		if rec.Packets > 0 {
-			rec.First = formatTime(rec.first)
-			rec.Last = formatTime(rec.last)
+			rec.First, rec.Last = timePtr(rec.first), timePtr(rec.last)
 			d := rec.max - rec.min
 			rec.DurationNS = &d
 		}
@@ -196,9 +195,7 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 	return out, r.Skipped(), errs
 }
 
-func formatTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
-}
+func formatTime(ns int64) string { return fmtTime(ns) }
 
 func writeInfoText(w io.Writer, rec *infoRecord) {
 	var b strings.Builder
@@ -233,8 +230,8 @@ func writeInfoText(w io.Writer, rec *infoRecord) {
 	line("Bytes on the wire", "%d", rec.BytesWire)
 	line("Truncated packets", "%d", rec.Truncated)
 	if rec.Packets > 0 {
-		line("First packet", "%s", rec.First)
-		line("Last packet", "%s", rec.Last)
+		line("First packet", "%s", *rec.First)
+		line("Last packet", "%s", *rec.Last)
 		line("Duration", "%s", time.Duration(*rec.DurationNS))
 	}
 	if rec.Format == "pcapng" {

@@ -26,7 +26,7 @@ stream files and flows.jsonl and conflicts.jsonl with the same records in the
 same order.
 
 Connections are put in order by the frame number of their first packet
-(first_packet), which a shard run knows, and numbered again ("index"); a
+(first_frame), which a shard run knows, and numbered again ("index"); a
 shard's own order is kept among connections opened by one frame. The shard
 runs must use the same options and no -T template with %N.
 
@@ -72,7 +72,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 type shardRecords struct {
 	dir   string
 	lines [][]byte
-	first []int64 // first_packet of each line
+	first []int64 // first_frame of each line
 	index []int64 // "index" of each line
 	pos   int
 }
@@ -121,7 +121,7 @@ func mergeShards(out string, dirs []string) error {
 		}
 		s := &shardRecords{dir: d, lines: lines, first: make([]int64, len(lines)), index: make([]int64, len(lines))}
 		for j, l := range lines {
-			if s.first[j], _, _, err = jsonInt(l, "first_packet"); err != nil {
+			if s.first[j], _, _, err = jsonInt(l, "first_frame"); err != nil {
 				return fmt.Errorf("%s: %v", d, err)
 			}
 			if s.index[j], _, _, err = jsonInt(l, "index"); err != nil {
