@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,5 +48,59 @@ func TestPlural(t *testing.T) {
 		if got := plural(c.n, c.w); got != c.want {
 			t.Errorf("plural(%d, %q) = %q", c.n, c.w, got)
 		}
+	}
+}
+
+func TestBodyBaseName(t *testing.T) {
+	for _, c := range []struct{ target, ct, want string }{
+		{"/images/bg2.jpg", "image/jpeg", "bg2.jpg"},
+		{"/", "text/html; charset=utf-8", "index.html"},
+		{"/api/items?id=3", "application/json", "items.json"},
+		{"/a/b%20c.png#x", "", "b_c.png"},
+		{"http://example.com", "", "index.bin"},
+		{"http://example.com/x/y.css?v=1", "text/css", "y.css"},
+		{"/../..", "", "index.bin"},
+		{"/.htaccess", "text/plain", "htaccess.txt"},
+		{"", "image/gif", "index.gif"},
+	} {
+		if got := bodyBaseName(c.target, c.ct); got != c.want {
+			t.Errorf("bodyBaseName(%q, %q) = %q, want %q", c.target, c.ct, got, c.want)
+		}
+	}
+}
+
+// TestHTTPIncompleteReason: http_with_jpegs.cap's 9 exchanges whose
+// responses were lost say so, every record has its connection's index, and
+// body files are named after their URLs.
+func TestHTTPIncompleteReason(t *testing.T) {
+	capPath := filepath.Join(realRoot(t), "..", "corpus", "wireshark-wiki", "SampleCaptures", "http_with_jpegs.cap.gz")
+	if _, err := os.Stat(capPath); err != nil {
+		t.Skip("http_with_jpegs.cap.gz not present")
+	}
+	out := filepath.Join(t.TempDir(), "o")
+	if code, _, e := runReseq("http", "-q", "-o", out, capPath); code != exitOK {
+		t.Fatalf("exit %d %s", code, e)
+	}
+	recs := readJSONL[map[string]any](t, filepath.Join(out, "http.jsonl"))
+	lost, idx := 0, map[float64]bool{}
+	for _, r := range recs {
+		if _, ok := r["index"].(float64); !ok {
+			t.Errorf("no index: %v", r)
+		}
+		idx[r["index"].(float64)] = true
+		switch {
+		case r["complete"] == true && r["incomplete"] != nil:
+			t.Errorf("complete with a reason: %v", r)
+		case r["complete"] == false && r["incomplete"] == "response lost":
+			lost++
+		case r["complete"] == false:
+			t.Errorf("incomplete: %v", r)
+		}
+		if b, ok := r["response_body"].(string); ok && strings.HasSuffix(r["target"].(string), ".jpg") && !strings.HasSuffix(b, "-response-"+filepath.Base(r["target"].(string))) {
+			t.Errorf("body %q for %q", b, r["target"])
+		}
+	}
+	if len(recs) != 19 || lost != 9 || len(idx) != 19 {
+		t.Errorf("%d exchanges, %d response lost, %d indexes", len(recs), lost, len(idx))
 	}
 }

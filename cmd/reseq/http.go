@@ -12,8 +12,10 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/reseq/reseq/http1"
@@ -199,7 +201,30 @@ func (x *httpExtractor) open(c *tcpasm.Conn) [2]framing.Consumer {
 	x.tot.conns++
 	hc := &httpConn{x: x, c: c}
 	hc.p = http1.NewConn(hc, http1.Config{})
-	return hc.p.Consumers()
+	cs := hc.p.Consumers()
+	for d := range cs {
+		cs[d] = &lossWatch{Consumer: cs[d], n: &hc.lost[d]}
+	}
+	return cs
+}
+
+// lossWatch passes a direction's stream to the HTTP parser and counts its
+// gaps, so that an exchange without its request or response can say whether
+// capture loss in that direction took its header block.
+type lossWatch struct {
+	framing.Consumer
+	n *int64
+}
+
+func (w *lossWatch) Gap(off, length int64, reason tcpasm.Reason, ts int64) bool {
+	*w.n++
+	return w.Consumer.Gap(off, length, reason, ts)
+}
+
+func (w *lossWatch) Late(off int64, data []byte, ts int64) {
+	if l, ok := w.Consumer.(framing.LateConsumer); ok {
+		l.Late(off, data, ts)
+	}
 }
 
 // httpConn is the http1.Handler of one connection.
@@ -207,7 +232,8 @@ type httpConn struct {
 	x    *httpExtractor
 	c    *tcpasm.Conn
 	p    *http1.Conn
-	n    int // messages seen, for body file names
+	n    int      // messages seen, for body file names
+	lost [2]int64 // gaps seen per direction so far
 	body map[*http1.Message]*bodyFile
 }
 
@@ -253,10 +279,95 @@ func (hc *httpConn) Header(m *http1.Message) {
 	if m.Request {
 		kind = "request"
 	}
+	target := m.Target
+	if !m.Request && m.Req != nil {
+		target = m.Req.Target
+	}
 	hc.body[m] = &bodyFile{
-		name: fmt.Sprintf("bodies/%06d-%04d-%s", hc.c.Seq, hc.n, kind),
+		name: fmt.Sprintf("bodies/%06d-%04d-%s-%s", hc.c.Seq, hc.n, kind, bodyBaseName(target, m.Header.Get("Content-Type"))),
 		h:    sha256.New(),
 	}
+}
+
+// bodyBaseName names a body file after its URL, as a browser or tshark's
+// export would: the last path segment ("index" for a directory), reduced to
+// letters, digits, '.', '_' and '-' (at most 64 bytes), with an extension
+// from the path, else from the Content-Type, else ".bin".
+func bodyBaseName(target, contentType string) string {
+	p := target
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if i := strings.Index(p, "://"); i >= 0 { // absolute form (proxies)
+		p = p[i+3:]
+		if j := strings.IndexByte(p, '/'); j >= 0 {
+			p = p[j:]
+		} else {
+			p = "/"
+		}
+	}
+	base := p[strings.LastIndexByte(p, '/')+1:]
+	if u, err := url.PathUnescape(base); err == nil {
+		base = u
+	}
+	b := make([]byte, 0, len(base))
+	for i := 0; i < len(base) && len(b) < 64; i++ {
+		c := base[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+			b = append(b, c)
+		default:
+			b = append(b, '_')
+		}
+	}
+	name := strings.Trim(string(b), ".")
+	if name == "" {
+		name = "index"
+	}
+	if dot := strings.LastIndexByte(name, '.'); dot > 0 && dot < len(name)-1 {
+		return name
+	}
+	return name + extFor(contentType)
+}
+
+// extFor is the file extension of a media type, ".bin" when unknown.
+func extFor(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "text/html":
+		return ".html"
+	case "text/plain":
+		return ".txt"
+	case "text/css":
+		return ".css"
+	case "text/javascript", "application/javascript", "application/x-javascript":
+		return ".js"
+	case "application/json":
+		return ".json"
+	case "text/xml", "application/xml":
+		return ".xml"
+	case "image/jpeg", "image/jpg", "image/pjpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "image/gif":
+		return ".gif"
+	case "image/webp":
+		return ".webp"
+	case "image/svg+xml":
+		return ".svg"
+	case "image/x-icon", "image/vnd.microsoft.icon":
+		return ".ico"
+	case "application/pdf":
+		return ".pdf"
+	case "application/zip":
+		return ".zip"
+	case "application/gzip", "application/x-gzip":
+		return ".gz"
+	case "application/x-www-form-urlencoded":
+		return ".form"
+	}
+	return ".bin"
 }
 
 // write puts data at body offset off: in the buffer while the body is small,
@@ -404,6 +515,7 @@ type httpRecord struct {
 	PairedAfterLoss bool      `json:"paired_after_loss,omitempty"`
 	BodyCut         bool      `json:"body_cut,omitempty"`
 	Complete        bool      `json:"complete"`
+	Incomplete      string    `json:"incomplete,omitempty"` // why not complete
 	Gaps            []httpGap `json:"gaps"`
 }
 
@@ -488,10 +600,48 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	}
 	if r.Complete {
 		x.tot.complete++
+	} else {
+		r.Incomplete = hc.whyIncomplete(req, resp, client)
 	}
 	if x.err == nil {
 		x.fail(x.enc.Encode(&r))
 	}
+}
+
+// whyIncomplete says why an exchange is not complete: each of the
+// following that applies, joined by "; ": "request lost" / "response lost"
+// (the message is missing and its direction had capture loss, which took
+// its header block), "no request" / "no response" (missing without loss:
+// never sent, or before the capture began or after it ended), "request body
+// gap" / "response body gap", "request header gap" / "response header gap"
+// (loss inside the message outside its body), "request cut" / "response cut"
+// (the stream ended before the message did), "paired after loss".
+func (hc *httpConn) whyIncomplete(req, resp *http1.Message, client tcpasm.Direction) string {
+	var why []string
+	for _, x := range []struct {
+		m    *http1.Message
+		name string
+		dir  tcpasm.Direction
+	}{{req, "request", client}, {resp, "response", client ^ 1}} {
+		m := x.m
+		switch {
+		case m == nil && hc.lost[x.dir] > 0:
+			why = append(why, x.name+" lost")
+		case m == nil:
+			why = append(why, "no "+x.name)
+		case m.Complete:
+		case len(m.Holes) > 0:
+			why = append(why, x.name+" body gap")
+		case len(m.Gaps) > 0:
+			why = append(why, x.name+" header gap")
+		default:
+			why = append(why, x.name+" cut")
+		}
+	}
+	if resp != nil && resp.Uncertain {
+		why = append(why, "paired after loss")
+	}
+	return strings.Join(why, "; ")
 }
 
 // decodeBody writes the content-decoded copy of a complete body and returns
