@@ -104,3 +104,45 @@ func TestHTTPIncompleteReason(t *testing.T) {
 		t.Errorf("%d exchanges, %d response lost, %d indexes", len(recs), lost, len(idx))
 	}
 }
+
+// TestForceRemovesPrevious: --force removes the files the previous run
+// listed, and nothing else.
+func TestForceRemovesPrevious(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "o")
+	sample := filepath.Join("..", "..", "testdata", "sample.pcap")
+	if code, _, e := runReseq("extract", "-q", "-T", "old/%D-%S", "-o", out, sample); code != exitOK {
+		t.Fatalf("exit %d %s", code, e)
+	}
+	if code, _, e := runReseq("http", "-q", "--force", "-o", out, sample); code != exitOK {
+		t.Fatalf("http: exit %d %s", code, e)
+	}
+	if err := os.WriteFile(filepath.Join(out, "mine.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The http run removed extract's files; this one removes http's.
+	if code, _, e := runReseq("extract", "-q", "--force", "-o", out, sample); code != exitOK {
+		t.Fatalf("exit %d %s", code, e)
+	}
+	var files []string
+	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			r, _ := filepath.Rel(out, p)
+			files = append(files, filepath.ToSlash(r))
+		}
+		return err
+	})
+	listed := map[string]bool{"flows.jsonl": true, "conflicts.jsonl": true, "mine.txt": true}
+	for _, r := range readJSONL[map[string]any](t, filepath.Join(out, "flows.jsonl")) {
+		if f, ok := r["file"].(string); ok {
+			listed[f] = true
+		}
+	}
+	for _, f := range files {
+		if !listed[f] {
+			t.Errorf("%s left from a previous run", f)
+		}
+	}
+	if len(files) != len(listed) {
+		t.Errorf("files %q, want %d", files, len(listed))
+	}
+}

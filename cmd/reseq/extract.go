@@ -81,7 +81,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&maxOpen, "max-open", 256, "keep at most `N` stream files open at once")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
 	fs.BoolVar(&quiet, "q", false, "short for --quiet")
-	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
+	fs.BoolVar(&force, "force", false, "write into a non-empty DIR: first remove the files a previous run listed in DIR's flows.jsonl and http.jsonl (and those indexes and conflicts.jsonl), nothing else")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
@@ -113,6 +113,15 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		p.Close()
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
+	}
+	if force {
+		// What the previous run listed goes, so that the new index lists
+		// every file of its kind in DIR.
+		if _, err := removePrevious(dir); err != nil {
+			p.Close()
+			fmt.Fprintln(stderr, "reseq extract: --force: removing the previous run's files:", err)
+			return exitInput
+		}
 	}
 	workers := p.Workers
 	if tpl.uses(seqDirectives) {

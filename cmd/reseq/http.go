@@ -84,7 +84,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		reorder time.Duration
 	)
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
-	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
+	fs.BoolVar(&force, "force", false, "write into a non-empty DIR: first remove the files a previous run listed in DIR's flows.jsonl and http.jsonl (and those indexes and conflicts.jsonl), nothing else")
 	fs.BoolVar(&decode, "decode", false, "also write content-decoded copies of encoded bodies (gzip, deflate, br, zstd)")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
 	fs.BoolVar(&quiet, "q", false, "short for --quiet")
@@ -118,6 +118,14 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	if err := checkOutputDir(dir, force); err != nil {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitInput
+	}
+	if force {
+		// What the previous run listed goes, so that the new index lists
+		// every file of its kind in DIR.
+		if _, err := removePrevious(dir); err != nil {
+			fmt.Fprintln(stderr, "reseq http: --force: removing the previous run's files:", err)
+			return exitInput
+		}
 	}
 	hx, err := newHTTPExtractor(dir, decode, stderr)
 	if err != nil {

@@ -5,6 +5,8 @@ package main
 // open at once (LRU) while every stream writes at its own offsets.
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -654,4 +657,69 @@ func checkOutputDir(dir string, force bool) error {
 		return fmt.Errorf("output directory %s is not empty (use --force to write into it)", dir)
 	}
 	return nil
+}
+
+// removePrevious removes, for --force, what a previous run listed in DIR's
+// indexes: the stream files of flows.jsonl, the body files of http.jsonl
+// and the indexes themselves (conflicts.jsonl too), and nothing else. A
+// listed name that is absolute or leaves DIR is not touched. It returns how
+// many files it removed.
+func removePrevious(dir string) (int, error) {
+	n := 0
+	remove := func(name string) error {
+		if name == "" || filepath.IsAbs(name) || strings.HasPrefix(name, "/") || slices.Contains(strings.Split(name, "/"), "..") {
+			return nil
+		}
+		err := os.Remove(filepath.Join(dir, filepath.FromSlash(name)))
+		if err == nil {
+			n++
+			return nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, ix := range []struct {
+		file   string
+		fields []string
+	}{
+		{"flows.jsonl", []string{"file"}},
+		{"http.jsonl", []string{"request_body", "response_body", "request_decoded", "response_decoded"}},
+	} {
+		f, err := os.Open(filepath.Join(dir, ix.file))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			var rec map[string]any
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				continue
+			}
+			for _, k := range ix.fields {
+				if name, ok := rec[k].(string); ok {
+					if err := remove(name); err != nil {
+						f.Close()
+						return n, err
+					}
+				}
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", ix.file, err)
+		}
+	}
+	for _, name := range []string{"flows.jsonl", "conflicts.jsonl", "http.jsonl"} {
+		if err := remove(name); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
