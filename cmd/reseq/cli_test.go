@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,41 @@ func TestForceRemovesPrevious(t *testing.T) {
 	}
 	if len(files) != len(listed) {
 		t.Errorf("files %q, want %d", files, len(listed))
+	}
+}
+
+// TestCompletion: each shell's script names every command and its options
+// and passes the shell's syntax check where the shell is installed.
+func TestCompletion(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		code, out, e := runReseq("completion", sh)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d %s", sh, code, e)
+		}
+		for n := range commands {
+			if !strings.Contains(out, n) {
+				t.Errorf("%s: no command %s", sh, n)
+			}
+		}
+		for _, f := range []string{"max-bytes", "hex", "format"} {
+			if !strings.Contains(out, f) {
+				t.Errorf("%s: no option %s", sh, f)
+			}
+		}
+		path, err := exec.LookPath(sh)
+		if err != nil {
+			t.Logf("%s not installed: syntax not checked", sh)
+			continue
+		}
+		script := filepath.Join(t.TempDir(), "reseq."+sh)
+		if err := os.WriteFile(script, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := exec.Command(path, "-n", script).CombinedOutput(); err != nil {
+			t.Errorf("%s -n: %v\n%s", sh, err, b)
+		}
+	}
+	if code, _, _ := runReseq("completion", "tcsh"); code != exitUsage {
+		t.Errorf("tcsh: exit %d", code)
 	}
 }
