@@ -31,6 +31,11 @@ like tshark's -z follow,tcp,hex: the direction's stream offset, 16 bytes in
 hex, the same as text (server-to-client lines indented by a tab). Gaps, late bytes, conflicts and the close are
 annotated on lines "--- [...]" with offset and length.
 
+--write FILE (-w) also writes the connection's packets as pcapng (like
+tshark -w): the frames between its endpoints from its first to its last
+packet, each input interface's link type kept, so the conversation opens
+alone in Wireshark.
+
 --raw --dir c2s|s2c writes the exact bytes of one direction: offset-preserving
 (gap bytes are zero, late bytes in place), so the output equals the file
 'reseq extract' writes for that stream. Gaps are listed on stderr.
@@ -269,6 +274,9 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := fs.String("dir", "both", "direction: `c2s`, s2c or both")
 	raw := fs.Bool("raw", false, "exact bytes of one direction (needs --dir c2s or s2c)")
+	var writeTo string
+	fs.StringVar(&writeTo, "write", "", "also write the connection's packets to `FILE` (pcapng; opens alone in Wireshark)")
+	fs.StringVar(&writeTo, "w", "", "short for --write")
 	hexOut := fs.Bool("hex", false, "show the bytes as a hexdump (like tshark -z follow,tcp,hex)")
 	connIx := fs.Int("conn", 0, "with an address selector: the `N`-th connection on the tuple")
 	pf := addPipelineFlags(fs)
@@ -349,6 +357,11 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	f.fail(f.w.Flush())
+	if writeTo != "" && f.err == nil {
+		if _, err := writeConnPackets(writeTo, p.Inputs, p.Decode, f.conn); err != nil {
+			f.fail(err)
+		}
+	}
 	code := exitOK
 	if f.err != nil {
 		fmt.Fprintln(stderr, "reseq follow:", f.err)

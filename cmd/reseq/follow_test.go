@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -108,6 +110,36 @@ func TestParseSelector(t *testing.T) {
 		}
 		if s.index != tc.idx || (tc.idx < 0 && (s.a.String() != tc.a || s.b.String() != tc.b)) {
 			t.Errorf("%q: %+v", tc.in, s)
+		}
+	}
+}
+
+// TestFollowWrite: tshark reads the file --write makes and sees exactly the
+// frames of that conversation in the original capture.
+func TestFollowWrite(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	frames := func(path, filter string) string {
+		args := []string{"-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len", "-e", "tcp.srcport", "-e", "tcp.dstport"}
+		if filter != "" {
+			args = append(args, "-Y", filter)
+		}
+		out, err := exec.Command("tshark", args...).Output()
+		if err != nil {
+			t.Fatalf("tshark %v: %v", args, err)
+		}
+		return string(out)
+	}
+	capPath := filepath.Join("..", "..", "testdata", "sample.pcap")
+	for sel, filter := range map[string]string{"1": "tcp.port == 50001", "10.0.0.2:80-10.0.0.1:50000": "tcp.port == 50000"} {
+		out := filepath.Join(t.TempDir(), "conn.pcapng")
+		if code, _, e := runReseq("follow", "--write", out, capPath, sel); code != exitOK {
+			t.Fatalf("%s: exit %d %s", sel, code, e)
+		}
+		got, want := frames(out, ""), frames(capPath, filter)
+		if got != want || want == "" {
+			t.Errorf("%s: written frames\n%s\nwant\n%s", sel, got, want)
 		}
 	}
 }
