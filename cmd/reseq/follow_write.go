@@ -86,4 +86,3 @@ func writeConnPackets(path string, inputs []string, dopt *layers.DecodeOptions, 
 	}
 	return frames, inErr
 }
-
