@@ -24,29 +24,32 @@ holes (zero, sparse where the filesystem allows) and are listed in the record's
 "gaps" with a reason; bytes that arrive late are written in place. A file's
 size equals its record's "length"; "file" is absent when no byte was captured.
 
-Index fields (DESIGN.md "The extraction index"): src, dst (the sender and
-receiver of this direction), community_id (Community ID v1, the same for both
-directions; --community-id-seed), vlan, capture_points, conn (0, 1, ... on a reused
-tuple), index (the connection's row in 'reseq flows'), first_packet (the
-frame number, 0-based, of the connection's first packet: connections are
-numbered in its order), dir (c2s/s2c), file,
-base_seq, syn, fin, rst, close (why the stream ended), length (the extent),
-captured (length minus gap bytes), gaps [{offset, length, reason}] (sorted,
-non-overlapping, exactly the bytes no captured packet carried; adjacent gaps
-of different reasons are listed separately), packets, retransmitted,
-duplicates, out_of_order, conflicts (see conflicts.jsonl), late (bytes that
-arrived after their gap was reported, written in place), before_base (bytes
-below offset 0), first, last (RFC 3339, UTC).
+Index fields (README "Output fields"; DESIGN.md "The extraction index"):
+index (the connection's number, as in 'reseq flows'), conn (0, 1, ... on a
+reused tuple), src, dst (the sender and receiver of this direction), community_id
+(Community ID v1, the same for both directions; --community-id-seed), vlan,
+vni, capture_points, tunnels, first_frame (the 1-based frame number, as
+Wireshark shows it, of the connection's first packet: connections are
+numbered in its order), dir (c2s/s2c), file, base_seq, syn, fin, rst, close
+(why the stream ended), length (the extent), captured (length minus gap
+bytes), gap_bytes, gaps [{offset, length, reason}] (sorted, non-overlapping,
+exactly the bytes no captured packet carried; adjacent gaps of different
+reasons are listed separately), packets, retransmitted, duplicates,
+out_of_order, conflicts (see conflicts.jsonl), late (bytes that arrived
+after their gap was reported, written in place), before_base (bytes below
+offset 0), first, last (RFC 3339 UTC with 9 fractional digits; null when the
+direction has no packet).
 
 CAPTURE: pcap or pcapng, possibly compressed (gzip, zstd, lz4, xz, bzip2) or in
 a zip/tar archive; several are merged by time; "-" is standard input.
 
-Default names follow tcpflow: 010.000.000.001.00443-010.000.000.002.51234 for
-10.0.0.1:443 -> 10.0.0.2:51234, "--ID" per VLAN tag of the flow key, "cN" for
-the N-th reuse of a tuple (N >= 1). IPv6 addresses are written as eight
-4-digit hex groups joined by '_' (no ':' so that names are valid on Windows).
+Default names are tcpflow's (its default template %A.%a-%B.%b%V%v%C%c):
+010.000.000.001.00443-010.000.000.002.51234 for 10.0.0.1:443 ->
+10.0.0.2:51234, "--ID" per VLAN tag of the flow key, "cN" for the N-th reuse
+of a tuple (N >= 1). IPv6 addresses are written as eight 4-digit hex groups
+joined by '_' (tcpflow writes fd77::1; ':' is not valid on Windows).
 
---max-bytes N: stream bytes at offsets >= N are not written; the record keeps
+--max-bytes SIZE: stream bytes at offsets >= N are not written; the record keeps
 the stream's true "length" and lists [N, length) as one gap with reason
 "max_bytes" (so "captured" counts only the bytes written, and the file, still
 "length" bytes long, is sparse past N).
@@ -63,9 +66,9 @@ Options:
 
 func runExtract(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), extractUsage)
+		io.WriteString(fs.Output(), extractUsage)
 		fs.PrintDefaults()
 	}
 	var (
@@ -78,21 +81,18 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	)
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
 	fs.StringVar(&tplStr, "T", defaultTemplate, templateHelp)
-	fs.Var(sizeFlag{&maxBytes}, "max-bytes", "write at most the first `N` bytes of each stream direction (0: all)")
+	fs.Var(sizeFlag{&maxBytes}, "max-bytes", "write at most the first `SIZE` bytes of each stream direction (0: no limit)")
 	fs.IntVar(&maxOpen, "max-open", 256, "keep at most `N` stream files open at once")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
-	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
+	fs.BoolVar(&quiet, "q", false, "short for --quiet")
+	fs.BoolVar(&force, "force", false, "write into a non-empty DIR: first remove the files a previous run listed in DIR's flows.jsonl and http.jsonl (and those indexes and conflicts.jsonl), nothing else")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq extract: -o DIR is required")
-		fs.Usage()
 		return exitUsage
 	}
 	if maxOpen < 1 {
@@ -122,11 +122,20 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
+	if force {
+		// What the previous run listed goes, so that the new index lists
+		// every file of its kind in DIR.
+		if _, err := removePrevious(dir); err != nil {
+			p.Close()
+			fmt.Fprintln(stderr, "reseq extract: --force: removing the previous run's files:", err)
+			return exitInput
+		}
+	}
 	workers := p.Workers
-	if tpl.uses('N') {
-		// %N is the order of first sight in one assembler.
+	if tpl.uses(seqDirectives) {
+		// %N, %K, %M, %G and %S number in order of first sight in one assembler.
 		if p.Shards > 1 {
-			fmt.Fprintln(stderr, "reseq extract: --shard and a -T template with %N: a shard cannot know the connection number")
+			fmt.Fprintln(stderr, "reseq extract: --shard and a -T template that numbers connections ("+seqDirectives+"): a shard cannot know the number")
 			p.Close()
 			return exitUsage
 		}
@@ -154,8 +163,9 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	outErr := ex.finish()
 	t := ex.tot
 	if !quiet {
-		fmt.Fprintf(stderr, "reseq extract: %d packets (%d TCP%s), %d connections, %d streams, %d files, %d bytes written, %d gaps (%d bytes), %d late bytes, %d conflicts\n",
-			st.Packets, st.TCP, decodeNotes(&st), t.Conns, t.Streams, t.Files, t.Bytes, t.Gaps, t.GapBytes, t.Late, t.Conflicts)
+		fmt.Fprintf(stderr, "reseq extract: %s (%d TCP%s), %s, %s, %s, %s written, %s (%s), %s, %s\n",
+			plural(st.Packets, "packet"), st.TCP, decodeNotes(&st), plural(t.Conns, "connection"), plural(t.Streams, "stream"), plural(t.Files, "file"),
+			plural(t.Bytes, "byte"), plural(t.Gaps, "gap"), plural(t.GapBytes, "byte"), plural(t.Late, "late byte"), plural(t.Conflicts, "conflict"))
 	}
 	code := exitOK
 	if inErr != nil && !errors.Is(inErr, outErr) {

@@ -73,9 +73,9 @@ type flowRecord struct {
 	CapturePoints []string       `json:"capture_points,omitempty"`
 	Tunnels       []tunnelRecord `json:"tunnels"`
 	Conn          int            `json:"conn"`
-	Index         int64          `json:"index"`        // connection number, the row of 'reseq flows'
-	FirstPacket   int64          `json:"first_packet"` // frame number of the connection's first packet: the order of connections
-	Dir           string         `json:"dir"`          // c2s or s2c
+	Index         int64          `json:"index"`       // connection number, the row of 'reseq flows'
+	FirstFrame    int64          `json:"first_frame"` // frame number (1-based) of the connection's first packet: the order of connections
+	Dir           string         `json:"dir"`         // c2s or s2c
 	File          string         `json:"file,omitempty"`
 	BaseSeq       *uint32        `json:"base_seq,omitempty"`
 	SYN           bool           `json:"syn"`
@@ -84,6 +84,7 @@ type flowRecord struct {
 	Close         string         `json:"close"`
 	Length        int64          `json:"length"`
 	Captured      int64          `json:"captured"`
+	GapBytes      int64          `json:"gap_bytes"`
 	Gaps          []gapRecord    `json:"gaps"`
 	Packets       int64          `json:"packets"`
 	Retransmitted int64          `json:"retransmitted"`
@@ -92,8 +93,8 @@ type flowRecord struct {
 	Conflicts     int64          `json:"conflicts"`
 	Late          int64          `json:"late"`
 	BeforeBase    int64          `json:"before_base"`
-	First         string         `json:"first,omitempty"`
-	Last          string         `json:"last,omitempty"`
+	First         *string        `json:"first"` // null when the direction has no packet
+	Last          *string        `json:"last"`
 }
 
 type gapRecord struct {
@@ -104,24 +105,60 @@ type gapRecord struct {
 
 // conflictRecord is one line of conflicts.jsonl.
 type conflictRecord struct {
-	Src           string   `json:"src"`
-	Dst           string   `json:"dst"`
-	CommunityID   string   `json:"community_id"`
-	VLAN          []uint16 `json:"vlan,omitempty"`
-	Conn          int      `json:"conn"`
-	Index         int64    `json:"index"`
-	Dir           string   `json:"dir"`
-	File          string   `json:"file,omitempty"`
-	Offset        int64    `json:"offset"`
-	Length        int64    `json:"length"`
-	KeptPacket    int64    `json:"kept_packet"`
-	DroppedPacket int64    `json:"dropped_packet"`
-	KeptTime      string   `json:"kept_time"`
-	DroppedTime   string   `json:"dropped_time"`
+	Src          string   `json:"src"`
+	Dst          string   `json:"dst"`
+	CommunityID  string   `json:"community_id"`
+	VLAN         []uint16 `json:"vlan,omitempty"`
+	Conn         int      `json:"conn"`
+	Index        int64    `json:"index"`
+	Dir          string   `json:"dir"`
+	File         string   `json:"file,omitempty"`
+	Offset       int64    `json:"offset"`
+	Length       int64    `json:"length"`
+	KeptFrame    int64    `json:"kept_frame"` // 1-based frame numbers
+	DroppedFrame int64    `json:"dropped_frame"`
+	KeptTime     string   `json:"kept_time"`
+	DroppedTime  string   `json:"dropped_time"`
 }
 
+// timeLayout is every output's time: RFC 3339, UTC, exactly nine
+// fractional digits, so that times sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
 func fmtTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+	return time.Unix(0, ns).UTC().Format(timeLayout)
+}
+
+// timePtr is fmtTime for a field that is null when there is no time.
+func timePtr(ns int64) *string {
+	s := fmtTime(ns)
+	return &s
+}
+
+// frameNumber turns a packet's 0-based index into the 1-based frame number
+// Wireshark shows.
+func frameNumber(index int64) int64 { return index + 1 }
+
+// fmtDuration writes a duration for people, bounded in width: 0.000123s,
+// 2.500s, 3m04.005s, 1h02m03.004s, 15d04h28m25s.
+func fmtDuration(ns int64) string {
+	d := time.Duration(ns)
+	neg := ""
+	if d < 0 {
+		neg, d = "-", -d
+	}
+	sec := func(x time.Duration) float64 { return float64(x) / 1e9 }
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%s%.3fms", neg, float64(d)/1e6)
+	case d < time.Minute:
+		return fmt.Sprintf("%s%.3fs", neg, sec(d))
+	case d < time.Hour:
+		return fmt.Sprintf("%s%dm%06.3fs", neg, d/time.Minute, sec(d%time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%s%dh%02dm%06.3fs", neg, d/time.Hour, d%time.Hour/time.Minute, sec(d%time.Minute))
+	}
+	return fmt.Sprintf("%s%dd%02dh%02dm%02ds", neg, d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute, d%time.Minute/time.Second)
 }
 
 func dirName(d tcpasm.Direction) string {
@@ -453,7 +490,7 @@ func (e *extractor) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 		CommunityID: communityID(e.cidSeed, &key),
 		Conn:        s.Conn.Index, Dir: dirName(s.Dir),
 		Offset: c.Offset, Length: c.Length,
-		KeptPacket: c.KeptIndex, DroppedPacket: c.DroppedIndex,
+		KeptFrame: frameNumber(c.KeptIndex), DroppedFrame: frameNumber(c.DroppedIndex),
 		KeptTime: fmtTime(c.KeptTime), DroppedTime: fmtTime(c.DroppedTime),
 	}
 	if st.out != nil {
@@ -542,9 +579,9 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), CommunityID: communityID(e.cidSeed, &key),
 		VLAN: key.VLANIDs(), CapturePoints: pointNames(e.tables, c.CapturePoints),
 		Tunnels: tunnelRecords(e.tables, s.Encap),
-		Conn:    c.Index, FirstPacket: c.FirstIndex, Dir: dirName(s.Dir),
+		Conn:    c.Index, FirstFrame: frameNumber(c.FirstIndex), Dir: dirName(s.Dir),
 		SYN: s.SYN, FIN: s.FIN, RST: s.RST, Close: reasonName(r),
-		Length: length, Captured: captured, Gaps: gaps,
+		Length: length, Captured: captured, GapBytes: gapBytes, Gaps: gaps,
 		Packets:       s.Stats.Packets,
 		Retransmitted: s.Stats.Retransmitted,
 		Duplicates:    s.Stats.Duplicates,
@@ -565,7 +602,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		rec.BaseSeq = &b
 	}
 	if s.Stats.Packets > 0 {
-		rec.First, rec.Last = fmtTime(s.First), fmtTime(s.Last)
+		rec.First, rec.Last = timePtr(s.First), timePtr(s.Last)
 	}
 	if st.out != nil {
 		rec.File = filepath.ToSlash(mustRel(e.dir, st.out.path))

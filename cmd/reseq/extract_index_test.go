@@ -108,9 +108,10 @@ func TestTemplate(t *testing.T) {
 	s := c.Streams[tcpasm.ServerToClient]
 	s.First = 1700000000_123456789
 	tests := []struct{ tpl, want string }{
-		{"%N-%D-%c", "41-s2c-2"},
-		{"flows/%A/%a-%b%V%C.bin", "flows/010.000.000.002/51234-00443--7c2.bin"},
-		{"%T_%t_100%%", "1700000000_20231114T221320Z_100%"},
+		{"%N-%D-%c-%#", "083-s2c-2-2"},
+		{"%K/%M/%G/%S", "000/000/000/00000000000000000041"},
+		{"flows/%A/%a-%b%V%v%C%c.bin", "flows/010.000.000.002/51234-00443--7c2.bin"},
+		{"%t_%T_100%%", "1700000000_" + strings.ReplaceAll("2023-11-14T22:13:20Z", ":", isoTime[13:14]) + "_100%"},
 	}
 	for _, tc := range tests {
 		tpl, err := parseTemplate(tc.tpl)
@@ -121,14 +122,14 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("template %q = %q, want %q", tc.tpl, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "%", "%x", "/abs/%A", "a/../%A", "a//b", "x:y", "a\\b", "dir./%A", "%A/"} {
+	for _, bad := range []string{"", "%", "%x", "%E", "%e", "/abs/%A", "a/../%A", "a//b", "x:y", "a\\b", "dir./%A", "%A/"} {
 		if _, err := parseTemplate(bad); err == nil {
 			t.Errorf("parseTemplate(%q) accepted", bad)
 		}
 	}
 	// Templates whose expansion can be empty, ".", "..", absolute or end in
 	// a dot, because %V and %C are empty for most streams.
-	for _, bad := range []string{"%C", "%V%C", ".%C", "..%V", "%C/%A", "%V/%A", "%A/%C", "x/..%C/y", "a.%C"} {
+	for _, bad := range []string{"%C", "%V%C", "%v", "%c", "%V%v%C%c", ".%C", "..%V", "%C/%A", "%V/%A", "%v/%A", "%A/%C", "x/..%C/y", "a.%C", "a.%c"} {
 		if _, err := parseTemplate(bad); err == nil {
 			t.Errorf("parseTemplate(%q) accepted", bad)
 		}
@@ -137,7 +138,7 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("-T %q: exit %d, %q", bad, code, stderr)
 		}
 	}
-	for _, good := range []string{"c%C", "%A%C", "%V%C%c", "x/%A.%C-"} {
+	for _, good := range []string{"c%C", "%A%C", "x%V%C%c", "x/%A.%C-", "%A.%a-%B.%b%V%v%C%c", "%K/%N/%A"} {
 		if _, err := parseTemplate(good); err != nil {
 			t.Errorf("parseTemplate(%q): %v", good, err)
 		}
@@ -208,11 +209,16 @@ func TestExtractIndex(t *testing.T) {
 			t.Errorf("record %d is %v > %v, want %v > %v", i, recs[i]["src"], recs[i]["dst"], w[0], w[1])
 		}
 	}
-	// The silent direction: no file, no base, no times, but listed.
+	// The silent direction: no file, no base, null times, but listed.
 	r := recs[1]
-	for _, f := range []string{"file", "base_seq", "first", "last", "vlan", "capture_points"} {
+	for _, f := range []string{"file", "base_seq", "vlan", "capture_points"} {
 		if _, ok := r[f]; ok {
 			t.Errorf("silent direction has %q: %v", f, r)
+		}
+	}
+	for _, f := range []string{"first", "last"} {
+		if v, ok := r[f]; !ok || v != nil {
+			t.Errorf("silent direction: %q is %v, want null", f, v)
 		}
 	}
 	if r["length"] != 0.0 || r["captured"] != 0.0 || r["conn"] != 1.0 {
@@ -223,10 +229,10 @@ func TestExtractIndex(t *testing.T) {
 	want := map[string]any{
 		"src": "10.0.0.1:40000", "dst": "10.0.0.2:80", "community_id": "1:3k1SoWXs/FltHw2aBCgUTgbDQF4=",
 		"vlan": []any{100.0}, "capture_points": []any{"vlan:201", "vlan:202"}, "tunnels": []any{},
-		"conn": 0.0, "index": 1.0, "first_packet": 1.0, "dir": "c2s",
+		"conn": 0.0, "index": 1.0, "first_frame": 2.0, "dir": "c2s",
 		"file":     "010.000.000.001.40000-010.000.000.002.00080--100",
 		"base_seq": 4294967290.0, "syn": true, "fin": true, "rst": false, "close": "fin",
-		"length": 25.0, "captured": 15.0,
+		"length": 25.0, "captured": 15.0, "gap_bytes": 10.0,
 		"gaps": []any{
 			map[string]any{"offset": 6.0, "length": 2.0, "reason": "acked"},
 			map[string]any{"offset": 12.0, "length": 4.0, "reason": "acked"},
@@ -234,7 +240,7 @@ func TestExtractIndex(t *testing.T) {
 		},
 		"packets": 7.0, "retransmitted": 2.0, "duplicates": 1.0, "out_of_order": 1.0,
 		"conflicts": 1.0, "late": 4.0, "before_base": 3.0,
-		"first": "2023-11-14T22:13:20Z", "last": "2023-11-14T22:13:20.000000009Z",
+		"first": "2023-11-14T22:13:20.000000000Z", "last": "2023-11-14T22:13:20.000000009Z",
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("record\n got %v\nwant %v", r, want)
@@ -262,7 +268,7 @@ func TestExtractIndex(t *testing.T) {
 	if err := json.Unmarshal(cb, &cr); err != nil {
 		t.Fatalf("conflicts.jsonl %q: %v", cb, err)
 	}
-	if cr["offset"] != 0.0 || cr["length"] != 2.0 || cr["kept_packet"] != 1.0 || cr["dropped_packet"] != 5.0 || cr["file"] != want["file"] {
+	if cr["offset"] != 0.0 || cr["length"] != 2.0 || cr["kept_frame"] != 2.0 || cr["dropped_frame"] != 6.0 || cr["kept_time"] != "2023-11-14T22:13:20.000000000Z" || cr["file"] != want["file"] {
 		t.Errorf("conflict record %v", cr)
 	}
 	// Nothing else left in DIR.

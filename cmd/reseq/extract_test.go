@@ -293,11 +293,11 @@ func TestExtractFiltersAndLimits(t *testing.T) {
 
 	// -T with subdirectories.
 	out = filepath.Join(dir, "tpl")
-	if code, _, e := runReseq("extract", "--quiet", "-T", "%N/%D", "-o", out, capPath); code != 0 {
+	if code, _, e := runReseq("extract", "--quiet", "-T", "%#/%S/%D", "-o", out, capPath); code != 0 {
 		t.Fatalf("-T: %d %s", code, e)
 	}
 	m, _ = flowsByKey(t, out)
-	if f := m["10.0.0.3:1001>10.0.0.4:443#0"]["file"]; f != "1/c2s" {
+	if f := m["10.0.0.3:1001>10.0.0.4:443#0"]["file"]; f != "0/00000000000000000001/c2s" {
 		t.Errorf("-T file %v", f)
 	}
 	checkRecord(t, out, m["10.0.0.3:1001>10.0.0.4:443#0"], convs[1].c2s)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,7 +22,7 @@ func init() {
 	register("flows", "list the TCP connections of captures (one row per connection)", runFlows)
 }
 
-const flowsUsage = `usage: reseq flows [--json] [options] CAPTURE...
+const flowsUsage = `usage: reseq flows [--format table|json|csv] [options] CAPTURE...
 
 Lists every TCP connection, ordered by its first packet: client, server, VLAN
 IDs, connection index on a reused tuple, packets and stream bytes each way, gap
@@ -35,47 +36,60 @@ half-closed (FIN one way), reset (RST seen), open (neither at the end of the
 capture), idle or evicted (closed by the assembler's limits). Handshake: full
 (SYN and SYN-ACK seen), syn (client SYN only), none (picked up mid-stream).
 
-With --json, one object per line.
+--format json (or --json): one object per line, with the field names of
+flows.jsonl (README: "Output fields"): index, conn, src (the client), dst (the
+server), vlan, vni, capture_points, tunnels, first_frame, state, handshake,
+first, last, duration_ns, and c2s / s2c objects with packets, length,
+captured, gap_bytes, gap_count, retransmitted, duplicates, out_of_order,
+conflicts, late, syn, fin, rst, close, first, last (null when the direction
+has no packet). --format csv: the same fields, one column each (c2s_packets,
+...), lists joined by ' '.
 
 Options:
 `
 
-// flowDir is one direction of a flows row.
+// flowDir is one direction of a flows row; the fields mean what flows.jsonl's
+// fields of the same names mean.
 type flowDir struct {
-	Packets       int64  `json:"packets"`
-	Bytes         int64  `json:"bytes"`  // captured stream bytes
-	Length        int64  `json:"length"` // the stream's extent
-	Gaps          int64  `json:"gaps"`   // gaps declared
-	GapBytes      int64  `json:"gap_bytes"`
-	Retransmitted int64  `json:"retransmitted"`
-	Duplicates    int64  `json:"duplicates"`
-	OutOfOrder    int64  `json:"out_of_order"`
-	Conflicts     int64  `json:"conflicts"`
-	Late          int64  `json:"late"`
-	Close         string `json:"close"`
+	Packets       int64   `json:"packets"`
+	Length        int64   `json:"length"`   // the stream's extent
+	Captured      int64   `json:"captured"` // captured stream bytes
+	GapBytes      int64   `json:"gap_bytes"`
+	GapCount      int64   `json:"gap_count"` // gaps declared (flows.jsonl lists them)
+	Retransmitted int64   `json:"retransmitted"`
+	Duplicates    int64   `json:"duplicates"`
+	OutOfOrder    int64   `json:"out_of_order"`
+	Conflicts     int64   `json:"conflicts"`
+	Late          int64   `json:"late"`
+	SYN           bool    `json:"syn"`
+	FIN           bool    `json:"fin"`
+	RST           bool    `json:"rst"`
+	Close         string  `json:"close"`
+	First         *string `json:"first"` // null when the direction has no packet
+	Last          *string `json:"last"`
 
-	syn, fin, rst bool
-	closed        bool
+	closed bool
 }
 
 // flowRow is one connection of 'reseq flows'.
 type flowRow struct {
 	Index         int64          `json:"index"`
-	Client        string         `json:"client"`
-	Server        string         `json:"server"`
+	Conn          int            `json:"conn"`
+	Src           string         `json:"src"` // the client
+	Dst           string         `json:"dst"` // the server
 	CommunityID   string         `json:"community_id"`
 	VLAN          []uint16       `json:"vlan,omitempty"`
 	VNI           *uint32        `json:"vni,omitempty"`
 	CapturePoints []string       `json:"capture_points,omitempty"`
 	Tunnels       []tunnelRecord `json:"tunnels"`
-	Conn          int            `json:"conn"`
-	C2S           flowDir        `json:"c2s"`
-	S2C           flowDir        `json:"s2c"`
+	FirstFrame    int64          `json:"first_frame"`
 	State         string         `json:"state"`
 	Handshake     string         `json:"handshake"`
 	First         string         `json:"first"`
 	Last          string         `json:"last"`
-	Duration      float64        `json:"duration"` // seconds
+	DurationNS    int64          `json:"duration_ns"`
+	C2S           flowDir        `json:"c2s"`
+	S2C           flowDir        `json:"s2c"`
 
 	first, last int64
 	order       connOrder
@@ -111,8 +125,8 @@ func (l *flowLister) row(s *tcpasm.Stream) (*flowRow, *flowDir) {
 
 func (l *flowLister) Open(c *tcpasm.Conn) {
 	r := &flowRow{
-		order: orderOf(c), Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
-		VLAN: slices.Clone(c.Key.VLANIDs()), Conn: c.Index,
+		order: orderOf(c), Src: c.Key.SrcAddr().String(), Dst: c.Key.DstAddr().String(),
+		VLAN: slices.Clone(c.Key.VLANIDs()), Conn: c.Index, FirstFrame: frameNumber(c.FirstIndex),
 		CommunityID: communityID(l.seed, &c.Key),
 	}
 	if len(r.VLAN) == 0 {
@@ -132,17 +146,17 @@ func (l *flowLister) Open(c *tcpasm.Conn) {
 
 func (l *flowLister) Data(s *tcpasm.Stream, off int64, data []byte, ts int64) {
 	_, d := l.row(s)
-	d.Bytes += int64(len(data))
+	d.Captured += int64(len(data))
 }
 
 func (l *flowLister) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
 	_, d := l.row(s)
-	d.Gaps++
+	d.GapCount++
 }
 
 func (l *flowLister) Late(s *tcpasm.Stream, off int64, data []byte, ts int64) {
 	_, d := l.row(s)
-	d.Bytes += int64(len(data))
+	d.Captured += int64(len(data))
 	d.Late += int64(len(data))
 }
 
@@ -160,9 +174,12 @@ func (l *flowLister) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
 	d.Close = reasonName(l.intr.reason(reason))
 	st := &s.Stats
 	d.Packets, d.Retransmitted, d.Duplicates, d.OutOfOrder = st.Packets, st.Retransmitted, st.Duplicates, st.OutOfOrder
-	d.Length = max(s.Extent, d.Bytes)
-	d.GapBytes = d.Length - d.Bytes
-	d.syn, d.fin, d.rst = s.SYN, s.FIN, s.RST
+	d.Length = max(s.Extent, d.Captured)
+	d.GapBytes = d.Length - d.Captured
+	d.SYN, d.FIN, d.RST = s.SYN, s.FIN, s.RST
+	if st.Packets > 0 {
+		d.First, d.Last = timePtr(s.First), timePtr(s.Last)
+	}
 	c := s.Conn
 	r.CapturePoints = pointNames(l.tables, c.CapturePoints)
 	if s.Dir == tcpasm.ClientToServer || r.Tunnels == nil {
@@ -179,11 +196,11 @@ func (l *flowLister) done(r *flowRow) {
 	delete(l.live, r)
 	a, b := &r.C2S, &r.S2C
 	switch {
-	case a.rst || b.rst:
+	case a.RST || b.RST:
 		r.State = "reset"
-	case a.fin && b.fin:
+	case a.FIN && b.FIN:
 		r.State = "closed"
-	case a.fin || b.fin:
+	case a.FIN || b.FIN:
 		r.State = "half-closed"
 	case a.Close == "idle" || b.Close == "idle":
 		r.State = "idle"
@@ -193,15 +210,15 @@ func (l *flowLister) done(r *flowRow) {
 		r.State = "open"
 	}
 	switch {
-	case a.syn && b.syn:
+	case a.SYN && b.SYN:
 		r.Handshake = "full"
-	case a.syn:
+	case a.SYN:
 		r.Handshake = "syn"
 	default:
 		r.Handshake = "none"
 	}
 	r.First, r.Last = fmtTime(r.first), fmtTime(r.last)
-	r.Duration = float64(r.last-r.first) / 1e9
+	r.DurationNS = r.last - r.first
 	if err := l.spill.add(r.order, 0, r); err != nil && l.err == nil {
 		l.err = err
 	}
@@ -226,18 +243,25 @@ func (l *flowLister) finish(fn func(line []byte) error) error {
 
 func runFlows(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("flows", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), flowsUsage)
 		fs.PrintDefaults()
 	}
-	asJSON := fs.Bool("json", false, "one JSON object per line")
+	format := fs.String("format", "table", "output `FORMAT`: table, json (one object per line) or csv")
+	asJSON := fs.Bool("json", false, "short for --format json")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
+		return flagError(fs, err, stdout, stderr)
+	}
+	if *asJSON {
+		*format = "json"
+	}
+	switch *format {
+	case "table", "json", "csv":
+	default:
+		fmt.Fprintf(stderr, "reseq flows: --format %q: want table, json or csv\n", *format)
 		return exitUsage
 	}
 	p, err := pf.pipeline(inputs)
@@ -259,7 +283,8 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	p.Abort = func() error { return l.err }
 	_, inErr := p.Run(l)
 	prog.done()
-	if *asJSON {
+	switch *format {
+	case "json":
 		w := bufio.NewWriterSize(stdout, 64<<10)
 		err = l.finish(func(line []byte) error {
 			_, err := w.Write(line)
@@ -268,7 +293,9 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			err = w.Flush()
 		}
-	} else {
+	case "csv":
+		err = writeFlowCSV(stdout, l)
+	default:
 		err = writeFlowTable(stdout, l)
 	}
 	if err != nil {
@@ -305,6 +332,9 @@ func orDash(s string) string {
 	return s
 }
 
+// tableTime is the table's time: UTC with its zone, microseconds.
+const tableTime = "2006-01-02 15:04:05.000000Z"
+
 // writeFlowTable writes the rows as an aligned table; columns are aligned
 // per block of tableBlock rows so the table streams.
 func writeFlowTable(w io.Writer, l *flowLister) error {
@@ -320,12 +350,11 @@ func writeFlowTable(w io.Writer, l *flowLister) error {
 		a, b := &r.C2S, &r.S2C
 		first, _ := time.Parse(time.RFC3339Nano, r.First)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
-			r.Index, r.Client, r.Server, vlanString(r.VLAN, r.VNI), orDash(tunnelsCompact(r.Tunnels)), r.Conn,
-			a.Packets, a.Bytes, b.Packets, b.Bytes, a.GapBytes+b.GapBytes,
+			r.Index, r.Src, r.Dst, vlanString(r.VLAN, r.VNI), orDash(tunnelsCompact(r.Tunnels)), r.Conn,
+			a.Packets, a.Captured, b.Packets, b.Captured, a.GapBytes+b.GapBytes,
 			a.Retransmitted+b.Retransmitted, a.Duplicates+b.Duplicates, a.OutOfOrder+b.OutOfOrder,
 			a.Conflicts+b.Conflicts, r.State, r.Handshake,
-			first.UTC().Format("2006-01-02 15:04:05.000000"),
-			time.Duration(r.Duration*1e9).Round(time.Microsecond).String())
+			first.UTC().Format(tableTime), fmtDuration(r.DurationNS))
 		if n++; n%tableBlock == 0 {
 			return tw.Flush()
 		}
@@ -333,6 +362,60 @@ func writeFlowTable(w io.Writer, l *flowLister) error {
 	})
 	if ferr := tw.Flush(); err == nil {
 		err = ferr
+	}
+	return err
+}
+
+// flowCSVHeader is --format csv's header: the JSON fields, the directions'
+// prefixed with c2s_ and s2c_.
+func flowCSVHeader() []string {
+	h := []string{"index", "conn", "src", "dst", "vlan", "vni", "capture_points", "tunnels", "first_frame", "state", "handshake", "first", "last", "duration_ns"}
+	for _, d := range []string{"c2s_", "s2c_"} {
+		for _, f := range []string{"packets", "length", "captured", "gap_bytes", "gap_count", "retransmitted", "duplicates", "out_of_order", "conflicts", "late", "syn", "fin", "rst", "close", "first", "last"} {
+			h = append(h, d+f)
+		}
+	}
+	return h
+}
+
+func writeFlowCSV(w io.Writer, l *flowLister) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(flowCSVHeader()); err != nil {
+		return err
+	}
+	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	err := l.finish(func(line []byte) error {
+		var r flowRow
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		vlan := make([]string, len(r.VLAN))
+		for i, v := range r.VLAN {
+			vlan[i] = strconv.Itoa(int(v))
+		}
+		vni := ""
+		if r.VNI != nil {
+			vni = strconv.FormatUint(uint64(*r.VNI), 10)
+		}
+		rec := []string{i64(r.Index), strconv.Itoa(r.Conn), r.Src, r.Dst, strings.Join(vlan, " "), vni,
+			strings.Join(r.CapturePoints, " "), tunnelsCompact(r.Tunnels), i64(r.FirstFrame), r.State, r.Handshake,
+			r.First, r.Last, i64(r.DurationNS)}
+		for _, d := range []*flowDir{&r.C2S, &r.S2C} {
+			rec = append(rec, i64(d.Packets), i64(d.Length), i64(d.Captured), i64(d.GapBytes), i64(d.GapCount),
+				i64(d.Retransmitted), i64(d.Duplicates), i64(d.OutOfOrder), i64(d.Conflicts), i64(d.Late),
+				strconv.FormatBool(d.SYN), strconv.FormatBool(d.FIN), strconv.FormatBool(d.RST), d.Close, str(d.First), str(d.Last))
+		}
+		return cw.Write(rec)
+	})
+	cw.Flush()
+	if err == nil {
+		err = cw.Error()
 	}
 	return err
 }

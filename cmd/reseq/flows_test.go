@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"net/netip"
 	"path/filepath"
@@ -41,6 +42,7 @@ func TestFlows(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	out0 := out
 	var rows []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var m map[string]any
@@ -53,25 +55,44 @@ func TestFlows(t *testing.T) {
 		t.Fatalf("%d rows:\n%s", len(rows), out)
 	}
 	a, b := rows[0], rows[1]
-	if a["index"] != 0.0 || a["client"] != "10.0.0.1:40000" || a["server"] != "10.0.0.2:80" || a["state"] != "closed" || a["handshake"] != "full" {
+	if a["index"] != 0.0 || a["src"] != "10.0.0.1:40000" || a["dst"] != "10.0.0.2:80" || a["first_frame"] != 1.0 || a["state"] != "closed" || a["handshake"] != "full" {
 		t.Errorf("row a: %v", a)
 	}
 	ac, as := a["c2s"].(map[string]any), a["s2c"].(map[string]any)
-	if ac["bytes"] != 27.0 || as["bytes"] != 2000.0 || as["gap_bytes"] != 1000.0 || as["length"] != 3000.0 || as["gaps"] != 1.0 {
+	if ac["captured"] != 27.0 || as["captured"] != 2000.0 || as["gap_bytes"] != 1000.0 || as["length"] != 3000.0 || as["gap_count"] != 1.0 ||
+		ac["first"] != a["first"] || as["first"] != "2023-11-14T22:13:20.001000000Z" {
 		t.Errorf("row a directions: %v / %v", ac, as)
 	}
-	if b["index"] != 1.0 || b["client"] != "[fd77::1]:5001" || b["state"] != "reset" {
+	if b["index"] != 1.0 || b["src"] != "[fd77::1]:5001" || b["state"] != "reset" {
 		t.Errorf("row b: %v", b)
 	}
-	if d := a["duration"].(float64); d <= 0 || d > 1 {
+	if d := a["duration_ns"].(float64); d != 13e6 {
 		t.Errorf("duration %v", d)
 	}
 
 	// The table: a header and one line per connection.
 	code, out, _ = runReseq("flows", capPath)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if code != exitOK || len(lines) != 3 || !strings.Contains(lines[0], "CLIENT") || !strings.Contains(lines[1], "10.0.0.1:40000") || !strings.Contains(lines[2], "reset") {
+	if code != exitOK || len(lines) != 3 || !strings.Contains(lines[0], "CLIENT") || !strings.Contains(lines[1], "10.0.0.1:40000") || !strings.Contains(lines[2], "reset") ||
+		!strings.Contains(lines[1], "2023-11-14 22:13:20.000000Z") || !strings.Contains(lines[1], "13.000ms") {
 		t.Errorf("table (exit %d):\n%s", code, out)
+	}
+	// --format json is --json; csv has the same fields.
+	if code, js, _ := runReseq("flows", "--format", "json", capPath); code != exitOK || js != out0 {
+		t.Errorf("--format json differs from --json: %s", js)
+	}
+	code, out, _ = runReseq("flows", "--format", "csv", capPath)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || code != exitOK || len(recs) != 3 || recs[0][2] != "src" || recs[1][2] != "10.0.0.1:40000" || len(recs[1]) != len(flowCSVHeader()) {
+		t.Errorf("csv (exit %d, %v):\n%s", code, err, out)
+	}
+	for i, h := range recs[0] {
+		if h == "s2c_first" && recs[1][i] != "2023-11-14T22:13:20.001000000Z" {
+			t.Errorf("csv s2c_first %q", recs[1][i])
+		}
+	}
+	if code, _, e := runReseq("flows", "--format", "xml", capPath); code != exitUsage || strings.Count(e, "\n") != 1 {
+		t.Errorf("--format xml: exit %d %q", code, e)
 	}
 
 	// Usage and input errors.

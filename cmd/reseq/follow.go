@@ -26,8 +26,15 @@ the N-th connection on a reused tuple).
 
 By default both directions are shown interleaved in capture order, each block
 headed by its direction, offset and length; bytes other than printable ASCII,
-tab and newline show as '.'. Gaps, late bytes, conflicts and the close are
+tab and newline (CR too) show as '.'; with --hex, each block is a hexdump
+like tshark's -z follow,tcp,hex: the direction's stream offset, 16 bytes in
+hex, the same as text (server-to-client lines indented by a tab). Gaps, late bytes, conflicts and the close are
 annotated on lines "--- [...]" with offset and length.
+
+--write FILE (-w) also writes the connection's packets as pcapng (like
+tshark -w): the frames between its endpoints from its first to its last
+packet, each input interface's link type kept, so the conversation opens
+alone in Wireshark.
 
 --raw --dir c2s|s2c writes the exact bytes of one direction: offset-preserving
 (gap bytes are zero, late bytes in place), so the output equals the file
@@ -81,6 +88,7 @@ type follower struct {
 	conn   *tcpasm.Conn
 	dirs   [2]bool // directions shown
 	raw    bool
+	hex    bool          // --hex
 	w      *bufio.Writer // the readable view
 	note   io.Writer     // gap notes in raw mode
 	tmp    *os.File      // raw mode: the offset-preserving copy
@@ -135,18 +143,20 @@ func (f *follower) Data(s *tcpasm.Stream, off int64, data []byte, ts int64) {
 		f.curDir = int(s.Dir)
 	}
 	f.curEnd = off + int64(len(data))
-	f.printable(data)
+	f.printable(data, s.Dir, off)
 }
 
 // printable writes data with bytes other than printable ASCII, tab and newline
-// as '.', and CR before LF dropped.
-func (f *follower) printable(data []byte) {
+// (CR too) as '.'; with --hex, as a hexdump from stream offset off.
+func (f *follower) printable(data []byte, dir tcpasm.Direction, off int64) {
+	if f.hex {
+		f.hexdump(data, dir, off)
+		return
+	}
 	var buf [512]byte
 	n := 0
-	for i, c := range data {
+	for _, c := range data {
 		switch {
-		case c == '\r' && i+1 < len(data) && data[i+1] == '\n':
-			continue
 		case c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f):
 		default:
 			c = '.'
@@ -160,6 +170,42 @@ func (f *follower) printable(data []byte) {
 	}
 	f.w.Write(buf[:n])
 	f.lastNL = len(data) > 0 && data[len(data)-1] == '\n'
+}
+
+// hexdump writes data as tshark's follow,tcp,hex does: offset, 16 bytes in
+// two groups of 8, their text; server-to-client lines indented by a tab.
+func (f *follower) hexdump(data []byte, dir tcpasm.Direction, off int64) {
+	const hx = "0123456789abcdef"
+	line := make([]byte, 0, 96)
+	for len(data) > 0 {
+		k := min(16, len(data))
+		line = line[:0]
+		if dir == tcpasm.ServerToClient {
+			line = append(line, '\t')
+		}
+		line = fmt.Appendf(line, "%08x  ", off)
+		for i := 0; i < 16; i++ {
+			if i < k {
+				line = append(line, hx[data[i]>>4], hx[data[i]&15], ' ')
+			} else {
+				line = append(line, "   "...)
+			}
+			if i == 7 {
+				line = append(line, ' ')
+			}
+		}
+		line = append(line, ' ')
+		for _, c := range data[:k] {
+			if c < 0x20 || c >= 0x7f {
+				c = '.'
+			}
+			line = append(line, c)
+		}
+		line = append(line, '\n')
+		f.w.Write(line)
+		data, off = data[k:], off+int64(k)
+	}
+	f.lastNL = true
 }
 
 func (f *follower) endBlock() {
@@ -196,13 +242,13 @@ func (f *follower) Late(s *tcpasm.Stream, off int64, data []byte, ts int64) {
 		return
 	}
 	f.annotate(s, "late bytes at offset %d, %d bytes, inside an earlier gap:", off, len(data))
-	f.printable(data)
+	f.printable(data, s.Dir, off)
 	f.endBlock()
 }
 
 func (f *follower) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 	if f.mine(s) {
-		f.annotate(s, "conflict at offset %d, %d bytes: packet %d kept, packet %d differs", c.Offset, c.Length, c.KeptIndex, c.DroppedIndex)
+		f.annotate(s, "conflict at offset %d, %d bytes: frame %d kept, frame %d differs", c.Offset, c.Length, frameNumber(c.KeptIndex), frameNumber(c.DroppedIndex))
 	}
 }
 
@@ -221,25 +267,25 @@ func (f *follower) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 
 func runFollow(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("follow", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), followUsage)
 		fs.PrintDefaults()
 	}
 	dir := fs.String("dir", "both", "direction: `c2s`, s2c or both")
 	raw := fs.Bool("raw", false, "exact bytes of one direction (needs --dir c2s or s2c)")
+	var writeTo string
+	fs.StringVar(&writeTo, "write", "", "also write the connection's packets to `FILE` (pcapng; opens alone in Wireshark)")
+	fs.StringVar(&writeTo, "w", "", "short for --write")
+	hexOut := fs.Bool("hex", false, "show the bytes as a hexdump (like tshark -z follow,tcp,hex)")
 	connIx := fs.Int("conn", 0, "with an address selector: the `N`-th connection on the tuple")
 	pf := addPipelineFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if len(pos) < 2 {
 		fmt.Fprintln(stderr, "reseq follow: want CAPTURE... SELECTOR")
-		fs.Usage()
 		return exitUsage
 	}
 	sel, err := parseSelector(pos[len(pos)-1], *connIx)
@@ -247,7 +293,11 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq follow:", err)
 		return exitUsage
 	}
-	f := &follower{sel: sel, raw: *raw, note: stderr, curDir: -1}
+	f := &follower{sel: sel, raw: *raw, hex: *hexOut, note: stderr, curDir: -1}
+	if f.raw && f.hex {
+		fmt.Fprintln(stderr, "reseq follow: --raw and --hex exclude each other")
+		return exitUsage
+	}
 	switch *dir {
 	case "c2s":
 		f.dirs[tcpasm.ClientToServer] = true
@@ -307,6 +357,11 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	f.fail(f.w.Flush())
+	if writeTo != "" && f.err == nil {
+		if _, err := writeConnPackets(writeTo, p.Inputs, p.Decode, f.conn); err != nil {
+			f.fail(err)
+		}
+	}
 	code := exitOK
 	if f.err != nil {
 		fmt.Fprintln(stderr, "reseq follow:", f.err)

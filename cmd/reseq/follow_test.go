@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -37,7 +39,7 @@ func TestFollow(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("view: exit %d", code)
 	}
-	for _, s := range []string{"==> c2s 10.0.0.1:40000 -> 10.0.0.2:80 offset 0", "GET / HTTP/1.1\nHost: x\n", "<== s2c 10.0.0.2:80 -> 10.0.0.1:40000 offset 0",
+	for _, s := range []string{"==> c2s 10.0.0.1:40000 -> 10.0.0.2:80 offset 0", "GET / HTTP/1.1.\nHost: x.\n", "<== s2c 10.0.0.2:80 -> 10.0.0.1:40000 offset 0",
 		"[s2c gap at offset 1000, 1000 bytes not captured", "<== s2c 10.0.0.2:80 -> 10.0.0.1:40000 offset 2000", "closed (fin)"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("view lacks %q:\n%s", s, out)
@@ -61,6 +63,23 @@ func TestFollow(t *testing.T) {
 		if code, _, _ := runReseq(tc.args...); code != tc.code {
 			t.Errorf("%q: exit %d, want %d", tc.args, code, tc.code)
 		}
+	}
+}
+
+func TestFollowHex(t *testing.T) {
+	dir := t.TempDir()
+	capPath, _, _ := twoConversations(t, dir)
+	code, out, e := runReseq("follow", "--hex", capPath, "0")
+	if code != exitOK {
+		t.Fatalf("exit %d %s", code, e)
+	}
+	for _, s := range []string{"00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1..\n", "\t00000000  ", "--- [s2c gap at offset 1000"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("hex view lacks %q:\n%.600s", s, out)
+		}
+	}
+	if code, _, _ := runReseq("follow", "--hex", "--raw", "--dir", "c2s", capPath, "0"); code != exitUsage {
+		t.Errorf("--hex --raw: exit %d", code)
 	}
 }
 
@@ -91,6 +110,36 @@ func TestParseSelector(t *testing.T) {
 		}
 		if s.index != tc.idx || (tc.idx < 0 && (s.a.String() != tc.a || s.b.String() != tc.b)) {
 			t.Errorf("%q: %+v", tc.in, s)
+		}
+	}
+}
+
+// TestFollowWrite: tshark reads the file --write makes and sees exactly the
+// frames of that conversation in the original capture.
+func TestFollowWrite(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	frames := func(path, filter string) string {
+		args := []string{"-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len", "-e", "tcp.srcport", "-e", "tcp.dstport"}
+		if filter != "" {
+			args = append(args, "-Y", filter)
+		}
+		out, err := exec.Command("tshark", args...).Output()
+		if err != nil {
+			t.Fatalf("tshark %v: %v", args, err)
+		}
+		return string(out)
+	}
+	capPath := filepath.Join("..", "..", "testdata", "sample.pcap")
+	for sel, filter := range map[string]string{"1": "tcp.port == 50001", "10.0.0.2:80-10.0.0.1:50000": "tcp.port == 50000"} {
+		out := filepath.Join(t.TempDir(), "conn.pcapng")
+		if code, _, e := runReseq("follow", "--write", out, capPath, sel); code != exitOK {
+			t.Fatalf("%s: exit %d %s", sel, code, e)
+		}
+		got, want := frames(out, ""), frames(capPath, filter)
+		if got != want || want == "" {
+			t.Errorf("%s: written frames\n%s\nwant\n%s", sel, got, want)
 		}
 	}
 }

@@ -11,8 +11,11 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"math"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/reseq/reseq/http1"
@@ -37,12 +40,14 @@ bytes, all of them together at most --max-decoded-total bytes (decompression
 bombs); a decoded copy cut short, or not written for the total, is marked
 decoded_cut in its record.
 
-DIR/http.jsonl has one object per exchange, in the order the exchanges ended:
-src (client) and dst (server) as ip:port, conn (the connection index on its
-tuple, as in flows.jsonl), method, host, target, status, content_type,
+DIR/http.jsonl has one object per exchange, in the order the exchanges ended
+(README "Output fields"): index (the connection's number, as in 'reseq
+flows'), conn (its index on a reused tuple), src (client) and dst (server) as
+ip:port, method, host, target, status, content_type,
 request_body / response_body (paths relative to DIR, absent when the body is
 empty), request_sha256 / response_sha256 (of the body files' bytes),
-request_time / response_time (first byte, RFC 3339 UTC), complete (false when
+request_time / response_time (first byte, RFC 3339 UTC, 9 fractional
+digits), complete (false when
 either message is missing, capture loss touched it, or the pairing was decided
 after loss: then paired_after_loss is true) and gaps
 ([{direction, offset, length}] in that direction's stream offsets). Requests
@@ -63,7 +68,7 @@ Options:
 
 func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("http", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), httpUsage)
 		fs.PrintDefaults()
@@ -79,28 +84,21 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		reorder time.Duration
 	)
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
-	fs.BoolVar(&force, "force", false, "write into a non-empty DIR (files of the same names are replaced)")
+	fs.BoolVar(&force, "force", false, "write into a non-empty DIR: first remove the files a previous run listed in DIR's flows.jsonl and http.jsonl (and those indexes and conflicts.jsonl), nothing else")
 	fs.BoolVar(&decode, "decode", false, "also write content-decoded copies of encoded bodies (gzip, deflate, br, zstd)")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
+	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	fs.DurationVar(&reorder, "reorder-window", httpReorderWindow, "capture time a hole the peer acknowledged may wait for reordered data before it is a gap (`DURATION`; bytes arriving later fill only body holes of messages still in progress)")
-	fs.Var(sizeFlag{&maxBody}, "max-body", "write at most the first `SIZE` bytes of each body (the sha256 is of what is written; the record says body_cut)")
-	fs.Var(sizeFlag{&maxDec}, "max-decoded-total", "with --decode, write at most `SIZE` bytes of decoded bodies in all (each is also cut at --max-body; the record says decoded_cut)")
+	fs.Var(sizeFlag{&maxBody}, "max-body", "write at most the first `SIZE` bytes of each body (the sha256 is of what is written; the record says body_cut; 0: no limit)")
+	fs.Var(sizeFlag{&maxDec}, "max-decoded-total", "with --decode, write at most `SIZE` bytes of decoded bodies in all (each is also cut at --max-body; the record says decoded_cut; 0: no limit)")
 	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`)")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq http: -o DIR is required")
-		fs.Usage()
-		return exitUsage
-	}
-	if maxHeld > 1<<30 {
-		fmt.Fprintln(stderr, "reseq http: --max-header-held is at most 1G")
 		return exitUsage
 	}
 	p, err := pf.pipeline(inputs)
@@ -121,15 +119,23 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitInput
 	}
+	if force {
+		// What the previous run listed goes, so that the new index lists
+		// every file of its kind in DIR.
+		if _, err := removePrevious(dir); err != nil {
+			fmt.Fprintln(stderr, "reseq http: --force: removing the previous run's files:", err)
+			return exitInput
+		}
+	}
 	hx, err := newHTTPExtractor(dir, decode, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitInput
 	}
-	hx.maxBody = maxBody
-	hx.decodeLeft = maxDec
+	hx.maxBody = limit(maxBody)
+	hx.decodeLeft = limit(maxDec)
 	hx.cidSeed = p.CommunityIDSeed
-	h := framing.NewHandler(framing.Config{MaxHeld: int(maxHeld)}, hx.open)
+	h := framing.NewHandler(framing.Config{MaxHeld: int(min(limit(maxHeld), math.MaxInt))}, hx.open)
 	p.Abort = func() error { return hx.err }
 	intr := catchInterrupts(inputs)
 	defer intr.stop()
@@ -137,8 +143,9 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	st, inErr := p.Run(h)
 	outErr := hx.finish()
 	if !quiet {
-		fmt.Fprintf(stderr, "reseq http: %d packets (%d TCP), %d connections, %d exchanges (%d complete), %d requests, %d responses, %d bodies (%d bytes)\n",
-			st.Packets, st.TCP, hx.tot.conns, hx.tot.exchanges, hx.tot.complete, hx.tot.requests, hx.tot.responses, hx.tot.bodies, hx.tot.bodyBytes)
+		fmt.Fprintf(stderr, "reseq http: %s (%d TCP), %s, %s (%d complete), %s, %s, %s (%s)\n",
+			plural(st.Packets, "packet"), st.TCP, plural(hx.tot.conns, "connection"), plural(hx.tot.exchanges, "exchange"), hx.tot.complete,
+			plural(hx.tot.requests, "request"), plural(hx.tot.responses, "response"), plural(hx.tot.bodies, "body"), plural(hx.tot.bodyBytes, "byte"))
 	}
 	code := exitOK
 	if inErr != nil && !errors.Is(inErr, outErr) {
@@ -209,7 +216,30 @@ func (x *httpExtractor) open(c *tcpasm.Conn) [2]framing.Consumer {
 	x.tot.conns++
 	hc := &httpConn{x: x, c: c}
 	hc.p = http1.NewConn(hc, http1.Config{})
-	return hc.p.Consumers()
+	cs := hc.p.Consumers()
+	for d := range cs {
+		cs[d] = &lossWatch{Consumer: cs[d], n: &hc.lost[d]}
+	}
+	return cs
+}
+
+// lossWatch passes a direction's stream to the HTTP parser and counts its
+// gaps, so that an exchange without its request or response can say whether
+// capture loss in that direction took its header block.
+type lossWatch struct {
+	framing.Consumer
+	n *int64
+}
+
+func (w *lossWatch) Gap(off, length int64, reason tcpasm.Reason, ts int64) bool {
+	*w.n++
+	return w.Consumer.Gap(off, length, reason, ts)
+}
+
+func (w *lossWatch) Late(off int64, data []byte, ts int64) {
+	if l, ok := w.Consumer.(framing.LateConsumer); ok {
+		l.Late(off, data, ts)
+	}
 }
 
 // httpConn is the http1.Handler of one connection.
@@ -217,7 +247,8 @@ type httpConn struct {
 	x    *httpExtractor
 	c    *tcpasm.Conn
 	p    *http1.Conn
-	n    int // messages seen, for body file names
+	n    int      // messages seen, for body file names
+	lost [2]int64 // gaps seen per direction so far
 	body map[*http1.Message]*bodyFile
 }
 
@@ -263,10 +294,95 @@ func (hc *httpConn) Header(m *http1.Message) {
 	if m.Request {
 		kind = "request"
 	}
+	target := m.Target
+	if !m.Request && m.Req != nil {
+		target = m.Req.Target
+	}
 	hc.body[m] = &bodyFile{
-		name: fmt.Sprintf("bodies/%06d-%04d-%s", hc.c.Seq, hc.n, kind),
+		name: fmt.Sprintf("bodies/%06d-%04d-%s-%s", hc.c.Seq, hc.n, kind, bodyBaseName(target, m.Header.Get("Content-Type"))),
 		h:    sha256.New(),
 	}
+}
+
+// bodyBaseName names a body file after its URL, as a browser or tshark's
+// export would: the last path segment ("index" for a directory), reduced to
+// letters, digits, '.', '_' and '-' (at most 64 bytes), with an extension
+// from the path, else from the Content-Type, else ".bin".
+func bodyBaseName(target, contentType string) string {
+	p := target
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	if i := strings.Index(p, "://"); i >= 0 { // absolute form (proxies)
+		p = p[i+3:]
+		if j := strings.IndexByte(p, '/'); j >= 0 {
+			p = p[j:]
+		} else {
+			p = "/"
+		}
+	}
+	base := p[strings.LastIndexByte(p, '/')+1:]
+	if u, err := url.PathUnescape(base); err == nil {
+		base = u
+	}
+	b := make([]byte, 0, len(base))
+	for i := 0; i < len(base) && len(b) < 64; i++ {
+		c := base[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+			b = append(b, c)
+		default:
+			b = append(b, '_')
+		}
+	}
+	name := strings.Trim(string(b), ".")
+	if name == "" {
+		name = "index"
+	}
+	if dot := strings.LastIndexByte(name, '.'); dot > 0 && dot < len(name)-1 {
+		return name
+	}
+	return name + extFor(contentType)
+}
+
+// extFor is the file extension of a media type, ".bin" when unknown.
+func extFor(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "text/html":
+		return ".html"
+	case "text/plain":
+		return ".txt"
+	case "text/css":
+		return ".css"
+	case "text/javascript", "application/javascript", "application/x-javascript":
+		return ".js"
+	case "application/json":
+		return ".json"
+	case "text/xml", "application/xml":
+		return ".xml"
+	case "image/jpeg", "image/jpg", "image/pjpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "image/gif":
+		return ".gif"
+	case "image/webp":
+		return ".webp"
+	case "image/svg+xml":
+		return ".svg"
+	case "image/x-icon", "image/vnd.microsoft.icon":
+		return ".ico"
+	case "application/pdf":
+		return ".pdf"
+	case "application/zip":
+		return ".zip"
+	case "application/gzip", "application/x-gzip":
+		return ".gz"
+	case "application/x-www-form-urlencoded":
+		return ".form"
+	}
+	return ".bin"
 }
 
 // write puts data at body offset off: in the buffer while the body is small,
@@ -392,6 +508,7 @@ type httpRecord struct {
 	Src             string    `json:"src"`
 	Dst             string    `json:"dst"`
 	CommunityID     string    `json:"community_id"`
+	Index           int64     `json:"index"` // the connection's number, as in 'reseq flows'
 	Conn            int       `json:"conn"`
 	Method          string    `json:"method,omitempty"`
 	Host            string    `json:"host,omitempty"`
@@ -414,15 +531,16 @@ type httpRecord struct {
 	PairedAfterLoss bool      `json:"paired_after_loss,omitempty"`
 	BodyCut         bool      `json:"body_cut,omitempty"`
 	Complete        bool      `json:"complete"`
+	Incomplete      string    `json:"incomplete,omitempty"` // why not complete
 	Gaps            []httpGap `json:"gaps"`
 }
 
-func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+func rfc3339(ns int64) string { return fmtTime(ns) }
 
 func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	x := hc.x
 	x.tot.exchanges++
-	r := httpRecord{Conn: hc.c.Index, Gaps: []httpGap{}}
+	r := httpRecord{Index: hc.c.Seq, Conn: hc.c.Index, Gaps: []httpGap{}}
 	// The client is the sender of the requests; without a request, the
 	// receiver of the response.
 	client := tcpasm.ClientToServer
@@ -499,10 +617,48 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	}
 	if r.Complete {
 		x.tot.complete++
+	} else {
+		r.Incomplete = hc.whyIncomplete(req, resp, client)
 	}
 	if x.err == nil {
 		x.fail(x.enc.Encode(&r))
 	}
+}
+
+// whyIncomplete says why an exchange is not complete: each of the
+// following that applies, joined by "; ": "request lost" / "response lost"
+// (the message is missing and its direction had capture loss, which took
+// its header block), "no request" / "no response" (missing without loss:
+// never sent, or before the capture began or after it ended), "request body
+// gap" / "response body gap", "request header gap" / "response header gap"
+// (loss inside the message outside its body), "request cut" / "response cut"
+// (the stream ended before the message did), "paired after loss".
+func (hc *httpConn) whyIncomplete(req, resp *http1.Message, client tcpasm.Direction) string {
+	var why []string
+	for _, x := range []struct {
+		m    *http1.Message
+		name string
+		dir  tcpasm.Direction
+	}{{req, "request", client}, {resp, "response", client ^ 1}} {
+		m := x.m
+		switch {
+		case m == nil && hc.lost[x.dir] > 0:
+			why = append(why, x.name+" lost")
+		case m == nil:
+			why = append(why, "no "+x.name)
+		case m.Complete:
+		case len(m.Holes) > 0:
+			why = append(why, x.name+" body gap")
+		case len(m.Gaps) > 0:
+			why = append(why, x.name+" header gap")
+		default:
+			why = append(why, x.name+" cut")
+		}
+	}
+	if resp != nil && resp.Uncertain {
+		why = append(why, "paired after loss")
+	}
+	return strings.Join(why, "; ")
 }
 
 // decodeBody writes the content-decoded copy of a complete body and returns

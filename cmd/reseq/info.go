@@ -31,9 +31,9 @@ type infoRecord struct {
 	LinkTypes     []uint32        `json:"link_types"`
 	Snaplen       *uint32         `json:"snaplen,omitempty"` // pcap only; pcapng has one per interface
 	Nanosecond    *bool           `json:"nanosecond,omitempty"`
-	First         string          `json:"first,omitempty"`
-	Last          string          `json:"last,omitempty"`
-	DurationNS    *int64          `json:"duration_ns,omitempty"`
+	First         *string         `json:"first"` // null when the capture has no packet
+	Last          *string         `json:"last"`
+	DurationNS    *int64          `json:"duration_ns"`
 	Sections      *int            `json:"sections,omitempty"`
 	Interfaces    []infoInterface `json:"interfaces"`
 	Comments      []string        `json:"comments,omitempty"`
@@ -61,25 +61,23 @@ type infoInterface struct {
 
 func runInfo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	asJSON := fs.Bool("json", false, "write one JSON object per capture per line")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: reseq info [--json] CAPTURE...")
-		fmt.Fprintln(stderr, "\nDescribes each capture (each member of a zip or tar archive on its own):")
-		fmt.Fprintln(stderr, "format and version, compression, link types per interface, snaplen, packets,")
-		fmt.Fprintln(stderr, "bytes, truncated packets, first and last timestamp; for pcapng also sections,")
-		fmt.Fprintln(stderr, "interfaces, comments and drop counts. \"-\" reads standard input.")
-		fmt.Fprintln(stderr)
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: reseq info [--json] CAPTURE...")
+		fmt.Fprintln(w, "\nDescribes each capture (each member of a zip or tar archive on its own):")
+		fmt.Fprintln(w, "format and version, compression, link types per interface, snaplen, packets,")
+		fmt.Fprintln(w, "bytes, truncated packets, first and last timestamp; for pcapng also sections,")
+		fmt.Fprintln(w, "interfaces, comments and drop counts. \"-\" reads standard input.")
+		fmt.Fprintln(w)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "reseq info: no capture given (see 'reseq info -h')")
 		return exitUsage
 	}
 	code := exitOK
@@ -182,8 +180,7 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 		}
 		slices.Sort(rec.LinkTypes)
 		if rec.Packets > 0 {
-			rec.First = formatTime(rec.first)
-			rec.Last = formatTime(rec.last)
+			rec.First, rec.Last = timePtr(rec.first), timePtr(rec.last)
 			d := rec.max - rec.min
 			rec.DurationNS = &d
 		}
@@ -198,9 +195,7 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 	return out, r.Skipped(), errs
 }
 
-func formatTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
-}
+func formatTime(ns int64) string { return fmtTime(ns) }
 
 func writeInfoText(w io.Writer, rec *infoRecord) {
 	var b strings.Builder
@@ -235,8 +230,8 @@ func writeInfoText(w io.Writer, rec *infoRecord) {
 	line("Bytes on the wire", "%d", rec.BytesWire)
 	line("Truncated packets", "%d", rec.Truncated)
 	if rec.Packets > 0 {
-		line("First packet", "%s", rec.First)
-		line("Last packet", "%s", rec.Last)
+		line("First packet", "%s", *rec.First)
+		line("Last packet", "%s", *rec.Last)
 		line("Duration", "%s", time.Duration(*rec.DurationNS))
 	}
 	if rec.Format == "pcapng" {

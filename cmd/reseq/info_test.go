@@ -149,15 +149,15 @@ func TestInfoExitCodes(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"info"}, 2, "usage"},
-		{[]string{"info", "--bogus", "x"}, 2, "bogus"},
-		{[]string{"info", "-h"}, 0, "usage"},
+		{[]string{"info"}, 2, "reseq info: no capture given"},
+		{[]string{"info", "--bogus", "x"}, 2, "reseq info: flag provided but not defined: -bogus"},
+		{[]string{"info", "-h"}, 0, ""},
 		{[]string{"info", filepath.Join(dir, "missing.pcap")}, 1, "missing.pcap"},
 		{[]string{"info", notCap}, 1, "6a75737420736f6d652074657874"},
 	}
 	for _, tc := range tests {
 		code, out, errOut := runCmd(tc.args...)
-		if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+		if code != tc.code || !strings.Contains(errOut, tc.stderr) || (code == 2 && strings.Count(errOut, "\n") != 1) || (code == 0) != strings.HasPrefix(out, "usage: reseq info") {
 			t.Errorf("%v: exit %d stderr %q stdout %q", tc.args, code, errOut, out)
 		}
 	}
@@ -215,7 +215,7 @@ func TestInfoPcapng(t *testing.T) {
 	}
 	if r.Format != "pcapng" || r.Version != "1.0" || r.Compression != "gzip" || r.Packets != 5 || r.BytesWire != 4*40+1500 ||
 		r.Truncated != 1 || len(r.LinkTypes) != 2 || r.LinkTypes[0] != 1 || r.LinkTypes[1] != 101 || r.Sections != 1 ||
-		r.First != "2001-09-09T01:46:40Z" || r.Last != "2001-09-09T01:46:44Z" || len(r.Interfaces) != 2 ||
+		r.First != "2001-09-09T01:46:40.000000000Z" || r.Last != "2001-09-09T01:46:44.000000000Z" || len(r.Interfaces) != 2 ||
 		r.Interfaces[0].LinkType != 101 || r.Interfaces[0].Packets != 3 || r.Interfaces[0].TSResol != "ns" ||
 		r.Interfaces[1].Snaplen != 96 || r.Interfaces[1].Packets != 2 || r.Interfaces[1].TSResol != "us" {
 		t.Fatalf("record %+v\n%s", r, out)
@@ -305,11 +305,10 @@ func TestInfoEmptyCapture(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m["first"]; ok {
-		t.Errorf("first present without packets: %s", out)
-	}
-	if _, ok := m["last"]; ok {
-		t.Errorf("last present without packets: %s", out)
+	for _, k := range []string{"first", "last", "duration_ns"} {
+		if v, ok := m[k]; !ok || v != nil {
+			t.Errorf("%s not null without packets: %s", k, out)
+		}
 	}
 	if m["packets"] != 0.0 || m["format"] != "pcap" || fmt.Sprint(m["link_types"]) != "[101]" {
 		t.Errorf("record %s", out)

@@ -16,10 +16,14 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Exit codes.
@@ -56,6 +60,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'reseq COMMAND -h' for a command's options.")
+	fmt.Fprintln(w, "\n"+sizeHelp)
 }
 
 func main() {
@@ -83,9 +88,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "reseq: unknown command %q\n\n", name)
-		usage(stderr)
+		fmt.Fprintf(stderr, "reseq: unknown command %q (run 'reseq -h' for the list)\n", name)
 		return exitUsage
 	}
 	return c.run(args[1:], stdout, stderr)
+}
+
+// flagError handles an error of a command's flag parsing: -h or --help
+// prints the command's usage to stdout (exit 0); any other error is one line
+// on stderr naming the command (exit 2). Commands keep their FlagSet's
+// output at io.Discard so that the flag package prints nothing itself.
+func flagError(fs *flag.FlagSet, err error, stdout, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		fs.SetOutput(io.Discard)
+		sizes := false
+		fs.VisitAll(func(f *flag.Flag) { _, ok := f.Value.(sizeFlag); sizes = sizes || ok })
+		if sizes {
+			fmt.Fprintln(stdout, "\n"+sizeHelp)
+		}
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "reseq %s: %v (see 'reseq %s -h')\n", fs.Name(), err, fs.Name())
+	return exitUsage
+}
+
+// plural writes "1 connection", "2 connections"; a word ending in "y"
+// after a consonant takes "ies" ("2 bodies").
+func plural[T ~int | ~int64](n T, word string) string {
+	w := word
+	if n != 1 {
+		if strings.HasSuffix(w, "y") && !strings.HasSuffix(w, "ey") && !strings.HasSuffix(w, "ay") {
+			w = w[:len(w)-1] + "ies"
+		} else {
+			w += "s"
+		}
+	}
+	return strconv.FormatInt(int64(n), 10) + " " + w
 }

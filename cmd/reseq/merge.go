@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +26,7 @@ stream files and flows.jsonl and conflicts.jsonl with the same records in the
 same order.
 
 Connections are put in order by the frame number of their first packet
-(first_packet), which a shard run knows, and numbered again ("index"); a
+(first_frame), which a shard run knows, and numbered again ("index"); a
 shard's own order is kept among connections opened by one frame. The shard
 runs must use the same options and no -T template with %N.
 
@@ -39,7 +38,7 @@ Options:
 
 func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), mergeUsage)
 		fs.PrintDefaults()
@@ -52,14 +51,10 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if out == "" || len(dirs) == 0 {
 		fmt.Fprintln(stderr, "reseq merge: -o OUT and the shard directories are required")
-		fs.Usage()
 		return exitUsage
 	}
 	if err := checkOutputDir(out, force); err != nil {
@@ -77,7 +72,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 type shardRecords struct {
 	dir   string
 	lines [][]byte
-	first []int64 // first_packet of each line
+	first []int64 // first_frame of each line
 	index []int64 // "index" of each line
 	pos   int
 }
@@ -126,7 +121,7 @@ func mergeShards(out string, dirs []string) error {
 		}
 		s := &shardRecords{dir: d, lines: lines, first: make([]int64, len(lines)), index: make([]int64, len(lines))}
 		for j, l := range lines {
-			if s.first[j], _, _, err = jsonInt(l, "first_packet"); err != nil {
+			if s.first[j], _, _, err = jsonInt(l, "first_frame"); err != nil {
 				return fmt.Errorf("%s: %v", d, err)
 			}
 			if s.index[j], _, _, err = jsonInt(l, "index"); err != nil {

@@ -5,6 +5,8 @@ package main
 // open at once (LRU) while every stream writes at its own offsets.
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,22 +26,30 @@ import (
 	"github.com/reseq/reseq/tcpasm"
 )
 
-// defaultTemplate names a stream file like tcpflow does:
-// 010.000.000.001.00443-010.000.000.002.51234[--VLAN...][cN].
-const defaultTemplate = "%A.%a-%B.%b%V%C"
+// defaultTemplate is tcpflow's default template, and gives tcpflow's names:
+// 010.000.000.001.00443-010.000.000.002.51234[--VLAN][cN].
+const defaultTemplate = "%A.%a-%B.%b%V%v%C%c"
 
 // templateHelp documents the -T directives.
-const templateHelp = `file name template (relative to DIR; '/' makes subdirectories):
+const templateHelp = `file name template (relative to DIR; '/' makes subdirectories); tcpflow's
+directives with tcpflow's meaning:
   %A %B  source / destination address: IPv4 as 010.000.000.001, IPv6 as eight
-         4-digit hex groups joined by '_' (fd77_0000_0000_0000_0000_0000_0000_0001),
-         so names stay valid on Windows
+         4-digit hex groups joined by '_' (fd77_0000_0000_0000_0000_0000_0000_0001)
   %a %b  source / destination port, 5 digits
-  %V     "--ID" for every VLAN ID of the flow key, outer first, then "--vniN"
-         for a VXLAN or Geneve overlay (empty when none)
-  %C     "cN" for connection index N >= 1 on a reused tuple (empty for 0)
-  %c     connection index, always;  %N  connection number (the row of 'reseq flows')
-  %D     direction: c2s or s2c;  %T  first packet, Unix seconds;
-  %t     first packet, UTC 20060102T150405Z;  %%  a literal '%'`
+  %V     "--" when the flow key has a VLAN ID or a VNI, else empty
+  %v     its VLAN IDs, outer first, joined by "--", then "vniN" for a VXLAN or
+         Geneve overlay (empty when none)
+  %C     "c" when the tuple was used before (connection count N >= 1), else empty
+  %c     the connection count N when N >= 1, else empty;  %#  N, always
+  %T     first packet of the direction, ISO 8601 UTC (2024-01-01T10:00:00Z)
+  %t     first packet of the direction, Unix seconds
+  %N %K %M %G  stream number modulo 1000, /1000, /10^6, /10^9 (3 digits; a
+         connection's directions are 2n and 2n+1, n its number in order of
+         first sight)
+  %S     connection number in order of first sight, 20 digits
+  %%     a literal '%'
+and reseq's own:  %D  direction, c2s or s2c.
+%E and %e (MAC addresses) are not supported: the flow key has none.`
 
 // nameTemplate is a compiled -T template.
 type nameTemplate struct {
@@ -80,9 +92,11 @@ func parseTemplate(s string) (*nameTemplate, error) {
 		switch v := s[i]; v {
 		case '%':
 			lit.WriteByte('%')
-		case 'A', 'a', 'B', 'b', 'V', 'C', 'c', 'N', 'D', 'T', 't':
+		case 'A', 'a', 'B', 'b', 'V', 'v', 'C', 'c', '#', 'N', 'K', 'M', 'G', 'S', 'D', 'T', 't':
 			flush()
 			t.parts = append(t.parts, tplPart{verb: v})
+		case 'E', 'e':
+			return nil, fmt.Errorf("name template %q: %%%c (a MAC address) is not supported: reseq's flow key has no MAC addresses", s, v)
 		default:
 			return nil, fmt.Errorf("name template %q: unknown directive %%%c", s, v)
 		}
@@ -90,9 +104,10 @@ func parseTemplate(s string) (*nameTemplate, error) {
 	flush()
 	// Path components: no absolute path, no empty, "." or ".." component, no
 	// trailing dot or space (Windows strips them) — neither in the template
-	// nor in its shortest expansion, where %V and %C are empty (the other
-	// directives always expand to letters, digits, '.', '_' or '-', never to
-	// a '/'): "%C" alone would name the first connection's file "".
+	// nor in its shortest expansion, where %V, %v, %C and %c are empty (the
+	// other directives always expand to letters, digits, '.', '_', ':' or
+	// '-', never to a '/'): "%C" alone would name the first connection's
+	// file "".
 	if strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") {
 		return nil, fmt.Errorf("name template %q: must be a relative file path", s)
 	}
@@ -112,31 +127,35 @@ func parseTemplate(s string) (*nameTemplate, error) {
 			break
 		}
 		if sc := shorts[i]; sc == "" || sc == "." || sc == ".." || strings.HasSuffix(sc, ".") || strings.HasSuffix(sc, " ") {
-			return nil, fmt.Errorf("name template %q: component %q can expand to %q (%%V and %%C are empty for most streams)", s, comp, sc)
+			return nil, fmt.Errorf("name template %q: component %q can expand to %q (%%V, %%v, %%C and %%c are empty for most streams)", s, comp, sc)
 		}
 	}
 	return t, nil
 }
 
-// shortest returns the template's shortest expansion, with 'x' for the
-// directives that are never empty.
-// uses reports whether the template has the directive %v.
-func (t *nameTemplate) uses(v byte) bool {
+// uses reports whether the template has one of the directives vs.
+func (t *nameTemplate) uses(vs string) bool {
 	for _, p := range t.parts {
-		if p.verb == v {
+		if p.verb != 0 && strings.IndexByte(vs, p.verb) >= 0 {
 			return true
 		}
 	}
 	return false
 }
 
+// seqDirectives are the directives that number connections in order of
+// first sight (Conn.Seq): one assembler must see them all.
+const seqDirectives = "NKMGS"
+
+// shortest returns the template's shortest expansion, with 'x' for the
+// directives that are never empty.
 func (t *nameTemplate) shortest() string {
 	var b strings.Builder
 	for _, p := range t.parts {
 		switch p.verb {
 		case 0:
 			b.WriteString(p.lit)
-		case 'V', 'C':
+		case 'V', 'v', 'C', 'c':
 		default:
 			b.WriteByte('x')
 		}
@@ -183,8 +202,28 @@ func (t *nameTemplate) name(s *tcpasm.Stream) string {
 	return t.nameFor(&key, c.Index, c.Seq, s.Dir, s.First)
 }
 
+// isoTime is %T's layout: tcpflow's ISO 8601. Windows does not allow ':' in
+// file names; there it is written as '-'.
+var isoTime = func() string {
+	if runtime.GOOS == "windows" {
+		return "2006-01-02T15-04-05Z"
+	}
+	return "2006-01-02T15:04:05Z"
+}()
+
+func appendPad(b []byte, n int64, width int) []byte {
+	var d [20]byte
+	x := strconv.AppendInt(d[:0], n, 10)
+	for i := len(x); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, x...)
+}
+
 func (t *nameTemplate) nameFor(key *layers.FlowKey, index int, seq int64, dir tcpasm.Direction, first int64) string {
 	b := make([]byte, 0, 64)
+	tagged := len(key.VLANIDs()) > 0 || key.HasVNI
+	stream := 2*seq + int64(dir)
 	for _, p := range t.parts {
 		switch p.verb {
 		case 0:
@@ -198,23 +237,43 @@ func (t *nameTemplate) nameFor(key *layers.FlowKey, index int, seq int64, dir tc
 		case 'b':
 			b = appendPort(b, key.DstPort)
 		case 'V':
-			for _, v := range key.VLANIDs() {
+			if tagged {
 				b = append(b, "--"...)
+			}
+		case 'v':
+			for i, v := range key.VLANIDs() {
+				if i > 0 {
+					b = append(b, "--"...)
+				}
 				b = strconv.AppendUint(b, uint64(v), 10)
 			}
 			if key.HasVNI {
-				b = append(b, "--vni"...)
+				if len(key.VLANIDs()) > 0 {
+					b = append(b, "--"...)
+				}
+				b = append(b, "vni"...)
 				b = strconv.AppendUint(b, uint64(key.VNI), 10)
 			}
 		case 'C':
 			if index > 0 {
 				b = append(b, 'c')
-				b = strconv.AppendInt(b, int64(index), 10)
 			}
 		case 'c':
+			if index > 0 {
+				b = strconv.AppendInt(b, int64(index), 10)
+			}
+		case '#':
 			b = strconv.AppendInt(b, int64(index), 10)
 		case 'N':
-			b = strconv.AppendInt(b, seq, 10)
+			b = appendPad(b, stream%1000, 3)
+		case 'K':
+			b = appendPad(b, stream/1000%1000, 3)
+		case 'M':
+			b = appendPad(b, stream/1000000%1000, 3)
+		case 'G':
+			b = appendPad(b, stream/1000000000%1000, 3)
+		case 'S':
+			b = appendPad(b, seq, 20)
 		case 'D':
 			if dir == tcpasm.ClientToServer {
 				b = append(b, "c2s"...)
@@ -222,9 +281,9 @@ func (t *nameTemplate) nameFor(key *layers.FlowKey, index int, seq int64, dir tc
 				b = append(b, "s2c"...)
 			}
 		case 'T':
-			b = strconv.AppendInt(b, first/1e9, 10)
+			b = time.Unix(0, first).UTC().AppendFormat(b, isoTime)
 		case 't':
-			b = time.Unix(0, first).UTC().AppendFormat(b, "20060102T150405Z")
+			b = strconv.AppendInt(b, first/1e9, 10)
 		}
 	}
 	return string(b)
@@ -598,4 +657,69 @@ func checkOutputDir(dir string, force bool) error {
 		return fmt.Errorf("output directory %s is not empty (use --force to write into it)", dir)
 	}
 	return nil
+}
+
+// removePrevious removes, for --force, what a previous run listed in DIR's
+// indexes: the stream files of flows.jsonl, the body files of http.jsonl
+// and the indexes themselves (conflicts.jsonl too), and nothing else. A
+// listed name that is absolute or leaves DIR is not touched. It returns how
+// many files it removed.
+func removePrevious(dir string) (int, error) {
+	n := 0
+	remove := func(name string) error {
+		if name == "" || filepath.IsAbs(name) || strings.HasPrefix(name, "/") || slices.Contains(strings.Split(name, "/"), "..") {
+			return nil
+		}
+		err := os.Remove(filepath.Join(dir, filepath.FromSlash(name)))
+		if err == nil {
+			n++
+			return nil
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, ix := range []struct {
+		file   string
+		fields []string
+	}{
+		{"flows.jsonl", []string{"file"}},
+		{"http.jsonl", []string{"request_body", "response_body", "request_decoded", "response_decoded"}},
+	} {
+		f, err := os.Open(filepath.Join(dir, ix.file))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			var rec map[string]any
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				continue
+			}
+			for _, k := range ix.fields {
+				if name, ok := rec[k].(string); ok {
+					if err := remove(name); err != nil {
+						f.Close()
+						return n, err
+					}
+				}
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", ix.file, err)
+		}
+	}
+	for _, name := range []string{"flows.jsonl", "conflicts.jsonl", "http.jsonl"} {
+		if err := remove(name); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

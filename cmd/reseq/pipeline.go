@@ -296,14 +296,21 @@ func (h hostList) Set(s string) error {
 	return nil
 }
 
-// sizeFlag is a byte count with an optional K/M/G (x1024) suffix.
+// sizeHelp documents SIZE once, for every command's help.
+const sizeHelp = `SIZE: a byte count, or a number with K, M, G or T (x1024), with or without
+"iB": 4096, 64K, 4M, 4MiB, 1GiB. For every SIZE limit, 0 means no limit.`
+
+// noLimit is what a SIZE limit of 0 stands for.
+const noLimit = int64(1) << 60
+
+// sizeFlag is a SIZE (see sizeHelp).
 type sizeFlag struct{ v *int64 }
 
 func (s sizeFlag) String() string {
 	if s.v == nil || *s.v == 0 {
-		return "" // unset: the help text names the default
+		return "" // unset: no limit, or the help text names the default
 	}
-	return strconv.FormatInt(*s.v, 10)
+	return formatSize(*s.v)
 }
 
 func (s sizeFlag) Set(x string) error {
@@ -315,8 +322,34 @@ func (s sizeFlag) Set(x string) error {
 	return nil
 }
 
+// formatSize writes n the way SIZE reads it: 64MiB, 1GiB, 1500.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		s string
+		m int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.m && n%u.m == 0 {
+			return strconv.FormatInt(n/u.m, 10) + u.s
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// limit returns a SIZE limit's value with 0 meaning no limit.
+func limit(n int64) int64 {
+	if n == 0 {
+		return noLimit
+	}
+	return n
+}
+
 func parseSize(x string) (int64, error) {
-	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(x)), "B"), "I")
+	t := strings.ToUpper(strings.TrimSpace(x))
+	if u, ok := strings.CutSuffix(t, "IB"); ok && u != "" && strings.ContainsAny(u[len(u)-1:], "KMGT") {
+		t = u
+	} else if u, ok := strings.CutSuffix(t, "B"); ok && u != "" && strings.ContainsAny(u[len(u)-1:], "KMGT0123456789") {
+		t = u
+	}
 	mul := int64(1)
 	if t != "" {
 		switch t[len(t)-1] {
@@ -335,7 +368,7 @@ func parseSize(x string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/mul {
-		return 0, fmt.Errorf("bad size %q (want e.g. 4096, 64M, 1G)", x)
+		return 0, fmt.Errorf("bad size %q (want e.g. 4096, 64K, 4MiB, 1G)", x)
 	}
 	return n * mul, nil
 }
@@ -360,16 +393,16 @@ type pipelineFlags struct {
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
-	pf := &pipelineFlags{}
+	pf := &pipelineFlags{fragMemory: ipfrag.DefaultMaxBytes, maxMemory: tcpasm.DefaultMaxMemory, maxHeld: tcpasm.DefaultMaxHeldPerStream}
 	fs.StringVar(&pf.capturePoint, "capture-point", "outer", "what names the capture point of a packet, a comma `LIST` of: outer (the outer tag of a stack of two or more VLAN tags names the probe and leaves the flow key), tunnel (the outermost tunnel's source address and VNI, key or session names a mirror session), interface (the pcapng interface, or the LINUX_SLL2 interface index); or none. Copies of one packet from several capture points are duplicates, and each fills the other's loss. An ERSPAN session is always a capture point")
 	fs.StringVar(&pf.vxlanPorts, "vxlan-port", "4789", "UDP `PORTS` (comma list) decoded as VXLAN; e.g. 4789,8472 for Linux's legacy port; empty: none")
 	fs.StringVar(&pf.genevePorts, "geneve-port", "6081", "UDP `PORTS` (comma list) decoded as Geneve; empty: none")
 	fs.StringVar(&pf.gtpuPorts, "gtpu-port", "2152", "UDP `PORTS` (comma list) decoded as GTP-U; empty: none")
 	fs.StringVar(&pf.fragTimeout, "frag-timeout", "30s", "IP reassembly: how long in capture time a datagram waits for its fragments (`DURATION`); then its captured bytes are assembled as they are")
-	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`; default 32M); above it the oldest is given up")
+	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`); above it the oldest is given up")
 	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions: `first` copy wins, or last")
-	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`, e.g. 64M; default 64M)")
-	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
+	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`)")
+	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
 	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable; shorthand for --filter 'port PORT')")
 	fs.IntVar(&pf.workers, "workers", defaultWorkers(), "assemble on `N` goroutines, the connections shared out by flow hash (the output is the same for every N; default: the CPUs available less one for the reader)")
@@ -432,7 +465,7 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 			p.Frag.Timeout = -1
 		}
 	}
-	p.Frag.MaxBytes = pf.fragMemory
+	p.Frag.MaxBytes = limit(pf.fragMemory)
 	switch pf.overlap {
 	case "first":
 		p.Config.Overlap = tcpasm.FirstWins
@@ -441,8 +474,8 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 	default:
 		return nil, fmt.Errorf("--overlap %q: want first or last", pf.overlap)
 	}
-	p.Config.MaxMemory = pf.maxMemory
-	p.Config.MaxHeldPerStream = pf.maxHeld
+	p.Config.MaxMemory = limit(pf.maxMemory)
+	p.Config.MaxHeldPerStream = limit(pf.maxHeld)
 	if pf.idle != "" {
 		d, err := time.ParseDuration(pf.idle)
 		if err != nil {

@@ -299,12 +299,20 @@ func TestPipelineFlags(t *testing.T) {
 		{[]string{"--frag-timeout", "-1s"}, false, tcpasm.Config{}, outer},
 		{[]string{"--max-memory", "32M", "--max-held", "1k", "--idle", "90s"}, true, tcpasm.Config{MaxMemory: 32 << 20, MaxHeldPerStream: 1024, IdleTimeout: 90e9}, outer},
 		{[]string{"--idle", "0"}, true, tcpasm.Config{IdleTimeout: -1}, outer},
+		{[]string{"--max-memory", "0", "--max-held", "0B"}, true, tcpasm.Config{MaxMemory: noLimit, MaxHeldPerStream: noLimit}, outer},
 		{[]string{"--idle", "2.5"}, true, tcpasm.Config{IdleTimeout: 2.5e9}, outer},
 		{[]string{"--idle", "-3s"}, false, tcpasm.Config{}, outer},
 		{[]string{"--capture-point", "inner"}, false, tcpasm.Config{}, outer},
 		{[]string{"--overlap", "bsd"}, false, tcpasm.Config{}, outer},
 	}
 	for _, tc := range tests {
+		// The memory bounds are the library's defaults unless given.
+		if tc.cfg.MaxMemory == 0 {
+			tc.cfg.MaxMemory = tcpasm.DefaultMaxMemory
+		}
+		if tc.cfg.MaxHeldPerStream == 0 {
+			tc.cfg.MaxHeldPerStream = tcpasm.DefaultMaxHeldPerStream
+		}
 		fs := flag.NewFlagSet("x", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		pf := addPipelineFlags(fs)
@@ -336,14 +344,25 @@ func TestParseArgs(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"0": 0, "4096": 4096, "4k": 4096, "64M": 64 << 20, "1GiB": 1 << 30, "2g": 2 << 30, "10KB": 10240} {
+	for in, want := range map[string]int64{"0": 0, "4096": 4096, "4k": 4096, "64M": 64 << 20, "1GiB": 1 << 30, "2g": 2 << 30, "10KB": 10240, "4MiB": 4 << 20, "3T": 3 << 40, "5tib": 5 << 40} {
 		if got, err := parseSize(in); err != nil || got != want {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "x", "-5", "1.5M", "99999999999T"} {
+	for _, bad := range []string{"", "x", "-5", "1.5M", "99999999999T", "iB", "4iB", "MiB"} {
 		if _, err := parseSize(bad); err == nil {
 			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 1500: "1500", 4096: "4KiB", 64 << 20: "64MiB", 1 << 30: "1GiB", 3 << 40: "3TiB", 1<<20 + 1: "1048577"} {
+		if got := formatSize(n); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
+		}
+		if back, err := parseSize(formatSize(n)); err != nil || back != n {
+			t.Errorf("parseSize(formatSize(%d)) = %d, %v", n, back, err)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,7 +65,7 @@ Options:
 
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), reportUsage)
 		fs.PrintDefaults()
@@ -80,19 +79,16 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&out, "o", "", "the HTML `FILE` to write")
 	fs.StringVar(&jsonOut, "json", "", "the JSON `FILE` (default: -o with .json for .html)")
 	fs.IntVar(&topN, "top", 100, "list and draw the top `N` connections by gap bytes")
-	fs.Var(sizeFlag{&graphMem}, "graph-memory", "memory for the graph detail of live connections (`SIZE`; default 64M); beyond it the detail of those with the fewest gap bytes is let go")
+	fs.Var(sizeFlag{&graphMem}, "graph-memory", "memory for the graph detail of live connections (`SIZE`); beyond it the detail of those with the fewest gap bytes is let go")
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
+	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	pf := addPipelineFlags(fs)
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if out == "" {
 		fmt.Fprintln(stderr, "reseq report: -o FILE is required")
-		fs.Usage()
 		return exitUsage
 	}
 	if topN < 0 {
@@ -110,7 +106,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq report:", err)
 		return exitUsage
 	}
-	rc := newReportCollector(p.Tables, topN, graphMem)
+	rc := newReportCollector(p.Tables, topN, limit(graphMem))
 	res, inErr := runCollector(p, rc, stderr)
 	if res == nil {
 		fmt.Fprintln(stderr, "reseq report:", inErr)
@@ -122,8 +118,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	if !quiet {
-		fmt.Fprintf(stderr, "reseq report: %d packets, %d connections, %d bytes delivered, %d gap bytes (%d acked), loss %.3f%% of bytes (reseq), %.3f%% of ACKs (Zeek); %d graphs; %s, %s\n",
-			rep.Packets, rep.Connections, rep.DeliveredBytes, rep.GapBytes["total"], rep.GapBytes["acked"], rep.LossBytesPct, rep.LossAcksPct, len(rep.Top), out, jsonOut)
+		fmt.Fprintf(stderr, "reseq report: %s, %s, %d bytes delivered, %d gap bytes (%d acked), loss %.3f%% of bytes (reseq), %.3f%% of ACKs (Zeek); %d graphs; %s, %s\n",
+			plural(rep.Packets, "packet"), plural(rep.Connections, "connection"), rep.DeliveredBytes, rep.GapBytes["total"], rep.GapBytes["acked"], rep.LossBytesPct, rep.LossAcksPct, len(rep.Top), out, jsonOut)
 	}
 	if inErr != nil {
 		fmt.Fprintln(stderr, "reseq report:", inErr)
@@ -201,7 +197,7 @@ func writeFileAtomic(path string, data []byte) error {
 
 func runPlot(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), plotUsage)
 		fs.PrintDefaults()
@@ -211,14 +207,10 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 	pf := addPipelineFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if len(pos) < 2 || *out == "" {
 		fmt.Fprintln(stderr, "reseq plot: want CAPTURE... SELECTOR -o FILE")
-		fs.Usage()
 		return exitUsage
 	}
 	sel, err := parseSelector(pos[len(pos)-1], *connIx)

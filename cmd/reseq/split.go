@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,7 +44,7 @@ Options:
 
 func runSplit(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("split", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), splitUsage)
 		fs.PrintDefaults()
@@ -60,14 +59,10 @@ func runSplit(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR")
 	inputs, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+		return flagError(fs, err, stdout, stderr)
 	}
 	if n < 1 || dir == "" || len(inputs) == 0 {
 		fmt.Fprintln(stderr, "reseq split: -n N (1 or more), -o DIR and a capture are required")
-		fs.Usage()
 		return exitUsage
 	}
 	r, err := reseq.Open(inputs...)
