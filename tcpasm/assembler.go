@@ -177,16 +177,18 @@ func (a *Assembler) Stats() Stats {
 type conn struct {
 	Conn
 	h          [2]half
-	norm       layers.FlowKey // the tuple, lower endpoint first (for Assembler.reuse)
-	hash       uint64         // Key.SymmetricHash(): its slot in Assembler.flows
-	rkey       layers.FlowKey // Key reversed: server -> client
+	hash       uint64 // Key.SymmetricHash(): its slot in Assembler.flows
 	prev, next *conn
 	list       *connList
 	doneAt     int64
 	lastCP     int32
-	sigs       [nSig]sigRec // recent packets of both directions, for duplicate detection
-	sigKeys    [nSig]uint64 // sigs[i].key(), two cache lines to scan instead of twelve
-	nsig       int
+	sigs       sigMemory // recent packets of both directions, for duplicate detection
+}
+
+// norm is the tuple, lower endpoint first (the key of Assembler.reuse).
+func (c *conn) norm() layers.FlowKey {
+	k, _ := c.Key.Normalize()
+	return k
 }
 
 func (c *conn) ended() bool {
@@ -287,6 +289,47 @@ type sigRec struct {
 	ts int64
 }
 
+// sigMemory is a connection's memory of its latest nSig packets. The first
+// packet's record lives inline; the ring is taken with the second packet, so
+// a connection of a single packet (a SYN scan) costs one record, not nSig.
+// Records are written in turn: packet i (0-based) is at ring slot i%nSig.
+type sigMemory struct {
+	first    sigRec
+	firstKey uint64
+	ring     *sigRing
+	n        int // packets recorded
+}
+
+// sigRing holds the records of the latest nSig packets and their keys (the
+// keys apart: two cache lines to scan instead of twelve).
+type sigRing struct {
+	recs [nSig]sigRec
+	keys [nSig]uint64
+}
+
+// next returns the record and key slot for the next packet.
+func (m *sigMemory) next(fl *freeLists) (*sigRec, *uint64) {
+	i := m.n
+	m.n++
+	if i == 0 {
+		return &m.first, &m.firstKey
+	}
+	if m.ring == nil {
+		m.ring = fl.getSigRing()
+		m.ring.recs[0], m.ring.keys[0] = m.first, m.firstKey
+	}
+	i %= nSig
+	return &m.ring.recs[i], &m.ring.keys[i]
+}
+
+// release gives the ring back once the connection left the table.
+func (m *sigMemory) release(fl *freeLists) {
+	if m.ring != nil {
+		fl.putSigRing(m.ring)
+		m.ring = nil
+	}
+}
+
 // key hashes every field of s: equal sigs have equal keys, and differing
 // ones almost never do.
 func (s *sig) key() uint64 {
@@ -337,52 +380,52 @@ type span struct{ off, end int64 }
 // half is the reassembly state of one stream direction.
 type half struct {
 	Stream
-	c    *conn
-	peer *half
+	c *conn
 
-	synSeen bool
-	isn     uint32
+	isn    uint32 // the SYN's sequence number (synSeen)
+	finRaw uint32 // the FIN's end in sequence numbers, while the base is unknown
 
-	next   int64 // every byte below is delivered or in a gap
-	hiData int64 // one past the highest byte a data segment (or RST) claimed
+	// The peer's acknowledgments of this direction: raw (kept from before
+	// the base is known) and as offsets.
+	ackRaw, sackRaw uint32
+	ackHi, sackHi   int64
 
+	win uint16 // the window this direction last advertised (for the peer's zero-window probes)
+
+	synSeen    bool
+	haveWin    bool
+	haveAckRaw bool
+	haveSackR  bool
 	finKnown   bool // FIN offset known
 	finReached bool // every byte below the FIN is accounted
 	settled    bool // closing: an ACK's last unit without a FIN seen is a byte
 	rstKnown   bool // this direction sent a RST at rstOff
-	rstOff     int64
-	finOff     int64 // the FIN's offset (FIN seen, finKnown)
-	finRaw     uint32
+	pending    bool // the peer ACKed past next: an acked gap awaits its allowance
+	closed     bool
 
-	// The peer's acknowledgments of this direction: raw (kept from before
-	// the base is known) and as offsets.
-	ackRaw, sackRaw       uint32
-	haveAckRaw, haveSackR bool
-	ackHi, sackHi         int64
+	next   int64 // every byte below is delivered or in a gap
+	hiData int64 // one past the highest byte a data segment (or RST) claimed
+	rstOff int64
+	finOff int64 // the FIN's offset (FIN seen, finKnown)
 
-	pending   bool // the peer ACKed past next: an acked gap awaits its allowance
 	pendSince int64
 
-	held     heldList
+	held     *heldList // nil until the direction holds bytes
 	heldCost int64
 	heldData int64
-	pages    pageStore // the held store's pages for tiny segments
-
-	closed bool
 
 	ret    *retain
 	gaps   []span
-	gapBuf [2]span // the first backing array of gaps
-	forgot int64   // end of the newest gap range forgotten
-	unret  int64   // end of the bytes delivered while no retention window could be had
+	forgot int64 // end of the newest gap range forgotten
+	unret  int64 // end of the bytes delivered while no retention window could be had
 
 	prevLast int64 // capture time of the direction's packet before this one
 
-	win     uint16 // the window this direction last advertised (for the peer's zero-window probes)
-	haveWin bool
-
 	links [numHalfLists]halfLink // in Assembler.holders and Assembler.pending
 }
+
+// peer is the other direction of h's connection.
+func (h *half) peer() *half { return &h.c.h[1-h.Dir] }
 
 // holding reports whether h is in Assembler.holders.
 func (h *half) holding() bool { return h.links[holdersList].in }
@@ -490,7 +533,7 @@ func (a *Assembler) Assemble(seg *Segment) {
 	var d Direction
 	switch {
 	case c != nil && keyEq(&seg.Key, &c.Key):
-	case c != nil && keyEq(&seg.Key, &c.rkey):
+	case c != nil && keyEqRev(&seg.Key, &c.Key):
 		d = ServerToClient
 	default:
 		hash := seg.Key.SymmetricHash()
@@ -511,7 +554,7 @@ func (a *Assembler) Assemble(seg *Segment) {
 	if seg.Flags&SYN != 0 || (c.list == &a.done && n > 0) {
 		if a.startsNew(c, d, seg) {
 			idx := c.Index + 1
-			norm, hash := c.norm, c.hash
+			norm, hash := c.norm(), c.hash
 			a.finish(c, ReasonEOF, ts)
 			c = a.newConn(norm, hash, seg, idx)
 			if c == nil {
@@ -578,12 +621,11 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 		a.finish(v, ReasonEvicted, a.now)
 	}
 	c := a.fl.newConn()
-	c.norm, c.hash, c.lastCP = norm, hash, NoCapturePoint
+	c.hash, c.lastCP = hash, NoCapturePoint
 	c.Key = seg.Key
 	if seg.Flags&(SYN|ACK) == SYN|ACK {
 		c.Key = seg.Key.Reverse() // the SYN-ACK's receiver is the client
 	}
-	c.rkey = c.Key.Reverse()
 	c.Index = index
 	c.Seq = a.seq
 	a.seq++
@@ -593,7 +635,6 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 		h.Conn = &c.Conn
 		h.Dir = Direction(d)
 		h.c = c
-		h.peer = &c.h[1-d]
 		c.Streams[d] = &h.Stream
 	}
 	a.flows.put(hash, c)
@@ -606,7 +647,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 // segment processes one segment of direction d of c.
 func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	h := &c.h[d]
-	p := h.peer
+	p := h.peer()
 	ts := seg.Timestamp
 	c.Last = ts
 	if c.list == &a.live && a.live.back != c {
@@ -654,11 +695,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			return
 		}
 	}
-	ri := c.nsig % nSig
-	r := &c.sigs[ri]
+	r, rk := c.sigs.next(&a.fl)
 	r.sig, r.cp, r.ts = sg, seg.CapturePoint, seg.Timestamp
-	c.sigKeys[ri] = sk
-	c.nsig++
+	*rk = sk
 
 	if flags&SYN != 0 && !h.closed {
 		if !h.HaveBase {
@@ -717,7 +756,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if fresh {
 		r.fp = seg.fingerprint()
-		c.sigKeys[ri] = r.sig.key()
+		*rk = r.sig.key()
 	}
 	if flags&ACK != 0 {
 		a.ack(p, seg, ts)
@@ -741,17 +780,23 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 
 // dup reports whether seg is an identical copy of a recent packet.
 func (a *Assembler) dup(h *half, s *sig, key uint64, seg *Segment) bool {
-	c := h.c
-	k := min(c.nsig, nSig)
-	for i, sk := range c.sigKeys[:k] {
-		if sk != key {
-			continue
-		}
-		if r := &c.sigs[i]; r.sig == *s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow) {
+	m := &h.c.sigs
+	if m.ring == nil {
+		return m.n > 0 && m.firstKey == key && a.sameCopy(&m.first, s, seg)
+	}
+	k := min(m.n, nSig)
+	for i, sk := range m.ring.keys[:k] {
+		if sk == key && a.sameCopy(&m.ring.recs[i], s, seg) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameCopy reports whether seg, of signature s, is a copy of the packet r
+// recorded: another capture point, or the same within the DupWindow.
+func (a *Assembler) sameCopy(r *sigRec, s *sig, seg *Segment) bool {
+	return r.sig == *s && (r.cp != seg.CapturePoint || seg.Timestamp-r.ts <= a.cfg.DupWindow)
 }
 
 // ack applies the acknowledgment (and SACK blocks) of seg to the stream it
@@ -858,7 +903,7 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 			h.forgetGap()
 		}
 		if h.gaps == nil {
-			h.gaps = h.gapBuf[:0] // most streams have few gaps: no allocation for them
+			h.gaps = make([]span, 0, 2) // most streams have few gaps
 		}
 		h.gaps = append(h.gaps, span{h.next, end})
 	}
@@ -928,7 +973,7 @@ func (a *Assembler) drain(h *half, ts int64) {
 	for {
 		f := h.held.first()
 		if f == nil || f.off > h.next {
-			if h.pages.n != 0 {
+			if h.held != nil && h.held.pages.n != 0 {
 				a.slidePages(h)
 			}
 			return
@@ -947,7 +992,7 @@ func (a *Assembler) drain(h *half, ts int64) {
 			continue
 		}
 		if pc.isPaged() {
-			a.deliver(h, h.pages.bytes(&pc)[h.next-pc.off:], pc.index, pc.ts, false)
+			a.deliver(h, h.held.pages.bytes(&pc)[h.next-pc.off:], pc.index, pc.ts, false)
 			continue
 		}
 		// One delivery per run of one segment (the piece's own, then each
@@ -1004,7 +1049,7 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 		h.Stats.KeepAlives++
 		return
 	}
-	if n == 1 && h.peer.haveWin && h.peer.win == 0 && seg.Flags&(SYN|FIN|RST) == 0 {
+	if n == 1 && h.peer().haveWin && h.peer().win == 0 && seg.Flags&(SYN|FIN|RST) == 0 {
 		switch off {
 		case h.next:
 			h.Stats.KeepAlives++ // a zero-window probe: its byte is real, deliver it
@@ -1279,7 +1324,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			nb := b[rs-off : re-off]
 			var ob []byte
 			if pc.isPaged() {
-				ob = h.pages.bytes(pc)[rs-pc.off : re-pc.off]
+				ob = h.held.pages.bytes(pc)[rs-pc.off : re-pc.off]
 			} else {
 				ob = a.fl.bytes(pc.ref)[rs-pc.off : re-pc.off]
 			}
@@ -1322,6 +1367,9 @@ func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 	// room: random arrival of tiny segments then costs few pieces. Bytes of
 	// another segment start a seam, so that they are delivered with their own
 	// segment's time and index.
+	if h.held == nil {
+		h.held = a.fl.getList()
+	}
 	if a.usePages(h, off, len(b)) {
 		a.holdPaged(h, ps, off, b, seg)
 		return
@@ -1345,6 +1393,9 @@ func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 
 func (a *Assembler) holdMarker(h *half, off, end int64, index, ts int64) {
 	pc := piece{off: off, n: end - off, index: index, ts: ts}
+	if h.held == nil {
+		h.held = a.fl.getList()
+	}
 	h.held.insert(h.held.find(off), pc, &a.fl)
 	a.addHeld(h, pc)
 }
@@ -1376,7 +1427,7 @@ func (a *Assembler) finCheck(h *half, ts int64) {
 	if h.finKnown && !h.finReached && h.next >= h.finOff {
 		h.finReached = true
 	}
-	if c := h.c; h.finReached && (h.peer.finReached || h.peer.closed) && c.list == &a.live {
+	if c := h.c; h.finReached && (h.peer().finReached || h.peer().closed) && c.list == &a.live {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -1394,7 +1445,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	// gracefully (the peer's FIN was seen) and the peer ACKed exactly one unit
 	// beyond everything captured: that unit is taken to be the FIN, not a
 	// byte.
-	if !h.FIN && h.peer.FIN && h.HaveBase && h.ackHi > h.hiData && h.ackHi > h.next && h.sackHi < h.ackHi {
+	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackHi > h.hiData && h.ackHi > h.next && h.sackHi < h.ackHi {
 		h.setFin(h.ackHi - 1)
 	}
 	h.settled = true
@@ -1407,7 +1458,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 		r = ReasonClosed // the FIN fixed the extent: the capture missed these bytes
 	}
 	a.flushTo(h, end, r, ts)
-	a.releasePages(h)
+	a.releaseHeld(h)
 	h.Extent = max(h.Extent, h.next)
 	h.closed = true
 	h.pending = false
@@ -1419,7 +1470,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	}
 	h.gaps = nil
 	a.h.Close(&h.Stream, closeReason, ts)
-	if c := h.c; h.peer.closed && c.list == &a.live {
+	if c := h.c; h.peer().closed && c.list == &a.live {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -1464,7 +1515,7 @@ func (a *Assembler) finish(c *conn, reason Reason, ts int64) {
 		h := &c.h[d]
 		cr, gr := reason, reason
 		switch {
-		case h.RST || h.peer.RST:
+		case h.RST || h.peer().RST:
 			cr, gr = ReasonRST, ReasonClosed
 		case h.FIN && reason == ReasonEOF:
 			cr = ReasonFIN
@@ -1480,11 +1531,13 @@ func (a *Assembler) drop(c *conn) {
 		c.list.remove(c)
 	}
 	if a.flows.del(c.hash, c) {
-		a.remember(c.norm.Hash(), c.Index+1)
+		n := c.norm()
+		a.remember(n.Hash(), c.Index+1)
 	}
 	if a.last == c {
 		a.last = nil
 	}
+	c.sigs.release(&a.fl)
 }
 
 // reuseRec is the next connection index of a tuple, and when it was set.

@@ -33,7 +33,7 @@ func (t *flowTable) get(hash uint64, k *layers.FlowKey) *conn {
 		if s.c == nil {
 			return nil
 		}
-		if s.hash == hash && (keyEq(&s.c.Key, k) || keyEq(&s.c.rkey, k)) {
+		if s.hash == hash && (keyEq(&s.c.Key, k) || keyEqRev(&s.c.Key, k)) {
 			return s.c
 		}
 	}
@@ -104,6 +104,18 @@ func (t *flowTable) each(f func(*conn)) {
 	}
 }
 
+// keyEqRev is k == o.Reverse(), without the copy.
+func keyEqRev(k, o *layers.FlowKey) bool {
+	le := binary.LittleEndian
+	return le.Uint64(k.SrcIP[:8]) == le.Uint64(o.DstIP[:8]) &&
+		le.Uint64(k.DstIP[:8]) == le.Uint64(o.SrcIP[:8]) &&
+		k.SrcPort == o.DstPort && k.DstPort == o.SrcPort &&
+		le.Uint64(k.SrcIP[8:]) == le.Uint64(o.DstIP[8:]) &&
+		le.Uint64(k.DstIP[8:]) == le.Uint64(o.SrcIP[8:]) &&
+		k.VLANs == o.VLANs && k.NumVLANs == o.NumVLANs && k.V6 == o.V6 &&
+		k.HasVNI == o.HasVNI && k.VNI == o.VNI
+}
+
 // keyEq is k == o, in a few word compares instead of a call to the runtime's
 // memory compare.
 func keyEq(k, o *layers.FlowKey) bool {
@@ -113,5 +125,6 @@ func keyEq(k, o *layers.FlowKey) bool {
 		k.SrcPort == o.SrcPort && k.DstPort == o.DstPort &&
 		le.Uint64(k.SrcIP[8:]) == le.Uint64(o.SrcIP[8:]) &&
 		le.Uint64(k.DstIP[8:]) == le.Uint64(o.DstIP[8:]) &&
-		k.VLANs == o.VLANs && k.NumVLANs == o.NumVLANs && k.V6 == o.V6
+		k.VLANs == o.VLANs && k.NumVLANs == o.NumVLANs && k.V6 == o.V6 &&
+		k.HasVNI == o.HasVNI && k.VNI == o.VNI
 }

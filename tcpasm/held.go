@@ -1,6 +1,9 @@
 package tcpasm
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // This file holds the out-of-order store: the copies of segments that arrived
 // above a hole, in an ordered structure with O(log n) search and amortised O(1)
@@ -49,13 +52,15 @@ type block struct {
 func (b *block) len() int { return b.hi - b.lo }
 
 // heldList is the ordered set of held pieces of one stream direction. Pieces
-// never overlap.
+// never overlap. A direction has one only while it holds bytes (or has held
+// some): its reading methods take a nil list as empty.
 type heldList struct {
 	blocks   []*block
 	ends     []int64 // ends[i]: the end of the last piece of blocks[i], for a cache-friendly search
 	n        int
 	blockBuf [1]*block // the first backing arrays of blocks and ends
 	endBuf   [1]int64
+	pages    pageStore // the pages of tiny segments (see pages.go)
 }
 
 // fix refreshes ends[bi] after block bi changed.
@@ -67,10 +72,18 @@ func (l *heldList) fix(bi int) {
 // pos names a piece: block bi, index i within the block's run.
 type pos struct{ bi, i int }
 
-func (l *heldList) empty() bool { return l.n == 0 }
+func (l *heldList) empty() bool { return l == nil || l.n == 0 }
+
+// size is the number of held pieces.
+func (l *heldList) size() int {
+	if l == nil {
+		return 0
+	}
+	return l.n
+}
 
 func (l *heldList) first() *piece {
-	if l.n == 0 {
+	if l.empty() {
 		return nil
 	}
 	b := l.blocks[0]
@@ -78,7 +91,7 @@ func (l *heldList) first() *piece {
 }
 
 func (l *heldList) last() *piece {
-	if l.n == 0 {
+	if l.empty() {
 		return nil
 	}
 	b := l.blocks[len(l.blocks)-1]
@@ -87,7 +100,7 @@ func (l *heldList) last() *piece {
 
 // at returns the piece at p, or nil past the end.
 func (l *heldList) at(p pos) *piece {
-	if p.bi >= len(l.blocks) {
+	if l == nil || p.bi >= len(l.blocks) {
 		return nil
 	}
 	b := l.blocks[p.bi]
@@ -96,6 +109,9 @@ func (l *heldList) at(p pos) *piece {
 
 // before returns the piece just before position p, or nil.
 func (l *heldList) before(p pos) (*piece, int) {
+	if l == nil {
+		return nil, 0
+	}
 	if p.bi < len(l.blocks) && p.i > 0 {
 		b := l.blocks[p.bi]
 		return &b.p[b.lo+p.i-1], p.bi
@@ -109,6 +125,9 @@ func (l *heldList) before(p pos) (*piece, int) {
 
 // find returns the position of the first piece whose end is above off.
 func (l *heldList) find(off int64) pos {
+	if l == nil {
+		return pos{}
+	}
 	// Blocks: the first whose last piece ends above off.
 	lo, hi := 0, len(l.ends)
 	for lo < hi {
@@ -261,7 +280,41 @@ type freeLists struct {
 	ringsMade   int                   // retention buffers allocated
 	retains     []*retain
 	pageRings   [][][]byte // free rings of page stores
+	sigRings    []*sigRing // free duplicate-detection rings
+	lists       []*heldList
 }
+
+// getList returns an empty held list.
+func (f *freeLists) getList() *heldList {
+	if n := len(f.lists); n > 0 {
+		l := f.lists[n-1]
+		f.lists[n-1] = nil
+		f.lists = f.lists[:n-1]
+		return l
+	}
+	return new(heldList)
+}
+
+// putList takes back an empty held list whose pages are given back.
+func (f *freeLists) putList(l *heldList) {
+	l.blocks, l.ends = nil, nil
+	l.pages = pageStore{}
+	f.lists = append(f.lists, l)
+}
+
+// getSigRing returns a ring of packet records (contents unspecified: a
+// sigMemory reads only the slots it wrote).
+func (f *freeLists) getSigRing() *sigRing {
+	if n := len(f.sigRings); n > 0 {
+		r := f.sigRings[n-1]
+		f.sigRings[n-1] = nil
+		f.sigRings = f.sigRings[:n-1]
+		return r
+	}
+	return new(sigRing)
+}
+
+func (f *freeLists) putSigRing(r *sigRing) { f.sigRings = append(f.sigRings, r) }
 
 // Retention buffers (see retain) are powers of two from minRetain up. Those up
 // to ringSlab/16 bytes are carved from slabs (one allocation per many
@@ -327,15 +380,20 @@ func (f *freeLists) newConn() *conn {
 // little.
 const (
 	minSlab       = 4
-	maxConnSlab   = 32
+	maxConnSlab   = 60
 	maxRetainSlab = 16
 )
 
 // fromSlab takes the next zero element of *slab, allocating a new slab, twice
-// as long as the last (*made elements) up to limit, when it is used up.
+// as long as the last (*made elements) up to limit, when it is used up. A
+// slab larger than 32 KiB takes whole 8 KiB pages: its length is stretched to
+// fill the last one, not to waste it.
 func fromSlab[T any](slab *[]T, made *int, limit int) *T {
 	if len(*slab) == 0 {
 		n := min(max(*made, minSlab), limit)
+		if size := int(unsafe.Sizeof(*new(T))); n*size > 32<<10 {
+			n = (n*size + 8<<10 - 1) &^ (8<<10 - 1) / size
+		}
 		*slab = make([]T, n)
 		*made = 2 * n
 	}
