@@ -227,11 +227,24 @@ type Config struct {
 	// byte range (when this limit and MaxMemory are at least 16 KiB); a page
 	// counts whole, each such segment 64 on top.
 	MaxHeldPerStream int64
-	// MaxMemory bounds the bytes held across all streams; above it the streams
-	// that have held bytes the longest are flushed (ReasonEvicted) until the
-	// total is within it again. Default 64 MiB. The windows kept for
-	// ConflictWindow have a budget of the same size of their own.
+	// MaxMemory bounds what grows with the input: the bytes held across all
+	// streams, the windows kept for ConflictWindow and the connection table.
+	// Default 64 MiB.
+	//
+	// Held bytes alone never exceed it: above it the streams that have held
+	// bytes the longest are flushed (ReasonEvicted) until they are within it
+	// again. The windows have a budget of the same size of their own (a
+	// stream that cannot have one compares nothing). Then, while held bytes,
+	// windows and the table together exceed it, the connection active least
+	// recently is closed (ReasonEvicted; lingering finished ones go first),
+	// as long as more than MinConns are left. A connection counts ConnCost,
+	// plus ConnOverhead, plus what it took once it carried more than one
+	// packet or held bytes (see Stats.Memory).
 	MaxMemory int64
+	// ConnOverhead is the Handler's own state per live connection, in bytes:
+	// counted in MaxMemory with each connection, so that a handler that
+	// keeps state per connection stays within the same budget.
+	ConnOverhead int64
 	// MaxConns bounds the live connections; above it the oldest idle one is
 	// evicted. Default 1<<20.
 	MaxConns int

@@ -3,6 +3,7 @@ package tcpasm
 import (
 	"encoding/binary"
 	"slices"
+	"unsafe"
 
 	"github.com/reseq/reseq/layers"
 )
@@ -36,6 +37,21 @@ const (
 	keepAliveIdle = 500e6
 	// nSig is how many recent packets per connection duplicate detection keeps.
 	nSig = 16
+)
+
+// ConnCost is what a connection costs the Assembler while it carries no data
+// and has seen one packet: its record and its share of the table (measured by
+// TestConnCost). A connection takes sigRingCost more with its second packet
+// and listCost more with its first held byte (see Config.MaxMemory).
+const ConnCost = int64(unsafe.Sizeof(conn{})) + 48
+
+// MinConns connections are kept whatever MaxMemory says: the budget evicts
+// connections only beyond them.
+const MinConns = 64
+
+const (
+	sigRingCost = int64(unsafe.Sizeof(sigRing{}))
+	listCost    = int64(unsafe.Sizeof(heldList{}))
 )
 
 // DefaultConfig returns the default policies and limits.
@@ -103,8 +119,10 @@ type Stats struct {
 	Held          int64 // bytes held now (MemoryHeld)
 	PeakHeld      int64 // the most bytes held between two calls of Assemble (within one, a segment's bytes may be held before the limits are applied)
 	Retained      int64 // bytes of the delivered-bytes windows kept for Conflict detection
+	Memory        int64 // what counts in MaxMemory now: held bytes, windows and the connection table
+	PeakMemory    int64 // the most Memory between two calls of Assemble
 	Evictions     int64 // streams flushed under global memory pressure (ReasonEvicted)
-	ConnEvictions int64 // connections evicted at MaxConns
+	ConnEvictions int64 // connections evicted at MaxConns or under MaxMemory
 	IdleClosed    int64 // connections closed by the idle timeout
 	Ignored       int64 // segments dropped: NoMidstream, or no usable direction
 	AfterClose    int64 // payload bytes that arrived for a stream direction already closed (data after RST, ...)
@@ -170,7 +188,33 @@ func (a *Assembler) Stats() Stats {
 	s.Conns = a.flows.n
 	s.Held = a.held
 	s.Retained = a.retained
+	s.Memory = a.memory()
 	return s
+}
+
+// memory is what counts in MaxMemory: held bytes, retention windows, and the
+// connection table with what its connections took.
+func (a *Assembler) memory() int64 {
+	return a.held + a.retained + int64(a.flows.n)*(ConnCost+a.cfg.ConnOverhead) + int64(len(a.reuse))*reuseCost +
+		int64(a.fl.sigRingsOut)*sigRingCost + int64(a.fl.listsOut)*listCost
+}
+
+// shed closes connections, least recently active first (lingering finished
+// ones before live ones), while memory exceeds MaxMemory and more than
+// MinConns are left.
+func (a *Assembler) shed(ts int64) {
+	for a.flows.n > MinConns && a.memory() > a.cfg.MaxMemory {
+		if c := a.done.front; c != nil {
+			a.finish(c, ReasonEOF, ts)
+			continue
+		}
+		c := a.live.front
+		if c == nil {
+			return
+		}
+		a.st.ConnEvictions++
+		a.finish(c, ReasonEvicted, ts)
+	}
 }
 
 // conn is a connection and its two directions.
@@ -574,8 +618,16 @@ func (a *Assembler) Assemble(seg *Segment) {
 		a.relieve(ts)
 	}
 	a.expire()
+	if a.flows.n > MinConns {
+		if m := a.memory(); m > a.cfg.MaxMemory {
+			a.shed(ts)
+		}
+	}
 	if a.held > a.st.PeakHeld {
 		a.st.PeakHeld = a.held
+	}
+	if m := a.memory(); m > a.st.PeakMemory {
+		a.st.PeakMemory = m
 	}
 }
 
@@ -1550,9 +1602,15 @@ type reuseRec struct {
 // kept after its connection left the table.
 const reuseKeep = 600e9
 
+// reuseCost is what an entry of Assembler.reuse costs, about (counted in
+// MaxMemory); the map takes at most a sixteenth of MaxMemory.
+const reuseCost = 40
+
 // remember records the next connection index of a tuple. The map is pruned of
 // entries older than reuseKeep whenever it doubles, so it holds about the
 // tuples that closed recently: a tuple reused after longer starts again at 0.
+// Once it would outgrow its share of MaxMemory, the older half of its entries
+// is pruned instead, whatever their age.
 func (a *Assembler) remember(h uint64, next int) {
 	if a.reuseCap == 0 {
 		a.reuseCap = 1 << 12
@@ -1564,10 +1622,29 @@ func (a *Assembler) remember(h uint64, next int) {
 			}
 		}
 		if len(a.reuse) >= a.reuseCap/2 {
-			a.reuseCap *= 2
+			if int64(2*a.reuseCap)*reuseCost <= a.cfg.MaxMemory/16 {
+				a.reuseCap *= 2
+			} else {
+				a.pruneReuse()
+			}
 		}
 	}
 	a.reuse[h] = reuseRec{next, a.now}
+}
+
+// pruneReuse drops the older half of the reuse entries.
+func (a *Assembler) pruneReuse() {
+	at := make([]int64, 0, len(a.reuse))
+	for _, r := range a.reuse {
+		at = append(at, r.at)
+	}
+	slices.Sort(at)
+	cut := at[len(at)/2]
+	for k, r := range a.reuse {
+		if r.at < cut || (r.at == cut && len(a.reuse) > a.reuseCap/4) {
+			delete(a.reuse, k)
+		}
+	}
 }
 
 // expire closes the connections idle for longer than the idle timeout and

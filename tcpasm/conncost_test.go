@@ -40,7 +40,7 @@ func TestConnCost(t *testing.T) {
 	}
 	const n = 100_000
 	before := heapInUse()
-	a := New(Config{}, nopHandler{})
+	a := New(Config{MaxMemory: 1 << 40}, nopHandler{})
 	for i := range n {
 		s := synSeg(i)
 		a.Assemble(&s)
@@ -48,5 +48,40 @@ func TestConnCost(t *testing.T) {
 	after := heapInUse()
 	per := float64(after-before) / n
 	t.Logf("conn struct %d bytes; %d connections: %.0f bytes each", unsafe.Sizeof(conn{}), a.Stats().Conns, per)
+	runtime.KeepAlive(a)
+}
+
+// 200k SYNs under a 16 MiB budget: the table stays within it (the oldest
+// connections are evicted), and so does the heap it takes.
+func TestSYNFloodWithinBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	const n, budget = 200_000, 16 << 20
+	before := heapInUse()
+	a := New(Config{MaxMemory: budget, ConnOverhead: 200}, nopHandler{})
+	peakConns := 0
+	for i := range n {
+		s := synSeg(i)
+		a.Assemble(&s)
+		peakConns = max(peakConns, a.Stats().Conns)
+	}
+	st := a.Stats()
+	grew := int64(heapInUse()) - int64(before)
+	t.Logf("conns %d (peak %d), evicted %d, memory %d (peak %d), heap grew %d", st.Conns, peakConns, st.ConnEvictions, st.Memory, st.PeakMemory, grew)
+	if st.PeakMemory > budget {
+		t.Errorf("peak memory %d above the budget %d", st.PeakMemory, budget)
+	}
+	if want := int64(budget / (ConnCost + 200)); int64(peakConns) > want {
+		t.Errorf("%d connections at once, the budget has room for %d", peakConns, want)
+	}
+	if st.ConnEvictions < n/2 {
+		t.Errorf("%d connections evicted", st.ConnEvictions)
+	}
+	// The heap holds the table and the tuples' next connection numbers
+	// (Assembler.reuse), and the slabs of conns evicted but not collected.
+	if grew > 2*budget {
+		t.Errorf("heap grew %d for a budget of %d", grew, budget)
+	}
 	runtime.KeepAlive(a)
 }

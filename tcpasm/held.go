@@ -282,10 +282,13 @@ type freeLists struct {
 	pageRings   [][][]byte // free rings of page stores
 	sigRings    []*sigRing // free duplicate-detection rings
 	lists       []*heldList
+	sigRingsOut int // rings and lists in use (counted in MaxMemory)
+	listsOut    int
 }
 
 // getList returns an empty held list.
 func (f *freeLists) getList() *heldList {
+	f.listsOut++
 	if n := len(f.lists); n > 0 {
 		l := f.lists[n-1]
 		f.lists[n-1] = nil
@@ -299,12 +302,14 @@ func (f *freeLists) getList() *heldList {
 func (f *freeLists) putList(l *heldList) {
 	l.blocks, l.ends = nil, nil
 	l.pages = pageStore{}
+	f.listsOut--
 	f.lists = append(f.lists, l)
 }
 
 // getSigRing returns a ring of packet records (contents unspecified: a
 // sigMemory reads only the slots it wrote).
 func (f *freeLists) getSigRing() *sigRing {
+	f.sigRingsOut++
 	if n := len(f.sigRings); n > 0 {
 		r := f.sigRings[n-1]
 		f.sigRings[n-1] = nil
@@ -314,7 +319,10 @@ func (f *freeLists) getSigRing() *sigRing {
 	return new(sigRing)
 }
 
-func (f *freeLists) putSigRing(r *sigRing) { f.sigRings = append(f.sigRings, r) }
+func (f *freeLists) putSigRing(r *sigRing) {
+	f.sigRingsOut--
+	f.sigRings = append(f.sigRings, r)
+}
 
 // Retention buffers (see retain) are powers of two from minRetain up. Those up
 // to ringSlab/16 bytes are carved from slabs (one allocation per many
