@@ -149,6 +149,11 @@ type StreamStats struct {
 	LateBytes     int64 // bytes delivered by Late
 	BeforeBase    int64 // bytes that arrived below offset 0 (mid-stream pickup)
 	KeepAlives    int64 // keep-alive and zero-window probes recognised
+	// OutOfWindow counts the packets of this direction's data, or the
+	// peer's ACKs or SACKs of it, that claimed bytes more than 4 MiB
+	// beyond everything known of the stream and that no later packet near
+	// them corroborated: dropped, they never stretch the stream.
+	OutOfWindow int64
 }
 
 // Stream is one direction of a connection. Handlers read it; only User is theirs

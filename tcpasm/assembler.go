@@ -23,9 +23,14 @@ const (
 
 const (
 	// maxJump: a segment claiming bytes more than this above a stream's
-	// frontier, or an ACK that far ahead, is not believed (a stray or corrupt
-	// packet); it is counted in Stats.OutOfWindow.
-	maxJump = 1 << 30
+	// frontier, or an ACK or SACK that far ahead, is suspect (see suspect).
+	// No real connection has that much in flight beyond everything the
+	// capture saw of it; a stray or corrupt packet, or a capture of random
+	// sequence numbers, does.
+	maxJump = 4 << 20
+	// corroborateSlack: how far beyond a suspect ACK a corroborating one may
+	// lie (see believeAck).
+	corroborateSlack = 64 << 10
 	// reuseWindow: a SYN whose sequence number lies this far from a live
 	// connection's stream (and whose direction's SYN was not captured) starts
 	// a new connection on the tuple.
@@ -126,7 +131,7 @@ type Stats struct {
 	IdleClosed    int64 // connections closed by the idle timeout
 	Ignored       int64 // segments dropped: NoMidstream, or no usable direction
 	AfterClose    int64 // payload bytes that arrived for a stream direction already closed (data after RST, ...)
-	OutOfWindow   int64 // segments or ACKs too far from their stream to be believed
+	OutOfWindow   int64 // suspects dropped: data, ACKs or SACKs far beyond their stream that nothing corroborated (see StreamStats.OutOfWindow)
 	LateDropped   int64 // bytes that arrived again below the end of a forgotten gap range (late or retransmitted, no longer known which): counted, not delivered
 }
 
@@ -155,6 +160,8 @@ type Assembler struct {
 	held     int64
 	retained int64
 	st       Stats
+
+	suspectBytes int64 // payload bytes held in suspects
 
 	inBatch  bool      // in AssembleBatch: retention copies are deferred
 	deferred []*retain // retains with deferred copies
@@ -195,7 +202,7 @@ func (a *Assembler) Stats() Stats {
 // memory is what counts in MaxMemory: held bytes, retention windows, and the
 // connection table with what its connections took.
 func (a *Assembler) memory() int64 {
-	return a.held + a.retained + int64(a.flows.n)*(ConnCost+a.cfg.ConnOverhead) + int64(len(a.reuse))*reuseCost +
+	return a.held + a.retained + a.suspectBytes + int64(a.flows.n)*(ConnCost+a.cfg.ConnOverhead) + int64(len(a.reuse))*reuseCost +
 		int64(a.fl.sigRingsOut)*sigRingCost + int64(a.fl.listsOut)*listCost
 }
 
@@ -453,6 +460,8 @@ type half struct {
 	finOff int64 // the FIN's offset (FIN seen, finKnown)
 
 	pendSince int64
+
+	susData, susAck *suspect // far evidence waiting to be corroborated
 
 	held     *heldList // nil until the direction holds bytes
 	heldCost int64
@@ -773,31 +782,10 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			if flags&SYN != 0 {
 				off++
 			}
-			switch {
-			case flags&RST != 0:
-				// The RST's number is the sender's next: bytes below it existed.
-				e := off + int64(n)
-				if h.finKnown {
-					e = min(e, h.finOff)
-				}
-				if e > h.hiData && e <= max(h.Extent, h.next)+maxJump {
-					h.hiData = e
-					h.updateExtent()
-				}
-				if !h.rstKnown || e < h.rstOff {
-					h.rstKnown, h.rstOff = true, max(e, h.next)
-				}
-				if n > 0 {
-					a.st.AfterClose += int64(n)
-				}
-			case n > 0:
-				a.data(h, seg, off, n, ts)
-			case off == h.next-1 && flags&(SYN|FIN) == 0:
-				h.Stats.KeepAlives++ // a zero-length keep-alive
-			}
-			if flags&FIN != 0 && !h.FIN {
-				h.FIN = true
-				h.setFin(off + int64(n))
+			if flags&RST == 0 && (n > 0 || flags&FIN != 0) && !a.believe(h, off, off+int64(n), seg, n) {
+				// Held as suspect: nothing of it applies (yet).
+			} else {
+				a.apply(h, seg, off, n, ts)
 			}
 		} else if flags&FIN != 0 && !h.FIN {
 			h.FIN = true
@@ -826,8 +814,60 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	if p.pending {
 		a.checkPending(p, ts)
 	}
+	if h.susData != nil || h.susAck != nil {
+		a.recheck(h, ts)
+	}
+	if p.susData != nil || p.susAck != nil {
+		a.recheck(p, ts)
+	}
 	a.finCheck(h, ts)
 	a.finCheck(p, ts)
+}
+
+// recheck applies h's suspects that its frontier has come within reach of
+// (other evidence moved it): they are no longer far.
+func (a *Assembler) recheck(h *half, ts int64) {
+	if h.closed {
+		return
+	}
+	reach := h.frontier() + maxJump
+	if s := h.susAck; s != nil && s.lo <= reach {
+		a.confirmAck(h, ts)
+	}
+	if s := h.susData; s != nil && s.hi <= reach {
+		a.confirmData(h)
+	}
+}
+
+// apply takes the RST, data and FIN of seg (n bytes claimed at off) into h.
+func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
+	flags := seg.Flags
+	switch {
+	case flags&RST != 0:
+		// The RST's number is the sender's next: bytes below it existed.
+		e := off + int64(n)
+		if h.finKnown {
+			e = min(e, h.finOff)
+		}
+		if e > h.hiData && e <= max(h.Extent, h.next)+maxJump {
+			h.hiData = e
+			h.updateExtent()
+		}
+		if !h.rstKnown || e < h.rstOff {
+			h.rstKnown, h.rstOff = true, max(e, h.next)
+		}
+		if n > 0 {
+			a.st.AfterClose += int64(n)
+		}
+	case n > 0:
+		a.data(h, seg, off, n, ts)
+	case off == h.next-1 && flags&(SYN|FIN) == 0:
+		h.Stats.KeepAlives++ // a zero-length keep-alive
+	}
+	if flags&FIN != 0 && !h.FIN {
+		h.FIN = true
+		h.setFin(off + int64(n))
+	}
 }
 
 // dup reports whether seg is an identical copy of a recent packet.
@@ -866,31 +906,139 @@ func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
 	if !p.HaveBase || p.closed {
 		return
 	}
-	bound := max(p.Extent, p.next) + maxJump
 	changed := false
-	if o := p.unwrap(seg.Ack); o > p.ackHi {
-		if o <= bound {
-			p.ackHi = o
-			changed = true
-		} else {
-			a.st.OutOfWindow++
-		}
+	if o := p.unwrap(seg.Ack); o > p.ackHi && a.believeAck(p, o, false, ts) {
+		p.ackHi = o
+		changed = true
 	}
 	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
-		if o := p.unwrap(seg.SACK[i].Right); o > p.sackHi && o <= bound {
+		if o := p.unwrap(seg.SACK[i].Right); o > p.sackHi && a.believeAck(p, o, true, ts) {
 			p.sackHi = o
 			changed = true
 		}
 	}
-	if !changed {
-		return
+	if changed {
+		a.acked(p, ts)
 	}
+}
+
+// acked notes that p's acknowledged point moved: its extent, and its acked
+// hole waiting for its allowance.
+func (a *Assembler) acked(p *half, ts int64) {
 	p.updateExtent()
 	if !p.pending && p.ackEvidence() > p.next {
 		p.pending = true
 		p.pendSince = ts
 		a.pending.pushBack(p)
 	}
+}
+
+// suspect is evidence far beyond a stream direction's frontier (more than
+// maxJump above everything known of it): a data segment (its bytes and FIN),
+// or the peer's ACK or SACK. A direction holds at most one of each, nothing
+// of it applied, until later packets corroborate it (see believe and
+// believeAck), as the packets after a capture's blackout do and random
+// numbers almost never; then it is applied, and the packet that
+// corroborated it after it. Replaced by other far evidence of its kind, or
+// left when the direction closes, it is dropped and counted
+// (StreamStats.OutOfWindow): uncorroborated, it never stretches the stream.
+type suspect struct {
+	lo, hi int64 // the range claimed: [off, off+n) of data; an ACK's number (lo == hi)
+	sack   bool  // the ACK number is a SACK block's right edge
+	votes  int   // later ACKs that agreed with it
+	seg    Segment
+	n      int
+}
+
+// frontier is the highest offset h's evidence reached.
+func (h *half) frontier() int64 { return max(h.Extent, h.next) }
+
+// believe reports whether the data (or FIN) of seg, [lo, hi) of h, may be
+// applied: it is within maxJump of h's frontier, or it corroborates one of
+// h's suspects (which is applied first): it starts where the suspect data
+// ends (or is a copy of it), or it holds the suspect ACK's number. Otherwise
+// it becomes h's data suspect.
+func (a *Assembler) believe(h *half, lo, hi int64, seg *Segment, n int) bool {
+	if hi <= h.frontier()+maxJump {
+		return true
+	}
+	if s := h.susData; s != nil && (lo == s.hi || lo == s.lo) {
+		a.confirmData(h)
+		return true
+	}
+	if s := h.susAck; s != nil && lo <= s.lo && s.lo <= hi {
+		a.confirmAck(h, seg.Timestamp)
+		return true
+	}
+	a.dropSuspect(h, &h.susData)
+	s := &suspect{lo: lo, hi: hi, seg: *seg, n: n}
+	s.seg.Payload = append([]byte(nil), seg.Payload[:min(len(seg.Payload), n)]...)
+	s.seg.fpOf = nil
+	h.susData = s
+	a.suspectBytes += int64(len(s.seg.Payload))
+	return false
+}
+
+// believeAck is believe for the ACK (or SACK right edge) o of p: it
+// corroborates p's suspect data when it acknowledges some of its bytes, and
+// p's suspect ACK when it is the second later ACK at or at most
+// corroborateSlack beyond the one before (a receiver's ACKs after a
+// blackout; two random numbers agree so by a chance of 2^-32).
+func (a *Assembler) believeAck(p *half, o int64, sack bool, ts int64) bool {
+	if o <= p.frontier()+maxJump {
+		return true
+	}
+	if s := p.susData; s != nil && o > s.lo && o <= s.hi {
+		a.confirmData(p)
+		return true
+	}
+	if s := p.susAck; s != nil && o >= s.lo && o <= s.lo+corroborateSlack {
+		s.votes++
+		s.lo, s.hi, s.sack = o, o, sack
+		if s.votes < 2 {
+			return false
+		}
+		p.susAck = nil
+		return true
+	}
+	a.dropSuspect(p, &p.susAck)
+	p.susAck = &suspect{lo: o, hi: o, sack: sack}
+	return false
+}
+
+// confirmData applies h's suspect data: a later packet corroborated it.
+func (a *Assembler) confirmData(h *half) {
+	s := h.susData
+	h.susData = nil
+	a.suspectBytes -= int64(len(s.seg.Payload))
+	a.apply(h, &s.seg, s.lo, s.n, s.seg.Timestamp)
+}
+
+// confirmAck applies h's suspect ACK: a later packet corroborated it.
+func (a *Assembler) confirmAck(h *half, ts int64) {
+	s := h.susAck
+	h.susAck = nil
+	switch {
+	case s.sack && s.lo > h.sackHi:
+		h.sackHi = s.lo
+	case !s.sack && s.lo > h.ackHi:
+		h.ackHi = s.lo
+	default:
+		return
+	}
+	a.acked(h, ts)
+}
+
+// dropSuspect drops the suspect *sp of h, if any, and counts it.
+func (a *Assembler) dropSuspect(h *half, sp **suspect) {
+	s := *sp
+	if s == nil {
+		return
+	}
+	*sp = nil
+	a.suspectBytes -= int64(len(s.seg.Payload))
+	h.Stats.OutOfWindow++
+	a.st.OutOfWindow++
 }
 
 // checkPending declares the acked gap of h once its reordering allowance is
@@ -1109,10 +1257,6 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 			h.Stats.KeepAlives++ // the probe again while the window stays shut
 			return
 		}
-	}
-	if cend > max(h.Extent, h.next)+maxJump {
-		a.st.OutOfWindow++
-		return
 	}
 	if h.rstKnown && cend > h.rstOff {
 		// Sent after the RST: counted, not delivered.
@@ -1493,6 +1637,8 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	if h.closed {
 		return
 	}
+	a.dropSuspect(h, &h.susData)
+	a.dropSuspect(h, &h.susAck)
 	// The capture missed this direction's FIN but the connection closed
 	// gracefully (the peer's FIN was seen) and the peer ACKed exactly one unit
 	// beyond everything captured: that unit is taken to be the FIN, not a

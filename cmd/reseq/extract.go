@@ -31,7 +31,10 @@ non-overlapping, exactly the bytes no captured packet carried; adjacent gaps
 of different reasons are listed separately), packets, retransmitted,
 duplicates, out_of_order, conflicts (see conflicts.jsonl), late (bytes that
 arrived after their gap was reported, written in place), before_base (bytes
-below offset 0), first, last (RFC 3339, UTC).
+below offset 0), out_of_window (packets, or the peer's ACKs, that claimed
+bytes more than 4 MiB beyond everything else known of the stream and that
+nothing later corroborated: dropped, they never stretch it), first, last
+(RFC 3339, UTC).
 
 CAPTURE: pcap or pcapng, possibly compressed (gzip, zstd, lz4, xz, bzip2) or in
 a zip/tar archive; several are merged by time; "-" is standard input.

@@ -84,6 +84,7 @@ type flowRecord struct {
 	Conflicts     int64          `json:"conflicts"`
 	Late          int64          `json:"late"`
 	BeforeBase    int64          `json:"before_base"`
+	OutOfWindow   int64          `json:"out_of_window"`
 	First         string         `json:"first,omitempty"`
 	Last          string         `json:"last,omitempty"`
 }
@@ -459,6 +460,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		Conflicts:     st.conflicts,
 		Late:          st.late,
 		BeforeBase:    s.Stats.BeforeBase,
+		OutOfWindow:   s.Stats.OutOfWindow,
 	}
 	if len(rec.VLAN) == 0 {
 		rec.VLAN = nil
