@@ -104,6 +104,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
 	}
+	p.Config.ConnOverhead = extractConnOverhead
 	if err := p.Open(); err != nil {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput

@@ -260,9 +260,9 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.StringVar(&pf.genevePorts, "geneve-port", "6081", "UDP `PORTS` (comma list) decoded as Geneve; empty: none")
 	fs.StringVar(&pf.gtpuPorts, "gtpu-port", "2152", "UDP `PORTS` (comma list) decoded as GTP-U; empty: none")
 	fs.StringVar(&pf.fragTimeout, "frag-timeout", "30s", "IP reassembly: how long in capture time a datagram waits for its fragments (`DURATION`); then its captured bytes are assembled as they are")
-	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`; default 32M); above it the oldest is given up")
+	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`; default an eighth of --max-memory); above it the oldest is given up")
 	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions: `first` copy wins, or last")
-	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`, e.g. 64M; default 64M)")
+	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "memory for what grows with the input (`SIZE`, e.g. 64M; default 256M): IP reassembly (--frag-memory of it), bytes held above holes, conflict windows, the connection table and each command's state per connection (about 1.1 KB a connection without data, plus 0.3 KB for extract, 0.6 KB for flows, 1.5 KB for http); over it the connections active least recently are evicted. Fixed on top: read buffers (at most 38 MiB) and the program")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
 	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable)")
@@ -317,7 +317,7 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 			p.Frag.Timeout = -1
 		}
 	}
-	p.Frag.MaxBytes = pf.fragMemory
+	p.Frag.MaxBytes, p.Config.MaxMemory = pf.memoryBudget()
 	switch pf.overlap {
 	case "first":
 		p.Config.Overlap = tcpasm.FirstWins
@@ -326,7 +326,6 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 	default:
 		return nil, fmt.Errorf("--overlap %q: want first or last", pf.overlap)
 	}
-	p.Config.MaxMemory = pf.maxMemory
 	p.Config.MaxHeldPerStream = pf.maxHeld
 	if pf.idle != "" {
 		d, err := time.ParseDuration(pf.idle)
@@ -369,4 +368,31 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// What the commands' handlers keep per live connection, beyond the
+// assembler's own tcpasm.ConnCost (measured by TestHandlerConnOverhead, with
+// a margin): declared as tcpasm.Config.ConnOverhead, so that --max-memory
+// covers it.
+const (
+	extractConnOverhead = 256
+	flowsConnOverhead   = 640
+	httpConnOverhead    = 1536
+)
+
+// defaultMaxMemory is --max-memory's default.
+const defaultMaxMemory = 256 << 20
+
+// memoryBudget splits --max-memory between IP reassembly (an eighth, unless
+// --frag-memory sets its share) and the assembler (the rest, at least 1 MiB).
+func (pf *pipelineFlags) memoryBudget() (frag, asm int64) {
+	budget := pf.maxMemory
+	if budget <= 0 {
+		budget = defaultMaxMemory
+	}
+	frag = pf.fragMemory
+	if frag <= 0 {
+		frag = budget / 8
+	}
+	return frag, max(budget-frag, 1<<20)
 }

@@ -316,6 +316,15 @@ func TestPipelineFlags(t *testing.T) {
 			t.Errorf("%v: err %v", tc.args, err)
 			continue
 		}
+		// --max-memory is split: an eighth to IP reassembly, the rest to
+		// the assembler (default 256M).
+		if tc.cfg.MaxMemory == 0 {
+			tc.cfg.MaxMemory = defaultMaxMemory
+		}
+		tc.cfg.MaxMemory -= tc.cfg.MaxMemory / 8
+		if err == nil && p.Frag.MaxBytes != tc.cfg.MaxMemory/7 {
+			t.Errorf("%v: frag memory %d", tc.args, p.Frag.MaxBytes)
+		}
 		if err == nil && (p.Config != tc.cfg || p.CapturePoints != tc.cp) {
 			t.Errorf("%v: config %+v cp %v, want %+v %v", tc.args, p.Config, p.CapturePoints, tc.cfg, tc.cp)
 		}
