@@ -25,9 +25,31 @@
 // (Config.Linger) to absorb their last packets and are then dropped: the table
 // shrinks. A tuple's next Conn.Index is remembered for 10 minutes of capture
 // time after its connection left the table. Idle connections
-// (Config.IdleTimeout, capture time) are closed with ReasonIdle; at MaxConns the
-// least recently active one is evicted (ReasonEvicted). Both are found at the
+// (Config.IdleTimeout, capture time) are closed with ReasonIdle; at MaxConns,
+// or when the table pushes the memory in use past MaxMemory, the least
+// recently active one is evicted (ReasonEvicted). Both are found at the
 // front of time-ordered lists: no scan of the table per packet.
+//
+// # Memory
+//
+// Config.MaxMemory bounds everything that grows with the input: held bytes,
+// conflict windows, the connection table (ConnCost a connection, about 1.1 KB
+// until it carries data, plus the handler's Config.ConnOverhead; 1 KB more
+// for the duplicate-detection ring from its second packet), suspect payloads
+// and the tuples' next Conn.Index (at most a sixteenth of it). Stats.Memory
+// is that sum. Over it the least recently active connections are evicted,
+// beyond the first MinConns; the table never grows past it.
+//
+// # Plausibility
+//
+// A data segment, ACK or SACK that claims bytes more than 4 MiB beyond
+// everything known of its stream is suspect: it is held aside (one data
+// segment and one ACK per direction) until a later packet corroborates it —
+// the next contiguous segment, an ACK of its bytes, two later ACKs agreeing
+// with a far ACK — as the packets after a capture's blackout do; random or
+// corrupt numbers almost never do. Uncorroborated, it is dropped and counted
+// (StreamStats.OutOfWindow): a stream's extent never runs past what the
+// evidence supports.
 //
 // # Offsets
 //
@@ -57,7 +79,9 @@
 //     filled them first.
 //   - limit: the bytes held above the lowest hole exceed MaxHeldPerStream.
 //   - evicted: the bytes held by all streams exceed MaxMemory; the oldest
-//     holders are flushed (holes declared, held bytes delivered).
+//     holders are flushed (holes declared, held bytes delivered). As a close
+//     reason: the connection was evicted from the table (MaxConns, or
+//     MaxMemory with the table counted).
 //   - closed: a RST ended the connection, or the capture ended (or went idle)
 //     with a hole below a FIN. A RST declares the holes of both directions at
 //     once, but like a FIN exchange it closes them only when the connection
