@@ -29,6 +29,13 @@ type Stats struct {
 // Assembler reassembles the TCP streams of a capture. It is not safe for
 // concurrent use: shard by layers.FlowKey.SymmetricHash and run one Assembler
 // per goroutine for parallelism.
+//
+// Invariant: flows holds exactly the connections of live and done; held is
+// the sum of the directions' heldCost, and holders lists exactly the
+// directions whose heldCost is not 0, in the order they began to hold;
+// pending lists exactly the directions whose pending is set; between calls
+// of Assemble, held is within MaxMemory, and so is memory() while more than
+// MinConns connections are left.
 type Assembler struct {
 	cfg Config
 	h   Handler
@@ -122,7 +129,7 @@ func (a *Assembler) Assemble(seg *Segment) {
 	}
 	a.st.Packets++
 	n := max(seg.Length, len(seg.Payload))
-	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendSince >= a.cfg.ReorderWindow; h = a.pending.front {
+	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
 		a.checkPending(h, a.now)
 	}
 

@@ -10,6 +10,11 @@ import (
 // tuple, finishing, closing, expiry and the tuples' next connection index.
 
 // conn is a connection and its two directions.
+//
+// Invariant: it is in exactly one of Assembler.live (open, least recently
+// active first) and Assembler.done (both directions finished or reset,
+// lingering, in order of doneAt), and in Assembler.flows under hash, until
+// drop takes it out of all three.
 type conn struct {
 	Conn
 	h          [2]half
@@ -152,10 +157,10 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	// gracefully (the peer's FIN was seen) and the peer ACKed exactly one unit
 	// beyond everything captured: that unit is taken to be the FIN, not a
 	// byte.
-	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackHi > h.hiData && h.ackHi > h.next && h.sackHi < h.ackHi {
-		h.setFin(h.ackHi - 1)
+	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackedTo > h.dataEnd && h.ackedTo > h.next && h.sackedTo < h.ackedTo {
+		h.setFin(h.ackedTo - 1)
 	}
-	h.settled = true
+	h.closing = true
 	end := h.Extent
 	if l := h.held.last(); l != nil && l.end() > end {
 		end = l.end()
@@ -170,12 +175,12 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	h.closed = true
 	h.pending = false
 	a.pending.remove(h)
-	if h.ret != nil {
-		a.retained -= int64(len(h.ret.buf))
-		a.fl.putRetain(h.ret)
-		h.ret = nil
+	if h.window != nil {
+		a.retained -= int64(len(h.window.buf))
+		a.fl.putRetain(h.window)
+		h.window = nil
 	}
-	h.gaps = nil
+	h.gapRanges = nil
 	a.h.Close(&h.Stream, closeReason, ts)
 	if c := h.c; h.peer().closed && c.list == &a.live {
 		a.live.remove(c)
@@ -197,7 +202,7 @@ func (a *Assembler) reset(c *conn, ts int64) {
 		if h.closed {
 			continue
 		}
-		end := h.hiData
+		end := h.dataEnd
 		if h.finKnown {
 			end = max(end, h.finOff)
 		}

@@ -19,17 +19,17 @@ func (a *Assembler) deliver(h *half, data []byte, index, ts int64, stable bool) 
 }
 
 func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64, stable bool) {
-	r := h.ret
+	r := h.window
 	if r == nil {
 		size := min(int64(minRetain), a.cfg.ConflictWindow)
 		if a.retained+size > a.cfg.MaxMemory {
-			h.unret = max(h.unret, off+int64(len(data)))
+			h.unretainedEnd = max(h.unretainedEnd, off+int64(len(data)))
 			return
 		}
 		// Bytes delivered before retention started cannot be compared.
 		r = a.fl.getRetain()
-		r.buf, r.from, r.top = a.fl.getRing(int(size)), h.unret, h.unret
-		h.ret = r
+		r.buf, r.from, r.top = a.fl.getRing(int(size)), h.unretainedEnd, h.unretainedEnd
+		h.window = r
 		a.retained += size
 	}
 	if a.inBatch && stable {
@@ -101,11 +101,11 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 	// after the direction was quiet for a while (a quick one-byte
 	// retransmission is not a keep-alive).
 	if n <= 1 && off == h.next-1 && h.ackEvidence() >= h.next && seg.Flags&(SYN|FIN|RST) == 0 &&
-		(n == 0 || ts-h.prevLast >= keepAliveIdle) {
+		(n == 0 || ts-h.prevTime >= keepAliveIdle) {
 		h.Stats.KeepAlives++
 		return
 	}
-	if n == 1 && h.peer().haveWin && h.peer().win == 0 && seg.Flags&(SYN|FIN|RST) == 0 {
+	if n == 1 && h.peer().haveAdvertised && h.peer().advertised == 0 && seg.Flags&(SYN|FIN|RST) == 0 {
 		switch off {
 		case h.next:
 			h.Stats.KeepAlives++ // a zero-window probe: its byte is real, deliver it
@@ -127,8 +127,8 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 			return
 		}
 	}
-	if cend > h.hiData {
-		h.hiData = cend
+	if cend > h.dataEnd {
+		h.dataEnd = cend
 		h.updateExtent()
 	}
 	if off < 0 {

@@ -15,7 +15,7 @@ func (a *Assembler) checkPending(h *half, ts int64) {
 		return
 	}
 	rb := a.cfg.ReorderBytes
-	if a.cfg.ReorderWindow >= 0 && ts-h.pendSince < a.cfg.ReorderWindow && h.heldData <= rb && ev-h.next <= rb {
+	if a.cfg.ReorderWindow >= 0 && ts-h.pendingSince < a.cfg.ReorderWindow && h.heldData <= rb && ev-h.next <= rb {
 		return
 	}
 	h.pending = false
@@ -44,7 +44,7 @@ func (a *Assembler) flushTo(h *half, end int64, reason Reason, ts int64) {
 // the peer acknowledged as acked, the rest with reason.
 func (a *Assembler) hole(h *half, end int64, reason Reason, ts int64) {
 	if reason != ReasonAcked && reason != ReasonTruncated {
-		if ev := max(h.ackEvidence(), min(h.sackHi, h.Extent)); ev > h.next {
+		if ev := max(h.ackEvidence(), min(h.sackedTo, h.Extent)); ev > h.next {
 			a.gap(h, min(end, ev), ReasonAcked, ts)
 		}
 	}
@@ -60,16 +60,16 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 	a.h.Gap(&h.Stream, h.next, n, reason, ts)
 	h.Stats.Gaps++
 	h.Stats.GapBytes += n
-	if k := len(h.gaps); k > 0 && h.gaps[k-1].end == h.next {
-		h.gaps[k-1].end = end
+	if k := len(h.gapRanges); k > 0 && h.gapRanges[k-1].end == h.next {
+		h.gapRanges[k-1].end = end
 	} else {
 		if k == maxGapRanges {
 			h.forgetGap()
 		}
-		if h.gaps == nil {
-			h.gaps = make([]span, 0, 2) // most streams have few gaps
+		if h.gapRanges == nil {
+			h.gapRanges = make([]span, 0, 2) // most streams have few gaps
 		}
-		h.gaps = append(h.gaps, span{h.next, end})
+		h.gapRanges = append(h.gapRanges, span{h.next, end})
 	}
 	h.next = end
 }
@@ -77,14 +77,14 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 // forgetGap drops the oldest remembered gap range: bytes that arrive for it
 // later are counted (Stats.LateDropped), not delivered.
 func (h *half) forgetGap() {
-	g := h.gaps[0]
-	copy(h.gaps, h.gaps[1:])
-	h.gaps = h.gaps[:len(h.gaps)-1]
-	if h.ret != nil && h.ret.from < g.end {
-		h.ret.from = g.end
+	g := h.gapRanges[0]
+	copy(h.gapRanges, h.gapRanges[1:])
+	h.gapRanges = h.gapRanges[:len(h.gapRanges)-1]
+	if h.window != nil && h.window.from < g.end {
+		h.window.from = g.end
 	}
-	if h.forgot < g.end {
-		h.forgot = g.end
+	if h.forgottenEnd < g.end {
+		h.forgottenEnd = g.end
 	}
 }
 
@@ -110,18 +110,18 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 	end := off + int64(len(b))
 	seen := false
 	cur := off
-	if cur < h.forgot {
-		k := min(h.forgot, end) - cur
+	if cur < h.forgottenEnd {
+		k := min(h.forgottenEnd, end) - cur
 		a.st.LateDropped += k // may also be retransmitted bytes: cannot tell any more
 		cur += k
 	}
 	i := 0
-	for i < len(h.gaps) && h.gaps[i].end <= cur {
+	for i < len(h.gapRanges) && h.gapRanges[i].end <= cur {
 		i++
 	}
 	for cur < end {
-		if i < len(h.gaps) && h.gaps[i].off < end {
-			g := h.gaps[i]
+		if i < len(h.gapRanges) && h.gapRanges[i].off < end {
+			g := h.gapRanges[i]
 			if g.off > cur {
 				a.compareOld(h, cur, b[cur-off:g.off-off], seg)
 				seen = true
@@ -139,17 +139,17 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 			// Take [cur, le) out of the remembered range.
 			switch {
 			case cur == g.off && le == g.end:
-				h.gaps = slices.Delete(h.gaps, i, i+1)
+				h.gapRanges = slices.Delete(h.gapRanges, i, i+1)
 			case cur == g.off:
-				h.gaps[i].off = le
+				h.gapRanges[i].off = le
 			case le == g.end:
-				h.gaps[i].end = cur
+				h.gapRanges[i].end = cur
 				i++
 			default:
-				h.gaps[i].end = cur
-				h.gaps = slices.Insert(h.gaps, i+1, span{le, g.end})
+				h.gapRanges[i].end = cur
+				h.gapRanges = slices.Insert(h.gapRanges, i+1, span{le, g.end})
 				i++
-				if len(h.gaps) > maxGapRanges {
+				if len(h.gapRanges) > maxGapRanges {
 					h.forgetGap()
 					i--
 				}

@@ -29,7 +29,7 @@ func (a *Assembler) addHeld(h *half, pc piece) {
 // compareOld compares bytes seen before (delivered) with the retained copy
 // and reports a Conflict where they differ, one per packet whose bytes differ.
 func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
-	r := h.ret
+	r := h.window
 	if r == nil {
 		return
 	}

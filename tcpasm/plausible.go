@@ -101,10 +101,10 @@ func (a *Assembler) confirmAck(h *half, ts int64) {
 	s := h.susAck
 	h.susAck = nil
 	switch {
-	case s.sack && s.lo > h.sackHi:
-		h.sackHi = s.lo
-	case !s.sack && s.lo > h.ackHi:
-		h.ackHi = s.lo
+	case s.sack && s.lo > h.sackedTo:
+		h.sackedTo = s.lo
+	case !s.sack && s.lo > h.ackedTo:
+		h.ackedTo = s.lo
 	default:
 		return
 	}

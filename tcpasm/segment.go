@@ -22,10 +22,10 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 		}
 	}
 	h.Stats.Packets++
-	h.prevLast = h.Last
+	h.prevTime = h.Last
 	if h.Stats.Packets == 1 {
 		h.First = ts
-		h.prevLast = ts
+		h.prevTime = ts
 		h.Encap = seg.Encap
 	}
 	h.Last = ts
@@ -89,7 +89,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			}
 		} else if flags&FIN != 0 && !h.FIN {
 			h.FIN = true
-			h.finRaw = seg.Seq + uint32(n)
+			h.finSeq = seg.Seq + uint32(n)
 		}
 	} else if n > 0 {
 		a.st.AfterClose += int64(n)
@@ -101,8 +101,8 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	if flags&ACK != 0 {
 		a.ack(p, seg, ts)
 	}
-	if !h.haveWin || seg.Window != h.win {
-		h.win, h.haveWin = seg.Window, true
+	if !h.haveAdvertised || seg.Window != h.advertised {
+		h.advertised, h.haveAdvertised = seg.Window, true
 	}
 	if flags&RST != 0 {
 		a.reset(c, ts)
@@ -134,8 +134,8 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 		if h.finKnown {
 			e = min(e, h.finOff)
 		}
-		if e > h.hiData && e <= max(h.Extent, h.next)+maxJump {
-			h.hiData = e
+		if e > h.dataEnd && e <= max(h.Extent, h.next)+maxJump {
+			h.dataEnd = e
 			h.updateExtent()
 		}
 		if !h.rstKnown || e < h.rstOff {
@@ -158,26 +158,26 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 // ack applies the acknowledgment (and SACK blocks) of seg to the stream it
 // acknowledges.
 func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
-	if !p.haveAckRaw || int32(seg.Ack-p.ackRaw) > 0 {
-		p.ackRaw, p.haveAckRaw = seg.Ack, true
+	if !p.haveAckSeq || int32(seg.Ack-p.ackSeq) > 0 {
+		p.ackSeq, p.haveAckSeq = seg.Ack, true
 	}
 	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
 		r := seg.SACK[i].Right
-		if !p.haveSackR || int32(r-p.sackRaw) > 0 {
-			p.sackRaw, p.haveSackR = r, true
+		if !p.haveSackSeq || int32(r-p.sackSeq) > 0 {
+			p.sackSeq, p.haveSackSeq = r, true
 		}
 	}
 	if !p.HaveBase || p.closed {
 		return
 	}
 	changed := false
-	if o := p.unwrap(seg.Ack); o > p.ackHi && a.believeAck(p, o, false, ts) {
-		p.ackHi = o
+	if o := p.unwrap(seg.Ack); o > p.ackedTo && a.believeAck(p, o, false, ts) {
+		p.ackedTo = o
 		changed = true
 	}
 	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
-		if o := p.unwrap(seg.SACK[i].Right); o > p.sackHi && a.believeAck(p, o, true, ts) {
-			p.sackHi = o
+		if o := p.unwrap(seg.SACK[i].Right); o > p.sackedTo && a.believeAck(p, o, true, ts) {
+			p.sackedTo = o
 			changed = true
 		}
 	}
@@ -192,7 +192,7 @@ func (a *Assembler) acked(p *half, ts int64) {
 	p.updateExtent()
 	if !p.pending && p.ackEvidence() > p.next {
 		p.pending = true
-		p.pendSince = ts
+		p.pendingSince = ts
 		a.pending.pushBack(p)
 	}
 }

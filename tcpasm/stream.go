@@ -7,50 +7,58 @@ package tcpasm
 type span struct{ off, end int64 }
 
 // half is the reassembly state of one stream direction.
+//
+// Invariant: every offset below next was delivered (Data) or declared a gap
+// (Gap), in order; the held store holds pieces at or above next only, none
+// overlapping another; gapRanges are disjoint, ascending and below next;
+// while the direction is open, Extent is the highest of next, dataEnd, the
+// FIN's offset and the acknowledged evidence (updateExtent); a suspect never
+// moved any of them.
 type half struct {
 	Stream
 	c *conn
 
 	isn    uint32 // the SYN's sequence number (synSeen)
-	finRaw uint32 // the FIN's end in sequence numbers, while the base is unknown
+	finSeq uint32 // the FIN's sequence number (its end), while the base is unknown
 
-	// The peer's acknowledgments of this direction: raw (kept from before
-	// the base is known) and as offsets.
-	ackRaw, sackRaw uint32
-	ackHi, sackHi   int64
+	// The peer's acknowledgments of this direction: as sequence numbers
+	// (kept from before the base is known: ackSeq the highest ACK, sackSeq
+	// the highest SACK block's right edge) and as offsets.
+	ackSeq, sackSeq   uint32
+	ackedTo, sackedTo int64
 
-	win uint16 // the window this direction last advertised (for the peer's zero-window probes)
+	advertised uint16 // the window this direction last advertised (for the peer's zero-window probes)
 
-	synSeen    bool
-	haveWin    bool
-	haveAckRaw bool
-	haveSackR  bool
-	finKnown   bool // FIN offset known
-	finReached bool // every byte below the FIN is accounted
-	settled    bool // closing: an ACK's last unit without a FIN seen is a byte
-	rstKnown   bool // this direction sent a RST at rstOff
-	pending    bool // the peer ACKed past next: an acked gap awaits its allowance
-	closed     bool
+	synSeen        bool
+	haveAdvertised bool
+	haveAckSeq     bool
+	haveSackSeq    bool
+	finKnown       bool // FIN offset known
+	finReached     bool // every byte below the FIN is accounted
+	closing        bool // closing: an ACK's last unit without a FIN seen is a byte
+	rstKnown       bool // this direction sent a RST at rstOff
+	pending        bool // the peer ACKed past next: an acked gap awaits its allowance
+	closed         bool
 
-	next   int64 // every byte below is delivered or in a gap
-	hiData int64 // one past the highest byte a data segment (or RST) claimed
-	rstOff int64
-	finOff int64 // the FIN's offset (FIN seen, finKnown)
+	next    int64 // every byte below is delivered or in a gap
+	dataEnd int64 // one past the highest byte a data segment (or RST) claimed
+	rstOff  int64
+	finOff  int64 // the FIN's offset (FIN seen, finKnown)
 
-	pendSince int64
+	pendingSince int64 // when the acked hole began to wait (pending)
 
 	susData, susAck *suspect // far evidence waiting to be corroborated
 
 	held     *heldList // nil until the direction holds bytes
-	heldCost int64
-	heldData int64
+	heldCost int64     // what the held pieces count in the limits
+	heldData int64     // the held bytes of data (truncation markers excluded)
 
-	ret    *retain
-	gaps   []span
-	forgot int64 // end of the newest gap range forgotten
-	unret  int64 // end of the bytes delivered while no retention window could be had
+	window        *retain // the latest delivered bytes, for Conflicts; nil until the first delivery
+	gapRanges     []span  // the declared gap ranges late bytes may still fill (at most maxGapRanges)
+	forgottenEnd  int64   // end of the newest gap range forgotten
+	unretainedEnd int64   // end of the bytes delivered while no retention window could be had
 
-	prevLast int64 // capture time of the direction's packet before this one
+	prevTime int64 // capture time of the direction's packet before this one
 
 	links [numHalfLists]halfLink // in Assembler.holders and Assembler.pending
 }
@@ -74,10 +82,10 @@ func (h *half) unwrap(seq uint32) int64 {
 // capture saw may be the FIN's: it is only declared when the direction closes
 // (see closeHalf).
 func (h *half) ackEvidence() int64 {
-	e := h.ackHi
+	e := h.ackedTo
 	if h.finKnown {
 		e = min(e, h.finOff)
-	} else if e > h.hiData && e > 0 && !h.settled {
+	} else if e > h.dataEnd && e > 0 && !h.closing {
 		e--
 	}
 	return e
@@ -87,8 +95,8 @@ func (h *half) updateExtent() {
 	if h.closed {
 		return
 	}
-	e := max(h.hiData, h.next)
-	a := max(h.ackHi, h.sackHi)
+	e := max(h.dataEnd, h.next)
+	a := max(h.ackedTo, h.sackedTo)
 	if h.finKnown {
 		e = max(e, h.finOff)
 		a = min(a, h.finOff)
@@ -100,16 +108,16 @@ func (h *half) setBase(seq uint32) {
 	h.BaseSeq = seq
 	h.HaveBase = true
 	if h.FIN && !h.finKnown {
-		h.setFin(h.unwrap(h.finRaw))
+		h.setFin(h.unwrap(h.finSeq))
 	}
-	if h.haveAckRaw {
-		if o := h.unwrap(h.ackRaw); o > h.ackHi && o <= maxJump {
-			h.ackHi = o
+	if h.haveAckSeq {
+		if o := h.unwrap(h.ackSeq); o > h.ackedTo && o <= maxJump {
+			h.ackedTo = o
 		}
 	}
-	if h.haveSackR {
-		if o := h.unwrap(h.sackRaw); o > h.sackHi && o <= maxJump {
-			h.sackHi = o
+	if h.haveSackSeq {
+		if o := h.unwrap(h.sackSeq); o > h.sackedTo && o <= maxJump {
+			h.sackedTo = o
 		}
 	}
 	h.updateExtent()
