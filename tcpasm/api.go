@@ -1,27 +1,29 @@
 package tcpasm
 
 import (
+	"strconv"
+
 	"github.com/reseq/reseq/layers"
 )
 
-// TCP flag bits as they stand in the TCP header's flags byte.
+// TCP flag bits as they stand in the TCP header's flags byte: layers' own.
 const (
-	FIN = 1 << iota
-	SYN
-	RST
-	PSH
-	ACK
-	URG
-	ECE
-	CWR
+	FIN = layers.TCPFlagFIN
+	SYN = layers.TCPFlagSYN
+	RST = layers.TCPFlagRST
+	PSH = layers.TCPFlagPSH
+	ACK = layers.TCPFlagACK
+	URG = layers.TCPFlagURG
+	ECE = layers.TCPFlagECE
+	CWR = layers.TCPFlagCWR
 )
 
 // SACKBlock is one SACK option block: [Left, Right) in sequence space.
-type SACKBlock struct{ Left, Right uint32 }
+type SACKBlock = layers.SACKBlock
 
 // MaxSACK is the most SACK blocks a Segment carries (a TCP option field holds at
 // most four).
-const MaxSACK = 4
+const MaxSACK = layers.MaxSACKBlocks
 
 // NoCapturePoint is Segment.CapturePoint when the frame named none.
 const NoCapturePoint = -1
@@ -91,29 +93,7 @@ func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
 		return reasonNames[r]
 	}
-	return "reason(" + itoa(int(r)) + ")"
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
 
 // Direction of a stream within its connection.

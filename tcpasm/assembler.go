@@ -1,6 +1,9 @@
 package tcpasm
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // This file holds the Assembler and its entry points: Assemble, Close and
 // the counters. A segment's path through the rest: segment.go (one packet),
@@ -211,15 +214,7 @@ func (a *Assembler) FlushOlderThan(ts int64) {
 func (a *Assembler) Close() {
 	all := make([]*conn, 0, a.flows.n)
 	a.flows.each(func(c *conn) { all = append(all, c) })
-	slices.SortFunc(all, func(x, y *conn) int {
-		switch {
-		case x.Seq < y.Seq:
-			return -1
-		case x.Seq > y.Seq:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(x, y *conn) int { return cmp.Compare(x.Seq, y.Seq) })
 	for _, c := range all {
 		a.finish(c, ReasonEOF, a.now)
 	}

@@ -43,7 +43,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	sg.dir = uint8(d)
 	fresh := false
 	if n > 0 && h.HaveBase && flags&(SYN|RST) == 0 && !h.closed && !h.rstKnown {
-		above := int64(seg.Seq - (h.BaseSeq + uint32(h.next))) // off - next, when below maxJump
+		above := seqNum(seg.Seq).ahead(seqNum(h.BaseSeq).add(h.next)) // off - next, when below maxJump
 		fresh = above < maxJump && above+int64(n) <= max(h.Extent, h.next)-h.next+maxJump &&
 			(h.held.empty() || h.next+above >= h.held.last().end())
 	}
@@ -89,7 +89,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			}
 		} else if flags&FIN != 0 && !h.FIN {
 			h.FIN = true
-			h.finSeq = seg.Seq + uint32(n)
+			h.finSeq = uint32(seqNum(seg.Seq).add(int64(n)))
 		}
 	} else if n > 0 {
 		a.st.AfterClose += int64(n)
@@ -158,12 +158,12 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 // ack applies the acknowledgment (and SACK blocks) of seg to the stream it
 // acknowledges.
 func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
-	if !p.haveAckSeq || int32(seg.Ack-p.ackSeq) > 0 {
+	if !p.haveAckSeq || seqNum(seg.Ack).after(seqNum(p.ackSeq)) {
 		p.ackSeq, p.haveAckSeq = seg.Ack, true
 	}
 	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
 		r := seg.SACK[i].Right
-		if !p.haveSackSeq || int32(r-p.sackSeq) > 0 {
+		if !p.haveSackSeq || seqNum(r).after(seqNum(p.sackSeq)) {
 			p.sackSeq, p.haveSackSeq = r, true
 		}
 	}

@@ -73,7 +73,7 @@ func (h *half) holding() bool { return h.links[holdersList].in }
 // around the stream's frontier (its extent).
 func (h *half) unwrap(seq uint32) int64 {
 	ref := h.Extent
-	return ref + int64(int32(seq-(h.BaseSeq+uint32(ref))))
+	return ref + seqNum(seq).sub(seqNum(h.BaseSeq).add(ref))
 }
 
 // ackEvidence is the offset up to which the peer has acknowledged bytes.
