@@ -55,13 +55,23 @@ type freeLists struct {
 // getList returns an empty held list.
 func (f *freeLists) getList() *heldList {
 	f.listsOut++
-	if n := len(f.lists); n > 0 {
-		l := f.lists[n-1]
-		f.lists[n-1] = nil
-		f.lists = f.lists[:n-1]
+	if l, ok := pop(&f.lists); ok {
 		return l
 	}
 	return new(heldList)
+}
+
+// pop takes the last element of a free list, clearing its slot.
+func pop[T any](l *[]T) (T, bool) {
+	var zero T
+	n := len(*l)
+	if n == 0 {
+		return zero, false
+	}
+	e := (*l)[n-1]
+	(*l)[n-1] = zero
+	*l = (*l)[:n-1]
+	return e, true
 }
 
 // putList takes back an empty held list whose pages are given back.
@@ -76,10 +86,7 @@ func (f *freeLists) putList(l *heldList) {
 // sigMemory reads only the slots it wrote).
 func (f *freeLists) getSigRing() *sigRing {
 	f.sigRingsOut++
-	if n := len(f.sigRings); n > 0 {
-		r := f.sigRings[n-1]
-		f.sigRings[n-1] = nil
-		f.sigRings = f.sigRings[:n-1]
+	if r, ok := pop(&f.sigRings); ok {
 		return r
 	}
 	return new(sigRing)
@@ -132,10 +139,7 @@ func (f *freeLists) putRing(b []byte) {
 
 // getRetain returns a cleared retain record (its buffer unset).
 func (f *freeLists) getRetain() *retain {
-	if n := len(f.retains); n > 0 {
-		r := f.retains[n-1]
-		f.retains[n-1] = nil
-		f.retains = f.retains[:n-1]
+	if r, ok := pop(&f.retains); ok {
 		return r
 	}
 	return fromSlab(&f.retainSlab, &f.retainSlabs, maxRetainSlab)
