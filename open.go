@@ -747,7 +747,11 @@ func (r *Reader) Next() (Packet, error) {
 				fr.tick(fr.r.Offset())
 			}
 			r.index++
-			return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: fr.source, Index: r.index - 1}, nil
+			p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: fr.source, Index: r.index - 1}
+			if q.HasPacketID {
+				p.Frame, p.HasFrame = fr.frame(&q)
+			}
+			return p, nil
 		}
 		p, err := s.fr.next()
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strings"
 
 	"github.com/reseq/reseq/internal/bufin"
 	"github.com/reseq/reseq/pcapng"
@@ -44,7 +46,21 @@ func (s *pcapngSource) next() (Packet, error) {
 	} else if s.r.Offset() >= s.mark {
 		s.tick(s.r.Offset())
 	}
-	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}, err
+	p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}
+	if q.HasPacketID {
+		p.Frame, p.HasFrame = s.frame(&q)
+	}
+	return p, err
+}
+
+// frame returns the original frame number of a packet of a 'reseq split'
+// shard file.
+func (s *pcapngSource) frame(q *pcapng.Packet) (int64, bool) {
+	secs := s.r.Sections()
+	if q.Section >= len(secs) || !strings.HasPrefix(secs[q.Section].UserAppl, SplitAppl) || q.PacketID > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(q.PacketID), true
 }
 
 // pcapngOffset returns the byte offset a pcapng error names.

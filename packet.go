@@ -12,4 +12,12 @@ type Packet struct {
 	Section   int    // pcapng section index (0-based) within its capture; 0 for pcap
 	Source    int    // index of the capture (input file or archive member) it came from
 	Index     int64  // 0-based position in the merged packet sequence
+	// Frame, when HasFrame, is the frame number in the capture a 'reseq
+	// split' shard file was cut from (its epb_packetid, recorded in files
+	// whose shb_userappl begins with SplitAppl).
+	Frame    int64
+	HasFrame bool
 }
+
+// SplitAppl begins the shb_userappl of the shard files 'reseq split' writes.
+const SplitAppl = "reseq split"

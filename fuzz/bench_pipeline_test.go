@@ -172,9 +172,10 @@ func (h *plCountHandler) Close(*tcpasm.Stream, tcpasm.Reason, int64)            
 
 // plReseq runs reseq as its users do: pipeline.Run (reading and decoding on
 // one goroutine, assembling on the other; serial: all on one).
-func plReseq(b *testing.B, path string, serial bool) {
+func plReseq(b *testing.B, path string, serial bool) pipeline.Stats {
 	b.ReportAllocs()
 	defer reportCPU(b, cpuTime())
+	var st pipeline.Stats
 	var pkts, bytes int64
 	for i := 0; i < b.N; i++ {
 		r, err := reseq.Open(path)
@@ -183,7 +184,7 @@ func plReseq(b *testing.B, path string, serial bool) {
 		}
 		h := &plCountHandler{}
 		a := tcpasm.New(tcpasm.DefaultConfig(), h)
-		st, err := pipeline.Run(r, a, pipeline.Options{CapturePoint: true, Serial: serial})
+		st, err = pipeline.Run(r, a, pipeline.Options{CapturePoint: true, Serial: serial})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -193,6 +194,7 @@ func plReseq(b *testing.B, path string, serial bool) {
 	}
 	b.ReportMetric(float64(pkts)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 	b.ReportMetric(float64(bytes), "bytes/op")
+	return st
 }
 
 // gopacket side: a stream that counts bytes, started without a SYN.

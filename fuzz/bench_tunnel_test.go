@@ -7,10 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/reseq/reseq"
 	"github.com/reseq/reseq/internal/wrapcap"
-	"github.com/reseq/reseq/pipeline"
-	"github.com/reseq/reseq/tcpasm"
 )
 
 // BenchmarkTunnel measures what tunnels and IP fragments cost on the whole
@@ -65,31 +62,12 @@ func benchVariant(b *testing.B, bare, spec string) string {
 	return dst
 }
 
-// tnReseq is plReseq reporting what reassembly held at most and the heap in
-// use after the pass.
+// tnReseq is plReseq reporting also what IP reassembly held at most and the
+// heap the runtime took.
 func tnReseq(b *testing.B, path string) {
-	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
-	var st pipeline.Stats
-	var bytes int64
-	for i := 0; i < b.N; i++ {
-		r, err := reseq.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		h := &plCountHandler{}
-		a := tcpasm.New(tcpasm.DefaultConfig(), h)
-		st, err = pipeline.Run(r, a, pipeline.Options{CapturePoint: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		a.Close()
-		r.Close()
-		bytes = h.data + h.late
-	}
+	st := plReseq(b, path, false)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(bytes), "bytes/op")
 	b.ReportMetric(float64(st.Frag.PeakBytes)/(1<<20), "frag-peak-MiB")
 	b.ReportMetric(float64(ms.HeapSys)/(1<<20), "heap-sys-MiB")
 }

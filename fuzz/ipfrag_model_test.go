@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/reseq/reseq/ipfrag"
 	"github.com/reseq/reseq/layers"
@@ -19,7 +20,15 @@ import (
 // identity from the fragment that creates it (none pending for the identity)
 // until it is delivered (complete, timed out, evicted or flushed) or discarded;
 // each instance is delivered at most once, never after a discard, and a later
-// fragment of the identity starts a new instance.
+// fragment of the identity starts a new instance. An IPv4 fragment that
+// conflicts with its pending instance (other bytes where both were captured,
+// or another end) delivers it (Reused) and starts a new one, with the pieces
+// that arrived after the old ones (split by the largest gap in arrival, or
+// dropped when no gap is the only largest); an instance is delivered (Stale)
+// as soon as more than MaxDist fragments of the same tag and addresses
+// arrived since its identity's last fragment; a partial instance whose
+// pieces arrived too far apart keeps only the train around its first piece;
+// an instance with every byte claimed and some cut is delivered at once.
 
 // fragIdent is one identity a script's fragments can belong to.
 type fragIdent struct {
@@ -118,18 +127,22 @@ func (op *fragOp) fragment() *ipfrag.Fragment {
 type mPiece struct {
 	off, end, capEnd int
 	more             bool
+	index            int64  // the first copy's op index
+	at               int    // index in fragModel.log of the latest copy
+	data             []byte // the captured bytes [off, capEnd)
+	hdr              []byte // the header of the first copy
 }
 
 type mDgram struct {
 	ident         int
 	dead          bool
-	data          []byte
-	have          []bool
 	pieces        []mPiece
-	end, maxEnd   int
-	hdr           []byte
-	index         int64
+	last          int // index in fragModel.log of the identity's last fragment
 	deadline, seq int64
+	// Derived from pieces (fill): the bytes held, which are held, which
+	// were claimed, the end and the largest end.
+	data, have, claimed []byte
+	end, maxEnd, span   int
 }
 
 // mOut is a datagram as the model expects it.
@@ -140,17 +153,33 @@ type mOut struct {
 	payload   []byte // complete: all; partial: the run at 0 (only with hdr)
 	runs      []ipfrag.Run
 	ts, index int64
+	length    int
+	cut0      int
 }
 
 type fragModel struct {
-	cfg     ipfrag.Config
-	table   map[int]*mDgram
-	seq     int64
-	latest  int64
-	stats   ipfrag.Stats
-	out     []mOut
-	indexOf int64
+	cfg    ipfrag.Config
+	table  map[int]*mDgram
+	seq    int64
+	latest int64
+	stats  ipfrag.Stats
+	out    []mOut
+	log    []fragLog // every fragment past the first checks
 }
+
+// fragPair is what staleness counts by: the tag and addresses.
+type fragPair struct {
+	tag uint64
+	v6  bool
+	src uint8
+}
+
+type fragLog struct {
+	pair  fragPair
+	ident int
+}
+
+func (id fragIdent) pair() fragPair { return fragPair{id.tag, id.v6, id.src} }
 
 func newFragModel(cfg ipfrag.Config) *fragModel {
 	if cfg.Timeout == 0 {
@@ -159,7 +188,148 @@ func newFragModel(cfg ipfrag.Config) *fragModel {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = ipfrag.DefaultMaxBytes
 	}
+	if cfg.MaxDist == 0 {
+		cfg.MaxDist = ipfrag.DefaultMaxDist
+	}
 	return &fragModel{cfg: cfg, table: map[int]*mDgram{}}
+}
+
+// fill derives d's bytes and masks from its pieces.
+func (d *mDgram) fill() {
+	if d.data == nil {
+		d.data, d.have, d.claimed = make([]byte, 65535), make([]byte, 65535), make([]byte, 65535)
+	} else {
+		clear(d.data[:d.span])
+		clear(d.have[:d.span])
+		clear(d.claimed[:d.span])
+	}
+	d.end, d.maxEnd, d.span = -1, 0, 0
+	for _, p := range d.pieces {
+		for i := p.off; i < p.end; i++ {
+			d.claimed[i] = 1
+		}
+		for i := p.off; i < p.capEnd; i++ {
+			if d.have[i] == 0 {
+				d.data[i], d.have[i] = p.data[i-p.off], 1
+			}
+		}
+		if !p.more {
+			d.end = p.end
+		}
+		d.maxEnd = max(d.maxEnd, p.end)
+		d.span = max(d.span, p.end)
+	}
+}
+
+// header is the piece whose fragment gave the header: the first at offset 0
+// to arrive (nil: none).
+func (d *mDgram) header() *mPiece {
+	var h *mPiece
+	for i := range d.pieces {
+		p := &d.pieces[i]
+		if p.off == 0 && (h == nil || p.index < h.index) {
+			h = p
+		}
+	}
+	return h
+}
+
+// index is the packet number Datagram.Index has: the header's, else the
+// first fragment's.
+func (d *mDgram) index() int64 {
+	if h := d.header(); h != nil {
+		return h.index
+	}
+	first := int64(math.MaxInt64)
+	for _, p := range d.pieces {
+		first = min(first, p.index)
+	}
+	return first
+}
+
+// foreign counts the fragments of the identity's pair, not of the identity,
+// that arrived between log positions i and j.
+func (m *fragModel) foreign(ident, i, j int) int {
+	n := 0
+	for _, l := range m.log[i+1 : j] {
+		if l.pair == fragIdents[ident].pair() && l.ident != ident {
+			n++
+		}
+	}
+	return n
+}
+
+// byArrival is the pieces' indexes by arrival.
+func (d *mDgram) byArrival() []int {
+	o := make([]int, len(d.pieces))
+	for i := range o {
+		o[i] = i
+	}
+	sort.Slice(o, func(a, b int) bool { return d.pieces[o[a]].at < d.pieces[o[b]].at })
+	return o
+}
+
+// keepOnly keeps the pieces in (by index), counting the others dropped.
+func (m *fragModel) keepOnly(d *mDgram, in map[int]bool) {
+	var ps []mPiece
+	for i, p := range d.pieces {
+		if in[i] {
+			ps = append(ps, p)
+		} else {
+			m.stats.Dropped++
+		}
+	}
+	d.pieces = ps
+	d.fill()
+}
+
+// suspect: the pieces more than MaxDist foreign fragments from the header's
+// piece (else the first to arrive), gathered nearest gap first, are dropped.
+func (m *fragModel) suspect(d *mDgram) {
+	if m.cfg.MaxDist < 0 || len(d.pieces) < 3 {
+		return
+	}
+	o := d.byArrival()
+	gap := func(a, b int) int { return m.foreign(d.ident, d.pieces[o[a]].at, d.pieces[o[b]].at) }
+	if gap(0, len(o)-1) <= m.cfg.MaxDist {
+		return
+	}
+	pos := 0
+	if h := d.header(); h != nil {
+		for i, pi := range o {
+			if &d.pieces[pi] == h {
+				pos = i
+			}
+		}
+	}
+	lo, hi, sum := pos, pos, 0
+	for {
+		gl, gr := -1, -1
+		if lo > 0 {
+			gl = gap(lo-1, lo)
+		}
+		if hi < len(o)-1 {
+			gr = gap(hi, hi+1)
+		}
+		if gl >= 0 && (gr < 0 || gl <= gr) && sum+gl <= m.cfg.MaxDist {
+			sum += gl
+			lo--
+		} else if gl >= 0 && (gr < 0 || gl <= gr) {
+			break
+		} else if gr >= 0 && sum+gr <= m.cfg.MaxDist {
+			sum += gr
+			hi++
+		} else {
+			break
+		}
+	}
+	in := map[int]bool{}
+	for _, pi := range o[lo : hi+1] {
+		in[pi] = true
+	}
+	if len(in) < len(d.pieces) {
+		m.keepOnly(d, in)
+	}
 }
 
 // oldest is the pending datagram with the earliest (deadline, seq).
@@ -185,22 +355,30 @@ func (m *fragModel) retire(d *mDgram, ts int64, why *int64) {
 	if why != nil {
 		*why++
 	}
-	o := mOut{ident: d.ident, hdr: d.hdr, ts: ts, index: d.index}
+	m.suspect(d)
+	o := mOut{ident: d.ident, ts: ts, index: d.index(), length: d.end}
+	if h := d.header(); h != nil {
+		o.hdr = h.hdr
+	}
 	for i := 0; i < len(d.have); {
-		if !d.have[i] {
+		if d.have[i] == 0 && !(i == 0 && o.hdr != nil) {
 			i++
 			continue
 		}
 		j := i
-		for j < len(d.have) && d.have[j] {
+		for j < len(d.have) && d.have[j] == 1 {
 			j++
 		}
-		if i == 0 && d.hdr != nil {
-			o.payload = d.data[:j]
-		} else {
-			o.runs = append(o.runs, ipfrag.Run{Offset: i, Data: d.data[i:j]})
+		cut := 0
+		for k := j; k < len(d.have) && d.claimed[k] == 1 && d.have[k] == 0; k++ {
+			cut++
 		}
-		i = j
+		if i == 0 && o.hdr != nil {
+			o.payload, o.cut0 = d.data[:j], cut
+		} else {
+			o.runs = append(o.runs, ipfrag.Run{Offset: i, Data: d.data[i:j], Cut: cut})
+		}
+		i = max(j, i+1)
 	}
 	m.out = append(m.out, o)
 }
@@ -223,6 +401,116 @@ func (m *fragModel) discard(d *mDgram) {
 	m.stats.BytesHeld += ipfrag.TombstoneBytes - ipfrag.BufferBytes
 }
 
+// create starts a datagram for op, first evicting for room.
+func (m *fragModel) create(op *fragOp, now int) *mDgram {
+	for m.stats.BytesHeld+ipfrag.BufferBytes > m.cfg.MaxBytes && len(m.table) > 0 {
+		m.retire(m.oldest(), op.TS, &m.stats.Evicted)
+	}
+	d := &mDgram{ident: op.Ident, seq: m.seq, last: now}
+	d.fill()
+	m.seq++
+	d.deadline = math.MaxInt64
+	if m.cfg.Timeout >= 0 && op.TS <= math.MaxInt64-m.cfg.Timeout {
+		d.deadline = op.TS + m.cfg.Timeout
+	}
+	m.table[op.Ident] = d
+	m.stats.Pending++
+	m.stats.BytesHeld += ipfrag.BufferBytes
+	m.stats.PeakBytes = max(m.stats.PeakBytes, m.stats.BytesHeld)
+	return d
+}
+
+// pieceConflicts: p's captured bytes differ from op's, or their ends
+// contradict.
+func pieceConflicts(p *mPiece, op *fragOp) bool {
+	for i := max(p.off, op.Off); i < min(p.capEnd, op.Off+op.Cap); i++ {
+		if p.data[i-p.off] != fragByte(op.Seed, i) {
+			return true
+		}
+	}
+	end := op.Off + op.Len
+	return !p.more && (end > p.end || !op.More && end != p.end) || !op.More && p.end > end
+}
+
+// reuse gives d up for op (log position now), which conflicts with it, and
+// returns the datagram op starts with the pieces that arrived after d's own
+// (nil: none): after the last piece conflicting with op, the largest gap in
+// arrival (foreign fragments) splits, if it is the only largest; else those
+// pieces are dropped. Pieces at offset 0 follow the header's.
+func (m *fragModel) reuse(d *mDgram, op *fragOp, now int) *mDgram {
+	o := d.byArrival()
+	c := -1
+	for i, pi := range o {
+		if pieceConflicts(&d.pieces[pi], op) {
+			c = i
+		}
+	}
+	if c < 0 || c == len(o)-1 {
+		m.retire(d, op.TS, &m.stats.Reused)
+		return nil
+	}
+	after := o[c+1:]
+	best, bestAt, tie := -1, 0, false
+	prev := d.pieces[o[c]].at
+	for i := 0; i <= len(after); i++ {
+		next := now
+		if i < len(after) {
+			next = d.pieces[after[i]].at
+		}
+		g := m.foreign(d.ident, prev, next)
+		if g > best {
+			best, bestAt, tie = g, i, false
+		} else if g == best {
+			tie = true
+		}
+		prev = next
+	}
+	const keep, move, drop = 0, 1, 2
+	fate := make([]int, len(d.pieces))
+	for i, pi := range after {
+		if tie {
+			fate[pi] = drop
+		} else if i >= bestAt {
+			fate[pi] = move
+		}
+	}
+	if h := d.header(); h != nil {
+		hf := fate[0]
+		for i := range d.pieces {
+			if &d.pieces[i] == h {
+				hf = fate[i]
+			}
+		}
+		for i, p := range d.pieces {
+			if p.off == 0 && fate[i] != hf {
+				fate[i] = drop
+			}
+		}
+	}
+	var kept, moved []mPiece
+	for i, p := range d.pieces {
+		switch fate[i] {
+		case keep:
+			kept = append(kept, p)
+		case move:
+			moved = append(moved, p)
+		default:
+			m.stats.Dropped++
+		}
+	}
+	d.pieces = kept
+	d.fill()
+	m.retire(d, op.TS, &m.stats.Reused)
+	if len(moved) == 0 {
+		return nil
+	}
+	n := m.create(op, now)
+	n.pieces = moved
+	n.fill()
+	m.stats.Moved += int64(len(moved))
+	return n
+}
+
 func (m *fragModel) add(op *fragOp, index int64) {
 	m.stats.Fragments++
 	if m.stats.Fragments == 1 || op.TS > m.latest {
@@ -237,17 +525,44 @@ func (m *fragModel) add(op *fragOp, index int64) {
 		m.stats.Malformed++
 		return
 	}
+	m.log = append(m.log, fragLog{id.pair(), op.Ident})
+	now := len(m.log) - 1
+	// Staleness: every datagram of the pair more than MaxDist fragments
+	// behind, oldest last fragment first.
+	if m.cfg.MaxDist >= 0 {
+		var st []*mDgram
+		for _, d := range m.table {
+			if !d.dead && fragIdents[d.ident].pair() == id.pair() {
+				between := 0
+				for _, l := range m.log[d.last+1 : now] {
+					if l.pair == id.pair() {
+						between++
+					}
+				}
+				if between > m.cfg.MaxDist {
+					st = append(st, d)
+				}
+			}
+		}
+		sort.Slice(st, func(a, b int) bool { return st[a].last < st[b].last })
+		for _, d := range st {
+			m.retire(d, op.TS, &m.stats.Stale)
+		}
+	}
 	d := m.table[op.Ident]
 	if d != nil && d.dead {
 		m.stats.AfterDiscard++
 		return
+	}
+	if d != nil {
+		d.last = now
 	}
 	off, end, capEnd := op.Off, op.Off+op.Len, op.Off+op.Cap
 	limit := 65535 - 20
 	if id.v6 {
 		limit = 65535 - 8
 	}
-	if d != nil && d.hdr != nil || op.Off == 0 {
+	if d != nil && d.header() != nil || op.Off == 0 {
 		limit = 65535 - hdrLen
 		if id.v6 {
 			limit += 40
@@ -257,15 +572,8 @@ func (m *fragModel) add(op *fragOp, index int64) {
 		m.stats.Malformed++
 		return
 	}
-	dup, overlap := -1, false
-	if d != nil {
-		if d.end >= 0 && (end > d.end || !op.More && end != d.end) || d.end < 0 && !op.More && d.maxEnd > end {
-			m.stats.Malformed++
-			if id.v6 {
-				m.discard(d)
-			}
-			return
-		}
+	scan := func(d *mDgram) (dup int, overlap bool) {
+		dup = -1
 		for i, p := range d.pieces {
 			if p.off == off && p.end == end && p.more == op.More {
 				dup = i
@@ -273,71 +581,75 @@ func (m *fragModel) add(op *fragOp, index int64) {
 				overlap = true
 			}
 		}
-		if dup < 0 && overlap && id.v6 {
-			m.stats.Overlaps++
+		return dup, overlap
+	}
+	dup, overlap := -1, false
+	if d != nil {
+		endBad := d.end >= 0 && (end > d.end || !op.More && end != d.end) || d.end < 0 && !op.More && d.maxEnd > end
+		if endBad && id.v6 {
+			m.stats.Malformed++
 			m.discard(d)
 			return
 		}
-		if dup < 0 && len(d.pieces) == ipfrag.MaxFragments {
+		dup, overlap = scan(d)
+		conflict := false
+		for i := off; i < capEnd; i++ {
+			conflict = conflict || d.have[i] == 1 && d.data[i] != fragByte(op.Seed, i)
+		}
+		switch {
+		case !id.v6 && (endBad || conflict):
+			d, dup, overlap = m.reuse(d, op, now), -1, false
+			if d != nil {
+				dup, overlap = scan(d)
+			}
+		case id.v6 && (dup < 0 && overlap || conflict):
+			m.stats.Overlaps++
+			if conflict {
+				m.stats.OverlapConflicts++
+			}
+			m.discard(d)
+			return
+		case dup < 0 && len(d.pieces) == ipfrag.MaxFragments:
 			m.stats.Malformed++
 			return
 		}
-	} else {
-		for m.stats.BytesHeld+ipfrag.BufferBytes > m.cfg.MaxBytes && len(m.table) > 0 {
-			m.retire(m.oldest(), op.TS, &m.stats.Evicted)
-		}
-		d = &mDgram{ident: op.Ident, data: make([]byte, 65535), have: make([]bool, 65535), end: -1, index: index, seq: m.seq}
-		m.seq++
-		d.deadline = math.MaxInt64
-		if m.cfg.Timeout >= 0 && op.TS <= math.MaxInt64-m.cfg.Timeout {
-			d.deadline = op.TS + m.cfg.Timeout
-		}
-		m.table[op.Ident] = d
-		m.stats.Pending++
-		m.stats.BytesHeld += ipfrag.BufferBytes
-		m.stats.PeakBytes = max(m.stats.PeakBytes, m.stats.BytesHeld)
 	}
-	conflict := false
-	for i := off; i < capEnd; i++ {
-		b := fragByte(op.Seed, i)
-		if d.have[i] {
-			conflict = conflict || d.data[i] != b
-		} else {
-			d.data[i], d.have[i] = b, true
-		}
+	if d == nil {
+		d = m.create(op, now)
+	}
+	data := make([]byte, op.Cap)
+	for i := range data {
+		data[i] = fragByte(op.Seed, off+i)
 	}
 	switch {
-	case dup >= 0 && !conflict:
+	case dup >= 0:
 		m.stats.Duplicates++
-		d.pieces[dup].capEnd = max(d.pieces[dup].capEnd, capEnd)
-	case dup >= 0 || overlap:
+		p := &d.pieces[dup]
+		if capEnd > p.capEnd {
+			p.data = append(p.data, data[p.capEnd-off:]...)
+			p.capEnd = capEnd
+		}
+		p.at = now
+	case overlap:
 		m.stats.Overlaps++
-		if conflict {
-			m.stats.OverlapConflicts++
-		}
-		if id.v6 {
-			m.discard(d)
-			return
-		}
 	}
 	if dup < 0 {
-		d.pieces = append(d.pieces, mPiece{off, end, capEnd, op.More})
+		d.pieces = append(d.pieces, mPiece{off: off, end: end, capEnd: capEnd, more: op.More, index: index, at: now, data: data, hdr: id.header(op)})
 	}
-	if off == 0 && d.hdr == nil {
-		d.hdr = id.header(op)
-		d.index = index
+	d.fill()
+	if d.end < 0 || bytes.Contains(d.claimed[:d.end], []byte{0}) {
+		return
 	}
-	if !op.More {
-		d.end = end
+	if bytes.Contains(d.have[:d.end], []byte{0}) {
+		m.retire(d, op.TS, &m.stats.Truncated)
+		return
 	}
-	d.maxEnd = max(d.maxEnd, end)
-	if d.hdr != nil && d.end >= 0 && !bytes.Contains(boolBytes(d.have[:d.end]), []byte{0}) {
-		delete(m.table, op.Ident)
-		m.stats.Pending--
-		m.stats.BytesHeld -= ipfrag.BufferBytes
-		m.stats.Datagrams++
-		m.out = append(m.out, mOut{complete: true, ident: op.Ident, hdr: d.hdr, payload: d.data[:d.end], ts: op.TS, index: d.index})
-	}
+	delete(m.table, op.Ident)
+	m.stats.Pending--
+	m.stats.BytesHeld -= ipfrag.BufferBytes
+	m.stats.Datagrams++
+	m.out = append(m.out, mOut{complete: true, ident: op.Ident, hdr: d.header().hdr, payload: d.data[:d.end], ts: op.TS,
+		index: d.index(), length: d.end})
 }
 
 func boolBytes(h []bool) []byte {
@@ -360,6 +672,13 @@ type fatalf interface {
 // holds every datagram and the stats to the model's.
 func checkIPFrag(t fatalf, cfg ipfrag.Config, ops []fragOp) (complete, partial int) {
 	t.Helper()
+	return checkIPFragEach(t, cfg, ops, nil)
+}
+
+// checkIPFragEach is checkIPFrag calling each (if not nil) with every
+// datagram before its release.
+func checkIPFragEach(t fatalf, cfg ipfrag.Config, ops []fragOp, each func(*ipfrag.Datagram)) (complete, partial int) {
+	t.Helper()
 	r := ipfrag.New(cfg)
 	m := newFragModel(cfg)
 	var d ipfrag.Datagram
@@ -372,6 +691,9 @@ func checkIPFrag(t fatalf, cfg ipfrag.Config, ops []fragOp) (complete, partial i
 			m.out = m.out[1:]
 			if err := compareDatagram(&d, &want); err != nil {
 				t.Fatalf("step %d: %v", step, err)
+			}
+			if each != nil {
+				each(&d)
 			}
 			if d.Complete {
 				complete++
@@ -434,16 +756,19 @@ func compareDatagram(d *ipfrag.Datagram, w *mOut) error {
 		return fmt.Errorf("datagram %v v6 %v tag %d ts %d index %d, want %v %v %d %d %d",
 			d.Complete, d.V6, d.Tag, d.Timestamp, d.Index, w.complete, id.v6, id.tag, w.ts, w.index)
 	}
-	if (d.Encap != layers.Encap{}) != id.vlan || id.vlan && d.Encap != vlanEncap {
+	if d.Encap == nil || (*d.Encap != layers.Encap{}) != id.vlan || id.vlan && *d.Encap != vlanEncap {
 		return fmt.Errorf("encap %+v", d.Encap)
+	}
+	if d.Length != w.length || d.IP != nil && d.Cut0 != w.cut0 {
+		return fmt.Errorf("length %d cut0 %d, want %d %d", d.Length, d.Cut0, w.length, w.cut0)
 	}
 	if len(d.Runs) != len(w.runs) {
 		return fmt.Errorf("%d runs, want %d", len(d.Runs), len(w.runs))
 	}
 	for i, run := range d.Runs {
-		if run.Offset != w.runs[i].Offset || !bytes.Equal(run.Data, w.runs[i].Data) {
-			return fmt.Errorf("run %d at %d+%d, want %d+%d or other bytes", i, run.Offset, len(run.Data),
-				w.runs[i].Offset, len(w.runs[i].Data))
+		if run.Offset != w.runs[i].Offset || !bytes.Equal(run.Data, w.runs[i].Data) || run.Cut != w.runs[i].Cut {
+			return fmt.Errorf("run %d at %d+%d cut %d, want %d+%d cut %d or other bytes", i, run.Offset, len(run.Data),
+				run.Cut, w.runs[i].Offset, len(w.runs[i].Data), w.runs[i].Cut)
 		}
 	}
 	if w.hdr == nil {

@@ -49,12 +49,13 @@ func TestIPFragPropModel(t *testing.T) {
 		cfg := ipfrag.Config{
 			Timeout:  rapid.SampledFrom([]int64{-1, 0, 50, 500, 5000}).Draw(t, "timeout"),
 			MaxBytes: int64(rapid.IntRange(0, 4).Draw(t, "buffers"))*ipfrag.BufferBytes + int64(rapid.IntRange(0, 300).Draw(t, "slack")),
+			MaxDist:  rapid.SampledFrom([]int{-1, 0, 1, 4, 64}).Draw(t, "maxDist"),
 		}
 		var frags []fragOp
 		for d := range rapid.IntRange(1, 5).Draw(t, "datagrams") {
 			ident := rapid.IntRange(0, len(fragIdents)-1).Draw(t, "ident")
 			n := drawPayloadLen(t, "len")
-			seed := byte(rapid.IntRange(0, 1).Draw(t, "seed"))
+			seed := byte(rapid.IntRange(0, 3).Draw(t, "seed")) // idents repeat: ID reuse
 			for _, op := range drawFragments(t, n, ident, seed) {
 				if rapid.IntRange(0, 99).Draw(t, "loss") < 10 {
 					continue
@@ -122,9 +123,208 @@ func TestIPFragPropClean(t *testing.T) {
 		for i := range ops {
 			ops[i].TS = int64(i)
 		}
-		complete, partial := checkIPFrag(t, ipfrag.Config{Timeout: -1}, ops)
+		// No staleness: a shuffle of long fragment lists is no evidence.
+		complete, partial := checkIPFrag(t, ipfrag.Config{Timeout: -1, MaxDist: -1}, ops)
 		if complete != n || partial != 0 {
 			t.Fatalf("%d complete, %d partial of %d datagrams", complete, partial, n)
 		}
 	})
+}
+
+// TestIPFragPropNoMix: datagrams reuse identities on purpose, each with its
+// own bytes (seed) and header (TTL = seed); each identity's datagrams are sent
+// one after the other, fragments lost, duplicated and shuffled within a
+// datagram. The first fragment of a datagram that arrives is one the rules
+// can tell from the last fragment of the datagram before it (its captured
+// bytes overlap that one's, or its end contradicts that one's end): then no
+// datagram delivered mixes bytes of two datagrams. (When the new datagram's
+// fragments only fill the old one's holes, nothing in the fragments can tell
+// them apart; the pipeline's TCP checksum is what catches a complete mix.)
+//
+// Either identities interleave fragment by fragment, or each datagram is
+// sent as a burst (as hosts do), bursts of all identities in turn; then a
+// datagram may lose its first fragment and the next one of its identity may
+// send its first fragment first, filling that hole, and a fragment the rules
+// can tell apart only later: the pieces that came after the old ones are
+// split off by their arrival (or dropped), never delivered with the old ones.
+func TestIPFragPropNoMix(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := ipfrag.Config{
+			Timeout: rapid.SampledFrom([]int64{-1, 0, 300}).Draw(t, "timeout"),
+			MaxDist: rapid.SampledFrom([]int{-1, 0, 1, 4}).Draw(t, "maxDist"),
+		}
+		bursts := rapid.Bool().Draw(t, "bursts")
+		if bursts && cfg.Timeout > 0 {
+			// A timeout between a late first fragment and the fragment
+			// that tells the datagrams apart delivers the mix: capture
+			// time cannot tell (a datagram is sent in microseconds, the
+			// timeout is 30 s).
+			cfg.Timeout = -1
+		}
+		nIdent := rapid.IntRange(1, len(fragIdents)).Draw(t, "idents")
+		queues := make([][]fragOp, nIdent)
+		lastKept := make([][]fragOp, nIdent)
+		var ops []fragOp
+		seed := byte(0)
+		for range rapid.IntRange(1, 12).Draw(t, "datagrams") {
+			ident := rapid.IntRange(0, nIdent-1).Draw(t, "ident")
+			n := min(rapid.IntRange(1, 3000).Draw(t, "len"), fragIdents[ident].maxPayload())
+			seed++
+			all := drawFragments(t, n, ident, seed)
+			// The last fragment that arrived of the identity's previous
+			// datagram: the pending instance, if any, holds it (earlier
+			// ones may have gone stale and left it).
+			var prev []fragOp
+			if k := lastKept[ident]; len(k) > 0 {
+				prev = k[len(k)-1:]
+			}
+			trigger := -1
+			for i, f := range all {
+				if trigger < 0 && tellsApart(f, prev) {
+					trigger = i
+				}
+			}
+			loseFirst := bursts && len(all) > 1 && rapid.IntRange(0, 99).Draw(t, "loseFirst") < 50
+			// Late: the first fragment first (it may fill the old one's
+			// hole), the trigger second; not when the first fragment
+			// would complete the old datagram (a complete mix, left to
+			// the TCP checksum).
+			late := bursts && trigger > 0 && !completes(lastKept[ident], all[0]) && rapid.Bool().Draw(t, "late")
+			var kept []fragOp
+			for i, f := range all {
+				if i != trigger && !(late && i == 0) && (loseFirst && i == 0 || rapid.IntRange(0, 99).Draw(t, "loss") < 25) {
+					continue
+				}
+				kept = append(kept, f)
+				if rapid.IntRange(0, 99).Draw(t, "dup") < 10 {
+					kept = append(kept, f)
+				}
+			}
+			kept = rapid.Permutation(kept).Draw(t, "order")
+			first := -1
+			switch {
+			case late:
+				first = 0 // the first fragment first, the trigger later
+			case trigger >= 0:
+				first = all[trigger].Off
+			}
+			if first >= 0 {
+				for i, f := range kept {
+					if f.Off == first {
+						kept[0], kept[i] = kept[i], kept[0]
+						break
+					}
+				}
+			}
+			if late {
+				for i, f := range kept[1:] {
+					if f.Off == all[trigger].Off {
+						kept[1], kept[i+1] = kept[i+1], kept[1]
+						break
+					}
+				}
+			}
+			if bursts {
+				ops = append(ops, kept...)
+			} else {
+				queues[ident] = append(queues[ident], kept...)
+			}
+			if len(kept) > 0 {
+				lastKept[ident] = kept
+			}
+		}
+		for ts := int64(0); ; ts++ {
+			var live []int
+			for i, q := range queues {
+				if len(q) > 0 {
+					live = append(live, i)
+				}
+			}
+			if len(live) == 0 {
+				break
+			}
+			i := rapid.SampledFrom(live).Draw(t, "next")
+			op := queues[i][0]
+			queues[i] = queues[i][1:]
+			ops = append(ops, op)
+		}
+		for i := range ops {
+			ops[i].TS = int64(i)
+		}
+		checkIPFragEach(t, cfg, ops, func(d *ipfrag.Datagram) {
+			var s []byte // the seeds seen
+			if d.IP != nil {
+				ttl := d.IP[8]
+				if d.V6 {
+					ttl = d.IP[7]
+				}
+				s = append(s, ttl)
+				s = appendSeeds(s, d.IP[d.HeaderLen:], 0)
+			}
+			for _, run := range d.Runs {
+				s = appendSeeds(s, run.Data, run.Offset)
+			}
+			for _, x := range s {
+				if x != s[0] {
+					t.Fatalf("datagram (complete %v) mixes seeds %v", d.Complete, s)
+				}
+			}
+		})
+	})
+}
+
+// tellsApart: a fragment of a new datagram overlaps one of prev, or
+// contradicts the end they fix.
+func tellsApart(f fragOp, prev []fragOp) bool {
+	end, maxEnd := -1, 0
+	for _, p := range prev {
+		if p.Off < f.Off+f.Len && f.Off < p.Off+p.Len {
+			return true
+		}
+		if !p.More {
+			end = p.Off + p.Len
+		}
+		maxEnd = max(maxEnd, p.Off+p.Len)
+	}
+	fe := f.Off + f.Len
+	return len(prev) > 0 && (end >= 0 && (fe > end || !f.More && fe != end) || end < 0 && !f.More && maxEnd > fe)
+}
+
+// completes: f fills every hole of the datagram whose fragments were prev.
+func completes(prev []fragOp, f fragOp) bool {
+	end := -1
+	for _, p := range prev {
+		if !p.More {
+			end = p.Off + p.Len
+		}
+	}
+	if end < 0 {
+		return false
+	}
+	have := make([]bool, end)
+	for _, p := range append(prev, f) {
+		for i := p.Off; i < min(p.Off+p.Len, end); i++ {
+			have[i] = true
+		}
+	}
+	for _, h := range have {
+		if !h {
+			return false
+		}
+	}
+	return true
+}
+
+// appendSeeds appends the seed each byte of b (payload from off) was made
+// with.
+func appendSeeds(s, b []byte, off int) []byte {
+	for i, x := range b {
+		for seed := range 256 {
+			if fragByte(byte(seed), off+i) == x {
+				s = append(s, byte(seed))
+				break
+			}
+		}
+	}
+	return s
 }

@@ -28,9 +28,11 @@
 //
 // Fragments belong to one datagram when they share Tag, LinkType, Encap, the
 // IP version, the source and destination addresses (read from Header), the
-// identification and, for IPv4, the protocol. A fragment that arrives after
-// its datagram was delivered starts a new datagram (identifications wrap
-// quickly on fast links; Linux does the same).
+// identification and, for IPv4, the protocol (Encaps compare by the VLANs
+// and tunnels they hold). A fragment that arrives after its datagram was
+// delivered starts a new datagram (identifications wrap quickly on fast
+// links; Linux does the same). The Encap is copied once per datagram, into
+// its buffer; Datagram.Encap points there until Release.
 //
 // # Bytes
 //
@@ -38,9 +40,11 @@
 // at a fixed header room plus the fragment's offset; the first fragment's
 // header is copied just before the payload, so a complete datagram is one
 // contiguous slice with no second copy. Buffers are pooled: in steady state Add
-// and Next do not allocate. Every buffer has room for the largest datagram
-// (MaxHeader bytes of header, 65,535 of payload), and that whole capacity is
-// what Config.MaxBytes counts.
+// and Next do not allocate. Every buffer has MaxHeader bytes of header room
+// and room for the largest datagram (65,535 bytes of payload) from the start:
+// a buffer that grew would copy what it held a second time. Config.MaxBytes
+// counts that capacity (BufferBytes) for every pending datagram; the pool
+// keeps at most 512 free buffers.
 //
 // # Overlaps and malformed fragments
 //
@@ -48,13 +52,32 @@
 // flag and the same bytes where both were captured) is a duplicate: counted,
 // and it only fills bytes the snaplen had cut from the first copy.
 //
-// IPv4: the first copy of a byte wins; a later overlapping fragment only fills
-// holes. Overlapping fragments are counted (Overlaps), and those whose
-// overlapping bytes differ from the held ones too (OverlapConflicts).
+// IPv4: the first copy of a byte wins and is never replaced; a later
+// overlapping fragment with the same bytes where both were captured only fills
+// holes (counted, Overlaps). A fragment whose captured bytes differ from held
+// ones (a "duplicate" with other bytes too), or whose end contradicts the end
+// the datagram's fragments fixed (a second last fragment with another end, a
+// fragment past the end), is evidence that the identification was reused: the
+// pending datagram is given up at once, ready as partial exactly as on
+// timeout and holding only its own bytes, and the fragment starts a new
+// pending datagram (Reused). This refines "first copy wins": the later copy
+// goes to a datagram of its own, and the TCP assembler's overlap policy then
+// decides between the two at the stream level. IPv4 identifications are 16
+// bits and often per connection, so reuse between the same hosts within the
+// timeout is common on real traffic, and a datagram waiting for a lost
+// fragment would otherwise absorb a later datagram's fragments.
+//
+// The rules cannot tell a later datagram whose fragments only fill the
+// pending one's holes, without overlapping its captured bytes and within
+// MaxDist (see Time and memory): those bytes are mixed into it. Cut as the
+// pending one (the same path MTU), a fragment fills a lost fragment's hole
+// exactly and the datagram completes, so the TCP checksum can catch it.
 //
 // IPv6: a fragment overlapping an earlier one discards the whole datagram (RFC
 // 5722). Its identity is remembered (a tombstone) until the datagram's
-// deadline, and later fragments of it are dropped (AfterDiscard).
+// deadline, and later fragments of it are dropped (AfterDiscard). Overlapping
+// fragments are counted (Overlaps), and those whose overlapping bytes differ
+// from the held ones too (OverlapConflicts).
 //
 // A fragment is malformed (counted, dropped; its datagram is kept) when its
 // header is unusable, its offset is not a multiple of 8, it is not the last
@@ -63,25 +86,62 @@
 // datagram already tracks MaxFragments fragments. A second last fragment with
 // another end, or a fragment reaching past the end a last fragment fixed, is
 // also malformed: IPv4 drops the fragment and keeps the datagram, IPv6
-// discards the datagram (with a tombstone, as for an overlap).
+// discards the datagram (with a tombstone, as for an overlap); IPv4 takes it
+// for identification reuse (above).
 //
 // # Partial datagrams
 //
 // A datagram completes when its first fragment (offset 0, which carries the
 // header), its last fragment and every payload byte were captured; it is ready
 // at once. A fragment cut by the snaplen contributes only its captured bytes,
-// so its datagram can only end partial. Partial datagrams hold the maximal
-// contiguous captured ranges: the one at offset 0 follows the header in IP
-// (when the first fragment was captured), the others are in Runs. Holes are
-// never filled with zeros.
+// so its datagram can only end partial: when every payload byte is claimed
+// by some fragment (the last one fixed the end) but the snaplen cut some, it
+// can never complete and is ready at once (Truncated). Partial datagrams
+// hold the maximal contiguous captured ranges: the one at offset 0 follows
+// the header in IP (when the first fragment was captured, even with no
+// payload byte), the others are in Runs. Holes are never filled with zeros.
+// Datagram.Length is the end the last fragment fixed (-1 without it); each
+// run's Cut (Cut0 for the run at offset 0) counts the bytes right after it
+// that fragments claimed but the snaplen cut: sent, at those offsets, so a
+// consumer can report them as truncated rather than lost.
+//
+// A partial datagram whose pieces arrived further apart than a fragment
+// train allows, more than MaxDist foreign fragments from its first piece's
+// arrival to its last one's, is suspect: it may hold pieces of another
+// datagram with its identification that only filled its holes. Only the
+// train around the header's piece (else the first to arrive) is delivered:
+// from that piece, the neighbour in arrival with the smaller gap joins while
+// the train's gaps total at most MaxDist; the other pieces are dropped
+// (Dropped).
 //
 // # Time and memory
 //
 // Time is capture time. A datagram's deadline is its first fragment's arrival
 // plus Config.Timeout; Expire(now) makes ready (partial) every datagram whose
 // deadline is at or before now, in deadline order. Timestamps that go backwards
-// only give earlier deadlines: the pending set is a min-heap by deadline, ties
-// by arrival. When a new datagram's buffer would take the bytes held past
+// only give earlier deadlines: the pending set is kept in (deadline,
+// arrival) order, as a FIFO while deadlines come in order (no heap work) and
+// a min-heap for those that do not. When a new datagram's buffer would take
+// the bytes held past
 // Config.MaxBytes, the oldest pending datagrams (earliest deadline) are made
 // ready early (Evicted) first. A tombstone counts TombstoneBytes.
+//
+// Staleness (Linux's ipfrag_max_dist): every fragment of a (Tag, source,
+// destination) while that pair has pending datagrams advances the pair's
+// counter; a pending datagram remembers the counter at its identity's last
+// fragment. When more than Config.MaxDist (default 64) fragments of the pair
+// passed it by, the datagram is given up (partial, Stale) as the fragment
+// that passes the limit arrives, and the next fragment of its identity
+// starts a new datagram: a datagram waiting long for a lost fragment does not
+// absorb a much later datagram's fragments, and is delivered promptly, not
+// at its timeout. The pair keeps its pending datagrams in the order of their
+// marks, so only the oldest is checked per fragment. The counter is one map
+// entry per pair, created with the pair's first pending datagram; after its
+// last it stays idle, for the pair's next datagram, until more than 1,024
+// pairs are idle (the longest idle are forgotten first), so it costs one
+// lookup per fragment and at most one entry per pending datagram plus the
+// idle ones (a fixed table would bound it too, but collisions would age
+// unrelated pairs). The maps are keyed by 64-bit hashes of the pair and of the
+// datagram's identity (chained on collision); the Encap is compared only
+// when the rest of the identity matches.
 package ipfrag

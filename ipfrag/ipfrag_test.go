@@ -100,7 +100,7 @@ func drain(r *Reassembler) []got {
 	for r.Next(&d) {
 		g := got{complete: d.Complete, v6: d.V6, ip: bytes.Clone(d.IP), ts: d.Timestamp, index: d.Index}
 		for _, run := range d.Runs {
-			g.runs = append(g.runs, Run{run.Offset, bytes.Clone(run.Data)})
+			g.runs = append(g.runs, Run{Offset: run.Offset, Data: bytes.Clone(run.Data)})
 		}
 		release(r, d.Buf)
 		out = append(out, g)
@@ -248,22 +248,26 @@ func TestIPFragDuplicates(t *testing.T) {
 	}
 }
 
-func TestIPFragOverlapV4FirstWins(t *testing.T) {
+// IPv4: an overlap with the same bytes only fills holes; one with other bytes
+// is identification reuse: the pending datagram is delivered partial with its
+// own bytes and the fragment starts a new datagram.
+func TestIPFragOverlapV4(t *testing.T) {
 	hdr := v4hdr(3, 17, 1, 0)
 	a, b := bytes.Repeat([]byte("A"), 32), bytes.Repeat([]byte("B"), 32)
 	r := New(Config{})
-	r.Add(mk(hdr, 8, 16, true, a))   // A at [8,24)
-	r.Add(mk(hdr, 0, 24, true, b))   // B fills [0,8), loses [8,24)
-	r.Add(mk(hdr, 16, 16, false, b)) // B fills [24,32), loses [16,24)
+	r.Add(mk(hdr, 8, 16, true, a)) // A at [8,24)
+	r.Add(mk(hdr, 0, 24, true, b)) // B conflicts: A's datagram ends
 	out := drain(r)
-	if len(out) != 1 {
-		t.Fatalf("%d datagrams", len(out))
+	if len(out) != 1 || out[0].complete || out[0].ip != nil || len(out[0].runs) != 1 ||
+		out[0].runs[0].Offset != 8 || !bytes.Equal(out[0].runs[0].Data, a[8:24]) {
+		t.Fatalf("first datagram %+v", out)
 	}
-	want := []byte("BBBBBBBBAAAAAAAAAAAAAAAABBBBBBBB")
-	if got := payloadOf(t, out[0], 20); !bytes.Equal(got, want) {
-		t.Errorf("payload %q, want %q", got, want)
+	r.Add(mk(hdr, 16, 16, false, b)) // B's own datagram: overlaps B, equal bytes
+	out = drain(r)
+	if len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), b) {
+		t.Fatalf("second datagram %+v", out)
 	}
-	if s := r.Stats(); s.Overlaps != 2 || s.OverlapConflicts != 2 || s.Duplicates != 0 {
+	if s := r.Stats(); s.Reused != 1 || s.Partial != 1 || s.Overlaps != 1 || s.OverlapConflicts != 0 || s.Duplicates != 0 {
 		t.Errorf("stats %+v", s)
 	}
 	// Same bytes: an overlap without conflict.
@@ -272,7 +276,7 @@ func TestIPFragOverlapV4FirstWins(t *testing.T) {
 	if out := drain(r); len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), a) {
 		t.Fatal("overlap of equal bytes")
 	}
-	if s := r.Stats(); s.Overlaps != 3 || s.OverlapConflicts != 2 {
+	if s := r.Stats(); s.Overlaps != 2 || s.Reused != 1 {
 		t.Errorf("stats %+v", s)
 	}
 }
@@ -319,32 +323,63 @@ func TestIPFragTruncated(t *testing.T) {
 	f.Data = f.Data[:10] // the snaplen cut 6 bytes
 	r.Add(f)
 	r.Add(mk(hdr, 16, 16, true, p))
-	r.Add(mk(hdr, 32, 16, false, p))
 	if out := drain(r); len(out) != 0 {
-		t.Fatal("a truncated datagram completed")
+		t.Fatal("a datagram made ready early")
 	}
-	r.Flush()
-	out := drain(r)
-	if len(out) != 1 || out[0].complete {
-		t.Fatalf("%d datagrams", len(out))
+	// The last fragment: every byte claimed, some not captured: it can
+	// never complete, and is ready at once.
+	r.Add(mk(hdr, 32, 16, false, p))
+	var d Datagram
+	if !r.Next(&d) || d.Complete || d.Length != 48 || d.Cut0 != 6 || len(d.Runs) != 1 || d.Runs[0].Cut != 0 {
+		t.Fatalf("datagram %+v", d)
 	}
-	g := out[0]
-	if !bytes.Equal(g.ip[20:], p[:10]) || binary.BigEndian.Uint16(g.ip[2:]) != 30 || !layers.IPv4(g.ip[:20]).ChecksumValid() {
-		t.Errorf("IP % x", g.ip)
+	if !bytes.Equal(d.IP[20:], p[:10]) || binary.BigEndian.Uint16(d.IP[2:]) != 30 || !layers.IPv4(d.IP[:20]).ChecksumValid() {
+		t.Errorf("IP % x", d.IP)
 	}
-	if len(g.runs) != 1 || g.runs[0].Offset != 16 || !bytes.Equal(g.runs[0].Data, p[16:]) {
-		t.Errorf("runs %v", g.runs)
+	if d.Runs[0].Offset != 16 || !bytes.Equal(d.Runs[0].Data, p[16:]) {
+		t.Errorf("runs %v", d.Runs)
 	}
-	// A duplicate with the whole fragment fills the hole.
+	r.Release(d.Buf)
+	if s := r.Stats(); s.Truncated != 1 || s.Partial != 1 || s.Pending != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	// A duplicate with the whole fragment, before the end is known, fills
+	// the hole.
 	r.Add(f)
-	r.Add(mk(hdr, 16, 32, false, p))
 	r.Add(mk(hdr, 0, 16, true, p))
+	r.Add(mk(hdr, 16, 32, false, p))
 	if out := drain(r); len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), p) {
 		t.Fatal("hole not filled by a duplicate")
 	}
 	if s := r.Stats(); s.Duplicates != 1 {
 		t.Errorf("stats %+v", s)
 	}
+}
+
+// TestIPFragCut: Cut tells claimed-but-cut bytes from unclaimed ones, and
+// Length is -1 without the last fragment.
+func TestIPFragCut(t *testing.T) {
+	hdr := v4hdr(5, 17, 1, 0)
+	p := pattern(80, 1)
+	r := New(Config{})
+	cut := func(off, n, keep int, more bool) *Fragment {
+		f := mk(hdr, off, n, more, p)
+		f.Data = f.Data[:keep]
+		return f
+	}
+	r.Add(cut(0, 16, 16, true))  // [0,16) whole
+	r.Add(cut(16, 16, 4, true))  // [16,20) held, [20,32) cut
+	r.Add(cut(48, 16, 16, true)) // [32,48) lost; [48,64) whole
+	r.Add(cut(64, 8, 0, true))   // [64,72) all cut
+	r.Flush()
+	var d Datagram
+	if !r.Next(&d) || d.Complete || d.Length != -1 || len(d.IP) != 20+20 || d.Cut0 != 12 {
+		t.Fatalf("datagram: %d IP bytes, cut0 %d, length %d", len(d.IP), d.Cut0, d.Length)
+	}
+	if len(d.Runs) != 1 || d.Runs[0].Offset != 48 || len(d.Runs[0].Data) != 16 || d.Runs[0].Cut != 8 {
+		t.Fatalf("runs %+v", d.Runs)
+	}
+	r.Release(d.Buf)
 }
 
 func TestIPFragExpire(t *testing.T) {
@@ -436,8 +471,9 @@ func TestIPFragMalformed(t *testing.T) {
 		{"empty more", []*Fragment{mk(h4, 0, 16, true, p), mk(h4, 16, 0, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
 		{"short Length", []*Fragment{func() *Fragment { f := mk(h4, 0, 16, true, p); f.Length = 8; return f }(), mk(h4, 0, 16, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
 		{"bad header", []*Fragment{func() *Fragment { f := mk(h4, 0, 16, true, p); f.Header = f.Header[:19]; return f }(), mk(h4, 0, 16, true, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
-		{"v4 past last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 16, 16, true, p), mk(h4, 0, 16, true, p)}, 1, 0, true},
-		{"v4 second last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 24, 8, false, p), mk(h4, 0, 16, true, p)}, 1, 0, true},
+		// IPv4: another end is identification reuse (TestIPFragIDReuseEnd).
+		{"v4 past last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 16, 16, true, p), mk(h4, 0, 16, true, p)}, 0, 0, false},
+		{"v4 second last", []*Fragment{mk(h4, 16, 8, false, p), mk(h4, 24, 8, false, p), mk(h4, 0, 16, true, p)}, 0, 0, false},
 		{"v6 past last", []*Fragment{mk(h6, 16, 8, false, p), mk(h6, 16, 16, true, p), mk(h6, 0, 16, true, p)}, 1, 1, false},
 		{"v6 last before held", []*Fragment{mk(h6, 16, 16, true, p), mk(h6, 16, 8, false, p)}, 1, 1, false},
 		{"v4 too long", []*Fragment{mk(h4, 0, 16, true, p), mk(h4, 65512, 8, false, p), mk(h4, 16, 8, false, p)}, 1, 0, true},
@@ -563,25 +599,379 @@ func TestIPFragAllocs(t *testing.T) {
 	}
 }
 
-// A duplicate with other bytes still fills the snaplen's hole in the first
-// copy, and those bytes then win over later overlaps.
-func TestIPFragConflictingDuplicateFills(t *testing.T) {
+// A duplicate with the same captured bytes fills the snaplen's hole in the
+// first copy, and those bytes then win; a duplicate with other bytes is
+// identification reuse.
+func TestIPFragDuplicateFills(t *testing.T) {
 	hdr := v4hdr(8, 17, 1, 0)
-	a, b, c := bytes.Repeat([]byte("A"), 24), bytes.Repeat([]byte("B"), 24), bytes.Repeat([]byte("C"), 24)
+	ab := []byte("AAAABBBBBBBBBBBBCCCCCCCC")
 	r := New(Config{})
-	f := mk(hdr, 0, 16, true, a)
+	f := mk(hdr, 0, 16, true, ab)
 	f.Data = f.Data[:4]
 	r.Add(f)
-	r.Add(mk(hdr, 0, 16, true, b))
-	r.Add(mk(hdr, 0, 24, false, c))
+	r.Add(mk(hdr, 0, 16, true, ab))
+	r.Add(mk(hdr, 16, 8, false, ab))
 	out := drain(r)
-	if len(out) != 1 {
+	if len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), ab) {
 		t.Fatalf("%d datagrams", len(out))
 	}
-	if got, want := payloadOf(t, out[0], 20), []byte("AAAABBBBBBBBBBBBCCCCCCCC"); !bytes.Equal(got, want) {
-		t.Errorf("payload %q, want %q", got, want)
-	}
-	if s := r.Stats(); s.Overlaps != 2 || s.OverlapConflicts != 2 || s.Duplicates != 0 {
+	if s := r.Stats(); s.Duplicates != 1 || s.Overlaps != 0 || s.Reused != 0 {
 		t.Errorf("stats %+v", s)
+	}
+	r.Add(f)
+	r.Add(mk(hdr, 0, 16, true, bytes.Repeat([]byte("D"), 16)))
+	out = drain(r)
+	if len(out) != 1 || out[0].complete || !bytes.Equal(out[0].ip[20:], ab[:4]) {
+		t.Fatalf("%+v", out)
+	}
+	if s := r.Stats(); s.Duplicates != 1 || s.Reused != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// pureOf reports which of the payloads every byte of g came from: 1 or 2, 0
+// for a mix (or a byte of neither).
+func pureOf(g got, hl int, p1, p2 []byte) int {
+	from := 3
+	check := func(off int, b []byte) {
+		for i, x := range b {
+			m := 0
+			if x == p1[off+i] {
+				m |= 1
+			}
+			if off+i < len(p2) && x == p2[off+i] {
+				m |= 2
+			}
+			from &= m
+		}
+	}
+	if g.ip != nil {
+		check(0, g.ip[hl:])
+	}
+	for _, run := range g.runs {
+		check(run.Offset, run.Data)
+	}
+	return from
+}
+
+// TestIPFragIDReuse: a datagram lost one fragment (its first, a middle one,
+// its last) and a later datagram reuses its identification, whole, in order
+// or shuffled, cut as the old one or otherwise, right after it or after other
+// fragments of the same addresses. A complete mix is possible only when
+// fragments of the new datagram fill the old one's hole before any of its
+// fragments conflicts (the limit of the rules): cut as the old one, the old
+// datagram then completes (so the TCP checksum can catch it). A partial
+// datagram never mixes: the pieces that arrived after the old ones go to the
+// new datagram when a gap in arrival tells them apart (it completes), else
+// they are dropped.
+func TestIPFragIDReuse(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(2000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	orders := map[string]func(n int) []int{
+		"in order": func(n int) []int { return seq(n, false) },
+		"reversed": func(n int) []int { return seq(n, true) },
+		"rotated":  func(n int) []int { o := seq(n, false); return append(o[1:], o[0]) },
+		"swapped":  func(n int) []int { o := seq(n, false); o[0], o[n-1] = o[n-1], o[0]; return o },
+	}
+	for _, gap := range []int{0, 3} {
+		for _, miss := range []int{0, 1, 3} {
+			for _, cut := range []int{552, 1480, 256} {
+				for name, order := range orders {
+					r := New(Config{})
+					old := split(hdr, p1, 552)
+					for i, f := range old {
+						if i != miss {
+							r.Add(f)
+						}
+					}
+					for i := range gap {
+						// Unfragmented datagrams between the same hosts.
+						r.Add(mk(v4hdr(uint16(1000+i), 6, 1, 0), 0, 8, false, p1))
+					}
+					nw := split(hdr, p2, cut)
+					for _, i := range order(len(nw)) {
+						r.Add(nw[i])
+					}
+					r.Flush()
+					out := drain(r)
+					mixed, complete2 := false, false
+					for _, g := range out {
+						if g.ip != nil && binary.BigEndian.Uint16(g.ip[4:]) != 77 {
+							continue
+						}
+						from := pureOf(g, 20, p1, p2)
+						if from == 0 {
+							mixed = true
+							if !g.complete {
+								t.Errorf("gap %d miss %d cut %d %s: a partial datagram mixes the two", gap, miss, cut, name)
+							}
+						}
+						complete2 = complete2 || from == 2 && g.complete
+					}
+					s := r.Stats()
+					if !mixed && !complete2 && (gap > 0 || s.Dropped == 0) {
+						t.Errorf("gap %d miss %d cut %d %s: the new datagram did not complete; %+v", gap, miss, cut, name, s)
+					}
+					// With other cuts every fragment of the new datagram
+					// overlaps the old one's bytes: no mix.
+					if mixed && cut > 552 {
+						t.Errorf("gap %d miss %d cut %d %s: mixed", gap, miss, cut, name)
+					}
+					if !mixed && s.Reused != 1 {
+						t.Errorf("gap %d miss %d cut %d %s: stats %+v", gap, miss, cut, name, s)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A last fragment with another end is identification reuse too.
+func TestIPFragIDReuseEnd(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(1000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	r := New(Config{})
+	old := split(hdr, p1, 552)
+	r.Add(old[1])
+	r.Add(old[3])
+	nw := split(hdr, p2, 552)
+	r.Add(nw[1]) // [552,1000) last: ends before the old end
+	r.Add(nw[0])
+	out := drain(r)
+	if len(out) != 2 || out[0].complete || pureOf(out[0], 20, p1, p2) != 1 ||
+		!out[1].complete || !bytes.Equal(payloadOf(t, out[1], 20), p2) {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	if s := r.Stats(); s.Reused != 1 || s.Malformed != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestIPFragStale: a datagram that waits while more than MaxDist other
+// fragments of its addresses pass is given up before the next fragment of its
+// identity, even one that would fill its hole exactly; fragments of other
+// addresses do not count.
+func TestIPFragStale(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(2000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	for _, tc := range []struct {
+		maxDist, others int
+		otherSrc        uint8
+		stale           bool
+	}{
+		{4, 5, 1, true},
+		{4, 4, 1, false},
+		{4, 50, 2, false}, // other addresses
+		{0, 70, 1, true},  // the default, 64
+		{0, 64, 1, false},
+		{-1, 500, 1, false},
+	} {
+		r := New(Config{MaxDist: tc.maxDist})
+		old := split(hdr, p1, 552)
+		for _, f := range old[1:] {
+			r.Add(f)
+		}
+		for i := range tc.others {
+			// Fragments of other datagrams between the same hosts.
+			r.Add(mk(v4hdr(uint16(1000+i), 6, tc.otherSrc, 0), 0, 8, true, p1))
+		}
+		nw := split(hdr, p2, 552)
+		r.Add(nw[0]) // fills the old datagram's hole exactly
+		r.Flush()
+		s := r.Stats()
+		var mine []got
+		for _, g := range drain(r) {
+			if g.ip == nil || binary.BigEndian.Uint16(g.ip[4:]) == 77 {
+				mine = append(mine, g)
+			}
+		}
+		if tc.stale {
+			if s.Stale < 1 || len(mine) != 2 || mine[0].complete || pureOf(mine[0], 20, p1, p2) != 1 || pureOf(mine[1], 20, p1, p2) != 2 {
+				t.Errorf("%+v: stats %+v, %d datagrams", tc, s, len(mine))
+			}
+		} else if len(mine) != 1 || !mine[0].complete {
+			// The limit: the hole is filled by the new datagram.
+			t.Errorf("%+v: stats %+v, %d datagrams", tc, s, len(mine))
+		}
+		if n := livePairs(r); n != 0 {
+			t.Errorf("%d pair counters left", n)
+		}
+	}
+}
+
+// TestIPFragStaleEager: a datagram more than MaxDist fragments of its
+// addresses behind is given up as they arrive, not at the next fragment of
+// its identity or the timeout.
+func TestIPFragStaleEager(t *testing.T) {
+	p := pattern(2000, 1)
+	hdr := v4hdr(77, 6, 1, 0)
+	r := New(Config{MaxDist: 4})
+	for _, f := range split(hdr, p, 552)[1:] {
+		r.Add(f)
+	}
+	for i := range 5 {
+		// Complete datagrams between the same hosts.
+		r.Add(mk(v4hdr(uint16(1000+i), 6, 1, 0), 0, 8, false, p))
+		r.Add(mk(v4hdr(uint16(1000+i), 6, 2, 0), 0, 8, false, p)) // other hosts: not counted
+		for _, g := range drain(r) {
+			if !g.complete {
+				t.Fatalf("given up after %d other fragments", i+1)
+			}
+		}
+	}
+	r.Add(mk(v4hdr(2000, 6, 1, 0), 0, 8, false, p))
+	out := drain(r)
+	if len(out) != 2 || out[0].complete || out[0].ip != nil || len(out[0].runs) != 1 {
+		t.Fatalf("%d datagrams", len(out))
+	}
+	if s := r.Stats(); s.Stale != 1 || s.Pending != 0 || livePairs(r) != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestIPFragSuspect: a partial datagram whose fragments arrived far apart
+// (each within MaxDist of the one before, but not as one train) delivers
+// only the train around its first fragment.
+func TestIPFragSuspect(t *testing.T) {
+	p := pattern(3000, 1)
+	hdr := v4hdr(77, 6, 1, 0)
+	r := New(Config{MaxDist: 4})
+	fs := split(hdr, p, 552)
+	other := uint16(1000)
+	gap := func(n int) {
+		for range n {
+			r.Add(mk(v4hdr(other, 6, 1, 0), 0, 8, false, p))
+			other++
+		}
+	}
+	r.Add(fs[0])
+	gap(1)
+	r.Add(fs[1])
+	gap(4)
+	r.Add(fs[3])
+	gap(4)
+	r.Add(fs[4])
+	r.Flush()
+	var mine []got
+	for _, g := range drain(r) {
+		if !g.complete {
+			mine = append(mine, g)
+		}
+	}
+	if len(mine) != 1 || len(mine[0].ip) != 20+1104 || len(mine[0].runs) != 0 {
+		t.Fatalf("%d partial datagrams", len(mine))
+	}
+	if s := r.Stats(); s.Dropped != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// livePairs counts the pairs with pending entries.
+func livePairs(r *Reassembler) int {
+	n := 0
+	for _, pr := range r.pairs {
+		for ; pr != nil; pr = pr.next {
+			if pr.refs > 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestIPFragIdlePairs: pairs with nothing pending are kept for reuse, but
+// only so many.
+func TestIPFragIdlePairs(t *testing.T) {
+	p := pattern(16, 1)
+	r := New(Config{})
+	for i := range 5 * maxIdlePairs {
+		h := v4hdr(1, 6, uint8(i), 0)
+		binary.BigEndian.PutUint16(h[14:], uint16(i))
+		r.Add(mk(h, 0, 8, true, p))
+		r.Add(mk(h, 8, 8, false, p))
+		if out := drain(r); len(out) != 1 || !out[0].complete {
+			t.Fatalf("%d datagrams", len(out))
+		}
+		if len(r.pairs) > maxIdlePairs*2 || len(r.idle) > maxIdlePairs*2 {
+			t.Fatalf("%d pairs, %d idle", len(r.pairs), len(r.idle))
+		}
+	}
+	if livePairs(r) != 0 || len(r.pairs) < maxIdlePairs {
+		t.Errorf("%d pairs", len(r.pairs))
+	}
+}
+
+// TestIPFragFIFOBounded: datagrams completing behind one that waits do not
+// grow the pending FIFO, and the waiting one still times out first.
+func TestIPFragFIFOBounded(t *testing.T) {
+	p := pattern(16, 1)
+	r := New(Config{Timeout: 1000, MaxDist: -1})
+	r.Add(mk(v4hdr(1, 6, 1, 0), 0, 8, true, p))
+	for i := range 10000 {
+		h := v4hdr(uint16(2+i), 6, 1, 0)
+		f := mk(h, 0, 8, true, p)
+		f.Timestamp = int64(i / 100)
+		r.Add(f)
+		f = mk(h, 8, 8, false, p)
+		f.Timestamp = int64(i / 100)
+		r.Add(f)
+		drain(r)
+		if len(r.fifo) > 256 {
+			t.Fatalf("%d in the FIFO after %d datagrams", len(r.fifo), i)
+		}
+	}
+	if r.Deadline() != 1000 {
+		t.Fatalf("deadline %d", r.Deadline())
+	}
+	r.Expire(1000)
+	if out := drain(r); len(out) != 1 || out[0].complete {
+		t.Fatalf("%d datagrams", len(out))
+	}
+}
+
+// TestIPFragReuseSplit: the old datagram lost its first fragment and
+// another; the new one (same ID, other bytes) sends its first fragment, which
+// fills the hole, before one that conflicts. With other fragments of the
+// hosts between the two trains, the first fragment moves to the new datagram
+// (which completes) and the old one is given up pure; with none between, the
+// pieces after the conflicting one are dropped, never mixed.
+func TestIPFragReuseSplit(t *testing.T) {
+	p1, p2 := pattern(2000, 1), pattern(2000, 101)
+	hdr := v4hdr(77, 6, 1, 0)
+	for _, between := range []int{0, 2} {
+		r := New(Config{})
+		old := split(hdr, p1, 552) // [0,552) [552,1104) [1104,1656) [1656,2000)
+		r.Add(old[1])
+		r.Add(old[3])
+		for i := range between {
+			r.Add(mk(v4hdr(uint16(1000+i), 6, 1, 0), 0, 8, false, p1))
+		}
+		nw := split(hdr, p2, 552)
+		r.Add(nw[0]) // fills the old one's hole
+		r.Add(nw[1]) // conflicts with old[1]
+		r.Add(nw[2])
+		r.Add(nw[3])
+		var mine []got
+		for _, g := range drain(r) {
+			if g.ip == nil || binary.BigEndian.Uint16(g.ip[4:]) == 77 {
+				mine = append(mine, g)
+			}
+		}
+		s := r.Stats()
+		for _, g := range mine {
+			if pureOf(g, 20, p1, p2) == 0 {
+				t.Fatalf("between %d: a datagram mixes the two", between)
+			}
+		}
+		if between > 0 {
+			if len(mine) != 2 || mine[0].complete || !mine[1].complete || !bytes.Equal(payloadOf(t, mine[1], 20), p2) ||
+				s.Moved != 1 || s.Dropped != 0 || s.Reused != 1 {
+				t.Errorf("between %d: %d datagrams, stats %+v", between, len(mine), s)
+			}
+		} else if len(mine) != 1 || mine[0].complete || s.Dropped != 2 || s.Moved != 0 || s.Pending != 1 {
+			// Dropped: old[3] and nw[0] (after old[1], no gap the only
+			// largest); the new datagram waits for its first fragment.
+			t.Errorf("between %d: %d datagrams, stats %+v", between, len(mine), s)
+		}
 	}
 }

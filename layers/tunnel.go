@@ -458,7 +458,10 @@ func (p *Packet) llc(o *DecodeOptions, data []byte, off, wire int) Stop {
 }
 
 // NFLOG TLV types.
-const nfulaPayload = 9
+const (
+	nfulaPacketHdr = 1 // struct nfulnl_msg_packet_hdr: hardware protocol (big-endian), hook
+	nfulaPayload   = 9
+)
 
 // nflog decodes a Linux NFLOG record: a 4-byte header (address family,
 // version, resource ID) and TLVs, each a 2-byte length (the 4-byte TLV header
@@ -472,9 +475,10 @@ func (p *Packet) nflog(o *DecodeOptions, data []byte, wire int) Stop {
 	if data[1] != 0 {
 		return p.stop(LayerNFLOG, StopMalformed) // version 0 only
 	}
-	if p.Family != 2 && p.Family != 10 { // AF_INET, AF_INET6 (Linux)
-		return p.stop(LayerNFLOG, StopUnsupported)
-	}
+	// The family says how to read the payload: AF_INET (2), AF_INET6
+	// (10); for others (NFPROTO_BRIDGE, 7, from ebtables) the packet
+	// header's hardware protocol (an EtherType) does.
+	var hwProto uint16
 	bigEndian := false
 	for off := NFLOGLen; ; {
 		if off >= len(data) && wire >= 0 && off >= wire {
@@ -495,16 +499,22 @@ func (p *Packet) nflog(o *DecodeOptions, data []byte, wire int) Stop {
 		if l < 4 {
 			return p.stop(LayerNFLOG, StopMalformed)
 		}
+		if t&0x3fff == nfulaPacketHdr && l >= 6 && off+6 <= len(data) {
+			hwProto = be.Uint16(data[off+4:]) // network order whatever the TLVs'
+		}
 		if t&0x3fff == nfulaPayload {
 			end := off + l
 			if wire >= 0 && end > wire {
 				end = wire
 			}
 			d := data[:min(len(data), end)]
-			if p.Family == 2 {
+			switch {
+			case p.Family == 2 || p.Family != 10 && hwProto == EtherTypeIPv4:
 				return p.ipv4(o, d, off+4, end)
+			case p.Family == 10 || hwProto == EtherTypeIPv6:
+				return p.ipv6(o, d, off+4, end)
 			}
-			return p.ipv6(o, d, off+4, end)
+			return p.stop(LayerNFLOG, StopUnsupported)
 		}
 		off += (l + 3) &^ 3
 	}

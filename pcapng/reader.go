@@ -84,6 +84,9 @@ type Packet struct {
 	DropCount uint64 // epb_dropcount
 	Hash      []byte // epb_hash: algorithm byte followed by the hash
 	Comment   []byte // the first opt_comment
+	// PacketID is epb_packetid, valid when HasPacketID.
+	PacketID    uint64
+	HasPacketID bool
 }
 
 // Section describes one section (a Section Header Block).
@@ -754,6 +757,10 @@ func (r *Reader) packetOptions(p *Packet, opts []byte, blockOff, o int64, typ ui
 		case 4:
 			if len(val) == 8 && typ == BlockEPB {
 				p.DropCount = r.u64(val)
+			}
+		case 5:
+			if len(val) == 8 && typ == BlockEPB {
+				p.PacketID, p.HasPacketID = r.u64(val), true
 			}
 		}
 		return nil

@@ -20,13 +20,26 @@ type Writer struct {
 }
 
 // NewWriter writes a Section Header Block to w and returns a Writer.
-func NewWriter(w io.Writer) (*Writer, error) {
+func NewWriter(w io.Writer) (*Writer, error) { return NewWriterAppl(w, "") }
+
+// NewWriterAppl is NewWriter with the option shb_userappl: appl (none when
+// empty).
+func NewWriterAppl(w io.Writer, appl string) (*Writer, error) {
 	wr := &Writer{w: w}
 	b := wr.begin(BlockSHB)
 	b = binary.LittleEndian.AppendUint32(b, byteOrderMagic)
 	b = binary.LittleEndian.AppendUint16(b, 1)
 	b = binary.LittleEndian.AppendUint16(b, 0)
 	b = binary.LittleEndian.AppendUint64(b, ^uint64(0))
+	if appl != "" {
+		b = binary.LittleEndian.AppendUint16(b, 4)
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(appl)))
+		b = append(b, appl...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		b = binary.LittleEndian.AppendUint32(b, 0)
+	}
 	return wr, wr.finish(b)
 }
 
@@ -137,5 +150,34 @@ func (w *Writer) WritePacket(iface int, ts int64, data []byte, origLen int) erro
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
 	b = binary.LittleEndian.AppendUint32(b, uint32(origLen))
 	b = append(b, data...)
+	return w.finish(b)
+}
+
+// WritePacketID is WritePacket with the option epb_packetid: id.
+func (w *Writer) WritePacketID(iface int, ts int64, data []byte, origLen int, id uint64) error {
+	if iface < 0 || iface >= len(w.ifaces) {
+		return fmt.Errorf("%w: interface %d not added", ErrWrite, iface)
+	}
+	if origLen < len(data) || uint64(origLen) > 0xffffffff || len(data) > MaxBlockLength-80 {
+		return fmt.Errorf("%w: original length %d with %d captured bytes", ErrWrite, origLen, len(data))
+	}
+	t, err := units(&w.ifaces[iface], ts)
+	if err != nil {
+		return err
+	}
+	b := w.begin(BlockEPB)
+	b = binary.LittleEndian.AppendUint32(b, uint32(iface))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t>>32))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+	b = binary.LittleEndian.AppendUint32(b, uint32(origLen))
+	b = append(b, data...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	b = binary.LittleEndian.AppendUint16(b, 5)
+	b = binary.LittleEndian.AppendUint16(b, 8)
+	b = binary.LittleEndian.AppendUint64(b, id)
+	b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
 	return w.finish(b)
 }

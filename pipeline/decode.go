@@ -43,6 +43,14 @@ func newDecoder(opt *Options, st *Stats) *decoder {
 // segments' payloads alias pkt.Data or reassembly buffers that b keeps until
 // it was assembled.
 func (d *decoder) packet(pkt *reseq.Packet, b *batch) {
+	if pkt.HasFrame {
+		// A shard file of 'reseq split': the frame's number in the
+		// capture it was cut from.
+		pkt.Index = pkt.Frame
+	}
+	if d.st.Packets == 1 && d.opt.Start != nil {
+		d.opt.Start(pkt.Timestamp)
+	}
 	if pkt.Timestamp >= d.deadline {
 		d.frag.Expire(pkt.Timestamp)
 		d.drain(b)
@@ -59,7 +67,7 @@ func (d *decoder) packet(pkt *reseq.Packet, b *batch) {
 		return
 	}
 	cp := d.capturePoint(pkt.Section, pkt.Interface)
-	d.segment(b, pkt.Timestamp, pkt.Index, cp, -1)
+	d.segment(b, pkt.Timestamp, pkt.Index, cp, -1, true)
 }
 
 // notTCP counts a frame that yields no segment.
@@ -85,9 +93,11 @@ func (d *decoder) capturePoint(section, iface int) int32 {
 }
 
 // segment appends the TCP segment decoded in d.lp to b. A segment of a
-// datagram that reassembly gave up on (partial true) claims only its
-// captured bytes and no FIN: the end of the datagram is not known.
-func (d *decoder) segment(b *batch, ts, index int64, cp int32, partialEnd int) bool {
+// datagram that reassembly gave up on (cut >= 0) claims its captured bytes
+// and the cut bytes after them that a fragment claimed (the snaplen cut
+// them: a truncated gap), and keeps its FIN only when that reaches the
+// datagram's end (fin).
+func (d *decoder) segment(b *batch, ts, index int64, cp int32, cut int, fin bool) bool {
 	n := len(b.segs)
 	b.segs = append(b.segs, tcpasm.Segment{})
 	seg := &b.segs[n]
@@ -104,11 +114,13 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, partialEnd int) b
 			seg.Key.VNI, seg.Key.HasVNI = 0, false
 		}
 	}
-	if partialEnd >= 0 {
-		seg.Length = len(seg.Payload)
-		seg.Flags &^= tcpasm.FIN
+	if cut >= 0 {
+		seg.Length = len(seg.Payload) + cut
+		if !fin {
+			seg.Flags &^= tcpasm.FIN
+		}
 	}
-	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) {
+	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) || d.opt.Select != nil && !d.opt.Select(seg, &d.lp) {
 		b.segs = b.segs[:n]
 		d.st.Filtered++
 		return false
@@ -121,21 +133,29 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, partialEnd int) b
 // fragment hands the IP fragment decoded in d.lp to reassembly. Fragments of
 // protocols that cannot lead to TCP are not kept.
 func (d *decoder) fragment(pkt *reseq.Packet) {
-	p := &d.lp
 	d.st.Fragments++
-	switch p.Protocol {
+	switch d.lp.Protocol {
 	case layers.IPProtoTCP, layers.IPProtoUDP, layers.IPProtoGRE, layers.IPProtoIPIP, layers.IPProtoIPv6:
 	default:
 		d.st.NotTCP++
 		return
 	}
+	d.addFragment(pkt.Data, uint64(uint32(d.capturePoint(pkt.Section, pkt.Interface))), pkt.Timestamp, pkt.Index, false)
+	d.deadline = d.frag.Deadline()
+}
+
+// addFragment gives reassembly the fragment decoded in d.lp from data, with
+// the capture point tag. A fragment found in a partial carrier claims only
+// the bytes it holds: the carrier's later runs are not in it.
+func (d *decoder) addFragment(data []byte, tag uint64, ts, index int64, partialCarrier bool) {
 	if d.frag == nil {
 		d.frag = ipfrag.New(d.opt.Frag)
 	}
+	p := &d.lp
 	f := ipfrag.Fragment{
 		LinkType:  p.LinkType,
 		Encap:     &p.Encap,
-		Tag:       uint64(uint32(d.capturePoint(pkt.Section, pkt.Interface))),
+		Tag:       tag,
 		V6:        p.Network == layers.NetworkIPv6,
 		ID:        p.FragmentID,
 		Protocol:  p.Protocol,
@@ -143,16 +163,18 @@ func (d *decoder) fragment(pkt *reseq.Packet) {
 		More:      p.MoreFragments,
 		Data:      p.Payload,
 		Length:    p.PayloadLength,
-		Timestamp: pkt.Timestamp,
-		Index:     pkt.Index,
+		Timestamp: ts,
+		Index:     index,
 	}
 	if f.V6 {
-		f.Header = pkt.Data[p.NetworkOffset:p.PayloadOffset]
+		f.Header = data[p.NetworkOffset:p.PayloadOffset]
 	} else {
 		f.Header = p.IPv4
 	}
+	if partialCarrier {
+		f.Length = len(f.Data)
+	}
 	d.frag.Add(&f)
-	d.deadline = d.frag.Deadline()
 }
 
 // drain appends the segments of every datagram reassembly made ready to b,
@@ -170,12 +192,18 @@ func (d *decoder) drain(b *batch) {
 			d.st.PartialDatagrams++
 		}
 		if dg.IP == nil {
-			continue // no first fragment: nothing says where its bytes go
+			// No first fragment: nothing says where its bytes go.
+			for _, r := range dg.Runs {
+				d.st.FragmentBytesLost += int64(len(r.Data))
+			}
+			continue
 		}
-		st := d.lp.DecodeIP(d.dopt, dg.LinkType, &dg.Encap, dg.IP)
+		st := d.lp.DecodeIP(d.dopt, dg.LinkType, dg.Encap, dg.IP)
 		if st.Reason == layers.StopFragment {
-			// An inner fragment, now that its carrier is whole.
-			d.innerFragment(&dg)
+			// An inner fragment, now that its carrier is whole (or
+			// given up): its carrier's capture point stays its tag.
+			d.st.Fragments++
+			d.addFragment(dg.IP, dg.Tag, dg.Timestamp, dg.Index, !dg.Complete)
 			continue
 		}
 		if !st.OK() {
@@ -194,7 +222,7 @@ func (d *decoder) drain(b *batch) {
 				d.st.NotTCP++
 				continue
 			}
-			d.segment(b, dg.Timestamp, dg.Index, cp, -1)
+			d.segment(b, dg.Timestamp, dg.Index, cp, -1, true)
 			continue
 		}
 		d.partial(b, &dg, cp)
@@ -202,47 +230,18 @@ func (d *decoder) drain(b *batch) {
 	d.deadline = d.frag.Deadline()
 }
 
-// innerFragment hands a fragment found inside a reassembled datagram back to
-// reassembly (its carrier's capture point stays its identity).
-func (d *decoder) innerFragment(dg *ipfrag.Datagram) {
-	pkt := reseq.Packet{Timestamp: dg.Timestamp, Index: dg.Index, Data: dg.IP, Length: len(dg.IP), LinkType: uint32(dg.LinkType)}
-	p := &d.lp
-	d.st.Fragments++
-	f := ipfrag.Fragment{
-		LinkType:  p.LinkType,
-		Encap:     &p.Encap,
-		Tag:       dg.Tag,
-		V6:        p.Network == layers.NetworkIPv6,
-		ID:        p.FragmentID,
-		Protocol:  p.Protocol,
-		Offset:    p.FragmentOffset,
-		More:      p.MoreFragments,
-		Data:      p.Payload,
-		Length:    p.PayloadLength,
-		Timestamp: pkt.Timestamp,
-		Index:     pkt.Index,
-	}
-	if f.V6 {
-		f.Header = pkt.Data[p.NetworkOffset:p.PayloadOffset]
-	} else {
-		f.Header = p.IPv4
-	}
-	if !dg.Complete {
-		// The bytes of a partial carrier past its first run are not in
-		// this fragment: it claims only what it holds.
-		f.Length = len(f.Data)
-	}
-	d.frag.Add(&f)
-}
-
 // partial appends the segments of a datagram reassembly gave up on: the run
 // at offset 0 (decoded in d.lp, headers included) and every other captured
-// run, each at its own sequence number. Runs that start inside the headers
-// cannot be placed and are dropped (counted in Stats.FragmentBytesLost).
+// run, each at its own sequence number, each claiming the bytes after it that
+// the snaplen cut. A FIN stays on the segment that reaches the datagram's
+// end, when that end is known. Runs that start inside the headers cannot be
+// placed and are dropped (counted in Stats.FragmentBytesLost).
 func (d *decoder) partial(b *batch, dg *ipfrag.Datagram, cp int32) {
 	// Where the TCP payload starts within the datagram's payload.
 	start := d.lp.PayloadOffset - dg.HeaderLen
-	if !d.segment(b, dg.Timestamp, dg.Index, cp, 0) {
+	end := func(off, n, cut int) bool { return dg.Length >= 0 && off+n+cut >= dg.Length }
+	hadFIN := len(d.lp.TCP) >= layers.TCPMinLen && d.lp.TCP.Flags()&tcpasm.FIN != 0
+	if !d.segment(b, dg.Timestamp, dg.Index, cp, dg.Cut0, end(0, len(dg.IP)-dg.HeaderLen, dg.Cut0)) {
 		for _, r := range dg.Runs {
 			d.st.FragmentBytesLost += int64(len(r.Data))
 		}
@@ -261,9 +260,12 @@ func (d *decoder) partial(b *batch, dg *ipfrag.Datagram, cp int32) {
 		seg := first
 		seg.Seq = seq + uint32(r.Offset-start)
 		seg.Flags &^= tcpasm.SYN | tcpasm.FIN | tcpasm.RST | tcpasm.URG | tcpasm.PSH
+		if hadFIN && end(r.Offset, len(r.Data), r.Cut) {
+			seg.Flags |= tcpasm.FIN
+		}
 		seg.NumSACK = 0
 		seg.Payload = r.Data
-		seg.Length = len(r.Data)
+		seg.Length = len(r.Data) + r.Cut
 		b.segs = append(b.segs, seg)
 		d.st.TCP++
 		d.st.Bytes += int64(len(r.Data))

@@ -10,7 +10,7 @@ import "sync"
 // anything itself, and close at its end.
 type handoff struct {
 	mu     sync.Mutex
-	q      [numBatches]*batch // a ring: n batches from head
+	q      []*batch // a ring: n batches from head
 	head   int
 	n      int
 	parked bool // the taker waits on wake
@@ -19,15 +19,18 @@ type handoff struct {
 	wake   chan struct{} // capacity 1: at most one wake is pending
 }
 
-func newHandoff(wakeAt int) *handoff {
-	return &handoff{wakeAt: wakeAt, wake: make(chan struct{}, 1)}
+func newHandoff(wakeAt int) *handoff { return newHandoffSize(wakeAt, numBatches) }
+
+// newHandoffSize makes a handoff for at most size batches in flight.
+func newHandoffSize(wakeAt, size int) *handoff {
+	return &handoff{wakeAt: wakeAt, q: make([]*batch, size), wake: make(chan struct{}, 1)}
 }
 
-// put queues b (there are only numBatches batches: the ring never
+// put queues b (there are only as many batches as the ring holds: it never
 // overflows), waking the taker when it is parked and wakeAt batches wait.
 func (h *handoff) put(b *batch) {
 	h.mu.Lock()
-	h.q[(h.head+h.n)%numBatches] = b
+	h.q[(h.head+h.n)%len(h.q)] = b
 	h.n++
 	h.unlockWaking(h.wakeAt)
 }
@@ -67,7 +70,7 @@ func (h *handoff) get(idle func()) (*batch, bool) {
 		if h.n > 0 {
 			b := h.q[h.head]
 			h.q[h.head] = nil
-			h.head, h.n = (h.head+1)%numBatches, h.n-1
+			h.head, h.n = (h.head+1)%len(h.q), h.n-1
 			h.mu.Unlock()
 			return b, true
 		}

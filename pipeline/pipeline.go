@@ -44,6 +44,14 @@ type Options struct {
 	// the others are counted in Stats.Filtered. It runs on the reading
 	// goroutine.
 	Keep func(k *layers.FlowKey) bool
+	// Select, when set, is asked after Keep about each segment with its
+	// decoded packet (the innermost headers, every VLAN tag) and its time;
+	// the segments it refuses are counted in Stats.Filtered too. It runs on
+	// the reading goroutine. Start, when set, is called there with the
+	// timestamp of the first packet read before Select is first asked (for
+	// times relative to the start of the capture).
+	Select func(seg *tcpasm.Segment, p *layers.Packet) bool
+	Start  func(ts int64)
 	// Serial reads and assembles on the calling goroutine only.
 	Serial bool
 	// Progress, when set, is called about every 250 ms of wall time with the
@@ -59,7 +67,7 @@ type Options struct {
 type Stats struct {
 	Packets   int64 // frames read
 	TCP       int64 // TCP segments given to the assembler
-	Filtered  int64 // TCP segments Options.Keep left out
+	Filtered  int64 // TCP segments Options.Keep or Select left out
 	NotTCP    int64 // frames that decoded to something else, or not at all
 	Bytes     int64 // captured TCP payload bytes given to the assembler
 	InputErrs int64 // input errors (a broken capture; the other inputs go on)
@@ -300,6 +308,13 @@ type batch struct {
 	// A progress snapshot taken by the reader, reported by the assembler.
 	progress             bool
 	read, total, packets int64
+
+	// RunShards: the shard the batch belongs to, the clock before each
+	// segment, and on the last batch the capture's last time.
+	shard    int
+	clock    []int64
+	end      bool
+	endClock int64
 }
 
 // stager is the reading goroutine's side: the batch being filled, idle

@@ -169,6 +169,11 @@ type Conn struct {
 	CapturePoints []int32        // Segment.CapturePoint values seen, in order of first sight
 	First, Last   int64          // capture time of the first and last packet
 	Seq           int64          // order of first sight among all connections (0-based)
+	// FirstIndex is Segment.Index of the packet that opened the connection:
+	// unlike Seq it does not depend on which other connections the
+	// Assembler saw, so it numbers connections alike however a capture's
+	// connections are shared among assemblers (flow-hash shards).
+	FirstIndex int64
 }
 
 // Handler receives what the Assembler learns, for every stream direction, in

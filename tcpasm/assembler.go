@@ -121,6 +121,41 @@ func (a *Assembler) AssembleBatch(segs []Segment) {
 	a.deferred = a.deferred[:0]
 }
 
+// Advance moves the capture clock to ts when it is later, as a segment of
+// another assembler's share of the capture would have: holes whose reorder
+// allowance is over are declared and idle connections are closed. An
+// assembler that takes one flow-hash shard of a capture is advanced, before
+// each of its segments, to the latest capture time of all the capture's
+// segments before it, so that timeouts end as in one assembler that took
+// every segment. It may be called between the segments of a batch.
+func (a *Assembler) Advance(ts int64) {
+	if a.nowSet && ts <= a.now {
+		return
+	}
+	a.now, a.nowSet = ts, true
+	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
+		a.checkPending(h, a.now)
+	}
+	a.expire()
+}
+
+// AssembleShard is AssembleBatch for an assembler that takes one flow-hash
+// shard of a capture: before segs[i] the clock is advanced (see Advance) to
+// clock[i].
+func (a *Assembler) AssembleShard(segs []Segment, clock []int64) {
+	a.inBatch = true
+	for i := range segs {
+		a.Advance(clock[i])
+		a.Assemble(&segs[i])
+	}
+	a.inBatch = false
+	for i, r := range a.deferred {
+		r.flush()
+		a.deferred[i] = nil
+	}
+	a.deferred = a.deferred[:0]
+}
+
 // Assemble takes one captured segment. It calls the Handler for what the
 // segment makes known, in stream order; the segment's payload is not retained
 // (out-of-order bytes are copied).

@@ -112,6 +112,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 	}
 	c.Index = index
 	c.Seq = a.seq
+	c.FirstIndex = seg.Index
 	a.seq++
 	c.First, c.Last = seg.Timestamp, seg.Timestamp
 	for d := range c.h {

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/reseq/reseq/tcpasm"
 )
 
 func init() {
@@ -23,8 +25,11 @@ holes (zero, sparse where the filesystem allows) and are listed in the record's
 size equals its record's "length"; "file" is absent when no byte was captured.
 
 Index fields (DESIGN.md "The extraction index"): src, dst (the sender and
-receiver of this direction), vlan, capture_points, conn (0, 1, ... on a reused
-tuple), index (the connection's row in 'reseq flows'), dir (c2s/s2c), file,
+receiver of this direction), community_id (Community ID v1, the same for both
+directions; --community-id-seed), vlan, capture_points, conn (0, 1, ... on a reused
+tuple), index (the connection's row in 'reseq flows'), first_packet (the
+frame number, 0-based, of the connection's first packet: connections are
+numbered in its order), dir (c2s/s2c), file,
 base_seq, syn, fin, rst, close (why the stream ended), length (the extent),
 captured (length minus gap bytes), gaps [{offset, length, reason}] (sorted,
 non-overlapping, exactly the bytes no captured packet carried; adjacent gaps
@@ -50,7 +55,10 @@ the stream's true "length" and lists [N, length) as one gap with reason
 "length" bytes long, is sparse past N).
 
 Exit status: 0 success, 1 input or output error (everything read before it is
-written and indexed), 2 usage. A non-empty DIR is refused (status 1) unless
+written and indexed), 2 usage, 130 interrupted (SIGINT, SIGTERM: reading stops,
+the streams left open are closed with close reason "interrupted", the bytes
+held above their holes become gaps of that reason, and the index is written in
+full; a second signal exits at once). A non-empty DIR is refused (status 1) unless
 --force.
 
 Options:
@@ -105,6 +113,10 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	p.Config.ConnOverhead = extractConnOverhead
+	// Before the inputs are opened: standard input is read through a pipe
+	// that a signal can cut short.
+	intr := catchInterrupts(inputs)
+	defer intr.stop()
 	if err := p.Open(); err != nil {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
@@ -114,18 +126,34 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
+	workers := p.Workers
+	if tpl.uses('N') {
+		// %N is the order of first sight in one assembler.
+		if p.Shards > 1 {
+			fmt.Fprintln(stderr, "reseq extract: --shard and a -T template with %N: a shard cannot know the connection number")
+			p.Close()
+			return exitUsage
+		}
+		workers = 1
+	}
 	ex, err := newExtractor(extractorConfig{
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
+		CommunityIDSeed: p.CommunityIDSeed,
 	})
 	if err != nil {
 		p.Close()
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitInput
 	}
-	prog := newProgress(stderr, func() int64 { return ex.liveSt })
+	p.Interrupt, ex.intr = intr, intr
+	prog := newProgress(stderr, ex.liveStreams)
 	p.Progress = prog.callback()
-	p.Abort = func() error { return ex.err }
-	st, inErr := p.Run(ex)
+	p.Abort = ex.firstErr
+	hs := []tcpasm.Handler{}
+	for _, x := range ex.shards(workers) {
+		hs = append(hs, x)
+	}
+	st, inErr := p.RunShards(hs)
 	prog.done()
 	outErr := ex.finish()
 	t := ex.tot
@@ -141,6 +169,8 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	if outErr != nil {
 		fmt.Fprintln(stderr, "reseq extract: writing output:", outErr)
 		code = exitInput
+	} else if errors.Is(inErr, errInterrupted) {
+		code = exitInterrupted
 	}
 	return code
 }

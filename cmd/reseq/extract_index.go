@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	stages "github.com/reseq/reseq/pipeline"
@@ -35,6 +39,8 @@ func reasonName(r tcpasm.Reason) string {
 		return "max_bytes"
 	case reasonUnreported:
 		return "unreported"
+	case reasonInterrupted:
+		return "interrupted"
 	}
 	return r.String()
 }
@@ -61,13 +67,15 @@ type streamState struct {
 type flowRecord struct {
 	Src           string         `json:"src"`
 	Dst           string         `json:"dst"`
+	CommunityID   string         `json:"community_id"`
 	VLAN          []uint16       `json:"vlan,omitempty"`
 	VNI           *uint32        `json:"vni,omitempty"`
 	CapturePoints []string       `json:"capture_points,omitempty"`
 	Tunnels       []tunnelRecord `json:"tunnels"`
 	Conn          int            `json:"conn"`
-	Index         int64          `json:"index"` // connection number, the row of 'reseq flows'
-	Dir           string         `json:"dir"`   // c2s or s2c
+	Index         int64          `json:"index"`        // connection number, the row of 'reseq flows'
+	FirstPacket   int64          `json:"first_packet"` // frame number of the connection's first packet: the order of connections
+	Dir           string         `json:"dir"`          // c2s or s2c
 	File          string         `json:"file,omitempty"`
 	BaseSeq       *uint32        `json:"base_seq,omitempty"`
 	SYN           bool           `json:"syn"`
@@ -99,6 +107,7 @@ type gapRecord struct {
 type conflictRecord struct {
 	Src           string   `json:"src"`
 	Dst           string   `json:"dst"`
+	CommunityID   string   `json:"community_id"`
 	VLAN          []uint16 `json:"vlan,omitempty"`
 	Conn          int      `json:"conn"`
 	Index         int64    `json:"index"`
@@ -132,22 +141,38 @@ type extractTotals struct {
 	Anomalies             int64 // callbacks that broke the Handler contract
 }
 
-// extractor implements tcpasm.Handler for "reseq extract".
+// extractor implements tcpasm.Handler for "reseq extract". With several
+// assemblers (--workers) each has an extractor of its own (see shard), its
+// callbacks on its assembler's goroutine; they share the index and the
+// names.
 type extractor struct {
-	dir       string
-	tpl       *nameTemplate
-	maxBytes  int64 // 0: no limit
-	pool      *filePool
+	dir      string
+	tpl      *nameTemplate
+	maxBytes int64 // 0: no limit
+	maxOpen  int
+	force    bool
+	pool     *filePool
+	sh       *extractShared
+	live     map[*tcpasm.Conn]struct{}
+	warn     io.Writer
+	tables   *stages.Tables
+	cidSeed  uint16        // Community ID seed
+	intr     *interruption // closes streams as interrupted once a signal came
+	tot      extractTotals
+	liveSt   atomic.Int64
+	nconf    int64        // conflicts recorded by this extractor: their order
+	sibs     []*extractor // the extractors of the other shards (on the first)
+}
+
+// extractShared is what the extractors of several shards share.
+type extractShared struct {
+	mu        sync.Mutex
 	index     *recordSpill
-	conflictF *os.File
-	conflictW *bufio.Writer
-	live      map[*tcpasm.Conn]struct{}
+	conflicts *recordSpill
+	conflictF *os.File            // conflicts.jsonl, claimed at the start
 	names     map[string]struct{} // names used, when collisions are possible
-	warn      io.Writer
-	tables    *stages.Tables
-	err       error // first output error
-	tot       extractTotals
-	liveSt    int64
+	err       error               // first output error
+	failed    atomic.Bool
 }
 
 type extractorConfig struct {
@@ -158,6 +183,8 @@ type extractorConfig struct {
 	Force    bool
 	Warn     io.Writer      // anomaly warnings; nil: discarded
 	Tables   *stages.Tables // the pipeline's capture points and tunnel stacks; nil: none named
+	// CommunityIDSeed seeds the records' community_id.
+	CommunityIDSeed uint16
 }
 
 const writeBufSize = 64 << 10
@@ -173,38 +200,95 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	}
 	e := &extractor{
 		tables:   cfg.Tables,
+		cidSeed:  cfg.CommunityIDSeed,
 		dir:      cfg.Dir,
 		tpl:      tpl,
 		maxBytes: cfg.MaxBytes,
+		maxOpen:  cfg.MaxOpen,
+		force:    cfg.Force,
 		live:     map[*tcpasm.Conn]struct{}{},
 		warn:     warn,
+		sh:       &extractShared{},
 	}
 	if cfg.Force || tpl.src != defaultTemplate {
 		// The index files' names are taken.
-		e.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}}
+		e.sh.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}, ".conflicts.jsonl.new": {}}
 	}
 	var err error
-	if e.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
+	if e.sh.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
 		return nil, err
 	}
-	if e.conflictF, err = createOutput(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
-		e.index.discard()
+	if e.sh.conflictF, err = createOutput(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
+		e.sh.index.discard()
 		return nil, err
 	}
-	e.conflictW = bufio.NewWriter(e.conflictF)
+	if e.sh.conflicts, err = newTempSpill(); err != nil {
+		e.sh.index.discard()
+		e.sh.conflictF.Close()
+		return nil, err
+	}
 	e.pool = newFilePool(cfg.MaxOpen, writeBufSize, cfg.Force)
 	return e, nil
 }
 
-func (e *extractor) fail(err error) {
-	if err != nil && e.err == nil {
-		e.err = err
+// shards returns n extractors sharing e's output, e first, for n
+// assemblers: the open files are shared out among them.
+func (e *extractor) shards(n int) []*extractor {
+	all := []*extractor{e}
+	if n <= 1 {
+		return all
 	}
+	per := max(1, e.maxOpen/n)
+	e.pool = newFilePool(per, writeBufSize, e.force)
+	for range n - 1 {
+		x := &extractor{
+			dir: e.dir, tpl: e.tpl, maxBytes: e.maxBytes, maxOpen: per, force: e.force,
+			pool: newFilePool(per, writeBufSize, e.force), sh: e.sh,
+			live: map[*tcpasm.Conn]struct{}{}, warn: e.warn, tables: e.tables,
+			cidSeed: e.cidSeed, intr: e.intr,
+		}
+		e.sibs = append(e.sibs, x)
+		all = append(all, x)
+	}
+	return all
+}
+
+// live streams of every shard (for the progress line).
+func (e *extractor) liveStreams() int64 {
+	n := e.liveSt.Load()
+	for _, x := range e.sibs {
+		n += x.liveSt.Load()
+	}
+	return n
+}
+
+func (e *extractor) fail(err error) {
+	if err == nil {
+		return
+	}
+	e.sh.mu.Lock()
+	if e.sh.err == nil {
+		e.sh.err = err
+		e.sh.failed.Store(true)
+	}
+	e.sh.mu.Unlock()
+}
+
+// firstErr returns the first output error.
+func (e *extractor) firstErr() error {
+	if !e.sh.failed.Load() {
+		return nil
+	}
+	e.sh.mu.Lock()
+	defer e.sh.mu.Unlock()
+	return e.sh.err
 }
 
 func (e *extractor) anomaly(s *tcpasm.Stream, format string, args ...any) {
 	e.tot.Anomalies++
 	if e.tot.Anomalies <= 10 {
+		e.sh.mu.Lock()
+		defer e.sh.mu.Unlock()
 		fmt.Fprintf(e.warn, "reseq: warning: %s conn %d %s: %s\n", s.Conn.Key, s.Conn.Index, dirName(s.Dir), fmt.Sprintf(format, args...))
 	}
 }
@@ -216,7 +300,7 @@ func (e *extractor) Open(c *tcpasm.Conn) {
 	for _, s := range c.Streams {
 		if s != nil {
 			s.User = &streamState{}
-			e.liveSt++
+			e.liveSt.Add(1)
 		}
 	}
 }
@@ -279,20 +363,22 @@ func (e *extractor) write(s *tcpasm.Stream, st *streamState, off int64, data []b
 			data = data[:e.maxBytes-off]
 		}
 	}
-	if len(data) == 0 || e.err != nil {
+	if len(data) == 0 || e.sh.failed.Load() {
 		return
 	}
 	if st.out == nil {
 		name := e.tpl.name(s)
-		if e.names != nil {
+		if e.sh.names != nil {
+			e.sh.mu.Lock()
 			base := name
 			for k := 1; ; k++ {
-				if _, dup := e.names[name]; !dup {
+				if _, dup := e.sh.names[name]; !dup {
 					break
 				}
 				name = fmt.Sprintf("%s-%d", base, k)
 			}
-			e.names[name] = struct{}{}
+			e.sh.names[name] = struct{}{}
+			e.sh.mu.Unlock()
 		}
 		st.out = &outFile{path: filepath.Join(e.dir, filepath.FromSlash(name))}
 		e.tot.Files++
@@ -307,6 +393,7 @@ func (e *extractor) write(s *tcpasm.Stream, st *streamState, off int64, data []b
 
 // Gap implements tcpasm.Handler.
 func (e *extractor) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
+	r = e.intr.reason(r)
 	st := state(s)
 	skip := e.advance(s, st, off, n)
 	st.addGap(off+skip, n-skip, r)
@@ -364,7 +451,8 @@ func (e *extractor) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 	}
 	r := conflictRecord{
 		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), VLAN: key.VLANIDs(),
-		Conn: s.Conn.Index, Index: s.Conn.Seq, Dir: dirName(s.Dir),
+		CommunityID: communityID(e.cidSeed, &key),
+		Conn:        s.Conn.Index, Dir: dirName(s.Dir),
 		Offset: c.Offset, Length: c.Length,
 		KeptPacket: c.KeptIndex, DroppedPacket: c.DroppedIndex,
 		KeptTime: fmtTime(c.KeptTime), DroppedTime: fmtTime(c.DroppedTime),
@@ -374,9 +462,13 @@ func (e *extractor) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 	} else {
 		r.File = e.tpl.name(s)
 	}
-	b, _ := json.Marshal(&r)
-	b = append(b, '\n')
-	_, err := e.conflictW.Write(b)
+	// In the order of the connections, and of their making within one.
+	o := orderOf(s.Conn)
+	o.seq = e.nconf
+	e.nconf++
+	e.sh.mu.Lock()
+	err := e.sh.conflicts.add(o, 0, &r)
+	e.sh.mu.Unlock()
 	e.fail(err)
 }
 
@@ -391,6 +483,7 @@ func mustRel(base, p string) string {
 // Close implements tcpasm.Handler: the stream's file gets its final size and
 // its index record is written.
 func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
+	r = e.intr.reason(r)
 	st := state(s)
 	if st.closed {
 		e.anomaly(s, "closed twice")
@@ -398,7 +491,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 	}
 	st.closed = true
 	st.reason = r
-	e.liveSt--
+	e.liveSt.Add(-1)
 	e.tot.Streams++
 
 	length := max(s.Extent, st.cursor)
@@ -437,7 +530,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 	e.tot.Gaps += int64(len(st.gaps))
 	e.tot.GapBytes += gapBytes
 	captured := length - gapBytes
-	if captured != st.written && e.err == nil {
+	if captured != st.written && !e.sh.failed.Load() {
 		e.anomaly(s, "captured %d bytes but wrote %d", captured, st.written)
 	}
 
@@ -447,10 +540,10 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		key = key.Reverse()
 	}
 	rec := flowRecord{
-		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(),
+		Src: key.SrcAddr().String(), Dst: key.DstAddr().String(), CommunityID: communityID(e.cidSeed, &key),
 		VLAN: key.VLANIDs(), CapturePoints: pointNames(e.tables, c.CapturePoints),
 		Tunnels: tunnelRecords(e.tables, s.Encap),
-		Conn:    c.Index, Index: c.Seq, Dir: dirName(s.Dir),
+		Conn:    c.Index, FirstPacket: c.FirstIndex, Dir: dirName(s.Dir),
 		SYN: s.SYN, FIN: s.FIN, RST: s.RST, Close: reasonName(r),
 		Length: length, Captured: captured, Gaps: gaps,
 		Packets:       s.Stats.Packets,
@@ -482,7 +575,10 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		st.out = nil
 	}
 	st.gaps = nil
-	e.fail(e.index.add(c.Seq, uint8(s.Dir), &rec))
+	e.sh.mu.Lock()
+	err := e.sh.index.add(orderOf(c), uint8(s.Dir), &rec)
+	e.sh.mu.Unlock()
+	e.fail(err)
 
 	other := c.Streams[1-s.Dir]
 	if other == nil || state(other).closed {
@@ -490,16 +586,39 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 	}
 }
 
-// finish closes the streams the assembler left open (it should leave none),
-// closes every file and writes flows.jsonl in order. It returns the first
-// output error.
+// finish closes the streams the assemblers left open (they should leave
+// none), closes every file and writes flows.jsonl and conflicts.jsonl in
+// order. It returns the first output error. Called on the first extractor,
+// it finishes the other shards' too (their totals added to its).
 func (e *extractor) finish() error {
+	for _, x := range e.sibs {
+		x.finishShard()
+		t := &e.tot
+		t.Conns += x.tot.Conns
+		t.Streams += x.tot.Streams
+		t.Files += x.tot.Files
+		t.Bytes += x.tot.Bytes
+		t.Gaps += x.tot.Gaps
+		t.GapBytes += x.tot.GapBytes
+		t.Conflicts += x.tot.Conflicts
+		t.Late += x.tot.Late
+		t.Anomalies += x.tot.Anomalies
+	}
+	e.finishShard()
+	e.fail(e.sh.conflicts.writeSorted(filepath.Join(e.dir, "conflicts.jsonl")))
+	e.fail(e.sh.conflictF.Close())
+	e.fail(e.sh.index.writeSorted(filepath.Join(e.dir, "flows.jsonl")))
+	return e.firstErr()
+}
+
+// finishShard closes what one extractor left open and its files.
+func (e *extractor) finishShard() {
 	if len(e.live) > 0 {
 		conns := make([]*tcpasm.Conn, 0, len(e.live))
 		for c := range e.live {
 			conns = append(conns, c)
 		}
-		slices.SortFunc(conns, func(a, b *tcpasm.Conn) int { return cmp.Compare(a.Seq, b.Seq) })
+		slices.SortFunc(conns, func(a, b *tcpasm.Conn) int { return orderOf(a).compare(orderOf(b)) })
 		for _, c := range conns {
 			for _, s := range c.Streams {
 				if s != nil && !state(s).closed {
@@ -510,10 +629,6 @@ func (e *extractor) finish() error {
 		}
 	}
 	e.fail(e.pool.closeAll())
-	e.fail(e.conflictW.Flush())
-	e.fail(e.conflictF.Close())
-	e.fail(e.index.writeSorted(filepath.Join(e.dir, "flows.jsonl")))
-	return e.err
 }
 
 // recordSpill holds finished index records in a temporary file, in the order
@@ -533,10 +648,41 @@ type recordSpill struct {
 }
 
 type spillEntry struct {
-	seq int64
-	off int64
-	n   int32
-	dir uint8
+	order connOrder
+	off   int64
+	n     int32
+	ipos  int32 // where the record's "index" value (written 0) starts; -1: none
+	dir   uint8
+}
+
+// connOrder orders connections the same way however a capture's connections
+// were shared among assemblers or processes: by the frame number of the
+// connection's first packet (tcpasm.Conn.FirstIndex), then (for connections
+// opened by one frame) the symmetric hash of its key and its number on the
+// tuple. Records of one connection keep the order seq of their making.
+type connOrder struct {
+	first int64
+	hash  uint64
+	conn  int64
+	seq   int64
+}
+
+func orderOf(c *tcpasm.Conn) connOrder {
+	return connOrder{first: c.FirstIndex, hash: c.Key.SymmetricHash(), conn: int64(c.Index)}
+}
+
+func (a connOrder) sameConn(b connOrder) bool {
+	return a.first == b.first && a.hash == b.hash && a.conn == b.conn
+}
+
+func (a connOrder) compare(b connOrder) int {
+	if c := cmp.Compare(a.first, b.first); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.hash, b.hash); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.conn, b.conn)
 }
 
 func newRecordSpill(path string) (*recordSpill, error) {
@@ -556,16 +702,24 @@ func newTempSpill() (*recordSpill, error) {
 	return &recordSpill{path: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10), release: release}, nil
 }
 
-func (r *recordSpill) add(seq int64, dir uint8, rec any) error {
+// add spills rec, whose "index" field, 0, each numbers densely in connection
+// order.
+func (r *recordSpill) add(order connOrder, dir uint8, rec any) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
+	}
+	// A quote inside a JSON string is escaped: the first "index" key
+	// is the record's own.
+	ipos := bytes.Index(b, []byte(`"index":0`))
+	if ipos >= 0 {
+		ipos += len(`"index":`)
 	}
 	b = append(b, '\n')
 	if _, err := r.w.Write(b); err != nil {
 		return err
 	}
-	r.idx = append(r.idx, spillEntry{seq: seq, off: r.off, n: int32(len(b)), dir: dir})
+	r.idx = append(r.idx, spillEntry{order: order, off: r.off, n: int32(len(b)), ipos: int32(ipos), dir: dir})
 	r.off += int64(len(b))
 	return nil
 }
@@ -614,25 +768,41 @@ func (r *recordSpill) writeSorted(path string) error {
 	return err
 }
 
-// each calls fn with every record (a JSON line with its newline) in (seq, dir)
-// order. The slice is valid only during the call.
+// each calls fn with every record (a JSON line with its newline) in
+// connection order (see connOrder), then direction, then the order they were
+// made, with its "index" the connection's number in that order. The slice
+// is valid only during the call.
 func (r *recordSpill) each(fn func(line []byte) error) error {
 	if err := r.w.Flush(); err != nil {
 		return err
 	}
 	slices.SortStableFunc(r.idx, func(a, b spillEntry) int {
-		if c := cmp.Compare(a.seq, b.seq); c != 0 {
+		if c := a.order.compare(b.order); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.dir, b.dir)
+		if c := cmp.Compare(a.dir, b.dir); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.order.seq, b.order.seq)
 	})
-	for _, x := range r.idx {
+	num := int64(-1)
+	var line []byte
+	for i, x := range r.idx {
+		if i == 0 || !x.order.sameConn(r.idx[i-1].order) {
+			num++
+		}
 		if cap(r.buf) < int(x.n) {
 			r.buf = make([]byte, x.n)
 		}
 		b := r.buf[:x.n]
 		if _, err := r.f.ReadAt(b, x.off); err != nil {
 			return err
+		}
+		if x.ipos >= 0 && num != 0 {
+			line = append(line[:0], b[:x.ipos]...)
+			line = strconv.AppendInt(line, num, 10)
+			b = append(line, b[x.ipos+1:]...)
+			line = b
 		}
 		if err := fn(b); err != nil {
 			return err

@@ -24,7 +24,7 @@ func testConn(src, dst string, vlans []uint16, index int, seq int64) *tcpasm.Con
 		k.VLANs[k.NumVLANs] = v
 		k.NumVLANs++
 	}
-	c := &tcpasm.Conn{Key: k, Index: index, Seq: seq}
+	c := &tcpasm.Conn{Key: k, Index: index, Seq: seq, FirstIndex: seq}
 	for d := range c.Streams {
 		c.Streams[d] = &tcpasm.Stream{Conn: c, Dir: tcpasm.Direction(d)}
 	}
@@ -221,9 +221,9 @@ func TestExtractIndex(t *testing.T) {
 
 	r = recs[2]
 	want := map[string]any{
-		"src": "10.0.0.1:40000", "dst": "10.0.0.2:80",
+		"src": "10.0.0.1:40000", "dst": "10.0.0.2:80", "community_id": "1:3k1SoWXs/FltHw2aBCgUTgbDQF4=",
 		"vlan": []any{100.0}, "capture_points": []any{"vlan:201", "vlan:202"}, "tunnels": []any{},
-		"conn": 0.0, "index": 1.0, "dir": "c2s",
+		"conn": 0.0, "index": 1.0, "first_packet": 1.0, "dir": "c2s",
 		"file":     "010.000.000.001.40000-010.000.000.002.00080--100",
 		"base_seq": 4294967290.0, "syn": true, "fin": true, "rst": false, "close": "fin",
 		"length": 25.0, "captured": 15.0,
@@ -499,7 +499,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3000 {
-		if err := sp.add(int64(i), 0, map[string]any{"n": i, "pad": strings.Repeat("x", 100)}); err != nil {
+		if err := sp.add(connOrder{first: int64(i)}, 0, map[string]any{"n": i, "pad": strings.Repeat("x", 100)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -521,7 +521,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 	}
 	// And a successful write replaces it whole.
 	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
-	sp.add(0, 0, map[string]int{"new": 1})
+	sp.add(connOrder{}, 0, map[string]int{"new": 1})
 	if err := sp.writeSorted(path); err != nil {
 		t.Fatal(err)
 	}

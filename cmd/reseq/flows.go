@@ -63,6 +63,7 @@ type flowRow struct {
 	Index         int64          `json:"index"`
 	Client        string         `json:"client"`
 	Server        string         `json:"server"`
+	CommunityID   string         `json:"community_id"`
 	VLAN          []uint16       `json:"vlan,omitempty"`
 	VNI           *uint32        `json:"vni,omitempty"`
 	CapturePoints []string       `json:"capture_points,omitempty"`
@@ -77,6 +78,7 @@ type flowRow struct {
 	Duration      float64        `json:"duration"` // seconds
 
 	first, last int64
+	order       connOrder
 }
 
 // flowLister implements tcpasm.Handler for 'reseq flows': it keeps only
@@ -84,6 +86,8 @@ type flowRow struct {
 // file to be listed in order, so memory does not grow with the capture.
 type flowLister struct {
 	tables *stages.Tables
+	seed   uint16 // Community ID seed
+	intr   *interruption
 	live   map[*flowRow]struct{}
 	spill  *recordSpill
 	err    error
@@ -107,8 +111,9 @@ func (l *flowLister) row(s *tcpasm.Stream) (*flowRow, *flowDir) {
 
 func (l *flowLister) Open(c *tcpasm.Conn) {
 	r := &flowRow{
-		Index: c.Seq, Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
+		order: orderOf(c), Client: c.Key.SrcAddr().String(), Server: c.Key.DstAddr().String(),
 		VLAN: slices.Clone(c.Key.VLANIDs()), Conn: c.Index,
+		CommunityID: communityID(l.seed, &c.Key),
 	}
 	if len(r.VLAN) == 0 {
 		r.VLAN = nil
@@ -152,7 +157,7 @@ func (l *flowLister) Close(s *tcpasm.Stream, reason tcpasm.Reason, ts int64) {
 		return
 	}
 	d.closed = true
-	d.Close = reasonName(reason)
+	d.Close = reasonName(l.intr.reason(reason))
 	st := &s.Stats
 	d.Packets, d.Retransmitted, d.Duplicates, d.OutOfOrder = st.Packets, st.Retransmitted, st.Duplicates, st.OutOfOrder
 	d.Length = max(s.Extent, d.Bytes)
@@ -197,7 +202,7 @@ func (l *flowLister) done(r *flowRow) {
 	}
 	r.First, r.Last = fmtTime(r.first), fmtTime(r.last)
 	r.Duration = float64(r.last-r.first) / 1e9
-	if err := l.spill.add(r.Index, 0, r); err != nil && l.err == nil {
+	if err := l.spill.add(r.order, 0, r); err != nil && l.err == nil {
 		l.err = err
 	}
 }
@@ -246,6 +251,10 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitInput
 	}
+	l.seed = p.CommunityIDSeed
+	intr := catchInterrupts(inputs)
+	defer intr.stop()
+	p.Interrupt, l.intr = intr, intr
 	prog := newProgress(stderr, nil)
 	p.Progress = prog.callback()
 	p.Abort = func() error { return l.err }
@@ -269,6 +278,9 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 	}
 	if inErr != nil {
 		fmt.Fprintln(stderr, "reseq flows:", inErr)
+		if errors.Is(inErr, errInterrupted) {
+			return exitInterrupted
+		}
 		return exitInput
 	}
 	return exitOK

@@ -129,8 +129,12 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	}
 	hx.maxBody = maxBody
 	hx.decodeLeft = maxDec
+	hx.cidSeed = p.CommunityIDSeed
 	h := framing.NewHandler(framing.Config{MaxHeld: int(maxHeld)}, hx.open)
 	p.Abort = func() error { return hx.err }
+	intr := catchInterrupts(inputs)
+	defer intr.stop()
+	p.Interrupt = intr
 	st, inErr := p.Run(h)
 	outErr := hx.finish()
 	if !quiet {
@@ -145,6 +149,8 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	if outErr != nil {
 		fmt.Fprintln(stderr, "reseq http: writing output:", outErr)
 		code = exitInput
+	} else if errors.Is(inErr, errInterrupted) {
+		code = exitInterrupted
 	}
 	return code
 }
@@ -172,6 +178,7 @@ type httpExtractor struct {
 	maxBody int64 // bytes of a body written at most
 	// decodeLeft is how many more decoded bytes may be written in all.
 	decodeLeft int64
+	cidSeed    uint16 // Community ID seed
 }
 
 func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, error) {
@@ -385,6 +392,7 @@ type httpGap struct {
 type httpRecord struct {
 	Src             string    `json:"src"`
 	Dst             string    `json:"dst"`
+	CommunityID     string    `json:"community_id"`
 	Conn            int       `json:"conn"`
 	Method          string    `json:"method,omitempty"`
 	Host            string    `json:"host,omitempty"`
@@ -430,6 +438,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 		k = k.Reverse()
 	}
 	r.Src, r.Dst = k.SrcAddr().String(), k.DstAddr().String()
+	r.CommunityID = communityID(x.cidSeed, &k)
 	r.Complete = req != nil && resp != nil
 	for _, m := range []*http1.Message{req, resp} {
 		if m == nil {

@@ -7,6 +7,9 @@
 //	reseq flows   [--json] CAPTURE...
 //	reseq follow  CAPTURE SELECTOR
 //	reseq http    -o DIR CAPTURE...
+//	reseq report  -o REPORT.html CAPTURE...
+//	reseq plot    CAPTURE... SELECTOR -o CONN.svg
+//	reseq version (or --version)
 //
 // Run "reseq help COMMAND" for a command's options. Exit codes: 0 success, 1 input
 // error (after everything read before it was written), 2 usage.
@@ -65,6 +68,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name := args[0]
+	if name == "--version" || name == "-version" {
+		printVersion(stdout)
+		return exitOK
+	}
 	if name == "help" || name == "-h" || name == "--help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {

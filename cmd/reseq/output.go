@@ -120,6 +120,16 @@ func parseTemplate(s string) (*nameTemplate, error) {
 
 // shortest returns the template's shortest expansion, with 'x' for the
 // directives that are never empty.
+// uses reports whether the template has the directive %v.
+func (t *nameTemplate) uses(v byte) bool {
+	for _, p := range t.parts {
+		if p.verb == v {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *nameTemplate) shortest() string {
 	var b strings.Builder
 	for _, p := range t.parts {

@@ -19,8 +19,10 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reseq/reseq"
@@ -48,6 +50,10 @@ type pipeline struct {
 	Decode        *layers.DecodeOptions // tunnel ports; nil: the IANA ports
 	Frag          ipfrag.Config         // IP reassembly
 	Filter        filter                // packets neither of whose endpoints match are skipped
+	// CommunityIDSeed is the seed of the records' Community IDs.
+	CommunityIDSeed uint16
+	// Select is --filter, --since and --until; nil: everything.
+	Select *packetSelector
 	// Tables names the capture points and tunnel stacks that streams refer
 	// to by number; Run fills it.
 	Tables *stages.Tables
@@ -60,6 +66,14 @@ type pipeline struct {
 	Abort func() error
 	// Serial runs reading and assembling on one goroutine (see Run).
 	Serial bool
+	// Workers is how many assemblers RunShards runs (0 or 1: one).
+	Workers int
+	// Shard, Shards: keep only the connections whose flow hash modulo
+	// Shards is Shard (--shard; Shards 0: all).
+	Shard, Shards int
+	// Interrupt, when set, stops the run on SIGINT/SIGTERM: Run returns
+	// errInterrupted after closing every stream (see interrupt.go).
+	Interrupt *interruption
 
 	r *reseq.Reader // opened by Open
 }
@@ -107,6 +121,21 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	p.r = nil
 	defer r.Close()
 	asm := newAssembler(p.Config, h)
+	opt := p.options()
+	st, err := stages.Run(r, asm, opt)
+	if p.Interrupt.latch() {
+		// Whatever else went wrong (a read cut short by the signal).
+		err = errInterrupted
+	}
+	asm.Close()
+	return st, err
+}
+
+// keep returns the pipeline's Keep filter: the packet filter and --shard.
+// options are the library pipeline's options for p: decoding, capture
+// points, filters (Keep on the flow key, Select on the segment), progress,
+// and Abort, which an interruption (SIGINT/SIGTERM) answers first.
+func (p *pipeline) options() stages.Options {
 	opt := stages.Options{
 		CapturePoints: p.CapturePoints,
 		Tables:        p.Tables,
@@ -115,12 +144,85 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 		Serial:        p.Serial,
 		Progress:      p.Progress,
 		Abort:         p.Abort,
+		Keep:          p.keep(),
 	}
-	if len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0 {
-		opt.Keep = p.Filter.match
+	if p.Select != nil {
+		opt.Select, opt.Start = p.Select.keep, p.Select.start
 	}
-	st, err := stages.Run(r, asm, opt)
-	asm.Close()
+	if p.Interrupt != nil {
+		abort := p.Abort
+		opt.Abort = func() error {
+			if err := p.Interrupt.abort(); err != nil {
+				return err
+			}
+			if abort != nil {
+				return abort()
+			}
+			return nil
+		}
+	}
+	return opt
+}
+
+func (p *pipeline) keep() func(k *layers.FlowKey) bool {
+	filtered := len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0
+	if p.Shards <= 1 {
+		if filtered {
+			return p.Filter.match
+		}
+		return nil
+	}
+	return func(k *layers.FlowKey) bool {
+		return stages.ShardOf(k, p.Shards) == p.Shard && (!filtered || p.Filter.match(k))
+	}
+}
+
+// RunShards is Run with one assembler per handler (len(hs) of them, see
+// stages.RunShards): the connections are shared out by flow hash, each
+// handler called on its assembler's goroutine. The memory and connection
+// limits stay global: each assembler gets its share of them. Progress and
+// Abort are called on the calling goroutine.
+func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
+	if len(hs) == 1 {
+		return p.Run(hs[0])
+	}
+	if p.r == nil {
+		if err := p.Open(); err != nil {
+			return pipelineStats{}, err
+		}
+	}
+	r := p.r
+	p.r = nil
+	defer r.Close()
+	n := len(hs)
+	cfg := p.Config
+	if cfg.MaxMemory == 0 {
+		cfg.MaxMemory = tcpasm.DefaultMaxMemory
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = tcpasm.DefaultMaxConns
+	}
+	cfg.MaxMemory = max(1, cfg.MaxMemory/int64(n))
+	cfg.MaxConns = max(1, cfg.MaxConns/n)
+	asms := make([]assembler, n)
+	as := make([]stages.Assembler, n)
+	for i, h := range hs {
+		asms[i] = newAssembler(cfg, h)
+		as[i] = asms[i]
+	}
+	st, err := stages.RunShards(r, as, p.options())
+	if p.Interrupt.latch() {
+		err = errInterrupted
+	}
+	var wg sync.WaitGroup
+	for _, a := range asms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Close()
+		}()
+	}
+	wg.Wait()
 	return st, err
 }
 
@@ -251,6 +353,10 @@ type pipelineFlags struct {
 	gtpuPorts    string
 	fragTimeout  string
 	fragMemory   int64
+	workers      int
+	shard        string
+	cidSeed      uint16
+	sel          selectFlags
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
@@ -265,8 +371,12 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "memory for what grows with the input (`SIZE`, e.g. 64M; default 256M): IP reassembly (--frag-memory of it), bytes held above holes, conflict windows, the connection table and each command's state per connection (about 1.1 KB a connection without data, plus 0.3 KB for extract, 0.6 KB for flows, 1.5 KB for http); over it the connections active least recently are evicted. Fixed on top: read buffers (at most 38 MiB) and the program")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`; default 4M)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
-	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable)")
-	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable)")
+	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable; shorthand for --filter 'port PORT')")
+	fs.IntVar(&pf.workers, "workers", defaultWorkers(), "assemble on `N` goroutines, the connections shared out by flow hash (the output is the same for every N; default: the CPUs available less one for the reader)")
+	fs.StringVar(&pf.shard, "shard", "", "keep only the connections whose flow hash modulo N is i (`i/N`): N processes, one per shard, each reading every input; 'reseq merge' combines their outputs")
+	fs.Var(hostList{&pf.filter}, "host", "keep connections with this `ADDR` or prefix on either side (repeatable; shorthand for --filter 'net ADDR')")
+	addSelectFlags(fs, &pf.sel)
+	fs.Var(seedFlag{&pf.cidSeed}, "community-id-seed", "the `SEED` (0-65535) of the records' Community IDs (community_id)")
 	return pf
 }
 
@@ -275,8 +385,13 @@ var serialPipeline = false
 
 // pipeline validates the flags and returns the pipeline for inputs.
 func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
-	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline}
+	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline, CommunityIDSeed: pf.cidSeed}
 	p.Tables = &stages.Tables{}
+	sel, err := pf.sel.compile()
+	if err != nil {
+		return nil, err
+	}
+	p.Select = sel
 	for _, x := range strings.Split(pf.capturePoint, ",") {
 		switch strings.TrimSpace(x) {
 		case "outer":
@@ -342,10 +457,39 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 			p.Config.IdleTimeout = -1
 		}
 	}
+	if pf.workers < 1 {
+		return nil, fmt.Errorf("--workers %d: want 1 or more", pf.workers)
+	}
+	p.Workers = pf.workers
+	if pf.shard != "" {
+		i, n, ok := parseShard(pf.shard)
+		if !ok {
+			return nil, fmt.Errorf("--shard %q: want i/N with 0 <= i < N", pf.shard)
+		}
+		p.Shard, p.Shards = i, n
+	}
 	if len(inputs) == 0 {
 		return nil, errors.New("no capture given")
 	}
 	return p, nil
+}
+
+// defaultWorkers is --workers' default: the CPUs available less one for the
+// reading goroutine, at least one.
+func defaultWorkers() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// parseShard parses "i/N".
+func parseShard(s string) (i, n int, ok bool) {
+	a, b, found := strings.Cut(s, "/")
+	if !found {
+		return 0, 0, false
+	}
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, false
+	}
+	return i, n, true
 }
 
 // parseArgs parses fs from args and returns the positional arguments; flags

@@ -53,13 +53,23 @@ func (t *tempSet) add(name string) {
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, interruptSignals...)
 		go func() {
-			<-c
-			t.mu.Lock()
-			for n := range t.names {
-				os.Remove(n)
+			for range c {
+				if gracefulInterrupts.Load() > 0 {
+					continue // the run stops and removes them (see interrupt.go)
+				}
+				t.removeAll()
+				os.Exit(130)
 			}
-			os.Exit(130)
 		}()
+	}
+}
+
+// removeAll removes every temporary file left, for an exit on a signal: it
+// keeps the lock, so that no new one is made before the exit.
+func (t *tempSet) removeAll() {
+	t.mu.Lock()
+	for n := range t.names {
+		os.Remove(n)
 	}
 }
 

@@ -8,3 +8,5 @@ import "os"
 const unlinkOpen = false
 
 var interruptSignals = []os.Signal{os.Interrupt}
+
+const stdinPipe = false

@@ -11,3 +11,7 @@ import (
 const unlinkOpen = true
 
 var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// stdinPipe: standard input can be copied into a pollable pipe (see
+// interruption.pollableStdin).
+const stdinPipe = true

@@ -89,35 +89,24 @@ func pointNames(t *stages.Tables, ids []int32) []string {
 
 // decodeNotes adds to a summary line's TCP count what tunnels and IP
 // reassembly contributed: ", 120 through tunnels, 40 IP fragments: 20
-// datagrams reassembled, 1 partial". Empty when neither was seen.
+// datagrams reassembled, 1 incomplete". Empty when neither was seen.
 func decodeNotes(st *stages.Stats) string {
 	var b []byte
-	if st.Tunnelled > 0 {
-		b = append(b, ", "...)
-		b = strconv.AppendInt(b, st.Tunnelled, 10)
-		b = append(b, " through tunnels"...)
+	note := func(sep string, n int64, what string) {
+		if n > 0 {
+			b = append(b, sep...)
+			b = strconv.AppendInt(b, n, 10)
+			b = append(b, what...)
+		}
 	}
-	if st.TunnelUnsupported > 0 {
-		b = append(b, ", "...)
-		b = strconv.AppendInt(b, st.TunnelUnsupported, 10)
-		b = append(b, " tunnelled frames of unknown payload"...)
-	}
+	note(", ", st.Tunnelled, " through tunnels")
+	note(", ", st.TunnelUnsupported, " tunnelled frames of unknown payload")
 	if st.Fragments > 0 {
-		b = append(b, ", "...)
-		b = strconv.AppendInt(b, st.Fragments, 10)
-		b = append(b, " IP fragments: "...)
+		note(", ", st.Fragments, " IP fragments: ")
 		b = strconv.AppendInt(b, st.Reassembled, 10)
 		b = append(b, " datagrams reassembled"...)
-		if st.FragChecksumBad > 0 {
-			b = append(b, ", "...)
-			b = strconv.AppendInt(b, st.FragChecksumBad, 10)
-			b = append(b, " dropped for a bad checksum"...)
-		}
-		if st.PartialDatagrams > 0 {
-			b = append(b, ", "...)
-			b = strconv.AppendInt(b, st.PartialDatagrams, 10)
-			b = append(b, " incomplete"...)
-		}
+		note(", ", st.FragChecksumBad, " dropped for a bad checksum")
+		note(", ", st.PartialDatagrams, " incomplete")
 	}
 	return string(b)
 }
