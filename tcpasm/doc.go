@@ -45,7 +45,8 @@
 // A data segment, ACK or SACK that claims bytes more than 4 MiB beyond
 // everything known of its stream is suspect: it is held aside (one data
 // segment and one ACK per direction) until a later packet corroborates it —
-// the next contiguous segment, an ACK of its bytes, two later ACKs agreeing
+// the next contiguous segment, an ACK of its start, its bytes or its FIN,
+// data at a far ACK, two later ACKs agreeing
 // with a far ACK — as the packets after a capture's blackout do; random or
 // corrupt numbers almost never do. Uncorroborated, it is dropped and counted
 // (StreamStats.OutOfWindow): a stream's extent never runs past what the
@@ -57,8 +58,10 @@
 // data (Stream.SYN; data on a SYN starts at 0), else the sequence number of the
 // first data segment (mid-stream pickup, delivered at once). Bytes below offset
 // 0 that arrive later are counted in BeforeBase. Sequence numbers are unwrapped
-// by serial arithmetic around the stream's frontier, so a wrap is never a gap
-// and streams longer than 4 GiB work.
+// by serial arithmetic around the direction's latest evidence (its last
+// segment, or the peer's last ACK or SACK edge), so a wrap is never a gap and
+// offsets stay exact over any number of laps as long as each step between
+// consecutive evidence is below 2^31, however sparse the capture.
 //
 // # Gaps
 //

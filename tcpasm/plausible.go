@@ -70,7 +70,10 @@ func (a *Assembler) believeAck(p *half, o int64, sack bool, ts int64) bool {
 	if o <= p.frontier()+maxJump {
 		return true
 	}
-	if s := p.susData; s != nil && o > s.lo && o <= s.hi {
+	if s := p.susData; s != nil && o >= s.lo && o <= s.hi+int64(s.seg.Flags&FIN) {
+		// An ACK of the suspect's start (all before it), of some of its
+		// bytes or of its FIN: a random number hits so by a chance of 2^-32
+		// per byte.
 		a.confirmData(p)
 		return true
 	}

@@ -78,7 +78,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			h.setBase(seg.Seq)
 		}
 		if h.HaveBase {
-			off := h.unwrap(seg.Seq)
+			off := h.see(seg.Seq)
 			if flags&SYN != 0 {
 				off++
 			}
@@ -171,12 +171,12 @@ func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
 		return
 	}
 	changed := false
-	if o := p.unwrap(seg.Ack); o > p.ackedTo && a.believeAck(p, o, false, ts) {
+	if o := p.see(seg.Ack); o > p.ackedTo && a.believeAck(p, o, false, ts) {
 		p.ackedTo = o
 		changed = true
 	}
 	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
-		if o := p.unwrap(seg.SACK[i].Right); o > p.sackedTo && a.believeAck(p, o, true, ts) {
+		if o := p.see(seg.SACK[i].Right); o > p.sackedTo && a.believeAck(p, o, true, ts) {
 			p.sackedTo = o
 			changed = true
 		}

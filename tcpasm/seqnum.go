@@ -5,8 +5,8 @@ package tcpasm
 // seqNum is a TCP sequence number. Sequence numbers wrap at 2^32, so they
 // are compared by serial number arithmetic (RFC 1982; RFC 9293, 3.4): s is
 // after t when s-t, taken as a signed 32-bit number, is positive. That is
-// meaningful while the two lie within 2^31 of each other, which the
-// plausibility rule (maxJump) keeps far from binding.
+// meaningful while the two lie within 2^31 of each other: offsets are
+// unwrapped around the latest evidence (half.ref), each step below 2^31.
 type seqNum uint32
 
 // add returns s advanced by n bytes (modulo 2^32).

@@ -47,6 +47,13 @@ type half struct {
 
 	pendingSince int64 // when the acked hole began to wait (pending)
 
+	// ref is the offset of the direction's latest evidence (a segment's
+	// sequence number, the peer's ACK or SACK edge, suspects included):
+	// sequence numbers are unwrapped around it, so offsets stay exact across
+	// any number of wraps while each step between consecutive evidence is
+	// below 2^31, however sparse the capture.
+	ref int64
+
 	susData, susAck *suspect // far evidence waiting to be corroborated
 
 	held     *heldList // nil until the direction holds bytes
@@ -70,10 +77,17 @@ func (h *half) peer() *half { return &h.c.h[1-h.Dir] }
 func (h *half) holding() bool { return h.links[holdersList].in }
 
 // unwrap turns a sequence number into a stream offset, by serial arithmetic
-// around the stream's frontier (its extent).
+// around the direction's latest evidence (ref).
 func (h *half) unwrap(seq uint32) int64 {
-	ref := h.Extent
+	ref := h.ref
 	return ref + seqNum(seq).sub(seqNum(h.BaseSeq).add(ref))
+}
+
+// see unwraps seq and makes it the direction's latest evidence.
+func (h *half) see(seq uint32) int64 {
+	o := h.unwrap(seq)
+	h.ref = o
+	return o
 }
 
 // ackEvidence is the offset up to which the peer has acknowledged bytes.

@@ -124,3 +124,47 @@ func TestFarAckChainCorroborated(t *testing.T) {
 		t.Errorf("extent %d (want %d), out of window %d", rs.s.Extent, far+3000, rs.s.Stats.OutOfWindow)
 	}
 }
+
+// A sparse capture of a stream of several laps: each captured step is below
+// 2^31 but far beyond the plausibility distance, announced by the peer's ACK
+// (ACK first, then data at it) or corroborated by it (data first, then the
+// ACK of its start or of its FIN). Offsets stay exact over every lap.
+func TestSparseLaps(t *testing.T) {
+	for _, ackFirst := range []bool{true, false} {
+		r := newRecorder(t)
+		a := New(Config{}, r)
+		f := newFeeder(a, 1000, 4294967000)
+		f.handshake()
+		off := int64(0)
+		f.data(1, off, "start")
+		steps := []int64{1_900_000_000, 2_000_000_000, 1_500_000_000, 2_100_000_000, 1_999_999_999}
+		for i, st := range steps {
+			off += st
+			if ackFirst {
+				f.ack(0, off)
+				f.data(1, off, "x")
+			} else {
+				fl := uint8(ACK | PSH)
+				if i == len(steps)-1 {
+					fl |= FIN
+				}
+				f.send(f.seg(1, off, fl, "x", 0))
+				if i == len(steps)-1 {
+					f.ack(0, off+2)
+				} else {
+					f.ack(0, off)
+				}
+			}
+		}
+		a.Close()
+		r.allClosed()
+		rs := r.stream(0, ServerToClient)
+		if rs.s.Extent != off+1 || rs.s.Stats.OutOfWindow != 0 || rs.s.Stats.LateBytes != 0 || rs.s.Stats.Conflicts != 0 {
+			t.Errorf("ackFirst %v: extent %d (want %d), out of window %d, late %d, conflicts %d", ackFirst,
+				rs.s.Extent, off+1, rs.s.Stats.OutOfWindow, rs.s.Stats.LateBytes, rs.s.Stats.Conflicts)
+		}
+		if rs.s.Stats.Bytes != 5+int64(len(steps)) {
+			t.Errorf("ackFirst %v: %d bytes delivered, want %d", ackFirst, rs.s.Stats.Bytes, 5+len(steps))
+		}
+	}
+}
