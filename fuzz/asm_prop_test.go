@@ -190,7 +190,10 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 		}
 		if rst {
 			c.Events = append(c.Events, ScriptEvent{Dir: rapid.IntRange(0, 1).Draw(t, "rstDir"), Kind: EvRst,
-				Snap: -1, Points: g.points(t, "rstLost") | closePts})
+				N: int64(rapid.IntRange(-20, 20).Draw(t, "rstText")), Snap: -1, Points: g.points(t, "rstLost") | closePts})
+			if e := &c.Events[len(c.Events)-1]; e.N < 0 {
+				e.N = 0
+			}
 		}
 		sc.Conns = append(sc.Conns, c)
 	}

@@ -134,6 +134,10 @@ type StreamStats struct {
 	// beyond everything known of the stream and that no later packet near
 	// them corroborated: dropped, they never stretch the stream.
 	OutOfWindow int64
+	// RSTBytes counts the payload bytes RSTs of this direction carried:
+	// diagnostic text (RFC 9293, 3.5.3), not stream data, never in Extent
+	// or a gap (see RSTHandler).
+	RSTBytes int64
 }
 
 // Stream is one direction of a connection. Handlers read it; only User is theirs
@@ -194,4 +198,14 @@ type Handler interface {
 	Conflict(s *Stream, c Conflict, ts int64)
 	// Close ends a stream direction; its Extent and Stats are final.
 	Close(s *Stream, reason Reason, ts int64)
+}
+
+// RSTHandler is an optional interface of a Handler: the payload a RST
+// carried, which is not stream data (it never extends the stream nor
+// becomes a gap). seq is the RST's sequence number (its stream offset is
+// seq - BaseSeq, unwrapped, when HaveBase); data holds the captured bytes,
+// valid only for the call. Copies the Assembler recognised as duplicates
+// are not passed.
+type RSTHandler interface {
+	RSTPayload(s *Stream, seq uint32, data []byte, ts int64)
 }

@@ -128,8 +128,11 @@
 // fills the stream like any other: probes fill each other's loss. Keep-alives
 // (zero or one byte just below the acknowledged point) and zero-window probes
 // are counted in KeepAlives, never delivered twice or reported as conflicts.
-// Data on a RST, or sent by the RST's sender at or beyond its sequence
-// number, is counted (Stats.AfterClose), not delivered.
+// Data sent by a RST's sender at or beyond the RST's sequence number is
+// counted (Stats.AfterClose), not delivered. The payload of a RST itself is
+// diagnostic (RFC 9293, 3.5.3), not stream data: counted in
+// StreamStats.RSTBytes and passed to a Handler that implements RSTHandler,
+// it never extends a stream nor becomes a gap.
 //
 // Close is called when the connection leaves the table: its Extent and every
 // counter are final then.

@@ -72,6 +72,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if flags&RST != 0 {
 		h.RST = true
+		if n > 0 {
+			a.rstPayload(h, seg, n)
+		}
 	}
 	if !h.closed {
 		if n > 0 && !h.HaveBase && flags&RST == 0 {
@@ -91,7 +94,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			h.FIN = true
 			h.finSeq = uint32(seqNum(seg.Seq).add(int64(n)))
 		}
-	} else if n > 0 {
+	} else if n > 0 && flags&RST == 0 {
 		a.st.AfterClose += int64(n)
 	}
 	if fresh {
@@ -130,7 +133,8 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 	switch {
 	case flags&RST != 0:
 		// The RST's number is the sender's next: bytes below it existed.
-		e := off + int64(n)
+		// Its payload is no stream data (see rstPayload).
+		e := off
 		if h.finKnown {
 			e = min(e, h.finOff)
 		}
@@ -140,9 +144,6 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 		}
 		if !h.rstKnown || e < h.rstOff {
 			h.rstKnown, h.rstOff = true, max(e, h.next)
-		}
-		if n > 0 {
-			a.st.AfterClose += int64(n)
 		}
 	case n > 0:
 		a.data(h, seg, off, n, ts)
@@ -194,5 +195,20 @@ func (a *Assembler) acked(p *half, ts int64) {
 		p.pending = true
 		p.pendingSince = ts
 		a.pending.pushBack(p)
+	}
+}
+
+// rstPayload counts the payload of a RST of h (n bytes claimed) and hands it
+// to a handler that asks for it (RSTHandler). RFC 9293 (3.5.3) makes such
+// data diagnostic, not part of the stream: it never extends the stream nor
+// becomes a gap, whether or not anything else of the direction was captured.
+func (a *Assembler) rstPayload(h *half, seg *Segment, n int) {
+	h.Stats.RSTBytes += int64(n)
+	if rh, ok := a.h.(RSTHandler); ok {
+		p := seg.Payload
+		if len(p) > n {
+			p = p[:n]
+		}
+		rh.RSTPayload(&h.Stream, seg.Seq, p, seg.Timestamp)
 	}
 }

@@ -38,7 +38,9 @@ duplicates, out_of_order, conflicts (see conflicts.jsonl), late (bytes that
 arrived after their gap was reported, written in place), before_base (bytes
 below offset 0), out_of_window (packets, or the peer's ACKs, that claimed
 bytes more than 4 MiB beyond everything else known of the stream and that
-nothing later corroborated: dropped, they never stretch it), first, last
+nothing later corroborated: dropped, they never stretch it), rst_bytes (the
+payload bytes RSTs carried: diagnostic, not stream data, never in length or
+a gap), first, last
 (RFC 3339, UTC).
 
 CAPTURE: pcap or pcapng, possibly compressed (gzip, zstd, lz4, xz, bzip2) or in

@@ -93,6 +93,7 @@ type flowRecord struct {
 	Late          int64          `json:"late"`
 	BeforeBase    int64          `json:"before_base"`
 	OutOfWindow   int64          `json:"out_of_window"`
+	RSTBytes      int64          `json:"rst_bytes"`
 	First         string         `json:"first,omitempty"`
 	Last          string         `json:"last,omitempty"`
 }
@@ -554,6 +555,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		Late:          st.late,
 		BeforeBase:    s.Stats.BeforeBase,
 		OutOfWindow:   s.Stats.OutOfWindow,
+		RSTBytes:      s.Stats.RSTBytes,
 	}
 	if len(rec.VLAN) == 0 {
 		rec.VLAN = nil

@@ -81,3 +81,30 @@ func TestCorpusBigTransferLaps(t *testing.T) {
 		t.Errorf("%d connections on the data tuple, want 1", n)
 	}
 }
+
+// Bytes on a RST are diagnostic (RFC 9293, 3.5.3), not stream data: no
+// length, no gap ("closed" claimed 13 bytes were not captured, where
+// Suricata expects none), counted in rst_bytes, the same whether or not the
+// capture holds anything else of the direction.
+func TestCorpusRSTPayload(t *testing.T) {
+	cases := []struct {
+		rel, src, dst    string
+		length, rstBytes int64
+	}{
+		{"suricata-verify/tests/bug-6244-tcp-rst-with-data/tcp-rst-with-data.pcap", "1.1.1.1:12345", "2.2.2.2:8080", 0, 13},
+		{"suricata-verify/tests/bug-6244-tcp-rst-with-data-02/tcp-rst-with-data.pcap", "2.2.2.2:8080", "1.1.1.1:12345", 17, 13},
+		{"suricata-verify/tests/tcp-rst-unacked-stream-01-raw/input.pcap", "1.1.1.1:12345", "2.2.2.2:8080", 0, 13},
+		{"suricata-verify/tests/tcp-rst-unacked-stream-03-gap/input.pcap", "1.1.1.1:12345", "2.2.2.2:8080", 0, 13},
+		{"suricata-verify/tests/tcp-rst-unacked-stream-04-gap-ips/input.pcap", "1.1.1.1:12345", "2.2.2.2:8080", 0, 13},
+		{"tcpdump/tests/tcp_rst_data.pcap", "199.204.31.89:80", "172.16.133.41:52875", 0, 58},
+		{"tcpdump/tests/tcp_rst_diag_payload.pcap", "192.0.2.1:39829", "192.168.0.1:8080", 0, 8},
+	}
+	for _, c := range cases {
+		idx := extractIndex(t, c.rel)
+		r := findDir(t, idx, c.src, c.dst, 0)
+		if inum(r, "length") != c.length || len(r["gaps"].([]any)) != 0 || inum(r, "rst_bytes") != c.rstBytes || r["rst"] != true {
+			t.Errorf("%s: length %v gaps %v rst %v rst_bytes %v, want %d, none, true, %d",
+				c.rel, r["length"], r["gaps"], r["rst"], r["rst_bytes"], c.length, c.rstBytes)
+		}
+	}
+}
