@@ -80,6 +80,15 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 	for ci := 0; ci < g.conns; ci++ {
 		last := ci == g.conns-1
 		c := ScriptConn{ISN: [2]uint32{g.isn(t), g.isn(t)}}
+		if ci > 0 {
+			// A new connection on the tuple has other ISNs than the one
+			// before (a SYN with the old one's ISN joins the old one).
+			for d, prev := range sc.Conns[ci-1].ISN {
+				if c.ISN[d] == prev {
+					c.ISN[d] += 1 << 20
+				}
+			}
+		}
 		if ci > 0 || drawPct(t, g.synPct, "syn") {
 			c.Handshake = 1
 			if g.twoPoints {

@@ -26,6 +26,7 @@ type Stats struct {
 	Ignored       int64 // segments dropped: NoMidstream, or no usable direction
 	AfterClose    int64 // payload bytes that arrived for a stream direction already closed (data after RST, ...)
 	OutOfWindow   int64 // suspects dropped: data, ACKs or SACKs far beyond their stream that nothing corroborated (see StreamStats.OutOfWindow)
+	JoinedClosed  int64 // late packets of a connection that ended (FINs or RST) and left the table: retransmitted FINs, RSTs, ACKs or data up to its end, its own SYN; counted, they open no new connection
 	LateDropped   int64 // bytes that arrived again below the end of a forgotten gap range (late or retransmitted, no longer known which): counted, not delivered
 }
 
@@ -182,7 +183,15 @@ func (a *Assembler) Assemble(seg *Segment) {
 		c = a.flows.get(hash, &seg.Key)
 		if c == nil {
 			norm, _ := seg.Key.Normalize()
-			c = a.newConn(norm, hash, seg, a.reuse[norm.Hash()].next)
+			r := a.reuse[norm.Hash()]
+			if closedJoins(&r, seg, n) {
+				// A late packet of a connection that ended and left
+				// the table: counted, no new connection.
+				a.st.JoinedClosed++
+				a.expire()
+				return
+			}
+			c = a.newConn(norm, hash, seg, r.next)
 			if c == nil {
 				a.st.Ignored++
 				a.expire()

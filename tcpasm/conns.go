@@ -75,6 +75,9 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 		o := h.unwrap(seg.Seq)
 		return o < -reuseWindow || o > h.Extent+reuseWindow
 	}
+	if h.ownSYN(seg.Seq) {
+		return false // the connection's own SYN again, even after its end
+	}
 	if c.ended() {
 		return true
 	}
@@ -86,6 +89,15 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 		return o < -reuseWindow || o > h.Extent+reuseWindow
 	}
 	return false
+}
+
+// ownSYN reports whether a SYN numbered seq is the direction's own: its
+// captured SYN's ISN, or one below the base a SYN-less start set.
+func (h *half) ownSYN(seq uint32) bool {
+	if h.synSeen {
+		return seq == h.isn
+	}
+	return h.HaveBase && seq+1 == h.BaseSeq
 }
 
 func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, index int) *conn {
@@ -245,7 +257,22 @@ func (a *Assembler) drop(c *conn) {
 	}
 	if a.flows.del(c.hash, c) {
 		n := c.norm()
-		a.remember(n.Hash(), c.Index+1)
+		r := reuseRec{next: c.Index + 1}
+		if c.ended() {
+			r.ended = true
+			r.client = c.Key.Hash()
+			for d := range c.h {
+				h := &c.h[d]
+				e := &r.end[d]
+				e.isn, e.synSeen = h.isn, h.synSeen
+				e.base, e.haveBase = h.BaseSeq, h.HaveBase
+				e.extent = h.Extent
+				if h.finKnown {
+					e.extent = max(e.extent, h.finOff+1)
+				}
+			}
+		}
+		a.remember(n.Hash(), r)
 	}
 	if a.last == c {
 		a.last = nil
@@ -253,10 +280,46 @@ func (a *Assembler) drop(c *conn) {
 	c.sigs.release(&a.fl)
 }
 
-// reuseRec is the next connection index of a tuple, and when it was set.
+// reuseRec is the next connection index of a tuple, and when it was set;
+// for a connection that ended (FINs or a RST), what identifies its late
+// packets (see closedJoins).
 type reuseRec struct {
-	next int
-	at   int64
+	next   int
+	at     int64
+	ended  bool
+	client uint64 // Conn.Key.Hash() of the ended connection
+	end    [2]endRec
+}
+
+// endRec is what an ended connection's direction leaves to recognise its
+// late packets by.
+type endRec struct {
+	isn, base         uint32
+	synSeen, haveBase bool
+	extent            int64 // the stream's end, its FIN included
+}
+
+// closedJoins reports whether seg belongs to the ended connection r
+// remembers, which has left the table: a retransmitted FIN, RST, ACK or
+// data that carries nothing beyond the stream's end, or a SYN with the
+// direction's own ISN. Such a packet never opens a new connection.
+func closedJoins(r *reuseRec, seg *Segment, n int) bool {
+	if !r.ended {
+		return false
+	}
+	d := 0
+	if seg.Key.Hash() != r.client {
+		d = 1
+	}
+	e := &r.end[d]
+	if seg.Flags&SYN != 0 {
+		return (e.synSeen && seg.Seq == e.isn) || (!e.synSeen && e.haveBase && seg.Seq+1 == e.base)
+	}
+	if !e.haveBase {
+		return false
+	}
+	o := seqNum(seg.Seq).sub(seqNum(e.base))
+	return o >= -reuseWindow && o+int64(n) <= e.extent
 }
 
 // reuseKeep is how long (capture time) a tuple's next connection index is
@@ -265,14 +328,14 @@ const reuseKeep = 600e9
 
 // reuseCost is what an entry of Assembler.reuse costs, about (counted in
 // MaxMemory); the map takes at most a sixteenth of MaxMemory.
-const reuseCost = 40
+const reuseCost = 96
 
 // remember records the next connection index of a tuple. The map is pruned of
 // entries older than reuseKeep whenever it doubles, so it holds about the
 // tuples that closed recently: a tuple reused after longer starts again at 0.
 // Once it would outgrow its share of MaxMemory, the older half of its entries
 // is pruned instead, whatever their age.
-func (a *Assembler) remember(h uint64, next int) {
+func (a *Assembler) remember(h uint64, r reuseRec) {
 	if a.reuseCap == 0 {
 		a.reuseCap = 1 << 12
 	}
@@ -290,7 +353,8 @@ func (a *Assembler) remember(h uint64, next int) {
 			}
 		}
 	}
-	a.reuse[h] = reuseRec{next, a.now}
+	r.at = a.now
+	a.reuse[h] = r
 }
 
 // pruneReuse drops the older half of the reuse entries.

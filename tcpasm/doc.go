@@ -21,7 +21,11 @@
 // already had, or one whose sequence number lies far (16 MiB) from the live
 // connection's stream closes the old connection (its streams get their final
 // gaps and Close) and opens a new one with the next Conn.Index; so does data
-// far from a finished connection's streams. Finished connections linger
+// far from a finished connection's streams. A SYN with the direction's own ISN
+// never starts a new connection, and the late packets of a connection that
+// ended (FINs or a RST) and left the table — retransmitted FINs, RSTs, ACKs or
+// data up to its end, its own SYN — join it: counted (Stats.JoinedClosed),
+// they open no phantom connection. Finished connections linger
 // (Config.Linger) to absorb their last packets and are then dropped: the table
 // shrinks. A tuple's next Conn.Index is remembered for 10 minutes of capture
 // time after its connection left the table. Idle connections

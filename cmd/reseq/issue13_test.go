@@ -108,3 +108,25 @@ func TestCorpusRSTPayload(t *testing.T) {
 		}
 	}
 }
+
+// Late packets of an ended connection join it: a FIN retransmitted after
+// the linger (suricata-verify bug-7264: no second connection with the roles
+// swapped repeating the last 31 bytes), a late SYN with the connection's own
+// ISN (arkime tcp-reassembly-synthetic, tshark's stream 9). tshark counts
+// one connection each.
+func TestCorpusClosedIdentity(t *testing.T) {
+	idx := extractIndex(t, "suricata-verify/tests/bug-7264-tcp-3whs-ack-data-tls-01/input.pcap")
+	if len(idx) != 2 {
+		t.Errorf("bug-7264: %d directions, want 2 (one connection)", len(idx))
+	}
+	idx = extractIndex(t, "arkime/tests/pcap/tcp-reassembly-synthetic.pcap")
+	n := 0
+	for _, r := range idx {
+		if r["src"] == "10.180.156.1:40009" || r["dst"] == "10.180.156.1:40009" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("arkime 10.180.156.1:40009: %d directions, want 2 (one connection)", n)
+	}
+}
