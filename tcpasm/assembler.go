@@ -26,6 +26,8 @@ type Stats struct {
 	Ignored       int64 // segments dropped: NoMidstream, or no usable direction
 	AfterClose    int64 // payload bytes that arrived for a stream direction already closed (data after RST, ...)
 	OutOfWindow   int64 // suspects dropped: data, ACKs or SACKs far beyond their stream that nothing corroborated (see StreamStats.OutOfWindow)
+	ClockLeaps    int64 // segments whose timestamp leapt more than an hour from the capture clock and were assembled at the clock (see Clock)
+	TimesBackward int64 // segments whose timestamp is earlier than the one before
 	JoinedClosed  int64 // late packets of a connection that ended (FINs or RST) and left the table: retransmitted FINs, RSTs, ACKs or data up to its end, its own SYN; counted, they open no new connection
 	LateDropped   int64 // bytes that arrived again below the end of a forgotten gap range (late or retransmitted, no longer known which): counted, not delivered
 }
@@ -56,6 +58,7 @@ type Assembler struct {
 
 	now    int64
 	nowSet bool
+	ck     Clock // filters the timestamps' leaps
 	seq    int64
 	last   *conn // the connection of the previous segment
 
@@ -98,6 +101,7 @@ func (a *Assembler) Stats() Stats {
 	s.Held = a.held
 	s.Retained = a.retained
 	s.Memory = a.memory()
+	s.ClockLeaps, s.TimesBackward = a.ck.Leaps, a.ck.Backward
 	return s
 }
 
@@ -161,11 +165,15 @@ func (a *Assembler) AssembleShard(segs []Segment, clock []int64) {
 // segment makes known, in stream order; the segment's payload is not retained
 // (out-of-order bytes are copied).
 func (a *Assembler) Assemble(seg *Segment) {
-	ts := seg.Timestamp
-	if !a.nowSet || ts > a.now {
-		a.now = ts
-		a.nowSet = true
+	if !a.clock(seg.Timestamp) {
+		// An implausible timestamp: the segment is assembled at the
+		// capture clock, so that it neither expires nor splits
+		// connections.
+		cp := *seg
+		cp.Timestamp = a.now
+		seg = &cp
 	}
+	ts := seg.Timestamp
 	a.st.Packets++
 	n := max(seg.Length, len(seg.Payload))
 	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
@@ -236,6 +244,17 @@ func (a *Assembler) Assemble(seg *Segment) {
 	if m := a.memory(); m > a.st.PeakMemory {
 		a.st.PeakMemory = m
 	}
+}
+
+// clock moves the capture clock (now) by a segment's timestamp ts (see
+// Clock) and reports whether ts is plausible.
+func (a *Assembler) clock(ts int64) bool {
+	if a.nowSet && a.ck.set && a.ck.now < a.now {
+		a.ck.now = a.now // Advance moved it
+	}
+	ok := a.ck.Observe(ts)
+	a.now, a.nowSet = a.ck.now, true
+	return ok
 }
 
 // FlushOlderThan closes (ReasonIdle) every connection whose last packet is

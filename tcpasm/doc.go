@@ -34,6 +34,13 @@
 // recently active one is evicted (ReasonEvicted). Both are found at the
 // front of time-ordered lists: no scan of the table per packet.
 //
+// Timeouts run on the capture clock (Clock): the latest plausible
+// timestamp. A timestamp more than an hour ahead of it or behind it is a
+// leap, believed only when the next packet confirms it (a long pause of the
+// capture); until then the segment is assembled at the clock (counted,
+// Stats.ClockLeaps), so that one far-future stamp neither expires nor splits
+// connections.
+//
 // # Memory
 //
 // Config.MaxMemory bounds everything that grows with the input: held bytes,

@@ -130,3 +130,23 @@ func TestCorpusClosedIdentity(t *testing.T) {
 		t.Errorf("arkime 10.180.156.1:40009: %d directions, want 2 (one connection)", n)
 	}
 }
+
+// fpcap's pcapng-example: frame 2 is stamped 2061 and the LINUX_SLL
+// interface's frames carry overflowed timestamps; one far-future stamp must
+// not expire or split connections: tshark's 15 connections, and
+// 127.0.0.1:40304 <-> 3306 is one.
+func TestCorpusClockLeap(t *testing.T) {
+	idx := extractIndex(t, "fpcap/tracefiles/pcapng-example.pcapng")
+	if len(idx) != 30 {
+		t.Errorf("%d directions, want 30 (tshark's 15 connections)", len(idx))
+	}
+	r := findDir(t, idx, "127.0.0.1:40304", "127.0.0.1:3306", 0)
+	if r["close"] != "fin" {
+		t.Errorf("127.0.0.1:40304: close %v, want fin", r["close"])
+	}
+	for _, x := range idx {
+		if x["src"] == "127.0.0.1:40304" && inum(x, "conn") != 0 {
+			t.Errorf("127.0.0.1:40304 split: conn %v", x["conn"])
+		}
+	}
+}
