@@ -491,6 +491,9 @@ func compareStream(ws *ModelStream, rs *recStream, fed int64, mode asmCheckMode)
 		if s.Stats.BeforeBase != ws.BeforeBase {
 			return fmt.Errorf("Stats.BeforeBase %d, model %d", s.Stats.BeforeBase, ws.BeforeBase)
 		}
+		if s.Stats.RSTBytes != ws.RSTBytes {
+			return fmt.Errorf("Stats.RSTBytes %d, model %d", s.Stats.RSTBytes, ws.RSTBytes)
+		}
 		if s.Stats.Duplicates != ws.Duplicates {
 			return fmt.Errorf("Stats.Duplicates %d, model %d", s.Stats.Duplicates, ws.Duplicates)
 		}

@@ -80,6 +80,15 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 	for ci := 0; ci < g.conns; ci++ {
 		last := ci == g.conns-1
 		c := ScriptConn{ISN: [2]uint32{g.isn(t), g.isn(t)}}
+		if ci > 0 {
+			// A new connection on the tuple has other ISNs than the one
+			// before (a SYN with the old one's ISN joins the old one).
+			for d, prev := range sc.Conns[ci-1].ISN {
+				if c.ISN[d] == prev {
+					c.ISN[d] += 1 << 20
+				}
+			}
+		}
 		if ci > 0 || drawPct(t, g.synPct, "syn") {
 			c.Handshake = 1
 			if g.twoPoints {
@@ -125,9 +134,15 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 				off += sz
 				if jumps < g.bigJumps && d == 0 {
 					// Huge region the receiver got and ACKs, the capture never saw.
+					// The receiver ACKs it three times (as receivers do: each
+					// ACK of a burst, or duplicates): an ACK that far beyond
+					// everything the capture saw is believed once two later
+					// ones agree with it (tcpasm's suspect rule).
 					j := rapid.Int64Range(g.bigJumpMax/2, g.bigJumpMax).Draw(t, "jump")
 					evs = append(evs, ScriptEvent{Dir: 0, Kind: EvVirtual, Off: off, N: j})
-					evs = append(evs, ScriptEvent{Dir: 1, Kind: EvAck, Points: 1 | 2, Snap: -1})
+					for range 3 {
+						evs = append(evs, ScriptEvent{Dir: 1, Kind: EvAck, Points: 1 | 2, Snap: -1})
+					}
 					off += j
 					n += int(j)
 					jumps++
@@ -184,7 +199,10 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 		}
 		if rst {
 			c.Events = append(c.Events, ScriptEvent{Dir: rapid.IntRange(0, 1).Draw(t, "rstDir"), Kind: EvRst,
-				Snap: -1, Points: g.points(t, "rstLost") | closePts})
+				N: int64(rapid.IntRange(-20, 20).Draw(t, "rstText")), Snap: -1, Points: g.points(t, "rstLost") | closePts})
+			if e := &c.Events[len(c.Events)-1]; e.N < 0 {
+				e.N = 0
+			}
 		}
 		sc.Conns = append(sc.Conns, c)
 	}

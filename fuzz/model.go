@@ -105,8 +105,11 @@ type ModelStream struct {
 	// BeforeBase counts captured payload bytes below offset 0 (mid-stream
 	// pickup), per packet (copies excluded).
 	BeforeBase int64
-	Duplicates int64          // copies of a transmission after its first arrival
-	Differing  map[int64]bool // stream offsets a later (non-copy) packet carried a different byte for
+	Duplicates int64 // copies of a transmission after its first arrival
+	// RSTBytes counts the payload bytes of the direction's RSTs (copies
+	// excluded): diagnostic, never stream data, never in the extent.
+	RSTBytes  int64
+	Differing map[int64]bool // stream offsets a later (non-copy) packet carried a different byte for
 	// FirstIndex is, for each delivered offset, the arrival index of the packet
 	// whose byte won.
 	FirstIndex map[int64]int
@@ -182,6 +185,10 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 			s.FIN = true
 			s.FINOff = p.DataOff() + int64(p.Length)
 		}
+		if p.Flags&tcpasm.RST != 0 {
+			s.RSTBytes += int64(p.Length)
+			continue // a RST's payload is not stream data
+		}
 		if p.Length > 0 && !s.HaveBase {
 			s.HaveBase = true
 			s.Base = p.DataOff()
@@ -245,7 +252,7 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 			if p.Dir == s.Dir && p.Flags&tcpasm.FIN != 0 {
 				finSeen = true
 			}
-			if p.Dir == s.Dir && finKnown && !finSeen && p.Flags&tcpasm.RST != 0 && p.DataOff()+int64(p.Length) > finAt {
+			if p.Dir == s.Dir && finKnown && !finSeen && p.Flags&tcpasm.RST != 0 && p.DataOff() > finAt {
 				s.FINAckedFirst = true // a RST numbered past a FIN not (yet) seen
 			}
 			if p.Dir != s.Dir && finKnown && !finSeen {
@@ -256,7 +263,10 @@ func (m *Model) Expect() map[[2]int]*ModelStream {
 				s.FINAckedFirst = s.FINAckedFirst || past
 			}
 			if p.Dir == s.Dir {
-				if p.Length > 0 || p.Flags&(tcpasm.FIN|tcpasm.RST) != 0 {
+				switch {
+				case p.Flags&tcpasm.RST != 0:
+					edge(p.DataOff()) // its payload is no stream data
+				case p.Length > 0 || p.Flags&tcpasm.FIN != 0:
 					edge(p.DataOff() + int64(p.Length))
 				}
 				continue

@@ -21,7 +21,7 @@ const (
 	EvVirtual                  // bytes [Off, Off+N) sent and received, never captured (no packet)
 	EvAck                      // a pure ACK
 	EvFin                      // a FIN without data
-	EvRst                      // a RST (always arrives last in its connection)
+	EvRst                      // a RST (always arrives last in its connection), with N bytes of diagnostic payload
 )
 
 // ScriptEvent is one thing an endpoint sent.
@@ -225,6 +225,13 @@ func (sc *Script) Model() *Model {
 				}
 				p.Flags = tcpasm.RST | tcpasm.ACK
 				p.SACK = nil
+				// N: diagnostic text on the RST (RFC 9293, 3.5.3), no
+				// stream data.
+				p.Length = int(ev.N)
+				p.Payload = make([]byte, ev.N)
+				for i := range p.Payload {
+					p.Payload[i] = 'a' + byte(i%26)
+				}
 				emit(ev, p, true)
 			}
 		}

@@ -616,7 +616,7 @@ func (s *stream) gap(off, length int64, ts int64) bool {
 		s.left -= n
 		if length > n && s.st == sChunkData {
 			// The chunk's end, its CRLF and the next size line are lost.
-			m.Gaps = append(m.Gaps, Range{off + n, length - n})
+			m.Gaps = addRange(m.Gaps, Range{off + n, length - n})
 			s.finish(off+n, ts, false)
 			return true
 		}
@@ -633,7 +633,7 @@ func (s *stream) gap(off, length int64, ts int64) bool {
 	}
 	// chunk size line, chunk CRLF, trailer: the framing is lost.
 	if m != nil {
-		m.Gaps = append(m.Gaps, Range{off, length})
+		m.Gaps = addRange(m.Gaps, Range{off, length})
 	}
 	s.finish(off, ts, false)
 	return true
@@ -645,8 +645,8 @@ func (s *stream) hole(off, n int64) {
 	if n <= 0 || m == nil {
 		return
 	}
-	m.Gaps = append(m.Gaps, Range{off, n})
-	m.Holes = append(m.Holes, Range{m.BodyLen, n})
+	m.Gaps = addRange(m.Gaps, Range{off, n})
+	m.Holes = addRange(m.Holes, Range{m.BodyLen, n})
 	m.holes = append(m.holes, holeMap{stream: off, body: m.BodyLen, n: n})
 	m.BodyLen += n
 }
@@ -744,4 +744,14 @@ func leadingEOL(d []byte) int {
 		n++
 	}
 	return n
+}
+
+// addRange appends r to rs, joined to the last range when it continues it:
+// adjacent holes (the assembler may declare one hole in two steps) are one.
+func addRange(rs []Range, r Range) []Range {
+	if k := len(rs); k > 0 && rs[k-1].Off+rs[k-1].Len == r.Off {
+		rs[k-1].Len += r.Len
+		return rs
+	}
+	return append(rs, r)
 }

@@ -22,6 +22,8 @@ type decoder struct {
 	// frag reassembles IP fragments; made at the first fragment.
 	frag     *ipfrag.Reassembler
 	deadline int64 // frag's earliest deadline; MaxInt64 when nothing waits
+
+	clock tcpasm.Clock // counts the timestamps' anomalies
 }
 
 func newDecoder(opt *Options, st *Stats) *decoder {
@@ -48,10 +50,12 @@ func (d *decoder) packet(pkt *reseq.Packet, b *batch) {
 		// capture it was cut from.
 		pkt.Index = pkt.Frame
 	}
+	d.clock.Observe(pkt.Timestamp)
+	d.st.TimesBackward, d.st.TimeLeaps = d.clock.Backward, d.clock.Leaps
 	if d.st.Packets == 1 && d.opt.Start != nil {
 		d.opt.Start(pkt.Timestamp)
 	}
-	if pkt.Timestamp >= d.deadline {
+	if d.frag != nil && pkt.Timestamp >= d.deadline {
 		d.frag.Expire(pkt.Timestamp)
 		d.drain(b)
 	}

@@ -80,6 +80,10 @@ type Stats struct {
 	FragmentBytesLost int64 // captured bytes of given-up datagrams that could not be placed (no TCP header captured before them)
 	FragChecksumBad   int64 // reassembled datagrams dropped for a bad transport checksum (fragments of two datagrams that shared an IP ID)
 	Frag              ipfrag.Stats
+	// TimesBackward counts frames whose timestamp is earlier than the one
+	// before; TimeLeaps frames whose timestamp leapt more than an hour from
+	// the capture clock (tcpasm.Clock), which reassembly does not follow.
+	TimesBackward, TimeLeaps int64
 }
 
 // Run reads r to its end, giving every TCP segment to a in capture order. It

@@ -69,6 +69,7 @@ func RunShards(r *reseq.Reader, as []Assembler, opt Options) (Stats, error) {
 // on the calling goroutine.
 type serialShards struct {
 	as    []Assembler
+	ck    tcpasm.Clock
 	clock int64
 	set   bool
 }
@@ -79,9 +80,8 @@ func (s *serialShards) Assemble(seg *tcpasm.Segment) {
 		sa.Advance(s.clock)
 	}
 	a.Assemble(seg)
-	if !s.set || seg.Timestamp > s.clock {
-		s.clock, s.set = seg.Timestamp, true
-	}
+	s.ck.Observe(seg.Timestamp) // leaps filtered as in one assembler
+	s.clock, s.set = s.ck.Now(), true
 }
 
 // end advances every assembler to the capture's last time.
@@ -118,7 +118,8 @@ type sharder struct {
 	free    [][]byte
 	chunks  int
 	big     int
-	clock   int64 // the latest capture time of the segments routed so far
+	ck      tcpasm.Clock
+	clock   int64 // the capture clock after the segments routed so far
 	clockOK bool
 }
 
@@ -207,15 +208,15 @@ func (s *sharder) route() {
 	for i := range st.segs {
 		seg := &st.segs[i]
 		if !s.clockOK {
-			s.clock, s.clockOK = seg.Timestamp, true
+			s.ck.Observe(seg.Timestamp)
+			s.clock, s.clockOK = s.ck.Now(), true
 		}
 		k := ShardOf(&seg.Key, s.n)
 		b := s.cur[k]
 		b.segs = append(b.segs, *seg)
 		b.clock = append(b.clock, s.clock)
-		if seg.Timestamp > s.clock {
-			s.clock = seg.Timestamp
-		}
+		s.ck.Observe(seg.Timestamp) // leaps filtered as in one assembler
+		s.clock = s.ck.Now()
 		*seg = tcpasm.Segment{}
 	}
 	st.segs = st.segs[:0]

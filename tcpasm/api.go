@@ -1,27 +1,29 @@
 package tcpasm
 
 import (
+	"strconv"
+
 	"github.com/reseq/reseq/layers"
 )
 
-// TCP flag bits as they stand in the TCP header's flags byte.
+// TCP flag bits as they stand in the TCP header's flags byte: layers' own.
 const (
-	FIN = 1 << iota
-	SYN
-	RST
-	PSH
-	ACK
-	URG
-	ECE
-	CWR
+	FIN = layers.TCPFlagFIN
+	SYN = layers.TCPFlagSYN
+	RST = layers.TCPFlagRST
+	PSH = layers.TCPFlagPSH
+	ACK = layers.TCPFlagACK
+	URG = layers.TCPFlagURG
+	ECE = layers.TCPFlagECE
+	CWR = layers.TCPFlagCWR
 )
 
 // SACKBlock is one SACK option block: [Left, Right) in sequence space.
-type SACKBlock struct{ Left, Right uint32 }
+type SACKBlock = layers.SACKBlock
 
 // MaxSACK is the most SACK blocks a Segment carries (a TCP option field holds at
 // most four).
-const MaxSACK = 4
+const MaxSACK = layers.MaxSACKBlocks
 
 // NoCapturePoint is Segment.CapturePoint when the frame named none.
 const NoCapturePoint = -1
@@ -91,29 +93,7 @@ func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
 		return reasonNames[r]
 	}
-	return "reason(" + itoa(int(r)) + ")"
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
 
 // Direction of a stream within its connection.
@@ -149,6 +129,15 @@ type StreamStats struct {
 	LateBytes     int64 // bytes delivered by Late
 	BeforeBase    int64 // bytes that arrived below offset 0 (mid-stream pickup)
 	KeepAlives    int64 // keep-alive and zero-window probes recognised
+	// OutOfWindow counts the packets of this direction's data, or the
+	// peer's ACKs or SACKs of it, that claimed bytes more than 4 MiB
+	// beyond everything known of the stream and that no later packet near
+	// them corroborated: dropped, they never stretch the stream.
+	OutOfWindow int64
+	// RSTBytes counts the payload bytes RSTs of this direction carried:
+	// diagnostic text (RFC 9293, 3.5.3), not stream data, never in Extent
+	// or a gap (see RSTHandler).
+	RSTBytes int64
 }
 
 // Stream is one direction of a connection. Handlers read it; only User is theirs
@@ -211,57 +200,12 @@ type Handler interface {
 	Close(s *Stream, reason Reason, ts int64)
 }
 
-// Overlap is the policy for retransmitted bytes that overlap bytes seen before.
-type Overlap uint8
-
-const (
-	FirstWins Overlap = iota // RFC 9293, Zeek, libnids: the first copy is kept
-	LastWins                 // the later copy replaces held (not yet delivered) bytes
-)
-
-// Config sets the Assembler's policies and limits. The zero value of a field
-// means its default (see DefaultConfig).
-type Config struct {
-	Overlap Overlap
-
-	// MaxHeldPerStream bounds the bytes held above a hole in one direction; at the
-	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB. Held
-	// bytes are counted as each held piece's length plus a fixed overhead (64;
-	// 32 for a segment whose bytes joined the piece before them). A direction
-	// holding many pieces puts further tiny segments in 4 KiB pages of its
-	// byte range (when this limit and MaxMemory are at least 16 KiB); a page
-	// counts whole, each such segment 64 on top.
-	MaxHeldPerStream int64
-	// MaxMemory bounds the bytes held across all streams; above it the streams
-	// that have held bytes the longest are flushed (ReasonEvicted) until the
-	// total is within it again. Default 64 MiB. The windows kept for
-	// ConflictWindow have a budget of the same size of their own.
-	MaxMemory int64
-	// MaxConns bounds the live connections; above it the oldest idle one is
-	// evicted. Default 1<<20.
-	MaxConns int
-	// IdleTimeout, in capture-time nanoseconds, closes connections with no packet
-	// for that long (ReasonIdle). Default 120 s; negative disables.
-	IdleTimeout int64
-	// ReorderWindow, in capture-time nanoseconds, is how long a hole the peer has
-	// ACKed may wait for late data before it is declared (ACK-before-data
-	// reordering at SPAN ports). Default 5 ms; the allowance also ends as soon as
-	// more bytes than ReorderBytes are held above the hole. Negative: no wait.
-	ReorderWindow int64
-	// ReorderBytes: see ReorderWindow. Default 256 KiB.
-	ReorderBytes int64
-	// DupWindow, in capture-time nanoseconds: an identical copy of a packet seen
-	// again within it, at the same capture point, is a duplicate (SPAN doubles);
-	// copies from another capture point always are. Default 10 ms.
-	DupWindow int64
-	// ConflictWindow is how many delivered bytes per stream are retained to
-	// compare retransmissions against (rounded up to a power of two, at least
-	// 4 KiB). Default 16 KiB; negative disables.
-	ConflictWindow int64
-	// NoMidstream, when set, ignores connections whose SYN was not captured.
-	NoMidstream bool
-	// Linger, in capture-time nanoseconds, is how long a connection whose two
-	// directions are closed stays in the table to absorb its last packets
-	// (final ACKs, retransmitted FINs) before it is dropped. Default 2 s.
-	Linger int64
+// RSTHandler is an optional interface of a Handler: the payload a RST
+// carried, which is not stream data (it never extends the stream nor
+// becomes a gap). seq is the RST's sequence number (its stream offset is
+// seq - BaseSeq, unwrapped, when HaveBase); data holds the captured bytes,
+// valid only for the call. Copies the Assembler recognised as duplicates
+// are not passed.
+type RSTHandler interface {
+	RSTPayload(s *Stream, seq uint32, data []byte, ts int64)
 }

@@ -1001,7 +1001,7 @@ func TestGarbageSegments(t *testing.T) {
 			s.NumSACK = rng.IntN(3)
 			for j := 0; j < s.NumSACK; j++ {
 				l := s.Ack + uint32(rng.IntN(200))
-				s.SACK[j] = SACKBlock{l, l + uint32(rng.IntN(100))}
+				s.SACK[j] = SACKBlock{Left: l, Right: l + uint32(rng.IntN(100))}
 			}
 			s.CapturePoint = int32(rng.IntN(3)) - 1
 			s.Timestamp = f.ts + int64(rng.IntN(2000)) - 500

@@ -21,13 +21,47 @@
 // already had, or one whose sequence number lies far (16 MiB) from the live
 // connection's stream closes the old connection (its streams get their final
 // gaps and Close) and opens a new one with the next Conn.Index; so does data
-// far from a finished connection's streams. Finished connections linger
+// far from a finished connection's streams. A SYN with the direction's own ISN
+// never starts a new connection, and the late packets of a connection that
+// ended (FINs or a RST) and left the table — retransmitted FINs, RSTs, ACKs or
+// data up to its end, its own SYN — join it: counted (Stats.JoinedClosed),
+// they open no phantom connection. Finished connections linger
 // (Config.Linger) to absorb their last packets and are then dropped: the table
 // shrinks. A tuple's next Conn.Index is remembered for 10 minutes of capture
 // time after its connection left the table. Idle connections
-// (Config.IdleTimeout, capture time) are closed with ReasonIdle; at MaxConns the
-// least recently active one is evicted (ReasonEvicted). Both are found at the
+// (Config.IdleTimeout, capture time) are closed with ReasonIdle; at MaxConns,
+// or when the table pushes the memory in use past MaxMemory, the least
+// recently active one is evicted (ReasonEvicted). Both are found at the
 // front of time-ordered lists: no scan of the table per packet.
+//
+// Timeouts run on the capture clock (Clock): the latest plausible
+// timestamp. A timestamp more than an hour ahead of it or behind it is a
+// leap, believed only when the next packet confirms it (a long pause of the
+// capture); until then the segment is assembled at the clock (counted,
+// Stats.ClockLeaps), so that one far-future stamp neither expires nor splits
+// connections.
+//
+// # Memory
+//
+// Config.MaxMemory bounds everything that grows with the input: held bytes,
+// conflict windows, the connection table (ConnCost a connection, about 1.1 KB
+// until it carries data, plus the handler's Config.ConnOverhead; 1 KB more
+// for the duplicate-detection ring from its second packet), suspect payloads
+// and the tuples' next Conn.Index (at most a sixteenth of it). Stats.Memory
+// is that sum. Over it the least recently active connections are evicted,
+// beyond the first MinConns; the table never grows past it.
+//
+// # Plausibility
+//
+// A data segment, ACK or SACK that claims bytes more than 4 MiB beyond
+// everything known of its stream is suspect: it is held aside (one data
+// segment and one ACK per direction) until a later packet corroborates it —
+// the next contiguous segment, an ACK of its start, its bytes or its FIN,
+// data at a far ACK, two later ACKs agreeing
+// with a far ACK — as the packets after a capture's blackout do; random or
+// corrupt numbers almost never do. Uncorroborated, it is dropped and counted
+// (StreamStats.OutOfWindow): a stream's extent never runs past what the
+// evidence supports.
 //
 // # Offsets
 //
@@ -35,8 +69,10 @@
 // data (Stream.SYN; data on a SYN starts at 0), else the sequence number of the
 // first data segment (mid-stream pickup, delivered at once). Bytes below offset
 // 0 that arrive later are counted in BeforeBase. Sequence numbers are unwrapped
-// by serial arithmetic around the stream's frontier, so a wrap is never a gap
-// and streams longer than 4 GiB work.
+// by serial arithmetic around the direction's latest evidence (its last
+// segment, or the peer's last ACK or SACK edge), so a wrap is never a gap and
+// offsets stay exact over any number of laps as long as each step between
+// consecutive evidence is below 2^31, however sparse the capture.
 //
 // # Gaps
 //
@@ -57,7 +93,9 @@
 //     filled them first.
 //   - limit: the bytes held above the lowest hole exceed MaxHeldPerStream.
 //   - evicted: the bytes held by all streams exceed MaxMemory; the oldest
-//     holders are flushed (holes declared, held bytes delivered).
+//     holders are flushed (holes declared, held bytes delivered). As a close
+//     reason: the connection was evicted from the table (MaxConns, or
+//     MaxMemory with the table counted).
 //   - closed: a RST ended the connection, or the capture ended (or went idle)
 //     with a hole below a FIN. A RST declares the holes of both directions at
 //     once, but like a FIN exchange it closes them only when the connection
@@ -101,8 +139,11 @@
 // fills the stream like any other: probes fill each other's loss. Keep-alives
 // (zero or one byte just below the acknowledged point) and zero-window probes
 // are counted in KeepAlives, never delivered twice or reported as conflicts.
-// Data on a RST, or sent by the RST's sender at or beyond its sequence
-// number, is counted (Stats.AfterClose), not delivered.
+// Data sent by a RST's sender at or beyond the RST's sequence number is
+// counted (Stats.AfterClose), not delivered. The payload of a RST itself is
+// diagnostic (RFC 9293, 3.5.3), not stream data: counted in
+// StreamStats.RSTBytes and passed to a Handler that implements RSTHandler,
+// it never extends a stream nor becomes a gap.
 //
 // Close is called when the connection leaves the table: its Extent and every
 // counter are final then.

@@ -31,11 +31,8 @@ func FromPacket(seg *Segment, p *layers.Packet, ts, index int64, capturePoint bo
 		}
 	}
 	o := &p.TCPOptions
-	n := min(o.NumSACK, MaxSACK, layers.MaxSACKBlocks)
-	for i := 0; i < n; i++ {
-		seg.SACK[i] = SACKBlock{Left: o.SACK[i].Left, Right: o.SACK[i].Right}
-	}
-	seg.NumSACK = n
+	seg.SACK = o.SACK
+	seg.NumSACK = min(o.NumSACK, MaxSACK)
 	if len(seg.Payload) > 0 {
 		seg.fp, seg.fpOf, seg.fpLen = fingerprint(seg.Payload), &seg.Payload[0], len(seg.Payload)
 	}

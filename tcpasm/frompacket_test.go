@@ -67,7 +67,7 @@ func TestFromPacket(t *testing.T) {
 	if string(seg.Payload) != "hello" || seg.Length != 10 {
 		t.Errorf("payload %q length %d", seg.Payload, seg.Length)
 	}
-	if !seg.HasTS || seg.TSVal != 7 || seg.NumSACK != 2 || seg.SACK[0] != (SACKBlock{0x1000, 0x2000}) || seg.SACK[1] != (SACKBlock{0x3000, 0x4000}) {
+	if !seg.HasTS || seg.TSVal != 7 || seg.NumSACK != 2 || seg.SACK[0] != (SACKBlock{Left: 0x1000, Right: 0x2000}) || seg.SACK[1] != (SACKBlock{Left: 0x3000, Right: 0x4000}) {
 		t.Errorf("options: ts %v %d sack %d %v", seg.HasTS, seg.TSVal, seg.NumSACK, seg.SACK)
 	}
 	// Without capture points every tag is in the key.

@@ -60,10 +60,10 @@ func (w *pageStore) bytes(pc *piece) []byte {
 
 // usePages reports whether the len(b) bytes at off go to h's pages.
 func (a *Assembler) usePages(h *half, off int64, n int) bool {
-	if n > pagedMax || a.pagesFrom < 0 || h.held.n < a.pagesFrom {
+	if n > pagedMax || a.pagesFrom < 0 || h.held.size() < a.pagesFrom {
 		return false
 	}
-	w := &h.pages
+	w := &h.held.pages
 	if w.n == 0 {
 		w.lo = h.next >> pageShift
 	}
@@ -76,7 +76,7 @@ func (a *Assembler) usePages(h *half, off int64, n int) bool {
 // holdPaged copies b, at off, into h's pages (usePages said yes) and inserts its
 // piece at ps.
 func (a *Assembler) holdPaged(h *half, ps pos, off int64, b []byte, seg *Segment) {
-	w := &h.pages
+	w := &h.held.pages
 	p := off >> pageShift
 	if need := p - w.lo + 1; need > int64(len(w.ring)) {
 		a.growPages(w, need)
@@ -119,7 +119,7 @@ func (a *Assembler) growPages(w *pageStore, need int64) {
 // slidePages gives back the pages h no longer needs (it has some): those below
 // its next byte's page, and all of them once nothing is held.
 func (a *Assembler) slidePages(h *half) {
-	w := &h.pages
+	w := &h.held.pages
 	m := int64(len(w.ring) - 1)
 	np := h.next >> pageShift
 	if h.held.empty() {
@@ -143,13 +143,18 @@ func (a *Assembler) slidePages(h *half) {
 	}
 }
 
-// releasePages gives back h's ring (its pages are already back: nothing is
-// held when a direction closes).
-func (a *Assembler) releasePages(h *half) {
-	if h.pages.ring != nil && h.pages.n == 0 {
-		a.fl.putPageRing(h.pages.ring)
-		h.pages.ring = nil
+// releaseHeld gives back h's held list and its ring of pages (the pages are
+// already back: nothing is held when a direction closes).
+func (a *Assembler) releaseHeld(h *half) {
+	l := h.held
+	if l == nil || l.n != 0 || l.pages.n != 0 {
+		return
 	}
+	if l.pages.ring != nil {
+		a.fl.putPageRing(l.pages.ring)
+	}
+	h.held = nil
+	a.fl.putList(l)
 }
 
 // splitPaged gives the bytes [from, to) of the paged piece at ps to packet

@@ -171,7 +171,7 @@ func runTrace(t *testing.T, cfg Config, pagesFrom int, segs []Segment) (*traceHa
 		a.Assemble(&s)
 		clear(s.Payload) // the Assembler must have copied what it keeps
 		a.flows.each(func(c *conn) {
-			used = used || c.h[0].pages.n > 0 || c.h[1].pages.n > 0
+			used = used || pagesInUse(&c.h[0]) > 0 || pagesInUse(&c.h[1]) > 0
 		})
 	}
 	a.Close()
@@ -270,10 +270,10 @@ func TestPagesGiveBack(t *testing.T) {
 	}
 	c := a.flows.get(f.key.SymmetricHash(), &f.key)
 	h := &c.h[0]
-	if h.pages.n == 0 {
+	if pagesInUse(h) == 0 {
 		t.Fatal("no pages used")
 	}
-	pages := int64(h.pages.n)
+	pages := int64(pagesInUse(h))
 	if pages > n/pageSize+2 {
 		t.Errorf("%d pages for %d bytes", pages, n)
 	}
@@ -281,10 +281,18 @@ func TestPagesGiveBack(t *testing.T) {
 		t.Errorf("held %d, stream %d, pages %d", got, want, pages)
 	}
 	f.data(0, 0, "0123456789")
-	if h.pages.n != 0 || a.MemoryHeld() != 0 || h.holding() {
-		t.Errorf("after delivery: %d pages, %d held, holding %v", h.pages.n, a.MemoryHeld(), h.holding())
+	if pagesInUse(h) != 0 || a.MemoryHeld() != 0 || h.holding() {
+		t.Errorf("after delivery: %d pages, %d held, holding %v", pagesInUse(h), a.MemoryHeld(), h.holding())
 	}
 	if h.next != n {
 		t.Errorf("next %d", h.next)
 	}
+}
+
+// pagesInUse is the number of pages h's held store uses.
+func pagesInUse(h *half) int {
+	if h.held == nil {
+		return 0
+	}
+	return h.held.pages.n
 }

@@ -37,7 +37,11 @@ exactly the bytes no captured packet carried; adjacent gaps of different
 reasons are listed separately), packets, retransmitted, duplicates,
 out_of_order, conflicts (see conflicts.jsonl), late (bytes that arrived
 after their gap was reported, written in place), before_base (bytes below
-offset 0), first, last (RFC 3339 UTC with 9 fractional digits; null when the
+offset 0), out_of_window (packets, or the peer's ACKs, that claimed bytes
+more than 4 MiB beyond everything else known of the stream and that nothing
+later corroborated: dropped, they never stretch it), rst_bytes (the payload
+bytes RSTs carried: diagnostic, not stream data, never in length or a gap),
+first, last (RFC 3339 UTC with 9 fractional digits; null when the
 direction has no packet).
 
 CAPTURE: pcap or pcapng, possibly compressed (gzip, zstd, lz4, xz, bzip2) or in
@@ -109,6 +113,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
 	}
+	p.Config.ConnOverhead = extractConnOverhead
 	// Before the inputs are opened: standard input is read through a pipe
 	// that a signal can cut short.
 	intr := catchInterrupts(inputs)

@@ -93,6 +93,8 @@ type flowRecord struct {
 	Conflicts     int64          `json:"conflicts"`
 	Late          int64          `json:"late"`
 	BeforeBase    int64          `json:"before_base"`
+	OutOfWindow   int64          `json:"out_of_window"`
+	RSTBytes      int64          `json:"rst_bytes"`
 	First         *string        `json:"first"` // null when the direction has no packet
 	Last          *string        `json:"last"`
 }
@@ -589,6 +591,8 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		Conflicts:     st.conflicts,
 		Late:          st.late,
 		BeforeBase:    s.Stats.BeforeBase,
+		OutOfWindow:   s.Stats.OutOfWindow,
+		RSTBytes:      s.Stats.RSTBytes,
 	}
 	if len(rec.VLAN) == 0 {
 		rec.VLAN = nil

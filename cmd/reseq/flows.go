@@ -269,6 +269,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitUsage
 	}
+	p.Config.ConnOverhead = flowsConnOverhead
 	l, err := newFlowLister(p.Tables)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq flows:", err)

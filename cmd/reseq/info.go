@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/reseq/reseq/tcpasm"
 	"io"
 	"math"
 	"slices"
@@ -20,14 +21,19 @@ func init() {
 
 // infoRecord is one capture's summary; with --json it is written as one line.
 type infoRecord struct {
-	File          string          `json:"file"`
-	Format        string          `json:"format"`
-	Version       string          `json:"version"`
-	Compression   string          `json:"compression"`
-	Packets       int64           `json:"packets"`
-	BytesCaptured int64           `json:"bytes_captured"`
-	BytesWire     int64           `json:"bytes_wire"`
-	Truncated     int64           `json:"truncated"`
+	File          string `json:"file"`
+	Format        string `json:"format"`
+	Version       string `json:"version"`
+	Compression   string `json:"compression"`
+	Packets       int64  `json:"packets"`
+	BytesCaptured int64  `json:"bytes_captured"`
+	BytesWire     int64  `json:"bytes_wire"`
+	Truncated     int64  `json:"truncated"`
+	// Timestamps earlier than the packet's before, and timestamps that
+	// leapt more than an hour from the capture clock (tcpasm.Clock: the
+	// reassembly ignores them).
+	TimesBackward int64           `json:"times_backward"`
+	TimeLeaps     int64           `json:"time_leaps"`
 	LinkTypes     []uint32        `json:"link_types"`
 	Snaplen       *uint32         `json:"snaplen,omitempty"` // pcap only; pcapng has one per interface
 	Nanosecond    *bool           `json:"nanosecond,omitempty"`
@@ -42,6 +48,7 @@ type infoRecord struct {
 
 	first, last, min, max int64
 	linkTypes             map[uint32]bool
+	clock                 tcpasm.Clock
 }
 
 // infoInterface is one capture interface: for pcap the file's one interface.
@@ -151,6 +158,8 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 		rec.min = min(rec.min, p.Timestamp)
 		rec.max = max(rec.max, p.Timestamp)
 		rec.Packets++
+		rec.clock.Observe(p.Timestamp)
+		rec.TimesBackward, rec.TimeLeaps = rec.clock.Backward, rec.clock.Leaps
 		rec.BytesCaptured += int64(len(p.Data))
 		rec.BytesWire += int64(p.Length)
 		if len(p.Data) < p.Length {
@@ -229,6 +238,9 @@ func writeInfoText(w io.Writer, rec *infoRecord) {
 	line("Bytes captured", "%d", rec.BytesCaptured)
 	line("Bytes on the wire", "%d", rec.BytesWire)
 	line("Truncated packets", "%d", rec.Truncated)
+	if rec.TimesBackward > 0 || rec.TimeLeaps > 0 {
+		line("Timestamps", "%d out of order, %d implausible (leaps of more than an hour)", rec.TimesBackward, rec.TimeLeaps)
+	}
 	if rec.Packets > 0 {
 		line("First packet", "%s", *rec.First)
 		line("Last packet", "%s", *rec.Last)

@@ -307,7 +307,7 @@ const noLimit = int64(1) << 60
 type sizeFlag struct{ v *int64 }
 
 func (s sizeFlag) String() string {
-	if s.v == nil || *s.v == 0 {
+	if s.v == nil || *s.v <= 0 {
 		return "" // unset: no limit, or the help text names the default
 	}
 	return formatSize(*s.v)
@@ -393,15 +393,16 @@ type pipelineFlags struct {
 }
 
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
-	pf := &pipelineFlags{fragMemory: ipfrag.DefaultMaxBytes, maxMemory: tcpasm.DefaultMaxMemory, maxHeld: tcpasm.DefaultMaxHeldPerStream}
+	// --frag-memory unset (-1): an eighth of --max-memory.
+	pf := &pipelineFlags{fragMemory: -1, maxMemory: defaultMaxMemory, maxHeld: tcpasm.DefaultMaxHeldPerStream}
 	fs.StringVar(&pf.capturePoint, "capture-point", "outer", "what names the capture point of a packet, a comma `LIST` of: outer (the outer tag of a stack of two or more VLAN tags names the probe and leaves the flow key), tunnel (the outermost tunnel's source address and VNI, key or session names a mirror session), interface (the pcapng interface, or the LINUX_SLL2 interface index); or none. Copies of one packet from several capture points are duplicates, and each fills the other's loss. An ERSPAN session is always a capture point")
 	fs.StringVar(&pf.vxlanPorts, "vxlan-port", "4789", "UDP `PORTS` (comma list) decoded as VXLAN; e.g. 4789,8472 for Linux's legacy port; empty: none")
 	fs.StringVar(&pf.genevePorts, "geneve-port", "6081", "UDP `PORTS` (comma list) decoded as Geneve; empty: none")
 	fs.StringVar(&pf.gtpuPorts, "gtpu-port", "2152", "UDP `PORTS` (comma list) decoded as GTP-U; empty: none")
 	fs.StringVar(&pf.fragTimeout, "frag-timeout", "30s", "IP reassembly: how long in capture time a datagram waits for its fragments (`DURATION`); then its captured bytes are assembled as they are")
-	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`); above it the oldest is given up")
+	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`; default an eighth of --max-memory); above it the oldest is given up")
 	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions: `first` copy wins, or last")
-	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "bytes held above holes across all streams (`SIZE`)")
+	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "memory for what grows with the input (`SIZE`): IP reassembly (--frag-memory of it), bytes held above holes, conflict windows, the connection table and each command's state per connection (about 1.1 KB a connection without data, plus 0.3 KB for extract, 0.8 KB for flows, 1.5 KB for http); over it the connections active least recently are evicted. Fixed on top: read buffers (at most 38 MiB) and the program")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
 	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable; shorthand for --filter 'port PORT')")
@@ -465,7 +466,7 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 			p.Frag.Timeout = -1
 		}
 	}
-	p.Frag.MaxBytes = limit(pf.fragMemory)
+	p.Frag.MaxBytes, p.Config.MaxMemory = pf.memoryBudget()
 	switch pf.overlap {
 	case "first":
 		p.Config.Overlap = tcpasm.FirstWins
@@ -474,7 +475,6 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 	default:
 		return nil, fmt.Errorf("--overlap %q: want first or last", pf.overlap)
 	}
-	p.Config.MaxMemory = limit(pf.maxMemory)
 	p.Config.MaxHeldPerStream = limit(pf.maxHeld)
 	if pf.idle != "" {
 		d, err := time.ParseDuration(pf.idle)
@@ -546,4 +546,36 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// What the commands' handlers keep per live connection, beyond the
+// assembler's own tcpasm.ConnCost (measured by TestHandlerConnOverhead, with
+// a margin): declared as tcpasm.Config.ConnOverhead, so that --max-memory
+// covers it.
+const (
+	extractConnOverhead = 256
+	flowsConnOverhead   = 768
+	httpConnOverhead    = 1536
+)
+
+// defaultMaxMemory is --max-memory's default.
+const defaultMaxMemory = 256 << 20
+
+// memoryBudget splits --max-memory between IP reassembly (an eighth, unless
+// --frag-memory sets its share) and the assembler (the rest, at least 1 MiB).
+// 0 is no limit, for either.
+func (pf *pipelineFlags) memoryBudget() (frag, asm int64) {
+	frag = pf.fragMemory
+	switch {
+	case frag == 0:
+		frag = noLimit
+	case frag < 0 && pf.maxMemory == 0:
+		frag = noLimit
+	case frag < 0:
+		frag = pf.maxMemory / 8
+	}
+	if pf.maxMemory == 0 {
+		return frag, noLimit
+	}
+	return frag, max(pf.maxMemory-min(frag, pf.maxMemory), 1<<20)
 }

@@ -306,9 +306,17 @@ func TestPipelineFlags(t *testing.T) {
 		{[]string{"--overlap", "bsd"}, false, tcpasm.Config{}, outer},
 	}
 	for _, tc := range tests {
-		// The memory bounds are the library's defaults unless given.
-		if tc.cfg.MaxMemory == 0 {
-			tc.cfg.MaxMemory = tcpasm.DefaultMaxMemory
+		// --max-memory (default 256M; 0: no limit) is split: an eighth to
+		// IP reassembly, the rest to the assembler.
+		wantFrag := int64(noLimit)
+		switch tc.cfg.MaxMemory {
+		case 0:
+			tc.cfg.MaxMemory = defaultMaxMemory - defaultMaxMemory/8
+			wantFrag = defaultMaxMemory / 8
+		case noLimit:
+		default:
+			wantFrag = tc.cfg.MaxMemory / 8
+			tc.cfg.MaxMemory -= wantFrag
 		}
 		if tc.cfg.MaxHeldPerStream == 0 {
 			tc.cfg.MaxHeldPerStream = tcpasm.DefaultMaxHeldPerStream
@@ -323,6 +331,9 @@ func TestPipelineFlags(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%v: err %v", tc.args, err)
 			continue
+		}
+		if err == nil && p.Frag.MaxBytes != wantFrag {
+			t.Errorf("%v: frag memory %d, want %d", tc.args, p.Frag.MaxBytes, wantFrag)
 		}
 		if err == nil && (p.Config != tc.cfg || p.CapturePoints != tc.cp) {
 			t.Errorf("%v: config %+v cp %v, want %+v %v", tc.args, p.Config, p.CapturePoints, tc.cfg, tc.cp)

@@ -108,5 +108,7 @@ func decodeNotes(st *stages.Stats) string {
 		note(", ", st.FragChecksumBad, " dropped for a bad checksum")
 		note(", ", st.PartialDatagrams, " incomplete")
 	}
+	note(", ", st.TimesBackward, " timestamps out of order")
+	note(", ", st.TimeLeaps, " implausible timestamps (leaps of more than an hour)")
 	return string(b)
 }

@@ -33,7 +33,7 @@ func (t *flowTable) get(hash uint64, k *layers.FlowKey) *conn {
 		if s.c == nil {
 			return nil
 		}
-		if s.hash == hash && (keyEq(&s.c.Key, k) || keyEq(&s.c.rkey, k)) {
+		if s.hash == hash && (keyEq(&s.c.Key, k) || keyEqRev(&s.c.Key, k)) {
 			return s.c
 		}
 	}
@@ -107,11 +107,23 @@ func (t *flowTable) each(f func(*conn)) {
 // keyEq is k == o, in a few word compares instead of a call to the runtime's
 // memory compare.
 func keyEq(k, o *layers.FlowKey) bool {
+	return sameTags(k, o) && k.SrcPort == o.SrcPort && k.DstPort == o.DstPort &&
+		sameAddr(&k.SrcIP, &o.SrcIP) && sameAddr(&k.DstIP, &o.DstIP)
+}
+
+// keyEqRev is k == o.Reverse(), without the copy.
+func keyEqRev(k, o *layers.FlowKey) bool {
+	return sameTags(k, o) && k.SrcPort == o.DstPort && k.DstPort == o.SrcPort &&
+		sameAddr(&k.SrcIP, &o.DstIP) && sameAddr(&k.DstIP, &o.SrcIP)
+}
+
+func sameAddr(a, b *[16]byte) bool {
 	le := binary.LittleEndian
-	return le.Uint64(k.SrcIP[:8]) == le.Uint64(o.SrcIP[:8]) &&
-		le.Uint64(k.DstIP[:8]) == le.Uint64(o.DstIP[:8]) &&
-		k.SrcPort == o.SrcPort && k.DstPort == o.DstPort &&
-		le.Uint64(k.SrcIP[8:]) == le.Uint64(o.SrcIP[8:]) &&
-		le.Uint64(k.DstIP[8:]) == le.Uint64(o.DstIP[8:]) &&
-		k.VLANs == o.VLANs && k.NumVLANs == o.NumVLANs && k.V6 == o.V6
+	return le.Uint64(a[:8]) == le.Uint64(b[:8]) && le.Uint64(a[8:]) == le.Uint64(b[8:])
+}
+
+// sameTags compares what of a key is not an endpoint: VLANs, VNI, family.
+func sameTags(k, o *layers.FlowKey) bool {
+	return k.VLANs == o.VLANs && k.NumVLANs == o.NumVLANs && k.V6 == o.V6 &&
+		k.HasVNI == o.HasVNI && k.VNI == o.VNI
 }

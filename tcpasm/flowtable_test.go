@@ -43,7 +43,7 @@ func TestFlowTable(t *testing.T) {
 			switch {
 			case want == nil && rng.IntN(3) > 0:
 				c := &conn{hash: h}
-				c.Key, c.rkey = k, k.Reverse()
+				c.Key = k
 				tb.put(h, c)
 				model[k] = c
 			case want != nil && rng.IntN(2) == 0:
@@ -95,3 +95,28 @@ func TestKeyEq(t *testing.T) {
 		}
 	}
 }
+
+// Two overlays' connections on one tuple, told apart by the VNI only, are
+// two connections, even packet after packet (the last-connection fast path).
+func TestVNISeparatesConns(t *testing.T) {
+	r := newRecorder(t)
+	a := New(Config{}, r)
+	f := newFeeder(a, 100, 200)
+	g := newFeeder(a, 100, 200)
+	f.key.HasVNI, f.key.VNI = true, 5001
+	g.key.HasVNI, g.key.VNI = true, 5002
+	f.handshake()
+	g.handshake()
+	f.data(0, 0, "abc")
+	g.data(0, 0, "xyz")
+	a.Close()
+	r.allClosed()
+	if n := len(r.conns); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+	if !keyEqRev(&f.key, ptr(f.key.Reverse())) || keyEq(&f.key, &g.key) || keyEqRev(&f.key, ptr(g.key.Reverse())) {
+		t.Error("keyEq or keyEqRev ignores the VNI")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,390 @@
+package tcpasm
+
+import (
+	"slices"
+
+	"github.com/reseq/reseq/layers"
+)
+
+// This file holds the connections and their lifecycle: opening, reuse of a
+// tuple, finishing, closing, expiry and the tuples' next connection index.
+
+// conn is a connection and its two directions.
+//
+// Invariant: it is in exactly one of Assembler.live (open, least recently
+// active first) and Assembler.done (both directions finished or reset,
+// lingering, in order of doneAt), and in Assembler.flows under hash, until
+// drop takes it out of all three.
+type conn struct {
+	Conn
+	h          [2]half
+	hash       uint64 // Key.SymmetricHash(): its slot in Assembler.flows
+	prev, next *conn
+	list       *connList
+	doneAt     int64
+	lastCP     int32
+	sigs       sigMemory // recent packets of both directions, for duplicate detection
+}
+
+// norm is the tuple, lower endpoint first (the key of Assembler.reuse).
+func (c *conn) norm() layers.FlowKey {
+	k, _ := c.Key.Normalize()
+	return k
+}
+
+func (c *conn) ended() bool {
+	return (c.h[0].FIN && c.h[1].FIN) || c.h[0].RST || c.h[1].RST || (c.h[0].closed && c.h[1].closed)
+}
+
+type connList struct{ front, back *conn }
+
+func (l *connList) pushBack(c *conn) {
+	c.list = l
+	c.prev, c.next = l.back, nil
+	if l.back != nil {
+		l.back.next = c
+	} else {
+		l.front = c
+	}
+	l.back = c
+}
+
+func (l *connList) remove(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.front = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.back = c.prev
+	}
+	c.prev, c.next, c.list = nil, nil, nil
+}
+
+// startsNew reports whether a SYN (or data on a finished connection) belongs to
+// a new connection on the tuple.
+func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
+	h := &c.h[d]
+	if seg.Flags&SYN == 0 {
+		// Data on a finished connection, far from where it ended.
+		if !h.HaveBase {
+			return false
+		}
+		o := h.unwrap(seg.Seq)
+		return o < -reuseWindow || o > h.Extent+reuseWindow
+	}
+	if h.ownSYN(seg.Seq) {
+		return false // the connection's own SYN again, even after its end
+	}
+	if c.ended() {
+		return true
+	}
+	if h.synSeen {
+		return seg.Seq != h.isn
+	}
+	if h.HaveBase {
+		o := h.unwrap(seg.Seq + 1)
+		return o < -reuseWindow || o > h.Extent+reuseWindow
+	}
+	return false
+}
+
+// ownSYN reports whether a SYN numbered seq is the direction's own: its
+// captured SYN's ISN, or one below the base a SYN-less start set.
+func (h *half) ownSYN(seq uint32) bool {
+	if h.synSeen {
+		return seq == h.isn
+	}
+	return h.HaveBase && seq+1 == h.BaseSeq
+}
+
+func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, index int) *conn {
+	if a.cfg.NoMidstream && seg.Flags&SYN == 0 {
+		return nil
+	}
+	for a.flows.n >= a.cfg.MaxConns {
+		if v := a.done.front; v != nil {
+			a.finish(v, ReasonEOF, a.now)
+			continue
+		}
+		v := a.live.front
+		if v == nil {
+			break
+		}
+		a.st.ConnEvictions++
+		a.finish(v, ReasonEvicted, a.now)
+	}
+	c := a.fl.newConn()
+	c.hash, c.lastCP = hash, NoCapturePoint
+	c.Key = seg.Key
+	if seg.Flags&(SYN|ACK) == SYN|ACK {
+		c.Key = seg.Key.Reverse() // the SYN-ACK's receiver is the client
+	}
+	c.Index = index
+	c.Seq = a.seq
+	c.FirstIndex = seg.Index
+	a.seq++
+	c.First, c.Last = seg.Timestamp, seg.Timestamp
+	for d := range c.h {
+		h := &c.h[d]
+		h.Conn = &c.Conn
+		h.Dir = Direction(d)
+		h.c = c
+		c.Streams[d] = &h.Stream
+	}
+	a.flows.put(hash, c)
+	a.live.pushBack(c)
+	a.st.ConnsTotal++
+	a.h.Open(&c.Conn)
+	return c
+}
+
+// finCheck notes a direction whose FIN has been reached (every byte below it
+// delivered or declared). Once both directions have reached theirs, the
+// connection is finished: it lingers (Config.Linger) to absorb late copies and
+// retransmissions, then its directions are closed (ReasonFIN) and it leaves
+// the table.
+func (a *Assembler) finCheck(h *half, ts int64) {
+	if h.finKnown && !h.finReached && h.next >= h.finOff {
+		h.finReached = true
+	}
+	if c := h.c; h.finReached && (h.peer().finReached || h.peer().closed) && c.list == &a.live {
+		a.live.remove(c)
+		c.doneAt = ts
+		a.done.pushBack(c)
+	}
+}
+
+// closeHalf accounts every byte of the direction up to its extent (holes as
+// gaps with reason, or acked/closed where evidence says so), delivers what is
+// held, and calls Close.
+func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) {
+	if h.closed {
+		return
+	}
+	a.dropSuspect(h, &h.susData)
+	a.dropSuspect(h, &h.susAck)
+	// The capture missed this direction's FIN but the connection closed
+	// gracefully (the peer's FIN was seen) and the peer ACKed exactly one unit
+	// beyond everything captured: that unit is taken to be the FIN, not a
+	// byte.
+	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackedTo > h.dataEnd && h.ackedTo > h.next && h.sackedTo < h.ackedTo {
+		h.setFin(h.ackedTo - 1)
+	}
+	h.closing = true
+	end := h.Extent
+	if l := h.held.last(); l != nil && l.end() > end {
+		end = l.end()
+	}
+	r := gapReason
+	if (r == ReasonEOF || r == ReasonIdle) && h.finKnown && h.next < h.finOff {
+		r = ReasonClosed // the FIN fixed the extent: the capture missed these bytes
+	}
+	a.flushTo(h, end, r, ts)
+	a.releaseHeld(h)
+	h.Extent = max(h.Extent, h.next)
+	h.closed = true
+	h.pending = false
+	a.pending.remove(h)
+	if h.window != nil {
+		a.retained -= int64(len(h.window.buf))
+		a.fl.putRetain(h.window)
+		h.window = nil
+	}
+	h.gapRanges = nil
+	a.h.Close(&h.Stream, closeReason, ts)
+	if c := h.c; h.peer().closed && c.list == &a.live {
+		a.live.remove(c)
+		c.doneAt = ts
+		a.done.pushBack(c)
+	}
+}
+
+// reset ends both directions of c (a RST was seen).
+//
+// Every hole below what the evidence covers becomes a gap (acked or closed)
+// and the held bytes are delivered, but the directions are closed only when
+// the connection leaves the table (Config.Linger): packets the capture
+// reordered behind the RST still fill their gaps (Late). Bytes the RST's
+// sender sends at or beyond the RST's number are counted, not delivered.
+func (a *Assembler) reset(c *conn, ts int64) {
+	for d := range c.h {
+		h := &c.h[d]
+		if h.closed {
+			continue
+		}
+		end := h.dataEnd
+		if h.finKnown {
+			end = max(end, h.finOff)
+		}
+		end = max(end, h.ackEvidence())
+		if l := h.held.last(); l != nil {
+			end = max(end, l.end())
+		}
+		a.flushTo(h, end, ReasonClosed, ts)
+		h.pending = false
+		a.pending.remove(h)
+	}
+	if c.list == &a.live {
+		a.live.remove(c)
+		c.doneAt = ts
+		a.done.pushBack(c)
+	}
+}
+
+// finish closes both directions of c with reason and takes it out of the table.
+func (a *Assembler) finish(c *conn, reason Reason, ts int64) {
+	for d := range c.h {
+		h := &c.h[d]
+		cr, gr := reason, reason
+		switch {
+		case h.RST || h.peer().RST:
+			cr, gr = ReasonRST, ReasonClosed
+		case h.FIN && reason == ReasonEOF:
+			cr = ReasonFIN
+		}
+		a.closeHalf(h, gr, cr, ts)
+	}
+	a.drop(c)
+}
+
+// drop takes c out of the table.
+func (a *Assembler) drop(c *conn) {
+	if c.list != nil {
+		c.list.remove(c)
+	}
+	if a.flows.del(c.hash, c) {
+		n := c.norm()
+		r := reuseRec{next: c.Index + 1}
+		if c.ended() {
+			r.ended = true
+			r.client = c.Key.Hash()
+			for d := range c.h {
+				h := &c.h[d]
+				e := &r.end[d]
+				e.isn, e.synSeen = h.isn, h.synSeen
+				e.base, e.haveBase = h.BaseSeq, h.HaveBase
+				e.extent = h.Extent
+				if h.finKnown {
+					e.extent = max(e.extent, h.finOff+1)
+				}
+			}
+		}
+		a.remember(n.Hash(), r)
+	}
+	if a.last == c {
+		a.last = nil
+	}
+	c.sigs.release(&a.fl)
+}
+
+// reuseRec is the next connection index of a tuple, and when it was set;
+// for a connection that ended (FINs or a RST), what identifies its late
+// packets (see closedJoins).
+type reuseRec struct {
+	next   int
+	at     int64
+	ended  bool
+	client uint64 // Conn.Key.Hash() of the ended connection
+	end    [2]endRec
+}
+
+// endRec is what an ended connection's direction leaves to recognise its
+// late packets by.
+type endRec struct {
+	isn, base         uint32
+	synSeen, haveBase bool
+	extent            int64 // the stream's end, its FIN included
+}
+
+// closedJoins reports whether seg belongs to the ended connection r
+// remembers, which has left the table: a retransmitted FIN, RST, ACK or
+// data that carries nothing beyond the stream's end, or a SYN with the
+// direction's own ISN. Such a packet never opens a new connection.
+func closedJoins(r *reuseRec, seg *Segment, n int) bool {
+	if !r.ended {
+		return false
+	}
+	d := 0
+	if seg.Key.Hash() != r.client {
+		d = 1
+	}
+	e := &r.end[d]
+	if seg.Flags&SYN != 0 {
+		return (e.synSeen && seg.Seq == e.isn) || (!e.synSeen && e.haveBase && seg.Seq+1 == e.base)
+	}
+	if !e.haveBase {
+		return false
+	}
+	o := seqNum(seg.Seq).sub(seqNum(e.base))
+	return o >= -reuseWindow && o+int64(n) <= e.extent
+}
+
+// reuseKeep is how long (capture time) a tuple's next connection index is
+// kept after its connection left the table.
+const reuseKeep = 600e9
+
+// reuseCost is what an entry of Assembler.reuse costs, about (counted in
+// MaxMemory); the map takes at most a sixteenth of MaxMemory.
+const reuseCost = 96
+
+// remember records the next connection index of a tuple. The map is pruned of
+// entries older than reuseKeep whenever it doubles, so it holds about the
+// tuples that closed recently: a tuple reused after longer starts again at 0.
+// Once it would outgrow its share of MaxMemory, the older half of its entries
+// is pruned instead, whatever their age.
+func (a *Assembler) remember(h uint64, r reuseRec) {
+	if a.reuseCap == 0 {
+		a.reuseCap = 1 << 12
+	}
+	if len(a.reuse) >= a.reuseCap {
+		for k, r := range a.reuse {
+			if a.now-r.at > reuseKeep {
+				delete(a.reuse, k)
+			}
+		}
+		if len(a.reuse) >= a.reuseCap/2 {
+			if int64(2*a.reuseCap)*reuseCost <= a.cfg.MaxMemory/16 {
+				a.reuseCap *= 2
+			} else {
+				a.pruneReuse()
+			}
+		}
+	}
+	r.at = a.now
+	a.reuse[h] = r
+}
+
+// pruneReuse drops the older half of the reuse entries.
+func (a *Assembler) pruneReuse() {
+	at := make([]int64, 0, len(a.reuse))
+	for _, r := range a.reuse {
+		at = append(at, r.at)
+	}
+	slices.Sort(at)
+	cut := at[len(at)/2]
+	for k, r := range a.reuse {
+		if r.at < cut || (r.at == cut && len(a.reuse) > a.reuseCap/4) {
+			delete(a.reuse, k)
+		}
+	}
+}
+
+// expire closes the connections idle for longer than the idle timeout and
+// drops the finished ones whose linger time is over. Both lists are ordered by
+// time, so this looks at their fronts only.
+func (a *Assembler) expire() {
+	now := a.now
+	for c := a.done.front; c != nil && now-c.doneAt >= a.cfg.Linger; c = a.done.front {
+		a.finish(c, ReasonEOF, now)
+	}
+	if a.cfg.IdleTimeout < 0 {
+		return
+	}
+	for c := a.live.front; c != nil && now-c.Last >= a.cfg.IdleTimeout; c = a.live.front {
+		a.st.IdleClosed++
+		a.finish(c, ReasonIdle, now)
+	}
+}

@@ -1,0 +1,150 @@
+package tcpasm
+
+// This file holds the per-direction stream state and the arithmetic that
+// turns its sequence numbers into offsets.
+
+// span is a remembered gap range whose bytes have not (all) arrived late.
+type span struct{ off, end int64 }
+
+// half is the reassembly state of one stream direction.
+//
+// Invariant: every offset below next was delivered (Data) or declared a gap
+// (Gap), in order; the held store holds pieces at or above next only, none
+// overlapping another; gapRanges are disjoint, ascending and below next;
+// while the direction is open, Extent is the highest of next, dataEnd, the
+// FIN's offset and the acknowledged evidence (updateExtent); a suspect never
+// moved any of them.
+type half struct {
+	Stream
+	c *conn
+
+	isn    uint32 // the SYN's sequence number (synSeen)
+	finSeq uint32 // the FIN's sequence number (its end), while the base is unknown
+
+	// The peer's acknowledgments of this direction: as sequence numbers
+	// (kept from before the base is known: ackSeq the highest ACK, sackSeq
+	// the highest SACK block's right edge) and as offsets.
+	ackSeq, sackSeq   uint32
+	ackedTo, sackedTo int64
+
+	advertised uint16 // the window this direction last advertised (for the peer's zero-window probes)
+
+	synSeen        bool
+	haveAdvertised bool
+	haveAckSeq     bool
+	haveSackSeq    bool
+	finKnown       bool // FIN offset known
+	finReached     bool // every byte below the FIN is accounted
+	closing        bool // closing: an ACK's last unit without a FIN seen is a byte
+	rstKnown       bool // this direction sent a RST at rstOff
+	pending        bool // the peer ACKed past next: an acked gap awaits its allowance
+	closed         bool
+
+	next    int64 // every byte below is delivered or in a gap
+	dataEnd int64 // one past the highest byte a data segment (or RST) claimed
+	rstOff  int64
+	finOff  int64 // the FIN's offset (FIN seen, finKnown)
+
+	pendingSince int64 // when the acked hole began to wait (pending)
+
+	// ref is the offset of the direction's latest evidence (a segment's
+	// sequence number, the peer's ACK or SACK edge, suspects included):
+	// sequence numbers are unwrapped around it, so offsets stay exact across
+	// any number of wraps while each step between consecutive evidence is
+	// below 2^31, however sparse the capture.
+	ref int64
+
+	susData, susAck *suspect // far evidence waiting to be corroborated
+
+	held     *heldList // nil until the direction holds bytes
+	heldCost int64     // what the held pieces count in the limits
+	heldData int64     // the held bytes of data (truncation markers excluded)
+
+	window        *retain // the latest delivered bytes, for Conflicts; nil until the first delivery
+	gapRanges     []span  // the declared gap ranges late bytes may still fill (at most maxGapRanges)
+	forgottenEnd  int64   // end of the newest gap range forgotten
+	unretainedEnd int64   // end of the bytes delivered while no retention window could be had
+
+	prevTime int64 // capture time of the direction's packet before this one
+
+	links [numHalfLists]halfLink // in Assembler.holders and Assembler.pending
+}
+
+// peer is the other direction of h's connection.
+func (h *half) peer() *half { return &h.c.h[1-h.Dir] }
+
+// holding reports whether h is in Assembler.holders.
+func (h *half) holding() bool { return h.links[holdersList].in }
+
+// unwrap turns a sequence number into a stream offset, by serial arithmetic
+// around the direction's latest evidence (ref).
+func (h *half) unwrap(seq uint32) int64 {
+	ref := h.ref
+	return ref + seqNum(seq).sub(seqNum(h.BaseSeq).add(ref))
+}
+
+// see unwraps seq and makes it the direction's latest evidence.
+func (h *half) see(seq uint32) int64 {
+	o := h.unwrap(seq)
+	h.ref = o
+	return o
+}
+
+// ackEvidence is the offset up to which the peer has acknowledged bytes.
+//
+// Without a captured FIN, the last unit of an ACK beyond every byte the
+// capture saw may be the FIN's: it is only declared when the direction closes
+// (see closeHalf).
+func (h *half) ackEvidence() int64 {
+	e := h.ackedTo
+	if h.finKnown {
+		e = min(e, h.finOff)
+	} else if e > h.dataEnd && e > 0 && !h.closing {
+		e--
+	}
+	return e
+}
+
+func (h *half) updateExtent() {
+	if h.closed {
+		return
+	}
+	e := max(h.dataEnd, h.next)
+	a := max(h.ackedTo, h.sackedTo)
+	if h.finKnown {
+		e = max(e, h.finOff)
+		a = min(a, h.finOff)
+	}
+	h.Extent = max(e, a)
+}
+
+func (h *half) setBase(seq uint32) {
+	h.BaseSeq = seq
+	h.HaveBase = true
+	if h.FIN && !h.finKnown {
+		h.setFin(h.unwrap(h.finSeq))
+	}
+	if h.haveAckSeq {
+		if o := h.unwrap(h.ackSeq); o > h.ackedTo && o <= maxJump {
+			h.ackedTo = o
+		}
+	}
+	if h.haveSackSeq {
+		if o := h.unwrap(h.sackSeq); o > h.sackedTo && o <= maxJump {
+			h.sackedTo = o
+		}
+	}
+	h.updateExtent()
+}
+
+func (h *half) setFin(off int64) {
+	if off < h.next {
+		off = h.next
+	}
+	h.finKnown = true
+	h.finOff = off
+	h.updateExtent()
+}
+
+// frontier is the highest offset h's evidence reached.
+func (h *half) frontier() int64 { return max(h.Extent, h.next) }
