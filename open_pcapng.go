@@ -1,7 +1,6 @@
 package reseq
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -45,20 +44,4 @@ func (s *pcapngSource) next() (Packet, error) {
 		s.tick(s.r.Offset())
 	}
 	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}, err
-}
-
-// pcapngOffset returns the byte offset a pcapng error names.
-func pcapngOffset(err error) (int64, bool) {
-	var fe *pcapng.FormatError
-	if errors.As(err, &fe) {
-		return fe.Offset, true
-	}
-	return 0, false
-}
-
-// pcapngError reports whether err is a pcapng format error (whose text shows
-// its offset).
-func pcapngError(err error) bool {
-	var fe *pcapng.FormatError
-	return errors.As(err, &fe)
 }
