@@ -19,7 +19,9 @@ func (a *Assembler) deliver(h *half, data []byte, index, ts int64, stable bool) 
 }
 
 func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64, stable bool) {
-	a.pastOf(h)
+	if h.past == nil {
+		a.newPast(h)
+	}
 	r := h.past.window
 	if r == nil {
 		size := min(int64(minRetain), a.cfg.ConflictWindow)

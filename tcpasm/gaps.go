@@ -60,7 +60,9 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 	a.h.Gap(&h.Stream, h.next, n, reason, ts)
 	h.Stats.Gaps++
 	h.Stats.GapBytes += n
-	a.pastOf(h)
+	if h.past == nil {
+		a.newPast(h)
+	}
 	if k := len(h.past.gapRanges); k > 0 && h.past.gapRanges[k-1].end == h.next {
 		h.past.gapRanges[k-1].end = end
 	} else {
@@ -108,7 +110,9 @@ func (a *Assembler) limit(h *half, ts int64) {
 // they were seen before and are compared with the retained bytes. It reports
 // whether any were seen before.
 func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
-	a.pastOf(h)
+	if h.past == nil {
+		a.newPast(h)
+	}
 	end := off + int64(len(b))
 	seen := false
 	cur := off

@@ -19,13 +19,8 @@ type past struct {
 	unretainedEnd int64   // end of the bytes delivered while no retention window could be had
 }
 
-// pastOf returns h's past, taking one when it has none.
-func (a *Assembler) pastOf(h *half) *past {
-	if h.past == nil {
-		h.past = a.fl.getPast()
-	}
-	return h.past
-}
+// newPast gives h its past (it has none yet).
+func (a *Assembler) newPast(h *half) { h.past = a.fl.getPast() }
 
 // half is the reassembly state of one stream direction.
 //
@@ -82,7 +77,7 @@ type half struct {
 }
 
 // peer is the other direction of h's connection.
-func (h *half) peer() *half { return &h.c.h[1-h.Dir] }
+func (h *half) peer() *half { return &h.c.h[(h.Dir^1)&1] }
 
 // holding reports whether h is in Assembler.holders.
 func (h *half) holding() bool { return h.held != nil && h.held.holder.in }
