@@ -4,8 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-
-	"github.com/reseq/reseq/pcapfile"
 )
 
 // InputError reports a problem with one input: the capture's name (a file name,
@@ -23,11 +21,26 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	var fe *pcapfile.FormatError
-	if e.Offset >= 0 && !errors.As(e.Err, &fe) && !pcapngError(e.Err) {
+	if _, shown := errOffset(e.Err); e.Offset >= 0 && !shown {
 		return fmt.Sprintf("%s: offset %d: %v", e.Name, e.Offset, e.Err)
 	}
 	return fmt.Sprintf("%s: %v", e.Name, e.Err)
+}
+
+// offsetError is a format error that names the byte offset of its fault and
+// shows it in its text (pcapfile's and pcapng's FormatError).
+type offsetError interface {
+	error
+	ByteOffset() int64
+}
+
+// errOffset returns the byte offset err names, if it wraps an offsetError.
+func errOffset(err error) (int64, bool) {
+	var oe offsetError
+	if errors.As(err, &oe) {
+		return oe.ByteOffset(), true
+	}
+	return 0, false
 }
 
 // Unwrap returns the underlying error.

@@ -599,11 +599,7 @@ func inputError(name string, err error) error {
 		return err
 	}
 	off := int64(-1)
-	var pe *pcapfile.FormatError
-	if errors.As(err, &pe) {
-		off = pe.Offset
-	}
-	if o, ok := pcapngOffset(err); ok {
+	if o, ok := errOffset(err); ok {
 		off = o
 	}
 	return &InputError{Name: name, Offset: off, Err: err}

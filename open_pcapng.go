@@ -1,7 +1,6 @@
 package reseq
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -61,20 +60,4 @@ func (s *pcapngSource) frame(q *pcapng.Packet) (int64, bool) {
 		return 0, false
 	}
 	return int64(q.PacketID), true
-}
-
-// pcapngOffset returns the byte offset a pcapng error names.
-func pcapngOffset(err error) (int64, bool) {
-	var fe *pcapng.FormatError
-	if errors.As(err, &fe) {
-		return fe.Offset, true
-	}
-	return 0, false
-}
-
-// pcapngError reports whether err is a pcapng format error (whose text shows
-// its offset).
-func pcapngError(err error) bool {
-	var fe *pcapng.FormatError
-	return errors.As(err, &fe)
 }

@@ -54,6 +54,10 @@ type FormatError struct {
 	Detail string // human-readable detail, may be empty
 }
 
+// ByteOffset returns the byte offset of the fault (Offset), which the error's
+// text shows: the interface reseq.Open's errors look for.
+func (e *FormatError) ByteOffset() int64 { return e.Offset }
+
 func (e *FormatError) Error() string {
 	s := fmt.Sprintf("pcap: offset %d: %v", e.Offset, e.Err)
 	if e.Detail != "" {

@@ -56,6 +56,10 @@ type FormatError struct {
 	Detail string
 }
 
+// ByteOffset returns the byte offset of the fault (Offset), which the error's
+// text shows: the interface reseq.Open's errors look for.
+func (e *FormatError) ByteOffset() int64 { return e.Offset }
+
 func (e *FormatError) Error() string {
 	s := fmt.Sprintf("pcapng: offset %d: %v", e.Offset, e.Err)
 	if e.Detail != "" {

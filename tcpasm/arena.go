@@ -48,8 +48,26 @@ type freeLists struct {
 	pageRings   [][][]byte // free rings of page stores
 	sigRings    []*sigRing // free duplicate-detection rings
 	lists       []*heldList
-	sigRingsOut int // rings and lists in use (counted in MaxMemory)
+	pasts       []*past
+	sigRingsOut int // rings, lists and pasts in use (counted in MaxMemory)
 	listsOut    int
+	pastsOut    int
+}
+
+// getPast returns a cleared past.
+func (f *freeLists) getPast() *past {
+	f.pastsOut++
+	if p, ok := pop(&f.pasts); ok {
+		return p
+	}
+	return new(past)
+}
+
+// putPast takes back a past (its window given back already).
+func (f *freeLists) putPast(p *past) {
+	f.pastsOut--
+	*p = past{}
+	f.pasts = append(f.pasts, p)
 }
 
 // getList returns an empty held list.
@@ -78,6 +96,7 @@ func pop[T any](l *[]T) (T, bool) {
 func (f *freeLists) putList(l *heldList) {
 	l.blocks, l.ends = nil, nil
 	l.pages = pageStore{}
+	l.holder = halfLink{}
 	f.listsOut--
 	f.lists = append(f.lists, l)
 }

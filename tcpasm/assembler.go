@@ -19,7 +19,7 @@ type Stats struct {
 	PeakHeld      int64 // the most bytes held between two calls of Assemble (within one, a segment's bytes may be held before the limits are applied)
 	Retained      int64 // bytes of the delivered-bytes windows kept for Conflict detection
 	Memory        int64 // what counts in MaxMemory now: held bytes, windows and the connection table
-	PeakMemory    int64 // the most Memory between two calls of Assemble
+	PeakMemory    int64 // the most Memory between two calls of Assemble (looked at while bytes are held or more than MinConns connections are in the table)
 	Evictions     int64 // streams flushed under global memory pressure (ReasonEvicted)
 	ConnEvictions int64 // connections evicted at MaxConns or under MaxMemory
 	IdleClosed    int64 // connections closed by the idle timeout
@@ -233,16 +233,18 @@ func (a *Assembler) Assemble(seg *Segment) {
 		a.relieve(ts)
 	}
 	a.expire()
-	if a.flows.n > MinConns {
-		if m := a.memory(); m > a.cfg.MaxMemory {
-			a.shed(ts)
-		}
-	}
 	if a.held > a.st.PeakHeld {
 		a.st.PeakHeld = a.held
 	}
-	if m := a.memory(); m > a.st.PeakMemory {
-		a.st.PeakMemory = m
+	if a.flows.n > MinConns || a.held > 0 {
+		m := a.memory()
+		if m > a.cfg.MaxMemory && a.flows.n > MinConns {
+			a.shed(ts)
+			m = a.memory()
+		}
+		if m > a.st.PeakMemory {
+			a.st.PeakMemory = m
+		}
 	}
 }
 

@@ -104,7 +104,7 @@ const (
 	// keep-alive only after the direction was quiet this long (capture time).
 	keepAliveIdle = 500e6
 	// nSig is how many recent packets per connection duplicate detection keeps.
-	nSig = 16
+	nSig = 16 // a power of two
 )
 
 // DefaultConfig returns the default policies and limits.

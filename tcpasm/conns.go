@@ -188,12 +188,14 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	h.closed = true
 	h.pending = false
 	a.pending.remove(h)
-	if h.window != nil {
-		a.retained -= int64(len(h.window.buf))
-		a.fl.putRetain(h.window)
-		h.window = nil
+	if p := h.past; p != nil {
+		if p.window != nil {
+			a.retained -= int64(len(p.window.buf))
+			a.fl.putRetain(p.window)
+		}
+		h.past = nil
+		a.fl.putPast(p)
 	}
-	h.gapRanges = nil
 	a.h.Close(&h.Stream, closeReason, ts)
 	if c := h.c; h.peer().closed && c.list == &a.live {
 		a.live.remove(c)

@@ -19,17 +19,20 @@ func (a *Assembler) deliver(h *half, data []byte, index, ts int64, stable bool) 
 }
 
 func (a *Assembler) retainWrite(h *half, off int64, data []byte, index, ts int64, stable bool) {
-	r := h.window
+	if h.past == nil {
+		a.newPast(h)
+	}
+	r := h.past.window
 	if r == nil {
 		size := min(int64(minRetain), a.cfg.ConflictWindow)
 		if a.retained+size > a.cfg.MaxMemory {
-			h.unretainedEnd = max(h.unretainedEnd, off+int64(len(data)))
+			h.past.unretainedEnd = max(h.past.unretainedEnd, off+int64(len(data)))
 			return
 		}
 		// Bytes delivered before retention started cannot be compared.
 		r = a.fl.getRetain()
-		r.buf, r.from, r.top = a.fl.getRing(int(size)), h.unretainedEnd, h.unretainedEnd
-		h.window = r
+		r.buf, r.from, r.top = a.fl.getRing(int(size)), h.past.unretainedEnd, h.past.unretainedEnd
+		h.past.window = r
 		a.retained += size
 	}
 	if a.inBatch && stable {

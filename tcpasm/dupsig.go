@@ -40,19 +40,24 @@ type sigRing struct {
 	keys [nSig]uint64
 }
 
-// next returns the record and key slot for the next packet.
-func (m *sigMemory) next(fl *freeLists) (*sigRec, *uint64) {
-	i := m.n
+// next returns the slot of packet *n (and counts it).
+func (r *sigRing) next(n *int) (*sigRec, *uint64) {
+	i := *n & (nSig - 1)
+	*n++
+	return &r.recs[i], &r.keys[i]
+}
+
+// nextFew returns the record and key slot of the next packet while there is
+// no ring (the first two packets): inline, then the ring, taken now. With a
+// ring, ring.next does (inlined on the hot path).
+func (m *sigMemory) nextFew(fl *freeLists) (*sigRec, *uint64) {
 	m.n++
-	if i == 0 {
+	if m.n == 1 {
 		return &m.first, &m.firstKey
 	}
-	if m.ring == nil {
-		m.ring = fl.getSigRing()
-		m.ring.recs[0], m.ring.keys[0] = m.first, m.firstKey
-	}
-	i %= nSig
-	return &m.ring.recs[i], &m.ring.keys[i]
+	m.ring = fl.getSigRing()
+	m.ring.recs[0], m.ring.keys[0] = m.first, m.firstKey
+	return &m.ring.recs[1], &m.ring.keys[1]
 }
 
 // release gives the ring back once the connection left the table.

@@ -60,16 +60,19 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 	a.h.Gap(&h.Stream, h.next, n, reason, ts)
 	h.Stats.Gaps++
 	h.Stats.GapBytes += n
-	if k := len(h.gapRanges); k > 0 && h.gapRanges[k-1].end == h.next {
-		h.gapRanges[k-1].end = end
+	if h.past == nil {
+		a.newPast(h)
+	}
+	if k := len(h.past.gapRanges); k > 0 && h.past.gapRanges[k-1].end == h.next {
+		h.past.gapRanges[k-1].end = end
 	} else {
 		if k == maxGapRanges {
 			h.forgetGap()
 		}
-		if h.gapRanges == nil {
-			h.gapRanges = make([]span, 0, 2) // most streams have few gaps
+		if h.past.gapRanges == nil {
+			h.past.gapRanges = make([]span, 0, 2) // most streams have few gaps
 		}
-		h.gapRanges = append(h.gapRanges, span{h.next, end})
+		h.past.gapRanges = append(h.past.gapRanges, span{h.next, end})
 	}
 	h.next = end
 }
@@ -77,14 +80,14 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 // forgetGap drops the oldest remembered gap range: bytes that arrive for it
 // later are counted (Stats.LateDropped), not delivered.
 func (h *half) forgetGap() {
-	g := h.gapRanges[0]
-	copy(h.gapRanges, h.gapRanges[1:])
-	h.gapRanges = h.gapRanges[:len(h.gapRanges)-1]
-	if h.window != nil && h.window.from < g.end {
-		h.window.from = g.end
+	g := h.past.gapRanges[0]
+	copy(h.past.gapRanges, h.past.gapRanges[1:])
+	h.past.gapRanges = h.past.gapRanges[:len(h.past.gapRanges)-1]
+	if h.past.window != nil && h.past.window.from < g.end {
+		h.past.window.from = g.end
 	}
-	if h.forgottenEnd < g.end {
-		h.forgottenEnd = g.end
+	if h.past.forgottenEnd < g.end {
+		h.past.forgottenEnd = g.end
 	}
 }
 
@@ -107,21 +110,24 @@ func (a *Assembler) limit(h *half, ts int64) {
 // they were seen before and are compared with the retained bytes. It reports
 // whether any were seen before.
 func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
+	if h.past == nil {
+		a.newPast(h)
+	}
 	end := off + int64(len(b))
 	seen := false
 	cur := off
-	if cur < h.forgottenEnd {
-		k := min(h.forgottenEnd, end) - cur
+	if cur < h.past.forgottenEnd {
+		k := min(h.past.forgottenEnd, end) - cur
 		a.st.LateDropped += k // may also be retransmitted bytes: cannot tell any more
 		cur += k
 	}
 	i := 0
-	for i < len(h.gapRanges) && h.gapRanges[i].end <= cur {
+	for i < len(h.past.gapRanges) && h.past.gapRanges[i].end <= cur {
 		i++
 	}
 	for cur < end {
-		if i < len(h.gapRanges) && h.gapRanges[i].off < end {
-			g := h.gapRanges[i]
+		if i < len(h.past.gapRanges) && h.past.gapRanges[i].off < end {
+			g := h.past.gapRanges[i]
 			if g.off > cur {
 				a.compareOld(h, cur, b[cur-off:g.off-off], seg)
 				seen = true
@@ -139,17 +145,17 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 			// Take [cur, le) out of the remembered range.
 			switch {
 			case cur == g.off && le == g.end:
-				h.gapRanges = slices.Delete(h.gapRanges, i, i+1)
+				h.past.gapRanges = slices.Delete(h.past.gapRanges, i, i+1)
 			case cur == g.off:
-				h.gapRanges[i].off = le
+				h.past.gapRanges[i].off = le
 			case le == g.end:
-				h.gapRanges[i].end = cur
+				h.past.gapRanges[i].end = cur
 				i++
 			default:
-				h.gapRanges[i].end = cur
-				h.gapRanges = slices.Insert(h.gapRanges, i+1, span{le, g.end})
+				h.past.gapRanges[i].end = cur
+				h.past.gapRanges = slices.Insert(h.past.gapRanges, i+1, span{le, g.end})
 				i++
-				if len(h.gapRanges) > maxGapRanges {
+				if len(h.past.gapRanges) > maxGapRanges {
 					h.forgetGap()
 					i--
 				}

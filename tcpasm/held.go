@@ -56,6 +56,7 @@ type heldList struct {
 	blockBuf [1]*block // the first backing arrays of blocks and ends
 	endBuf   [1]int64
 	pages    pageStore // the pages of tiny segments (see pages.go)
+	holder   halfLink  // the direction's place in Assembler.holders
 }
 
 // fix refreshes ends[bi] after block bi changed.

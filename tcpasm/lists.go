@@ -9,11 +9,10 @@ type halfLink struct {
 	in         bool
 }
 
-// The half lists; each uses its own link of the half.
+// The half lists; each uses its own link of the half (see link).
 const (
 	holdersList = iota // directions holding bytes
 	pendingList        // directions with an acked hole waiting for its allowance
-	numHalfLists
 )
 
 // halfList is an intrusive list of stream directions through their link k.
@@ -22,12 +21,25 @@ type halfList struct {
 	k           int
 }
 
+// link returns h's link for the list: its held store's for the holders (a
+// direction holds bytes only in its store; nil when it has none, so it is in
+// no holders list), its own for the pending.
+func (l *halfList) link(h *half) *halfLink {
+	if l.k == holdersList {
+		if h.held == nil {
+			return nil
+		}
+		return &h.held.holder
+	}
+	return &h.pendingLink
+}
+
 func (l *halfList) pushBack(h *half) {
-	lk := &h.links[l.k]
+	lk := l.link(h)
 	lk.in = true
 	lk.prev, lk.next = l.back, nil
 	if l.back != nil {
-		l.back.links[l.k].next = h
+		l.link(l.back).next = h
 	} else {
 		l.front = h
 	}
@@ -36,17 +48,17 @@ func (l *halfList) pushBack(h *half) {
 
 // remove takes h out of the list; it does nothing when h is not in it.
 func (l *halfList) remove(h *half) {
-	lk := &h.links[l.k]
-	if !lk.in {
+	lk := l.link(h)
+	if lk == nil || !lk.in {
 		return
 	}
 	if lk.prev != nil {
-		lk.prev.links[l.k].next = lk.next
+		l.link(lk.prev).next = lk.next
 	} else {
 		l.front = lk.next
 	}
 	if lk.next != nil {
-		lk.next.links[l.k].prev = lk.prev
+		l.link(lk.next).prev = lk.prev
 	} else {
 		l.back = lk.prev
 	}

@@ -18,13 +18,14 @@ const MinConns = 64
 const (
 	sigRingCost = int64(unsafe.Sizeof(sigRing{}))
 	listCost    = int64(unsafe.Sizeof(heldList{}))
+	pastCost    = int64(unsafe.Sizeof(past{})) + 32 // and its gap ranges' array, about
 )
 
 // memory is what counts in MaxMemory: held bytes, retention windows, and the
 // connection table with what its connections took.
 func (a *Assembler) memory() int64 {
 	return a.held + a.retained + a.suspectBytes + int64(a.flows.n)*(ConnCost+a.cfg.ConnOverhead) + int64(len(a.reuse))*reuseCost +
-		int64(a.fl.sigRingsOut)*sigRingCost + int64(a.fl.listsOut)*listCost
+		int64(a.fl.sigRingsOut)*sigRingCost + int64(a.fl.listsOut)*listCost + int64(a.fl.pastsOut)*pastCost
 }
 
 // shed closes connections, least recently active first (lingering finished

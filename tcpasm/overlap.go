@@ -29,7 +29,10 @@ func (a *Assembler) addHeld(h *half, pc piece) {
 // compareOld compares bytes seen before (delivered) with the retained copy
 // and reports a Conflict where they differ, one per packet whose bytes differ.
 func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
-	r := h.window
+	if h.past == nil {
+		return
+	}
+	r := h.past.window
 	if r == nil {
 		return
 	}

@@ -8,7 +8,7 @@ import "slices"
 // segment processes one segment of direction d of c.
 func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	h := &c.h[d]
-	p := h.peer()
+	p := &c.h[(d^1)&1]
 	ts := seg.Timestamp
 	c.Last = ts
 	if c.list == &a.live && a.live.back != c {
@@ -56,7 +56,13 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			return
 		}
 	}
-	r, rk := c.sigs.next(&a.fl)
+	var r *sigRec
+	var rk *uint64
+	if m := &c.sigs; m.ring != nil {
+		r, rk = m.ring.next(&m.n)
+	} else {
+		r, rk = m.nextFew(&a.fl)
+	}
 	r.sig, r.cp, r.ts = sg, seg.CapturePoint, seg.Timestamp
 	*rk = sk
 

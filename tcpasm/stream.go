@@ -6,6 +6,22 @@ package tcpasm
 // span is a remembered gap range whose bytes have not (all) arrived late.
 type span struct{ off, end int64 }
 
+// past is what a stream direction remembers of the bytes below its next
+// byte, to compare retransmissions with (window) and to take late bytes
+// (gapRanges). A direction has one from its first delivered byte or gap on.
+//
+// Invariant: gapRanges are disjoint, ascending and end at or below next;
+// bytes below forgottenEnd outside them are neither compared nor delivered.
+type past struct {
+	window        *retain // the latest delivered bytes, for Conflicts; nil until the first delivery
+	gapRanges     []span  // the declared gap ranges late bytes may still fill (at most maxGapRanges)
+	forgottenEnd  int64   // end of the newest gap range forgotten
+	unretainedEnd int64   // end of the bytes delivered while no retention window could be had
+}
+
+// newPast gives h its past (it has none yet).
+func (a *Assembler) newPast(h *half) { h.past = a.fl.getPast() }
+
 // half is the reassembly state of one stream direction.
 //
 // Invariant: every offset below next was delivered (Data) or declared a gap
@@ -60,21 +76,18 @@ type half struct {
 	heldCost int64     // what the held pieces count in the limits
 	heldData int64     // the held bytes of data (truncation markers excluded)
 
-	window        *retain // the latest delivered bytes, for Conflicts; nil until the first delivery
-	gapRanges     []span  // the declared gap ranges late bytes may still fill (at most maxGapRanges)
-	forgottenEnd  int64   // end of the newest gap range forgotten
-	unretainedEnd int64   // end of the bytes delivered while no retention window could be had
+	past *past // what is remembered of the bytes below next; nil until the first is delivered or declared
 
 	prevTime int64 // capture time of the direction's packet before this one
 
-	links [numHalfLists]halfLink // in Assembler.holders and Assembler.pending
+	pendingLink halfLink // in Assembler.pending (the holders' link is the held store's)
 }
 
 // peer is the other direction of h's connection.
-func (h *half) peer() *half { return &h.c.h[1-h.Dir] }
+func (h *half) peer() *half { return &h.c.h[(h.Dir^1)&1] }
 
 // holding reports whether h is in Assembler.holders.
-func (h *half) holding() bool { return h.links[holdersList].in }
+func (h *half) holding() bool { return h.held != nil && h.held.holder.in }
 
 // unwrap turns a sequence number into a stream offset, by serial arithmetic
 // around the direction's latest evidence (ref).
