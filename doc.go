@@ -27,9 +27,11 @@
 // capture's index in Captures, Packet.Index the position in the merged sequence.
 // Zip members, and the members of an uncompressed tar archive in a plain file,
 // are read in place as independent captures and merged like files. A tar
-// archive that is compressed or comes from a pipe can only be read as a stream:
-// its members follow one another, forming one merge input (what rotated sets
-// archived in time order need).
+// archive that is compressed or comes from a pipe cannot be read at two places
+// at once, so Open copies it, decompressed, to a temporary file (Options.TempDir,
+// unlinked at once where the system allows; it takes the archive's decompressed
+// size on disk, bounded by Options.MaxSpill) and reads that like a plain tar
+// file: the packets are the same whether a tar is plain, compressed or piped.
 // Options.Concat reads every capture in turn instead of merging.
 //
 // The merge copies nothing and allocates nothing per packet: each capture keeps

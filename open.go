@@ -1,7 +1,6 @@
 package reseq
 
 import (
-	"archive/tar"
 	"bytes"
 	"cmp"
 	"errors"
@@ -58,6 +57,20 @@ type Options struct {
 	// directory. 0 means 256 MiB.
 	MaxArchiveBuffer int64
 
+	// TempDir is where a tar archive that is not a plain file (compressed,
+	// or read from a pipe or standard input) is copied, decompressed, while
+	// opening: its members can then be merged by time like those of a plain
+	// tar file. "" means os.TempDir() ($TMPDIR on Unix). The copy takes the
+	// archive's decompressed size on disk; it is unlinked right after it is
+	// created where the system allows (Unix), so it is freed however the
+	// process ends, and otherwise removed by Close.
+	TempDir string
+
+	// MaxSpill bounds the decompressed size of such a tar archive (the disk
+	// space its copy takes); a larger one is an *InputError. 0 means no
+	// limit.
+	MaxSpill int64
+
 	// Mmap maps uncompressed input files into memory instead of reading
 	// them: a regular, non-empty file holding an uncompressed capture, or a
 	// zip or tar archive, is mapped read-only (on Linux, macOS and the BSDs;
@@ -84,8 +97,7 @@ func (o *Options) maxDecoderMemory() int64 {
 }
 
 // Capture describes one capture: an input file or an archive member. Its fields
-// are set when the capture is opened; for a tar archive read as a stream, that
-// is when the reader reaches the member.
+// are set when the capture is opened.
 type Capture struct {
 	Name        string        // input name, "-" for standard input, "archive!member" for a member
 	Format      Format        // Pcap or Pcapng
@@ -524,10 +536,9 @@ func (r *Reader) openStream(name string, in io.Reader, ra io.ReaderAt, size int6
 		return r.openZip(name, u, ra, size, cnt)
 	case kindTar:
 		if ra != nil && len(u.comps) == 0 {
-			return r.openTarFile(name, ra, size, cnt, u.mem)
+			return r.openTarFile(name, ra, size, cnt, u.mem, nil)
 		}
-		r.sources = append(r.sources, &source{name: name, tar: &tarChain{r: r, name: name, tr: tar.NewReader(u.br), comps: u.comps}})
-		return nil
+		return r.spillTar(name, u)
 	case kindPcap, kindPcapng:
 		cp, fr, err := r.openCapture(name, u)
 		if err != nil {
@@ -664,8 +675,7 @@ func (r *Reader) SetLender(l interface {
 	}
 }
 
-// Captures returns the captures opened so far, in Source order. A tar archive
-// read as a stream adds its members as the reader reaches them.
+// Captures returns the captures, in Source order.
 func (r *Reader) Captures() []*Capture { return r.captures }
 
 // Skipped returns the archive members that were not read because they are not
