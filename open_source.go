@@ -108,8 +108,8 @@ type source struct {
 	order   int          // position among the sources: breaks timestamp ties
 	fr      formatReader // the capture's reader; nil while dormant or done
 	capture *Capture
-	err     error     // set for a source that only reports an error
-	head    Packet    // the packet read last
+	err     error  // set for a source that only reports an error
+	head    Packet // the packet read last
 	done    bool
 
 	// A capture in a plain file of its own, or an archive member read in
