@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -114,6 +115,11 @@ type Capture struct {
 	Sections   []pcapng.Section   // pcapng: the sections
 	Interfaces []pcapng.Interface // pcapng: the interfaces, with packet counts and statistics
 
+	// TimestampsOutOfRange counts the packets returned so far whose
+	// timestamp lay outside the range of Packet.Timestamp (see
+	// TimestampRangeError): they carry the bound instead.
+	TimestampsOutOfRange int64
+
 	// The format reader, for anything else, while the capture is being read
 	// (nil before its turn in a merge and once it ended, so that a long list of
 	// captures does not keep every reader's buffer). Do not call their Next.
@@ -180,7 +186,9 @@ type Reader struct {
 	index   int64
 	closed  bool
 	lender  bufin.Lender // see SetLender
-	pending *source      // the source added last, to be settled (see settleLater)
+	held    bool         // heldPkt is returned at the next call (see outOfRange)
+	heldPkt Packet
+	pending *source // the source added last, to be settled (see settleLater)
 }
 
 // Open opens the named captures ("-" is standard input) and returns a Reader of
@@ -732,6 +740,10 @@ func (r *Reader) Next() (Packet, error) {
 	if r.closed {
 		return Packet{}, io.EOF
 	}
+	if r.held {
+		r.held = false
+		return r.heldPkt, nil
+	}
 	if s := r.one; s != nil && !s.done {
 		// One capture: no merge, and the format reader called directly,
 		// the packet built in place.
@@ -761,6 +773,9 @@ func (r *Reader) Next() (Packet, error) {
 			if q.HasPacketID {
 				p.Frame, p.HasFrame = fr.frame(&q)
 			}
+			if p.Timestamp == math.MaxInt64 || p.Timestamp == math.MinInt64 {
+				return r.outOfRange(s.capture, p, q.Offset)
+			}
 			return p, nil
 		}
 		p, err := s.fr.next()
@@ -769,6 +784,9 @@ func (r *Reader) Next() (Packet, error) {
 		}
 		p.Index = r.index
 		r.index++
+		if p.Timestamp == math.MaxInt64 || p.Timestamp == math.MinInt64 {
+			return r.outOfRange(s.capture, p, s.fr.offset())
+		}
 		return p, nil
 	}
 	if r.one != nil {
@@ -778,6 +796,20 @@ func (r *Reader) Next() (Packet, error) {
 		return r.nextConcat()
 	}
 	return r.nextMerge()
+}
+
+// outOfRange returns the packet p of capture cp, whose format reader clamped
+// its timestamp to the int64 range: the first time for cp, an *InputError with
+// a *TimestampRangeError, the packet held for the next call (its Data stays
+// valid: no reader moves before that call). off is the packet's offset in the
+// capture, -1 when not known.
+func (r *Reader) outOfRange(cp *Capture, p Packet, off int64) (Packet, error) {
+	cp.TimestampsOutOfRange++
+	if cp.TimestampsOutOfRange > 1 {
+		return p, nil
+	}
+	r.held, r.heldPkt = true, p
+	return Packet{}, &InputError{Name: cp.Name, Offset: off, Err: &TimestampRangeError{Late: p.Timestamp > 0}}
 }
 
 // endOne ends the only capture after its reader returned err.

@@ -14,6 +14,7 @@ import (
 type formatReader interface {
 	next() (Packet, error)
 	setLender(l bufin.Lender) // see Reader.SetLender
+	offset() int64            // the byte offset of the last packet's record, -1 when not known
 }
 
 // pcapSource adapts a pcapfile.Reader.
@@ -24,6 +25,10 @@ type pcapSource struct {
 }
 
 func (s *pcapSource) setLender(l bufin.Lender) { s.r.SetLender(l) }
+
+// offset is not kept for pcap: its timestamps (32-bit seconds) are never out
+// of range, the only use.
+func (s *pcapSource) offset() int64 { return -1 }
 
 func (s *pcapSource) next() (Packet, error) {
 	q, err := s.r.Next()
