@@ -8,77 +8,72 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
+	"os"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 )
 
-// tarChain reads the members of a tar archive one after another from a stream
-// (a compressed or piped tar cannot be read at two places at once): in a merge
-// the whole archive is one source whose members follow each other in archive
-// order. An uncompressed tar in a plain file is read by openTarFile instead.
-type tarChain struct {
-	r      *Reader
-	name   string
-	tr     *tar.Reader
-	comps  []Compression
-	member *unwrapped // the current member's decompressors
-	failed bool       // the current member ended with an error
-	ended  bool       // the archive is at its end (or broken)
-}
-
-// endMember releases the current member after its reader returned err.
-func (t *tarChain) endMember(err error) {
-	if t.member != nil {
-		t.member.release()
-		t.member = nil
+// spillTar reads a tar archive that is not a plain uncompressed file (it is
+// compressed, or comes from a pipe): a stream cannot be read at two places at
+// once, yet merging its members by time needs each member from its first
+// packet's time on, while the others are read too. So the decompressed archive
+// is copied to a temporary file (Options.TempDir; at most Options.MaxSpill
+// bytes), which is then read like a plain tar file: the result is the same
+// whether a tar is plain, compressed or piped. The copy is unlinked at once
+// where the system allows, otherwise removed by Close.
+func (r *Reader) spillTar(name string, u *unwrapped) error {
+	f, err := os.CreateTemp(r.opt.TempDir, "reseq-tar-*")
+	if err != nil {
+		return &InputError{Name: name, Offset: -1, Err: fmt.Errorf("tar archive read as a stream needs a temporary copy (set TMPDIR): %w", err)}
 	}
-	t.failed = err != io.EOF
-}
-
-// nextMember opens the next member that is a capture. Members that are not
-// captures are recorded in Skipped. It returns io.EOF at the end of the
-// archive.
-func (t *tarChain) nextMember() (formatReader, *Capture, error) {
-	for {
-		h, err := t.tr.Next()
-		if err != nil {
-			t.ended = true
-			if err == io.EOF {
-				return nil, nil, io.EOF
-			}
-			if t.failed {
-				// The member's error already said the archive broke there.
-				return nil, nil, io.EOF
-			}
-			return nil, nil, &InputError{Name: t.name, Offset: -1, Err: fmt.Errorf("tar: %w", err)}
+	path := f.Name()
+	unlinked := os.Remove(path) == nil
+	r.closers = append(r.closers, func() {
+		f.Close()
+		if !unlinked {
+			os.Remove(path)
 		}
-		t.failed = false
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA && h.Typeflag != tar.TypeGNUSparse {
-			continue
-		}
-		name := t.name + "!" + h.Name
-		u, err := t.r.unwrap(name, t.tr, t.comps)
-		if err != nil {
-			return nil, nil, err
-		}
-		switch u.kind {
-		case kindPcap, kindPcapng:
-			cp, fr, err := t.r.openCapture(name, u)
-			if err != nil {
-				u.release()
-				t.failed = true
-				return nil, nil, err
-			}
-			t.member = u
-			return fr, cp, nil
-		case kindZip, kindTar:
-			t.r.skipped = append(t.r.skipped, Skipped{Name: name, Err: errNestedArchive})
-		default:
-			t.r.skipped = append(t.r.skipped, Skipped{Name: name, Err: &NotCaptureError{Head: headPrefix(u.head)}})
-		}
-		u.release()
+	})
+	limit := r.opt.MaxSpill
+	if limit <= 0 {
+		limit = math.MaxInt64
 	}
+	buf := make([]byte, 256<<10)
+	var n int64
+	var readErr error
+	for readErr == nil {
+		var m int
+		m, readErr = u.br.Read(buf)
+		if m > 0 {
+			if int64(m) > limit-n {
+				return &InputError{Name: name, Offset: -1, Err: fmt.Errorf("tar archive read as a stream is larger than %d bytes decompressed (the temporary copy's bound)", limit)}
+			}
+			if _, err := f.Write(buf[:m]); err != nil {
+				return &InputError{Name: name, Offset: -1, Err: fmt.Errorf("temporary copy of the tar archive: %w", err)}
+			}
+			n += int64(m)
+		}
+	}
+	// The input was read to its end: let its decompressors go now.
+	u.release()
+	var mem *memInput
+	if r.opt.Mmap {
+		if data, unmap, ok := mapFile(f, n); ok {
+			r.closers = append(r.closers, r.unmapSafely(unmap))
+			mem = &memInput{data: data, cnt: new(atomic.Int64)}
+		}
+	}
+	if err := r.openTarFile(name, f, n, new(atomic.Int64), mem, u.comps); err != nil {
+		return err
+	}
+	if readErr != io.EOF {
+		// A decompression or read error: the members before it are read,
+		// the one it cut reports its truncation, and this says why.
+		r.sources = append(r.sources, &source{name: name, err: &InputError{Name: name, Offset: -1, Err: readErr}})
+	}
+	return nil
 }
 
 // openZip adds a source for every capture member of a zip archive: its
@@ -194,10 +189,11 @@ func (r *Reader) addMember(name string, open func() (io.Reader, func(), error), 
 }
 
 // openTarFile adds a source for every capture member of an uncompressed tar
-// archive in a plain file: the member's bytes are read in place, so members
-// are merged like separate files.
+// archive in a plain file (or its temporary copy, see spillTar): the member's
+// bytes are read in place, so members are merged like separate files.
 // When mem is not nil the archive is mapped and the members are read in place.
-func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomic.Int64, mem *memInput) error {
+// comps are the encodings that were around the archive.
+func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomic.Int64, mem *memInput, comps []Compression) error {
 	cnt.Store(0) // counted again through ReadAt
 	ra = countingReaderAt{r: ra, n: cnt}
 	pr := &posReader{r: io.NewSectionReader(ra, 0, size)}
@@ -237,7 +233,7 @@ func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomi
 			data := mem.data[min(m.off, size):min(m.off+m.size, size)]
 			open = func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }
 		}
-		r.addMember(m.name, open, nil)
+		r.addMember(m.name, open, comps)
 	}
 	if tarErr != nil {
 		r.sources = append(r.sources, &source{name: name, err: tarErr})

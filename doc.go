@@ -27,9 +27,11 @@
 // capture's index in Captures, Packet.Index the position in the merged sequence.
 // Zip members, and the members of an uncompressed tar archive in a plain file,
 // are read in place as independent captures and merged like files. A tar
-// archive that is compressed or comes from a pipe can only be read as a stream:
-// its members follow one another, forming one merge input (what rotated sets
-// archived in time order need).
+// archive that is compressed or comes from a pipe cannot be read at two places
+// at once, so Open copies it, decompressed, to a temporary file (Options.TempDir,
+// unlinked at once where the system allows; it takes the archive's decompressed
+// size on disk, bounded by Options.MaxSpill) and reads that like a plain tar
+// file: the packets are the same whether a tar is plain, compressed or piped.
 // Options.Concat reads every capture in turn instead of merging.
 //
 // The merge copies nothing and allocates nothing per packet: each capture keeps
@@ -54,6 +56,13 @@
 // again continues with the other captures. A decompressor's error is a
 // *DecompressError naming the compression.
 //
+// A packet whose timestamp Packet.Timestamp cannot hold (before 1677 or after
+// 2262; only pcapng can say such times) is not capped silently: the first of a
+// capture is preceded by an *InputError with a *TimestampRangeError
+// (ErrTimestampRange) naming the capture and the packet's offset; the packet
+// follows with its timestamp at the bound, and Capture.TimestampsOutOfRange
+// counts them.
+//
 // # Resources
 //
 // The library starts no goroutines: zstd is decoded synchronously by default
@@ -61,7 +70,8 @@
 // compressed stream's header cannot make a decoder allocate more than
 // Options.MaxDecoderMemory (zstd window, xz dictionary; 128 MiB by default); a
 // zip archive that is not a plain file is held in memory up to
-// Options.MaxArchiveBuffer. Progress reports the input bytes consumed against the
+// Options.MaxArchiveBuffer; a tar archive that is not a plain file takes its
+// decompressed size in a temporary file (Options.TempDir, Options.MaxSpill). Progress reports the input bytes consumed against the
 // total size of the input files, for a progress bar. SetLender lets the caller
 // supply the readers' input buffers, so that packets stay valid until their
 // buffer is given back (package pipeline hands them to another goroutine

@@ -1,6 +1,9 @@
 package reseq
 
-import "io"
+import (
+	"io"
+	"math"
+)
 
 // Several sources are merged with a binary min-heap on (timestamp, input
 // order). A source's packet stays in its format reader's buffer until it has
@@ -28,6 +31,9 @@ func (r *Reader) nextConcat() (Packet, error) {
 		if ok {
 			s.head.Index = r.index
 			r.index++
+			if t := s.head.Timestamp; t == math.MaxInt64 || t == math.MinInt64 {
+				return r.outOfRange(s.capture, s.head, s.fr.offset())
+			}
 			return s.head, nil
 		}
 	}
@@ -76,6 +82,9 @@ func (r *Reader) nextMerge() (Packet, error) {
 	r.advance = append(r.advance, s)
 	s.head.Index = r.index
 	r.index++
+	if t := s.head.Timestamp; t == math.MaxInt64 || t == math.MinInt64 {
+		return r.outOfRange(s.capture, s.head, s.fr.offset())
+	}
 	return s.head, nil
 }
 

@@ -1,12 +1,12 @@
 package reseq
 
 import (
-	"archive/tar"
 	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -58,6 +58,20 @@ type Options struct {
 	// directory. 0 means 256 MiB.
 	MaxArchiveBuffer int64
 
+	// TempDir is where a tar archive that is not a plain file (compressed,
+	// or read from a pipe or standard input) is copied, decompressed, while
+	// opening: its members can then be merged by time like those of a plain
+	// tar file. "" means os.TempDir() ($TMPDIR on Unix). The copy takes the
+	// archive's decompressed size on disk; it is unlinked right after it is
+	// created where the system allows (Unix), so it is freed however the
+	// process ends, and otherwise removed by Close.
+	TempDir string
+
+	// MaxSpill bounds the decompressed size of such a tar archive (the disk
+	// space its copy takes); a larger one is an *InputError. 0 means no
+	// limit.
+	MaxSpill int64
+
 	// Mmap maps uncompressed input files into memory instead of reading
 	// them: a regular, non-empty file holding an uncompressed capture, or a
 	// zip or tar archive, is mapped read-only (on Linux, macOS and the BSDs;
@@ -84,8 +98,7 @@ func (o *Options) maxDecoderMemory() int64 {
 }
 
 // Capture describes one capture: an input file or an archive member. Its fields
-// are set when the capture is opened; for a tar archive read as a stream, that
-// is when the reader reaches the member.
+// are set when the capture is opened.
 type Capture struct {
 	Name        string        // input name, "-" for standard input, "archive!member" for a member
 	Format      Format        // Pcap or Pcapng
@@ -101,6 +114,11 @@ type Capture struct {
 	Nanosecond bool               // pcap: nanosecond timestamps
 	Sections   []pcapng.Section   // pcapng: the sections
 	Interfaces []pcapng.Interface // pcapng: the interfaces, with packet counts and statistics
+
+	// TimestampsOutOfRange counts the packets returned so far whose
+	// timestamp lay outside the range of Packet.Timestamp (see
+	// TimestampRangeError): they carry the bound instead.
+	TimestampsOutOfRange int64
 
 	// The format reader, for anything else, while the capture is being read
 	// (nil before its turn in a merge and once it ended, so that a long list of
@@ -168,7 +186,9 @@ type Reader struct {
 	index   int64
 	closed  bool
 	lender  bufin.Lender // see SetLender
-	pending *source      // the source added last, to be settled (see settleLater)
+	held    bool         // heldPkt is returned at the next call (see outOfRange)
+	heldPkt Packet
+	pending *source // the source added last, to be settled (see settleLater)
 }
 
 // Open opens the named captures ("-" is standard input) and returns a Reader of
@@ -524,10 +544,9 @@ func (r *Reader) openStream(name string, in io.Reader, ra io.ReaderAt, size int6
 		return r.openZip(name, u, ra, size, cnt)
 	case kindTar:
 		if ra != nil && len(u.comps) == 0 {
-			return r.openTarFile(name, ra, size, cnt, u.mem)
+			return r.openTarFile(name, ra, size, cnt, u.mem, nil)
 		}
-		r.sources = append(r.sources, &source{name: name, tar: &tarChain{r: r, name: name, tr: tar.NewReader(u.br), comps: u.comps}})
-		return nil
+		return r.spillTar(name, u)
 	case kindPcap, kindPcapng:
 		cp, fr, err := r.openCapture(name, u)
 		if err != nil {
@@ -660,8 +679,7 @@ func (r *Reader) SetLender(l interface {
 	}
 }
 
-// Captures returns the captures opened so far, in Source order. A tar archive
-// read as a stream adds its members as the reader reaches them.
+// Captures returns the captures, in Source order.
 func (r *Reader) Captures() []*Capture { return r.captures }
 
 // Skipped returns the archive members that were not read because they are not
@@ -718,6 +736,10 @@ func (r *Reader) Next() (Packet, error) {
 	if r.closed {
 		return Packet{}, io.EOF
 	}
+	if r.held {
+		r.held = false
+		return r.heldPkt, nil
+	}
 	if s := r.one; s != nil && !s.done {
 		// One capture: no merge, and the format reader called directly,
 		// the packet built in place.
@@ -747,6 +769,9 @@ func (r *Reader) Next() (Packet, error) {
 			if q.HasPacketID {
 				p.Frame, p.HasFrame = fr.frame(&q)
 			}
+			if p.Timestamp == math.MaxInt64 || p.Timestamp == math.MinInt64 {
+				return r.outOfRange(s.capture, p, q.Offset)
+			}
 			return p, nil
 		}
 		p, err := s.fr.next()
@@ -755,6 +780,9 @@ func (r *Reader) Next() (Packet, error) {
 		}
 		p.Index = r.index
 		r.index++
+		if p.Timestamp == math.MaxInt64 || p.Timestamp == math.MinInt64 {
+			return r.outOfRange(s.capture, p, s.fr.offset())
+		}
 		return p, nil
 	}
 	if r.one != nil {
@@ -764,6 +792,20 @@ func (r *Reader) Next() (Packet, error) {
 		return r.nextConcat()
 	}
 	return r.nextMerge()
+}
+
+// outOfRange returns the packet p of capture cp, whose format reader clamped
+// its timestamp to the int64 range: the first time for cp, an *InputError with
+// a *TimestampRangeError, the packet held for the next call (its Data stays
+// valid: no reader moves before that call). off is the packet's offset in the
+// capture, -1 when not known.
+func (r *Reader) outOfRange(cp *Capture, p Packet, off int64) (Packet, error) {
+	cp.TimestampsOutOfRange++
+	if cp.TimestampsOutOfRange > 1 {
+		return p, nil
+	}
+	r.held, r.heldPkt = true, p
+	return Packet{}, &InputError{Name: cp.Name, Offset: off, Err: &TimestampRangeError{Late: p.Timestamp > 0}}
 }
 
 // endOne ends the only capture after its reader returned err.

@@ -117,8 +117,16 @@ func TestOpenCorpusCompressed(t *testing.T) {
 			if c.CompressionName() != wantComp {
 				t.Errorf("compression %s, want %s", c.CompressionName(), wantComp)
 			}
-			if want, ok := counts[rel]; ok && len(got) != want {
-				t.Errorf("%d packets, manifest says %d", len(got), want)
+			// Not counted: the error before a capture's first packet with a
+			// timestamp past 2262 (pcapng-example's second interface).
+			packets := 0
+			for _, d := range got {
+				if d.errString == "" {
+					packets++
+				}
+			}
+			if want, ok := counts[rel]; ok && packets != want {
+				t.Errorf("%d packets, manifest says %d", packets, want)
 			}
 			if read, total := r.Progress(); read != total {
 				t.Errorf("progress %d of %d at the end", read, total)

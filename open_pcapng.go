@@ -14,6 +14,7 @@ import (
 type pcapngSource struct {
 	r      *pcapng.Reader
 	source int
+	off    int64 // the last packet's block offset
 	progress
 }
 
@@ -38,6 +39,8 @@ func newPcapngSource(cp *Capture, in io.Reader, mem *memInput) (formatReader, er
 
 func (s *pcapngSource) setLender(l bufin.Lender) { s.r.SetLender(l) }
 
+func (s *pcapngSource) offset() int64 { return s.off }
+
 func (s *pcapngSource) next() (Packet, error) {
 	q, err := s.r.Next()
 	if err != nil {
@@ -46,6 +49,7 @@ func (s *pcapngSource) next() (Packet, error) {
 		s.tick(s.r.Offset())
 	}
 	p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}
+	s.off = q.Offset
 	if q.HasPacketID {
 		p.Frame, p.HasFrame = s.frame(&q)
 	}

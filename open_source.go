@@ -14,6 +14,7 @@ import (
 type formatReader interface {
 	next() (Packet, error)
 	setLender(l bufin.Lender) // see Reader.SetLender
+	offset() int64            // the byte offset of the last packet's record, -1 when not known
 }
 
 // pcapSource adapts a pcapfile.Reader.
@@ -24,6 +25,10 @@ type pcapSource struct {
 }
 
 func (s *pcapSource) setLender(l bufin.Lender) { s.r.SetLender(l) }
+
+// offset is not kept for pcap: its timestamps (32-bit seconds) are never out
+// of range, the only use.
+func (s *pcapSource) offset() int64 { return -1 }
 
 func (s *pcapSource) next() (Packet, error) {
 	q, err := s.r.Next()
@@ -102,16 +107,14 @@ func (m *memInput) done() {
 	}
 }
 
-// source is one sequence of packets taking part in the merge: a capture, or a
-// tar archive read as a stream whose member captures follow one another.
+// source is one sequence of packets taking part in the merge: a capture.
 type source struct {
 	name    string
 	order   int          // position among the sources: breaks timestamp ties
-	fr      formatReader // the current capture's reader; nil between tar members
+	fr      formatReader // the capture's reader; nil while dormant or done
 	capture *Capture
-	tar     *tarChain // set for a tar archive
-	err     error     // set for a source that only reports an error
-	head    Packet    // the packet read last
+	err     error  // set for a source that only reports an error
+	head    Packet // the packet read last
 	done    bool
 
 	// A capture in a plain file of its own, or an archive member read in
@@ -145,8 +148,7 @@ func (s *source) release() {
 }
 
 // step reads the source's next packet into s.head. It returns false and a nil
-// error at the end; an error leaves the source done unless a tar archive can go
-// on with its next member.
+// error at the end; an error leaves the source done.
 func (s *source) step() (bool, error) {
 	if s.done {
 		return false, nil
@@ -155,40 +157,19 @@ func (s *source) step() (bool, error) {
 		s.done = true
 		return false, s.err
 	}
-	for {
-		if s.fr != nil {
-			var err error
-			s.head, err = s.fr.next()
-			if err == nil {
-				return true, nil
-			}
-			s.fr = nil
-			s.capture.drop()
-			if s.tar == nil {
-				s.done = true
-				s.release()
-				if err == io.EOF {
-					return false, nil
-				}
-				return false, inputError(s.capture.Name, err)
-			}
-			s.tar.endMember(err)
-			if err != io.EOF {
-				return false, inputError(s.capture.Name, err)
-			}
-		}
-		fr, cp, err := s.tar.nextMember()
-		if err != nil {
-			// A member that cannot be opened is an error of its own; the
-			// archive goes on unless it is at its end.
-			s.done = s.tar.ended
-			if err == io.EOF {
-				return false, nil
-			}
-			return false, err
-		}
-		s.fr, s.capture = fr, cp
+	var err error
+	s.head, err = s.fr.next()
+	if err == nil {
+		return true, nil
 	}
+	s.fr = nil
+	s.capture.drop()
+	s.done = true
+	s.release()
+	if err == io.EOF {
+		return false, nil
+	}
+	return false, inputError(s.capture.Name, err)
 }
 
 // putToSleep reads the first packet of a source that can be reopened, notes

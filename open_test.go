@@ -278,21 +278,6 @@ func TestOpenArchives(t *testing.T) {
 		}
 		return nil
 	}
-	sequential := func(gs []got) error {
-		if len(gs) != 100 {
-			return fmt.Errorf("%d packets", len(gs))
-		}
-		for i, g := range gs {
-			w, src := a[i%50], i/50
-			if i >= 50 {
-				w = b[i%50]
-			}
-			if g.ts != w.ts || g.data != string(w.data) || g.source != src || g.index != int64(i) {
-				return fmt.Errorf("packet %d: %+v", i, g)
-			}
-		}
-		return nil
-	}
 	tests := []struct {
 		name  string
 		data  []byte
@@ -304,9 +289,10 @@ func TestOpenArchives(t *testing.T) {
 		{"zip.gz", compressWith(t, Gzip, zipBytes(t, members)), interleaved, []string{"gzip+deflate", "gzip+deflate+gzip"}},
 		// an uncompressed tar file is read in place: members are merged.
 		{"tar", tarBytes(t, members), interleaved, []string{"none", "gzip"}},
-		// a compressed tar archive is a stream: members follow each other.
-		{"tar.gz", compressWith(t, Gzip, tarBytes(t, members)), sequential, []string{"gzip", "gzip+gzip"}},
-		{"tar.zst", compressWith(t, Zstd, tarBytes(t, members)), sequential, []string{"zstd", "zstd+gzip"}},
+		// a compressed tar archive is copied to a temporary file, decompressed,
+		// and read like a plain one: members are merged too.
+		{"tar.gz", compressWith(t, Gzip, tarBytes(t, members)), interleaved, []string{"gzip", "gzip+gzip"}},
+		{"tar.zst", compressWith(t, Zstd, tarBytes(t, members)), interleaved, []string{"zstd", "zstd+gzip"}},
 	}
 	dir := t.TempDir()
 	for _, tc := range tests {
