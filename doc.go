@@ -57,11 +57,10 @@
 // *DecompressError naming the compression.
 //
 // A packet whose timestamp Packet.Timestamp cannot hold (before 1677 or after
-// 2262; only pcapng can say such times) is not capped silently: the first of a
-// capture is preceded by an *InputError with a *TimestampRangeError
-// (ErrTimestampRange) naming the capture and the packet's offset; the packet
-// follows with its timestamp at the bound, and Capture.TimestampsOutOfRange
-// counts them.
+// 2262; only pcapng can say such times) is not capped silently: it comes with
+// its timestamp at the bound, and Capture.TimestampsOutOfRange and
+// TimestampRangeOffset say how many and where the first was (the commands
+// print them as a warning).
 //
 // # Resources
 //

@@ -65,32 +65,3 @@ func (e *NotCaptureError) Error() string {
 
 // Is reports whether target is ErrNotCapture.
 func (e *NotCaptureError) Is(target error) bool { return target == ErrNotCapture }
-
-// ErrTimestampRange is matched (errors.Is) by a *TimestampRangeError: a
-// packet's timestamp lies outside what Packet.Timestamp, int64 nanoseconds
-// since 1970, holds: before 1677-09-21T00:12:43.145224192Z or after
-// 2262-04-11T23:47:16.854775807Z. Only pcapng can say such a time (a 64-bit
-// timestamp, if_tsresol, if_tsoffset); a pcap's 32-bit seconds end in 2106.
-var ErrTimestampRange = errors.New("packet timestamp outside what int64 nanoseconds since 1970 hold (1677-09-21 to 2262-04-11)")
-
-// TimestampRangeError is the Err of the *InputError that Next returns, naming
-// the capture and the packet's byte offset, before the first packet of a
-// capture whose timestamp is out of range (see ErrTimestampRange). That packet
-// comes at the next call to Next, with its Timestamp at the bound it passed
-// (math.MaxInt64 or math.MinInt64), so no data is lost; it and any later such
-// packets of the capture are counted in Capture.TimestampsOutOfRange, and only
-// the first is reported. In a merge such a packet sorts at that bound: last
-// (or first) of all.
-type TimestampRangeError struct {
-	Late bool // after 2262 (otherwise before 1677)
-}
-
-func (e *TimestampRangeError) Error() string {
-	if e.Late {
-		return "packet timestamp after 2262-04-11T23:47:16Z, beyond int64 nanoseconds since 1970: kept at that time, as any later such packet of this capture"
-	}
-	return "packet timestamp before 1677-09-21T00:12:43Z, beyond int64 nanoseconds since 1970: kept at that time, as any later such packet of this capture"
-}
-
-// Is reports whether target is ErrTimestampRange.
-func (e *TimestampRangeError) Is(target error) bool { return target == ErrTimestampRange }

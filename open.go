@@ -116,9 +116,15 @@ type Capture struct {
 	Interfaces []pcapng.Interface // pcapng: the interfaces, with packet counts and statistics
 
 	// TimestampsOutOfRange counts the packets returned so far whose
-	// timestamp lay outside the range of Packet.Timestamp (see
-	// TimestampRangeError): they carry the bound instead.
+	// timestamp lay outside the range of Packet.Timestamp (int64
+	// nanoseconds since 1970: 1677-09-21 to 2262-04-11; only pcapng can say
+	// such times): they carry the bound they passed (math.MaxInt64 or
+	// math.MinInt64) instead, so a merge sorts them last (first).
+	// TimestampRangeOffset is the byte offset of the first (when there is
+	// one; -1 when not known). Commands report them as a warning: the packets are
+	// read, their data kept.
 	TimestampsOutOfRange int64
+	TimestampRangeOffset int64
 
 	// The format reader, for anything else, while the capture is being read
 	// (nil before its turn in a merge and once it ended, so that a long list of
@@ -186,9 +192,7 @@ type Reader struct {
 	index   int64
 	closed  bool
 	lender  bufin.Lender // see SetLender
-	held    bool         // heldPkt is returned at the next call (see outOfRange)
-	heldPkt Packet
-	pending *source // the source added last, to be settled (see settleLater)
+	pending *source      // the source added last, to be settled (see settleLater)
 }
 
 // Open opens the named captures ("-" is standard input) and returns a Reader of
@@ -736,10 +740,6 @@ func (r *Reader) Next() (Packet, error) {
 	if r.closed {
 		return Packet{}, io.EOF
 	}
-	if r.held {
-		r.held = false
-		return r.heldPkt, nil
-	}
 	if s := r.one; s != nil && !s.done {
 		// One capture: no merge, and the format reader called directly,
 		// the packet built in place.
@@ -794,18 +794,15 @@ func (r *Reader) Next() (Packet, error) {
 	return r.nextMerge()
 }
 
-// outOfRange returns the packet p of capture cp, whose format reader clamped
-// its timestamp to the int64 range: the first time for cp, an *InputError with
-// a *TimestampRangeError, the packet held for the next call (its Data stays
-// valid: no reader moves before that call). off is the packet's offset in the
-// capture, -1 when not known.
+// outOfRange counts the packet p of capture cp, whose format reader clamped
+// its timestamp to the int64 range, and returns it; off is the packet's
+// offset in the capture, -1 when not known.
 func (r *Reader) outOfRange(cp *Capture, p Packet, off int64) (Packet, error) {
-	cp.TimestampsOutOfRange++
-	if cp.TimestampsOutOfRange > 1 {
-		return p, nil
+	if cp.TimestampsOutOfRange == 0 {
+		cp.TimestampRangeOffset = off
 	}
-	r.held, r.heldPkt = true, p
-	return Packet{}, &InputError{Name: cp.Name, Offset: off, Err: &TimestampRangeError{Late: p.Timestamp > 0}}
+	cp.TimestampsOutOfRange++
+	return p, nil
 }
 
 // endOne ends the only capture after its reader returned err.

@@ -113,6 +113,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
 	}
+	p.Warn = warner(stderr, "reseq extract")
 	p.Config.ConnOverhead = extractConnOverhead
 	// Before the inputs are opened: standard input is read through a pipe
 	// that a signal can cut short.

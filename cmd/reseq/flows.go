@@ -269,6 +269,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitUsage
 	}
+	p.Warn = warner(stderr, "reseq flows")
 	p.Config.ConnOverhead = flowsConnOverhead
 	l, err := newFlowLister(p.Tables)
 	if err != nil {

@@ -318,6 +318,7 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq follow:", err)
 		return exitUsage
 	}
+	p.Warn = warner(stderr, "reseq follow")
 	if sel.index < 0 {
 		// Only this tuple matters: let the others go before the assembler.
 		// (The user's filters, if any, are alternatives: adding ours would

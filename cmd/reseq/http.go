@@ -106,6 +106,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitUsage
 	}
+	p.Warn = warner(stderr, "reseq http")
 	p.Config.ConnOverhead = httpConnOverhead
 	// Message framing cannot take back a gap: when late data would fill it,
 	// the message is already incomplete. Give reordered segments longer than

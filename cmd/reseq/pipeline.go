@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
 	"runtime"
 	"strconv"
@@ -61,6 +62,10 @@ type pipeline struct {
 	// Progress, when set, is called about every 250 ms of wall time with the
 	// input bytes read, their total (0 when unknown) and the packets read.
 	Progress func(read, total, packets int64)
+	// Warn, when set, is given a line for each thing the inputs held that
+	// the outputs cannot show as it was (timestamps beyond 2262), once the
+	// run ended.
+	Warn func(msg string)
 	// Abort, when set, is polled every few thousand packets; a non-nil error
 	// stops the run (it is returned after the assembler was closed).
 	Abort func() error
@@ -120,6 +125,7 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	r := p.r
 	p.r = nil
 	defer r.Close()
+	defer p.warnCaptures(r)
 	asm := newAssembler(p.Config, h)
 	opt := p.options()
 	st, err := stages.Run(r, asm, opt)
@@ -194,6 +200,7 @@ func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
 	r := p.r
 	p.r = nil
 	defer r.Close()
+	defer p.warnCaptures(r)
 	n := len(hs)
 	cfg := p.Config
 	if cfg.MaxMemory == 0 {
@@ -578,4 +585,22 @@ func (pf *pipelineFlags) memoryBudget() (frag, asm int64) {
 		return frag, noLimit
 	}
 	return frag, max(pf.maxMemory-min(frag, pf.maxMemory), 1<<20)
+}
+
+// warnCaptures tells Warn about packets whose timestamps lay outside what
+// the outputs hold (before 1677 or after 2262): they were read at that bound.
+func (p *pipeline) warnCaptures(r *reseq.Reader) {
+	if p.Warn == nil {
+		return
+	}
+	for _, c := range r.Captures() {
+		if n := c.TimestampsOutOfRange; n > 0 {
+			p.Warn(fmt.Sprintf("%s: %d packet timestamps before 1677 or after 2262 (the first at offset %d) were read as that bound: they cannot be written as times since 1970 in nanoseconds", c.Name, n, c.TimestampRangeOffset))
+		}
+	}
+}
+
+// warner returns a Warn that writes "CMD: warning: msg" lines to w.
+func warner(w io.Writer, cmd string) func(string) {
+	return func(msg string) { fmt.Fprintf(w, "%s: warning: %s\n", cmd, msg) }
 }

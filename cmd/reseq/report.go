@@ -106,6 +106,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq report:", err)
 		return exitUsage
 	}
+	p.Warn = warner(stderr, "reseq report")
 	rc := newReportCollector(p.Tables, topN, limit(graphMem))
 	res, inErr := runCollector(p, rc, stderr)
 	if res == nil {
@@ -145,6 +146,7 @@ func runCollector(p *pipeline, rc *reportCollector, stderr io.Writer) (*collecte
 		return nil, err
 	}
 	defer r.Close()
+	defer p.warnCaptures(r)
 	rc.asm = tcpasm.New(p.Config, rc)
 	opt := p.options()
 	prog := newProgress(stderr, func() int64 { return int64(len(rc.live)) })
