@@ -411,3 +411,25 @@ func TestCapturePointInterface(t *testing.T) {
 	}
 	t.Logf("interfaces: %v", seen)
 }
+
+// VXLAN on Linux's legacy port 8472 is decoded only when configured
+// (--vxlan-port 4789,8472); then the streams are the bare capture's.
+func TestVXLANPort(t *testing.T) {
+	capture := realCaptures(t)["lossy_v4.pcap"]
+	if capture == nil {
+		t.Skip("no lossy_v4.pcap")
+	}
+	bare, _ := assemble(t, capture, pipeline.Options{})
+	wrapped, _, err := wrapcap.WrapBytes(capture, "vxlan:5001:8472")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, st := assemble(t, wrapped, pipeline.Options{}); st.TCP != 0 {
+		t.Fatalf("port 8472 decoded without being asked: %d segments", st.TCP)
+	}
+	got, st := assemble(t, wrapped, pipeline.Options{Decode: &layers.DecodeOptions{VXLANPorts: []uint16{4789, 8472}}})
+	if st.Tunnelled == 0 {
+		t.Fatalf("nothing tunnelled: %+v", st)
+	}
+	sameStreams(t, "vxlan:8472", bare, got)
+}
