@@ -81,11 +81,14 @@ func (g *scriptGen) draw(t *rapid.T) *Script {
 		last := ci == g.conns-1
 		c := ScriptConn{ISN: [2]uint32{g.isn(t), g.isn(t)}}
 		if ci > 0 {
-			// A new connection on the tuple has other ISNs than the one
-			// before (a SYN with the old one's ISN joins the old one).
+			// A new connection on the tuple numbers its bytes outside
+			// the one before's (RFC 9293 3.4.1: a new incarnation's ISN
+			// must not fall in the old sequence space), else its packets
+			// are the old one's to any observer; a SYN with the old
+			// one's ISN joins the old one.
 			for d, prev := range sc.Conns[ci-1].ISN {
-				if c.ISN[d] == prev {
-					c.ISN[d] += 1 << 20
+				if dist := int32(c.ISN[d] - prev); dist > -(1<<30) && dist < 1<<30 {
+					c.ISN[d] = prev + 1<<31
 				}
 			}
 		}

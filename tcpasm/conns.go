@@ -304,7 +304,7 @@ type endRec struct {
 // closedJoins reports whether seg belongs to the ended connection r
 // remembers, which has left the table: a retransmitted FIN, RST, ACK or
 // data that carries nothing beyond the stream's end, or a SYN with the
-// direction's own ISN. Such a packet never opens a new connection.
+// direction's own (captured) ISN. Such a packet never opens a new connection.
 func closedJoins(r *reuseRec, seg *Segment, n int) bool {
 	if !r.ended {
 		return false
@@ -315,7 +315,10 @@ func closedJoins(r *reuseRec, seg *Segment, n int) bool {
 	}
 	e := &r.end[d]
 	if seg.Flags&SYN != 0 {
-		return (e.synSeen && seg.Seq == e.isn) || (!e.synSeen && e.haveBase && seg.Seq+1 == e.base)
+		// Only a captured SYN's ISN identifies the ended connection: a
+		// base set without a SYN is where capture began, not ISN+1, and
+		// a new connection's SYN may fall just below it.
+		return e.synSeen && seg.Seq == e.isn
 	}
 	if !e.haveBase {
 		return false
