@@ -1,20 +1,21 @@
 package tcpasm
 
+import "net/netip"
+
 // This file holds the Assembler's configuration: the defaults of Config and
 // the fixed limits of its rules.
-
-// Overlap is the policy for retransmitted bytes that overlap bytes seen before.
-type Overlap uint8
-
-const (
-	FirstWins Overlap = iota // RFC 9293, Zeek, libnids: the first copy is kept
-	LastWins                 // the later copy replaces held (not yet delivered) bytes
-)
 
 // Config sets the Assembler's policies and limits. The zero value of a field
 // means its default (see DefaultConfig).
 type Config struct {
+	// Overlap is the overlap policy (default FirstWins).
 	Overlap Overlap
+	// OverlapFor, when set, gives the policy of a receiving host (the
+	// destination address of a stream direction), like Suricata's
+	// host-os-policy; where it answers false, Overlap applies. It is
+	// called only when a retransmission's bytes differ from those seen
+	// before.
+	OverlapFor func(dst netip.Addr) (Overlap, bool)
 
 	// MaxHeldPerStream bounds the bytes held above a hole in one direction; at the
 	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB. Held
