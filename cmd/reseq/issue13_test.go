@@ -165,20 +165,31 @@ func TestCorpusOverlapPolicy(t *testing.T) {
 	const sv = "suricata-verify/tests/"
 	cases := []struct {
 		rel, policy, want string
+		hosts             []string
 	}{
-		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "first", "GOOD"},
-		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "bsd", "GOOD"},
-		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "windows", "GOOD"},
-		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "old-linux", "EVIL"},
-		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "last", "EVIL"},
-		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "bsd", "GOOD"},
-		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "first", "GOOD"},
-		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "last", "GXXX"},
+		// eve-payload-02's suricata.yaml: host-os-policy windows:
+		// [0.0.0.0/0], old-linux: [2.2.2.2]; the receiver 2.2.2.2 wins.
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "first", "EVIL", []string{"windows=0.0.0.0/0", "old-linux=2.2.2.2"}},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "last", "GOOD", []string{"old-linux=2.0.0.0/8", "windows=2.2.2.0/24"}},
+		// The policy is the receiver's: the sender's prefix does not apply.
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "first", "GOOD", []string{"old-linux=1.1.1.1"}},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "first", "GOOD", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "bsd", "GOOD", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "windows", "GOOD", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "old-linux", "EVIL", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "last", "EVIL", nil},
+		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "bsd", "GOOD", nil},
+		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "first", "GOOD", nil},
+		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "last", "GXXX", nil},
 	}
 	for _, c := range cases {
 		p := corpusCapture(t, c.rel)
 		dir := filepath.Join(t.TempDir(), "o")
-		if code, _, stderr := runReseq("extract", "-q", "-o", dir, "--overlap", c.policy, p); code != 0 {
+		argv := []string{"extract", "-q", "-o", dir, "--overlap", c.policy}
+		for _, h := range c.hosts {
+			argv = append(argv, "--overlap-host", h)
+		}
+		if code, _, stderr := runReseq(append(argv, p)...); code != 0 {
 			t.Fatalf("extract %s: exit %d: %s", c.rel, code, stderr)
 		}
 		idx := readIndex(t, dir)
