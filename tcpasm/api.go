@@ -48,6 +48,7 @@ type Segment struct {
 	Seq, Ack uint32
 	Flags    uint8 // FIN, SYN, ... as in the TCP header
 	Window   uint16
+	Urgent   uint16 // the urgent pointer (meaningful with URG)
 
 	Payload []byte // the captured payload
 	Length  int    // the payload length the IP header claims (>= len(Payload)); the rest was cut by the snaplen
@@ -146,6 +147,11 @@ type StreamStats struct {
 	// diagnostic text (RFC 9293, 3.5.3), not stream data, never in Extent
 	// or a gap (see RSTHandler).
 	RSTBytes int64
+	// UrgentBytes counts the urgent bytes (the byte before a URG segment's
+	// urgent pointer, RFC 9293 3.8.5, when the segment carries it), each
+	// once: inline (UrgentInline) they stay in the stream, out of band
+	// (UrgentOOB) they are left out of it.
+	UrgentBytes int64
 }
 
 // Stream is one direction of a connection. Handlers read it; only User is theirs

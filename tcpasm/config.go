@@ -5,6 +5,14 @@ import "net/netip"
 // This file holds the Assembler's configuration: the defaults of Config and
 // the fixed limits of its rules.
 
+// Urgent is the policy for urgent bytes (see Config.Urgent).
+type Urgent uint8
+
+const (
+	UrgentInline Urgent = iota // urgent bytes stay in the stream
+	UrgentOOB                  // urgent bytes are left out of the stream
+)
+
 // Config sets the Assembler's policies and limits. The zero value of a field
 // means its default (see DefaultConfig).
 type Config struct {
@@ -64,6 +72,14 @@ type Config struct {
 	// compare retransmissions against (rounded up to a power of two, at least
 	// 4 KiB). Default 16 KiB; negative disables.
 	ConflictWindow int64
+	// Urgent says what becomes of urgent bytes (URG): kept in the stream
+	// (UrgentInline, the default: a receiver with SO_OOBINLINE, RFC 9293)
+	// or left out of it (UrgentOOB: a receiver that takes them out of band,
+	// like Suricata's urgent policy oob). An urgent byte is left out only
+	// when its URG segment arrives before the byte was delivered; then
+	// every offset the handler is given above it is one lower, and Extent
+	// at Close too. Either way they are counted (StreamStats.UrgentBytes).
+	Urgent Urgent
 	// NoMidstream, when set, ignores connections whose SYN was not captured.
 	NoMidstream bool
 	// Linger, in capture-time nanoseconds, is how long a connection whose two

@@ -139,6 +139,11 @@
 // (Config.ConflictWindow per direction, allocated on first delivery and grown
 // as needed; all windows together stay within MaxMemory).
 //
+// Urgent bytes (URG: the byte before the urgent pointer) are counted
+// (StreamStats.UrgentBytes) and stay in the stream, or under Config.Urgent
+// UrgentOOB are left out of it: the handler's offsets and Extent then
+// count only the other bytes.
+//
 // An identical copy of a recent packet (same sequence and acknowledgment
 // numbers, flags, window, length, IP ID, TCP timestamp and payload) seen at
 // another capture point, or again within Config.DupWindow, is counted in

@@ -70,6 +70,9 @@ func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 }
 
 func (a *Assembler) conflict(h *half, c Conflict, ts int64) {
+	if u := a.oob(h); u != nil && !conflictOOB(u, &c) {
+		return
+	}
 	h.Stats.Conflicts++
 	a.h.Conflict(&h.Stream, c, ts)
 }

@@ -95,6 +95,7 @@ type flowRecord struct {
 	BeforeBase    int64          `json:"before_base"`
 	OutOfWindow   int64          `json:"out_of_window"`
 	RSTBytes      int64          `json:"rst_bytes"`
+	UrgentBytes   int64          `json:"urgent_bytes,omitempty"`
 	First         *string        `json:"first"` // null when the direction has no packet
 	Last          *string        `json:"last"`
 }
@@ -630,6 +631,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		BeforeBase:    s.Stats.BeforeBase,
 		OutOfWindow:   s.Stats.OutOfWindow,
 		RSTBytes:      s.Stats.RSTBytes,
+		UrgentBytes:   s.Stats.UrgentBytes,
 	}
 	if len(rec.VLAN) == 0 {
 		rec.VLAN = nil

@@ -242,3 +242,44 @@ func TestCorpusOverlapPolicy(t *testing.T) {
 		}
 	}
 }
+
+// Urgent bytes (suricata-verify tcp-urgp-01, -04, run with Suricata's urgent
+// policy oob): inline (the default) the byte before the urgent pointer stays
+// in the stream; --urgent oob leaves it out, as a receiver without
+// SO_OOBINLINE does, and Suricata's rules then match "malicious" and
+// "malicXious". Counted either way.
+func TestCorpusUrgent(t *testing.T) {
+	const sv = "suricata-verify/tests/"
+	cases := []struct {
+		rel, mode, want string
+	}{
+		{sv + "tcp-urgp-01-oob/tcp-urgent1.pcap", "inline", "GET /malicXious "},
+		{sv + "tcp-urgp-01-oob/tcp-urgent1.pcap", "oob", "GET /malicious "},
+		{sv + "tcp-urgp-04-2byte-XY/tcp-urgent-2byte-XY.pcap", "inline", "GET /malicXYious "},
+		{sv + "tcp-urgp-04-2byte-XY/tcp-urgent-2byte-XY.pcap", "oob", "GET /malicXious "},
+	}
+	for _, c := range cases {
+		p := corpusCapture(t, c.rel)
+		dir := filepath.Join(t.TempDir(), "o")
+		if code, _, stderr := runReseq("extract", "-q", "-o", dir, "--urgent", c.mode, p); code != 0 {
+			t.Fatalf("extract %s: exit %d: %s", c.rel, code, stderr)
+		}
+		n := 0
+		for _, r := range readIndex(t, dir) {
+			if r["dst"] != "10.10.10.55:9090" || r["file"] == nil {
+				continue
+			}
+			n++
+			b, err := os.ReadFile(filepath.Join(dir, r["file"].(string)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(b), c.want) || int64(len(b)) != inum(r, "length") || inum(r, "urgent_bytes") != 1 || len(r["gaps"].([]any)) != 0 {
+				t.Errorf("%s --urgent %s: %q (length %v, urgent_bytes %v, gaps %v), want %q...", c.rel, c.mode, b, r["length"], r["urgent_bytes"], r["gaps"], c.want)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d requests", c.rel, n)
+		}
+	}
+}

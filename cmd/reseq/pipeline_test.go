@@ -305,6 +305,8 @@ func TestPipelineFlags(t *testing.T) {
 		{[]string{"--capture-point", "inner"}, false, tcpasm.Config{}, outer},
 		{[]string{"--overlap", "bsd"}, true, tcpasm.Config{Overlap: tcpasm.PolicyBSD}, outer},
 		{[]string{"--overlap", "freebsd"}, false, tcpasm.Config{}, outer},
+		{[]string{"--urgent", "oob"}, true, tcpasm.Config{Urgent: tcpasm.UrgentOOB}, outer},
+		{[]string{"--urgent", "drop"}, false, tcpasm.Config{}, outer},
 	}
 	for _, tc := range tests {
 		// --max-memory (default 256M; 0: no limit) is split: an eighth to
