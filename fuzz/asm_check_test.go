@@ -203,6 +203,23 @@ func (r *asmRecorder) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 	if c.Length <= 0 || c.Offset < 0 {
 		r.fail("Conflict %+v on %s", c, streamName(s))
 	}
+	if c.Replace != nil {
+		// The policy kept the later copy of delivered bytes: they replace
+		// what was delivered (and must be bytes a captured copy carried).
+		if int64(len(c.Replace)) != c.Length {
+			r.fail("Conflict %+v: %d replacement bytes on %s", c, len(c.Replace), streamName(s))
+		}
+		if r.keepBytes {
+			for i, b := range c.Replace {
+				o := c.Offset + int64(i)
+				if _, ok := rs.bytes[o]; !ok {
+					r.fail("Conflict replaces byte %d, never delivered, on %s", o, streamName(s))
+				}
+				rs.bytes[o] = b
+			}
+		}
+		c.Replace = nil
+	}
 	rs.confl = append(rs.confl, c)
 }
 

@@ -447,3 +447,25 @@ func TestAsmPropSmallWindow(t *testing.T) {
 		return c, 0
 	}, checkLimited)
 }
+
+// Every overlap policy (drawn per script): with every copy of a byte
+// identical it reassembles exactly as first-wins does; with other data in
+// retransmissions every byte given, after the Conflicts' replacements of
+// delivered bytes, is one a captured copy carried, and every byte is
+// accounted.
+func TestAsmPropPolicies(t *testing.T) {
+	anyPolicy := func(rt *rapid.T) (tcpasm.Config, int64) {
+		c := bigConfig()
+		names := tcpasm.PolicyNames()
+		c.Overlap, _ = tcpasm.ParseOverlap(rapid.SampledFrom(names).Draw(rt, "policy"))
+		return c, 0
+	}
+	same := baseGen
+	same.twoPoints = true
+	same.otherPct = 0
+	runProp(t, same, anyPolicy, checkExact)
+	other := baseGen
+	other.otherPct = 80
+	other.rexmitPct = 40
+	runProp(t, other, anyPolicy, checkLoose)
+}

@@ -48,6 +48,7 @@ type Segment struct {
 	Seq, Ack uint32
 	Flags    uint8 // FIN, SYN, ... as in the TCP header
 	Window   uint16
+	Urgent   uint16 // the urgent pointer (meaningful with URG)
 
 	Payload []byte // the captured payload
 	Length  int    // the payload length the IP header claims (>= len(Payload)); the rest was cut by the snaplen
@@ -107,13 +108,21 @@ const (
 // Conflict describes bytes of a retransmission that differ from bytes of the same
 // offsets seen before (held or delivered within the retained window) from one
 // packet: a retransmission that differs from the bytes of several packets
-// gives one Conflict per packet, each naming its own.
+// gives one Conflict per packet, each naming its own. Which copy was kept is
+// the overlap policy's choice (Config.Overlap, Config.OverlapFor).
 type Conflict struct {
 	Offset, Length int64 // the differing range (first to last differing byte), in stream offsets
 	// The packet whose bytes were kept and the one whose bytes were dropped (under
 	// first-wins the first is the earlier packet; under last-wins the later).
 	KeptIndex, DroppedIndex int64
 	KeptTime, DroppedTime   int64
+	// Replace, when set, holds the new bytes of [Offset, Offset+Length):
+	// the overlap policy preferred a later copy of bytes already delivered
+	// (by Data or Late), and a handler that keeps the stream should
+	// rewrite them in place. Valid only during the call. Under a policy
+	// that prefers the later copy of held bytes, Replace is nil: the new
+	// bytes are the ones Data delivers.
+	Replace []byte
 }
 
 // StreamStats are the counters of one stream direction (see DESIGN.md).
@@ -138,6 +147,11 @@ type StreamStats struct {
 	// diagnostic text (RFC 9293, 3.5.3), not stream data, never in Extent
 	// or a gap (see RSTHandler).
 	RSTBytes int64
+	// UrgentBytes counts the urgent bytes (the byte before a URG segment's
+	// urgent pointer, RFC 9293 3.8.5, when the segment carries it), each
+	// once: inline (UrgentInline) they stay in the stream, out of band
+	// (UrgentOOB) they are left out of it.
+	UrgentBytes int64
 }
 
 // Stream is one direction of a connection. Handlers read it; only User is theirs

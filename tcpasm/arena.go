@@ -340,6 +340,18 @@ func (f *freeLists) runAt(pc *piece, off int64) (end, index, ts int64) {
 	return end, index, ts
 }
 
+// runStart returns where the run of pc that holds the byte at off starts.
+func (f *freeLists) runStart(pc *piece, off int64) int64 {
+	start := pc.off
+	if !pc.inBuf() {
+		return start
+	}
+	for k := f.seams[pc.ref-1].head; k != 0 && f.seamPool[k].off <= off; k = f.seamPool[k].next {
+		start = f.seamPool[k].off
+	}
+	return start
+}
+
 // setRun records that the bytes [from, to) of pc (from >= pc.off, to <=
 // pc.end()) now come from packet index at ts (last-wins replaced them). It
 // returns the change of pc's cost (seams added or removed).

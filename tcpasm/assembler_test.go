@@ -736,7 +736,7 @@ func TestConflicts(t *testing.T) {
 		rs := r.stream(0, ClientToServer)
 		want := "hello_____world"
 		if pol == LastWins {
-			want = "hello_____wxrld" // held bytes replaced; delivered ones cannot be
+			want = "jello_____wxrld" // held and delivered bytes replaced
 		}
 		if got := rs.text(15); got != want {
 			t.Errorf("%v: %q, want %q", pol, got, want)
@@ -745,7 +745,13 @@ func TestConflicts(t *testing.T) {
 			t.Fatalf("%v: conflicts %+v", pol, rs.confl)
 		}
 		c0, c1 := rs.confl[0], rs.confl[1]
-		if c0.Offset != 0 || c0.Length != 1 || c0.KeptIndex != 3 || c0.DroppedIndex != 5 {
+		if c0.Offset != 0 || c0.Length != 1 {
+			t.Errorf("%v: %+v", pol, c0)
+		}
+		if pol == FirstWins && (c0.KeptIndex != 3 || c0.DroppedIndex != 5 || c0.Replace != nil) {
+			t.Errorf("%v: %+v", pol, c0)
+		}
+		if pol == LastWins && (c0.KeptIndex != 5 || c0.DroppedIndex != 3 || string(c0.Replace) != "j") {
 			t.Errorf("%v: %+v", pol, c0)
 		}
 		if c1.Offset != 11 || c1.Length != 4 {

@@ -1,20 +1,29 @@
 package tcpasm
 
+import "net/netip"
+
 // This file holds the Assembler's configuration: the defaults of Config and
 // the fixed limits of its rules.
 
-// Overlap is the policy for retransmitted bytes that overlap bytes seen before.
-type Overlap uint8
+// Urgent is the policy for urgent bytes (see Config.Urgent).
+type Urgent uint8
 
 const (
-	FirstWins Overlap = iota // RFC 9293, Zeek, libnids: the first copy is kept
-	LastWins                 // the later copy replaces held (not yet delivered) bytes
+	UrgentInline Urgent = iota // urgent bytes stay in the stream
+	UrgentOOB                  // urgent bytes are left out of the stream
 )
 
 // Config sets the Assembler's policies and limits. The zero value of a field
 // means its default (see DefaultConfig).
 type Config struct {
+	// Overlap is the overlap policy (default FirstWins).
 	Overlap Overlap
+	// OverlapFor, when set, gives the policy of a receiving host (the
+	// destination address of a stream direction), like Suricata's
+	// host-os-policy; where it answers false, Overlap applies. It is
+	// called only when a retransmission's bytes differ from those seen
+	// before.
+	OverlapFor func(dst netip.Addr) (Overlap, bool)
 
 	// MaxHeldPerStream bounds the bytes held above a hole in one direction; at the
 	// limit the lowest hole is declared a gap (ReasonLimit). Default 4 MiB. Held
@@ -63,6 +72,14 @@ type Config struct {
 	// compare retransmissions against (rounded up to a power of two, at least
 	// 4 KiB). Default 16 KiB; negative disables.
 	ConflictWindow int64
+	// Urgent says what becomes of urgent bytes (URG): kept in the stream
+	// (UrgentInline, the default: a receiver with SO_OOBINLINE, RFC 9293)
+	// or left out of it (UrgentOOB: a receiver that takes them out of band,
+	// like Suricata's urgent policy oob). An urgent byte is left out only
+	// when its URG segment arrives before the byte was delivered; then
+	// every offset the handler is given above it is one lower, and Extent
+	// at Close too. Either way they are counted (StreamStats.UrgentBytes).
+	Urgent Urgent
 	// NoMidstream, when set, ignores connections whose SYN was not captured.
 	NoMidstream bool
 	// Linger, in capture-time nanoseconds, is how long a connection whose two

@@ -185,6 +185,9 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	a.flushTo(h, end, r, ts)
 	a.releaseHeld(h)
 	h.Extent = max(h.Extent, h.next)
+	if u := a.oob(h); u != nil {
+		h.Extent -= below(u, h.Extent) // the offsets the handler was given
+	}
 	h.closed = true
 	h.pending = false
 	a.pending.remove(h)

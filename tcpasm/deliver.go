@@ -10,8 +10,12 @@ package tcpasm
 // deferred.
 func (a *Assembler) deliver(h *half, data []byte, index, ts int64, stable bool) {
 	off := h.next
-	a.h.Data(&h.Stream, off, data, ts)
-	h.Stats.Bytes += int64(len(data))
+	if u := a.oob(h); u != nil && u[len(u)-1] >= off {
+		h.Stats.Bytes += a.dataOOB(h, u, off, data, ts)
+	} else {
+		a.h.Data(&h.Stream, off-int64(len(u)), data, ts)
+		h.Stats.Bytes += int64(len(data))
+	}
 	h.next = off + int64(len(data))
 	if a.cfg.ConflictWindow > 0 {
 		a.retainWrite(h, off, data, index, ts, stable)

@@ -126,11 +126,23 @@
 // # Overlaps and copies
 //
 // First copy wins (Config.Overlap FirstWins): bytes delivered or held are kept.
-// Under LastWins a later copy replaces held bytes; delivered bytes cannot be
-// taken back. Either way, differing bytes are reported by a Conflict, compared
+// Under LastWins a later copy always replaces the earlier one; the
+// target-based policies (PolicyBSD, PolicyLinux, PolicyWindows, ... as
+// Suricata names them; Config.OverlapFor per receiving host) decide by where
+// the later segment starts and ends relative to the earlier one (see
+// Overlap.NewWins). A later copy that wins replaces held bytes before they are
+// delivered; one that wins over bytes already delivered (still in the
+// window) is reported by a Conflict whose Replace holds the new bytes, for
+// the handler to rewrite what it was given: Data is never called twice for
+// a byte. Either way, differing bytes are reported by a Conflict, compared
 // against held bytes and a window of recently delivered bytes
 // (Config.ConflictWindow per direction, allocated on first delivery and grown
 // as needed; all windows together stay within MaxMemory).
+//
+// Urgent bytes (URG: the byte before the urgent pointer) are counted
+// (StreamStats.UrgentBytes) and stay in the stream, or under Config.Urgent
+// UrgentOOB are left out of it: the handler's offsets and Extent then
+// count only the other bytes.
 //
 // An identical copy of a recent packet (same sequence and acknowledgment
 // numbers, flags, window, length, IP ID, TCP timestamp and payload) seen at

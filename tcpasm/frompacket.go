@@ -22,6 +22,7 @@ func FromPacket(seg *Segment, p *layers.Packet, ts, index int64, capturePoint bo
 		Ack:          t.Ack(),
 		Flags:        t.Flags(),
 		Window:       t.Window(),
+		Urgent:       t.Urgent(),
 		Payload:      p.Payload,
 		Length:       max(p.PayloadLength, len(p.Payload)),
 	}

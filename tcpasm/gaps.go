@@ -57,9 +57,17 @@ func (a *Assembler) gap(h *half, end int64, reason Reason, ts int64) {
 	if n <= 0 {
 		return
 	}
-	a.h.Gap(&h.Stream, h.next, n, reason, ts)
-	h.Stats.Gaps++
-	h.Stats.GapBytes += n
+	if u := a.oob(h); u != nil {
+		if o, k := mapRange(u, h.next, n); k > 0 {
+			a.h.Gap(&h.Stream, o, k, reason, ts)
+			h.Stats.Gaps++
+			h.Stats.GapBytes += k
+		}
+	} else {
+		a.h.Gap(&h.Stream, h.next, n, reason, ts)
+		h.Stats.Gaps++
+		h.Stats.GapBytes += n
+	}
 	if h.past == nil {
 		a.newPast(h)
 	}
@@ -135,7 +143,7 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 			}
 			le := min(end, g.end)
 			data := b[cur-off : le-off]
-			a.h.Late(&h.Stream, cur, data, seg.Timestamp)
+			a.h.Late(&h.Stream, cur-below(a.oob(h), cur), data, seg.Timestamp)
 			k := le - cur
 			h.Stats.LateBytes += k
 			h.Stats.GapBytes -= k

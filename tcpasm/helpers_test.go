@@ -167,6 +167,21 @@ func (r *recorder) Conflict(s *Stream, c Conflict, ts int64) {
 	if c.Length <= 0 || c.Offset < 0 {
 		r.failf("bad Conflict %+v", c)
 	}
+	if c.Replace != nil {
+		// The policy kept the later copy of delivered bytes: rewrite them.
+		if int64(len(c.Replace)) != c.Length {
+			r.failf("Conflict %+v: %d replacement bytes", c, len(c.Replace))
+		}
+		for i, b := range c.Replace {
+			o := c.Offset + int64(i)
+			if _, ok := rs.bytes[o]; !ok && !r.noBytes {
+				r.failf("Conflict replaces byte %d, never delivered", o)
+			}
+			if !r.noBytes {
+				rs.bytes[o] = b
+			}
+		}
+	}
 	rs.confl = append(rs.confl, c)
 }
 

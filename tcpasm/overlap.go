@@ -28,6 +28,9 @@ func (a *Assembler) addHeld(h *half, pc piece) {
 
 // compareOld compares bytes seen before (delivered) with the retained copy
 // and reports a Conflict where they differ, one per packet whose bytes differ.
+// Where the overlap policy prefers the new copy, the retained bytes are
+// replaced and the Conflict carries the new bytes (Replace), for the handler
+// to rewrite what it was given.
 func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 	if h.past == nil {
 		return
@@ -37,10 +40,11 @@ func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 		return
 	}
 	r.flush()
-	lo, hi := max(off, r.lo()), min(off+int64(len(b)), r.top)
+	end := off + int64(len(b))
+	lo, hi := max(off, r.lo()), min(end, r.top)
 	for rs := lo; rs < hi; {
 		first, last := int64(-1), int64(-1)
-		re, ki, kt := r.runAt(rs)
+		os, re, ki, kt := r.runAt(rs)
 		re = min(re, hi)
 		for o := rs; o < re; o++ {
 			if r.at(o) != b[o-off] {
@@ -51,14 +55,24 @@ func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 			}
 		}
 		if first >= 0 {
-			a.conflict(h, Conflict{Offset: first, Length: last - first + 1, KeptIndex: ki, KeptTime: kt,
-				DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}, seg.Timestamp)
+			c := Conflict{Offset: first, Length: last - first + 1, KeptIndex: ki, KeptTime: kt,
+				DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
+			if oe := max(re, r.runEnd(rs)); a.policy(h).NewWins(os, oe, off, end) {
+				nb := b[first-off : last+1-off]
+				r.rewrite(first, nb, seg.Index, seg.Timestamp)
+				c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
+				c.Replace = nb
+			}
+			a.conflict(h, c, seg.Timestamp)
 		}
 		rs = re
 	}
 }
 
 func (a *Assembler) conflict(h *half, c Conflict, ts int64) {
+	if u := a.oob(h); u != nil && !conflictOOB(u, &c) {
+		return
+	}
 	h.Stats.Conflicts++
 	a.h.Conflict(&h.Stream, c, ts)
 }
@@ -102,8 +116,8 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 		// Compared run by run of one packet's bytes, so that a Conflict
 		// names the one packet it kept or replaced.
 		for rs := cur; rs < oe; {
-			re, ki, kt := a.fl.runAt(pc, rs)
-			re = min(re, oe)
+			rend, ki, kt := a.fl.runAt(pc, rs)
+			re := min(rend, oe)
 			nb := b[rs-off : re-off]
 			var ob []byte
 			if pc.isPaged() {
@@ -123,7 +137,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			if first >= 0 {
 				c := Conflict{Offset: rs + int64(first), Length: int64(last - first + 1),
 					KeptIndex: ki, KeptTime: kt, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
-				if a.cfg.Overlap == LastWins {
+				if a.policy(h).NewWins(a.fl.runStart(pc, rs), rend, off, end) {
 					copy(ob, nb)
 					c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
 					// The replaced bytes are delivered with their packet's time.

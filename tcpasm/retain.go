@@ -117,21 +117,43 @@ func (r *retain) at(off int64) byte {
 }
 
 // runAt returns the range of one packet's retained bytes that holds off: its
-// end and that packet's index and time (-1 where no record is left; the run
-// then ends where the next record starts).
-func (r *retain) runAt(off int64) (end, index, ts int64) {
+// start and end (the packet's bytes: they may reach below the window) and
+// that packet's index and time (-1 where no record is left; the run then
+// starts at off and ends where the next record starts). The latest record
+// of a byte counts: a rewrite (rewrite) records the packet that replaced it.
+func (r *retain) runAt(off int64) (start, end, index, ts int64) {
 	end, index = r.top, -1
 	n := min(r.nrec, recCount)
 	for k := 1; k <= n; k++ {
 		rec := &r.recs[(r.nrec-k)%recCount]
 		if rec.off <= off && off < rec.end {
-			return rec.end, rec.index, rec.ts
+			return rec.off, min(rec.end, end), rec.index, rec.ts
 		}
 		if rec.off > off && rec.off < end {
 			end = rec.off
 		}
 	}
-	return end, -1, 0
+	return off, end, -1, 0
+}
+
+// runEnd returns the end of the bytes of the packet whose retained bytes
+// hold off (beyond the run runAt gives when a rewrite split them), or off.
+func (r *retain) runEnd(off int64) int64 {
+	n := min(r.nrec, recCount)
+	for k := 1; k <= n; k++ {
+		if rec := &r.recs[(r.nrec-k)%recCount]; rec.off <= off && off < rec.end {
+			return rec.end
+		}
+	}
+	return off
+}
+
+// rewrite replaces retained bytes at off (within [lo(), top)) by data of the
+// packet index (time ts), which an overlap policy preferred. Deferred writes
+// must have been flushed.
+func (r *retain) rewrite(off int64, data []byte, index, ts int64) {
+	r.copyIn(off, data)
+	r.record(off, int64(len(data)), index, ts, nil)
 }
 
 // grow doubles the buffer (up to limit) when the retained span fills it,

@@ -152,6 +152,9 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 			h.rstKnown, h.rstOff = true, max(e, h.next)
 		}
 	case n > 0:
+		if flags&URG != 0 {
+			a.noteUrgent(h, seg, off, n)
+		}
 		a.data(h, seg, off, n, ts)
 	case off == h.next-1 && flags&(SYN|FIN) == 0:
 		h.Stats.KeepAlives++ // a zero-length keep-alive

@@ -17,6 +17,9 @@ type past struct {
 	gapRanges     []span  // the declared gap ranges late bytes may still fill (at most maxGapRanges)
 	forgottenEnd  int64   // end of the newest gap range forgotten
 	unretainedEnd int64   // end of the bytes delivered while no retention window could be had
+	// urgent: the offsets of the urgent bytes seen (URG), ascending; under
+	// UrgentOOB they are left out of what the handler is given.
+	urgent []int64
 }
 
 // newPast gives h its past (it has none yet).

@@ -2,7 +2,7 @@ package tcpasm
 
 import (
 	"math/rand/v2"
-	"slices"
+	"reflect"
 	"testing"
 )
 
@@ -157,7 +157,7 @@ func TestConflictPerKeptPacket(t *testing.T) {
 		for i := range c {
 			c[i].KeptTime, c[i].DroppedTime = 0, 0
 		}
-		if !slices.Equal(c, want) {
+		if !reflect.DeepEqual(c, want) {
 			t.Errorf("%v: conflicts %+v, want %+v", ow, c, want)
 		}
 		a.Close()

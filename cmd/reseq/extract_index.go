@@ -95,6 +95,7 @@ type flowRecord struct {
 	BeforeBase    int64          `json:"before_base"`
 	OutOfWindow   int64          `json:"out_of_window"`
 	RSTBytes      int64          `json:"rst_bytes"`
+	UrgentBytes   int64          `json:"urgent_bytes,omitempty"`
 	First         *string        `json:"first"` // null when the direction has no packet
 	Last          *string        `json:"last"`
 }
@@ -121,6 +122,11 @@ type conflictRecord struct {
 	DroppedFrame int64    `json:"dropped_frame"`
 	KeptTime     string   `json:"kept_time"`
 	DroppedTime  string   `json:"dropped_time"`
+	// Kept says which copy the overlap policy kept: "first" (the earlier
+	// packet's) or "last" (the later packet's); Rewritten, that the later
+	// copy replaced bytes already written to File, in place.
+	Kept      string `json:"kept"`
+	Rewritten bool   `json:"rewritten,omitempty"`
 }
 
 // timeLayout is every output's time: RFC 3339, UTC, exactly nine
@@ -429,6 +435,28 @@ func (e *extractor) write(s *tcpasm.Stream, st *streamState, off int64, data []b
 	e.tot.Bytes += int64(len(data))
 }
 
+// rewrite writes data over bytes at off written before (an overlap policy
+// kept a later copy of them); bytes --max-bytes cut are not written. It
+// reports whether anything was written.
+func (e *extractor) rewrite(st *streamState, off int64, data []byte) bool {
+	if e.maxBytes > 0 {
+		if off >= e.maxBytes {
+			return false
+		}
+		if end := off + int64(len(data)); end > e.maxBytes {
+			data = data[:e.maxBytes-off]
+		}
+	}
+	if len(data) == 0 || st.out == nil || e.sh.failed.Load() {
+		return false
+	}
+	if err := e.pool.writeAt(st.out, data, off); err != nil {
+		e.fail(err)
+		return false
+	}
+	return true
+}
+
 // Gap implements tcpasm.Handler.
 func (e *extractor) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
 	r = e.intr.reason(r)
@@ -494,6 +522,16 @@ func (e *extractor) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
 		Offset: c.Offset, Length: c.Length,
 		KeptFrame: frameNumber(c.KeptIndex), DroppedFrame: frameNumber(c.DroppedIndex),
 		KeptTime: fmtTime(c.KeptTime), DroppedTime: fmtTime(c.DroppedTime),
+		Kept: "first",
+	}
+	if c.KeptIndex > c.DroppedIndex {
+		r.Kept = "last"
+	}
+	if c.Replace != nil {
+		// The policy kept a later copy of bytes already written: rewrite
+		// them where they stand (counted as written once, when first
+		// written).
+		r.Rewritten = e.rewrite(st, c.Offset, c.Replace)
 	}
 	if st.out != nil {
 		r.File = filepath.ToSlash(mustRel(e.dir, st.out.path))
@@ -593,6 +631,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		BeforeBase:    s.Stats.BeforeBase,
 		OutOfWindow:   s.Stats.OutOfWindow,
 		RSTBytes:      s.Stats.RSTBytes,
+		UrgentBytes:   s.Stats.UrgentBytes,
 	}
 	if len(rec.VLAN) == 0 {
 		rec.VLAN = nil

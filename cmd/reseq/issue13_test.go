@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/reseq/reseq/internal/testshared"
@@ -147,6 +149,137 @@ func TestCorpusClockLeap(t *testing.T) {
 	for _, x := range idx {
 		if x["src"] == "127.0.0.1:40304" && inum(x, "conn") != 0 {
 			t.Errorf("127.0.0.1:40304 split: conn %v", x["conn"])
+		}
+	}
+}
+
+// Overlap policies, on suricata-verify's overlap captures, against what
+// Suricata expects of them under the same policy. eve-payload-01: GOOD,
+// then EVIL at the same offsets after GOOD was delivered (the stream holds
+// GOOD under Suricata's default, bsd, and windows; EVIL under old-linux,
+// eve-payload-02). eve-payload-04: XXX over the tail of GOOD (GOOD under
+// the default). Where the policy keeps the later copy the file is rewritten
+// in place and conflicts.jsonl says so. bug-3286-*: an HTTP response of
+// "THIS_IS_A_TEST" (http.length 14) whatever the policy.
+func TestCorpusOverlapPolicy(t *testing.T) {
+	const sv = "suricata-verify/tests/"
+	cases := []struct {
+		rel, policy, want string
+		hosts             []string
+	}{
+		// eve-payload-02's suricata.yaml: host-os-policy windows:
+		// [0.0.0.0/0], old-linux: [2.2.2.2]; the receiver 2.2.2.2 wins.
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "first", "EVIL", []string{"windows=0.0.0.0/0", "old-linux=2.2.2.2"}},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "last", "GOOD", []string{"old-linux=2.0.0.0/8", "windows=2.2.2.0/24"}},
+		// The policy is the receiver's: the sender's prefix does not apply.
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "first", "GOOD", []string{"old-linux=1.1.1.1"}},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "first", "GOOD", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "bsd", "GOOD", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "windows", "GOOD", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "old-linux", "EVIL", nil},
+		{sv + "eve-payload-01-tcp-exact-overlap/tcp-overlap.pcap", "last", "EVIL", nil},
+		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "bsd", "GOOD", nil},
+		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "first", "GOOD", nil},
+		{sv + "eve-payload-04-partial-overlap/tcp-overlap2.pcap", "last", "GXXX", nil},
+	}
+	for _, c := range cases {
+		p := corpusCapture(t, c.rel)
+		dir := filepath.Join(t.TempDir(), "o")
+		argv := []string{"extract", "-q", "-o", dir, "--overlap", c.policy}
+		for _, h := range c.hosts {
+			argv = append(argv, "--overlap-host", h)
+		}
+		if code, _, stderr := runReseq(append(argv, p)...); code != 0 {
+			t.Fatalf("extract %s: exit %d: %s", c.rel, code, stderr)
+		}
+		idx := readIndex(t, dir)
+		r := findDir(t, idx, "1.1.1.1:12345", "2.2.2.2:8080", 0)
+		b, err := os.ReadFile(filepath.Join(dir, r["file"].(string)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != c.want || inum(r, "length") != 4 || inum(r, "conflicts") != 1 {
+			t.Errorf("%s --overlap %s: %q (length %v, conflicts %v), want %q", c.rel, c.policy, b, r["length"], r["conflicts"], c.want)
+		}
+		cb, err := os.ReadFile(filepath.Join(dir, "conflicts.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cr map[string]any
+		if err := json.Unmarshal(cb, &cr); err != nil {
+			t.Fatalf("conflicts.jsonl %q: %v", cb, err)
+		}
+		last := c.want != "GOOD"
+		if wantKept := map[bool]string{false: "first", true: "last"}[last]; cr["kept"] != wantKept || (cr["rewritten"] == true) != last {
+			t.Errorf("%s --overlap %s: conflict %s", c.rel, c.policy, cb)
+		}
+	}
+	for _, rel := range []string{"bug-3286-01-no-evasion/without_evasion.pcap", "bug-3286-02-linux-evasion/with_evasion_linux.pcap",
+		"bug-3286-03-windows-evasion/with_evasion_windows.pcap"} {
+		for _, pol := range []string{"first", "last", "linux", "windows"} {
+			p := corpusCapture(t, sv+rel)
+			dir := filepath.Join(t.TempDir(), "o")
+			if code, _, stderr := runReseq("extract", "-q", "-o", dir, "--overlap", pol, p); code != 0 {
+				t.Fatalf("extract %s: exit %d: %s", rel, code, stderr)
+			}
+			n := 0
+			for _, r := range readIndex(t, dir) {
+				if r["src"] != "192.168.1.90:80" || r["file"] == nil {
+					continue
+				}
+				n++
+				b, err := os.ReadFile(filepath.Join(dir, r["file"].(string)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasSuffix(string(b), "\r\n\r\nTHIS_IS_A_TEST") || inum(r, "conflicts") != 0 {
+					t.Errorf("%s --overlap %s: response %q, conflicts %v", rel, pol, b, r["conflicts"])
+				}
+			}
+			if n == 0 {
+				t.Errorf("%s --overlap %s: no response", rel, pol)
+			}
+		}
+	}
+}
+
+// Urgent bytes (suricata-verify tcp-urgp-01, -04, run with Suricata's urgent
+// policy oob): inline (the default) the byte before the urgent pointer stays
+// in the stream; --urgent oob leaves it out, as a receiver without
+// SO_OOBINLINE does, and Suricata's rules then match "malicious" and
+// "malicXious". Counted either way.
+func TestCorpusUrgent(t *testing.T) {
+	const sv = "suricata-verify/tests/"
+	cases := []struct {
+		rel, mode, want string
+	}{
+		{sv + "tcp-urgp-01-oob/tcp-urgent1.pcap", "inline", "GET /malicXious "},
+		{sv + "tcp-urgp-01-oob/tcp-urgent1.pcap", "oob", "GET /malicious "},
+		{sv + "tcp-urgp-04-2byte-XY/tcp-urgent-2byte-XY.pcap", "inline", "GET /malicXYious "},
+		{sv + "tcp-urgp-04-2byte-XY/tcp-urgent-2byte-XY.pcap", "oob", "GET /malicXious "},
+	}
+	for _, c := range cases {
+		p := corpusCapture(t, c.rel)
+		dir := filepath.Join(t.TempDir(), "o")
+		if code, _, stderr := runReseq("extract", "-q", "-o", dir, "--urgent", c.mode, p); code != 0 {
+			t.Fatalf("extract %s: exit %d: %s", c.rel, code, stderr)
+		}
+		n := 0
+		for _, r := range readIndex(t, dir) {
+			if r["dst"] != "10.10.10.55:9090" || r["file"] == nil {
+				continue
+			}
+			n++
+			b, err := os.ReadFile(filepath.Join(dir, r["file"].(string)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(b), c.want) || int64(len(b)) != inum(r, "length") || inum(r, "urgent_bytes") != 1 || len(r["gaps"].([]any)) != 0 {
+				t.Errorf("%s --urgent %s: %q (length %v, urgent_bytes %v, gaps %v), want %q...", c.rel, c.mode, b, r["length"], r["urgent_bytes"], r["gaps"], c.want)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d requests", c.rel, n)
 		}
 	}
 }

@@ -384,6 +384,8 @@ func parseSize(x string) (int64, error) {
 type pipelineFlags struct {
 	capturePoint string
 	overlap      string
+	overlapHosts []hostPolicy
+	urgent       string
 	maxMemory    int64
 	maxHeld      int64
 	idle         string
@@ -408,7 +410,9 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.StringVar(&pf.gtpuPorts, "gtpu-port", "2152", "UDP `PORTS` (comma list) decoded as GTP-U; empty: none")
 	fs.StringVar(&pf.fragTimeout, "frag-timeout", "30s", "IP reassembly: how long in capture time a datagram waits for its fragments (`DURATION`); then its captured bytes are assembled as they are")
 	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`; default an eighth of --max-memory); above it the oldest is given up")
-	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions: `first` copy wins, or last")
+	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions that differ: which copy wins (`POLICY`): first, last, or a receiver's as Suricata names them (bsd, bsd-right, linux, old-linux, windows, solaris, old-solaris, hpux10, hpux11, irix, macos, vista, windows2k3); applies to bytes already written too (rewritten in place)")
+	fs.Var(hostPolicies{&pf.overlapHosts}, "overlap-host", "the overlap policy of receiving hosts (`POLICY=CIDR[,CIDR...]`, repeatable; like Suricata's host-os-policy): a stream direction whose destination address lies in a prefix takes its policy, the most specific prefix winning; --overlap elsewhere")
+	fs.StringVar(&pf.urgent, "urgent", "inline", "urgent bytes (URG, the byte before the urgent pointer): `inline` keeps them in the stream (RFC 9293, a receiver with SO_OOBINLINE), oob leaves them out (a receiver without it; Suricata's urgent policy oob); counted either way (urgent_bytes)")
 	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "memory for what grows with the input (`SIZE`): IP reassembly (--frag-memory of it), bytes held above holes, conflict windows, the connection table and each command's state per connection (about 1 KB a connection without data, plus 0.3 KB for extract, 0.8 KB for flows, 1.5 KB for http); over it the connections active least recently are evicted. Fixed on top: read buffers (at most 38 MiB) and the program")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`)")
 	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
@@ -474,13 +478,19 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 		}
 	}
 	p.Frag.MaxBytes, p.Config.MaxMemory = pf.memoryBudget()
-	switch pf.overlap {
-	case "first":
-		p.Config.Overlap = tcpasm.FirstWins
-	case "last":
-		p.Config.Overlap = tcpasm.LastWins
+	if ov, ok := tcpasm.ParseOverlap(pf.overlap); ok {
+		p.Config.Overlap = ov
+	} else {
+		return nil, fmt.Errorf("--overlap %q: want one of %s", pf.overlap, strings.Join(tcpasm.PolicyNames(), ", "))
+	}
+	p.Config.OverlapFor = overlapFor(pf.overlapHosts)
+	switch pf.urgent {
+	case "inline":
+		p.Config.Urgent = tcpasm.UrgentInline
+	case "oob":
+		p.Config.Urgent = tcpasm.UrgentOOB
 	default:
-		return nil, fmt.Errorf("--overlap %q: want first or last", pf.overlap)
+		return nil, fmt.Errorf("--urgent %q: want inline or oob", pf.urgent)
 	}
 	p.Config.MaxHeldPerStream = limit(pf.maxHeld)
 	if pf.idle != "" {

@@ -303,7 +303,10 @@ func TestPipelineFlags(t *testing.T) {
 		{[]string{"--idle", "2.5"}, true, tcpasm.Config{IdleTimeout: 2.5e9}, outer},
 		{[]string{"--idle", "-3s"}, false, tcpasm.Config{}, outer},
 		{[]string{"--capture-point", "inner"}, false, tcpasm.Config{}, outer},
-		{[]string{"--overlap", "bsd"}, false, tcpasm.Config{}, outer},
+		{[]string{"--overlap", "bsd"}, true, tcpasm.Config{Overlap: tcpasm.PolicyBSD}, outer},
+		{[]string{"--overlap", "freebsd"}, false, tcpasm.Config{}, outer},
+		{[]string{"--urgent", "oob"}, true, tcpasm.Config{Urgent: tcpasm.UrgentOOB}, outer},
+		{[]string{"--urgent", "drop"}, false, tcpasm.Config{}, outer},
 	}
 	for _, tc := range tests {
 		// --max-memory (default 256M; 0: no limit) is split: an eighth to
@@ -335,7 +338,10 @@ func TestPipelineFlags(t *testing.T) {
 		if err == nil && p.Frag.MaxBytes != wantFrag {
 			t.Errorf("%v: frag memory %d, want %d", tc.args, p.Frag.MaxBytes, wantFrag)
 		}
-		if err == nil && (p.Config != tc.cfg || p.CapturePoints != tc.cp) {
+		if err == nil && p.Config.OverlapFor != nil {
+			t.Errorf("%v: a host policy without --overlap-host", tc.args)
+		}
+		if err == nil && (!reflect.DeepEqual(p.Config, tc.cfg) || p.CapturePoints != tc.cp) {
 			t.Errorf("%v: config %+v cp %v, want %+v %v", tc.args, p.Config, p.CapturePoints, tc.cfg, tc.cp)
 		}
 	}
