@@ -404,7 +404,7 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions: `first` copy wins, or last")
 	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "memory for what grows with the input (`SIZE`): IP reassembly (--frag-memory of it), bytes held above holes, conflict windows, the connection table and each command's state per connection (about 1 KB a connection without data, plus 0.3 KB for extract, 0.8 KB for flows, 1.5 KB for http); over it the connections active least recently are evicted. Fixed on top: read buffers (at most 38 MiB) and the program")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`)")
-	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
+	fs.StringVar(&pf.idle, "idle", "", "after that long without a packet in capture time (`DURATION`, e.g. 2m; default 5m; 0 disables), a connection's held bytes are flushed as idle gaps; a packet in its sequence later resumes it (same number and roles), otherwise it is closed idle 10 minutes later or at the end")
 	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable; shorthand for --filter 'port PORT')")
 	fs.IntVar(&pf.workers, "workers", defaultWorkers(), "assemble on `N` goroutines, the connections shared out by flow hash (the output is the same for every N; default: the CPUs available less one for the reader)")
 	fs.StringVar(&pf.shard, "shard", "", "keep only the connections whose flow hash modulo N is i (`i/N`): N processes, one per shard, each reading every input; 'reseq merge' combines their outputs")
