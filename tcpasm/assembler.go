@@ -235,6 +235,10 @@ func (a *Assembler) Assemble(seg *Segment) {
 			}
 		}
 	}
+	if seg.Filtered && !c.Filtered {
+		a.expire() // refused by the caller's filter: it only numbered
+		return
+	}
 	if c.list == &a.dormant {
 		a.wake(c)
 	}

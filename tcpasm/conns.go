@@ -131,6 +131,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 	c.Index = index
 	c.Seq = a.seq
 	c.FirstIndex = seg.Index
+	c.Filtered = seg.Filtered
 	a.seq++
 	c.First, c.Last = seg.Timestamp, seg.Timestamp
 	for d := range c.h {
