@@ -125,8 +125,12 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, cut int, fin bool
 		}
 	}
 	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) || d.opt.Select != nil && !d.opt.Select(seg, &d.lp) {
-		b.segs = b.segs[:n]
 		d.st.Filtered++
+		if d.opt.MarkFiltered {
+			seg.Filtered = true
+			return true
+		}
+		b.segs = b.segs[:n]
 		return false
 	}
 	d.st.TCP++

@@ -63,6 +63,14 @@ type Segment struct {
 	TSVal uint32
 	HasTS bool
 
+	// Filtered marks a segment the caller's filter refused but gives the
+	// Assembler anyway, so that connections are numbered (Conn.Seq,
+	// Conn.Index) as over the whole capture: a connection whose first
+	// packet is Filtered is opened with Conn.Filtered and assembled as any
+	// other (the caller leaves its events out); a Filtered segment of a
+	// connection that is not is left out, as if the caller had not given it.
+	Filtered bool
+
 	// FromPacket notes the payload's fingerprint (for duplicate detection)
 	// while the payload is in the cache of the goroutine that decoded it; it
 	// is used as long as Payload is the same slice (same start, same length).
@@ -192,6 +200,9 @@ type Conn struct {
 	// Assembler saw, so it numbers connections alike however a capture's
 	// connections are shared among assemblers (flow-hash shards).
 	FirstIndex int64
+	// Filtered: the packet that opened the connection was
+	// Segment.Filtered.
+	Filtered bool
 }
 
 // Handler receives what the Assembler learns, for every stream direction, in

@@ -22,7 +22,9 @@ type Stats struct {
 	PeakMemory    int64 // the most Memory between two calls of Assemble (looked at while bytes are held or more than MinConns connections are in the table)
 	Evictions     int64 // streams flushed under global memory pressure (ReasonEvicted)
 	ConnEvictions int64 // connections evicted at MaxConns or under MaxMemory
-	IdleClosed    int64 // connections closed by the idle timeout
+	IdleClosed    int64 // connections closed idle: dormant (see Idled) past their keep time, or evicted while dormant
+	Idled         int64 // connections that went quiet longer than the idle timeout: their held bytes were flushed as idle gaps and they turned dormant
+	Resumed       int64 // dormant connections that a segment in their sequence resumed (same number, roles and streams)
 	Ignored       int64 // segments dropped: NoMidstream, or no usable direction
 	AfterClose    int64 // payload bytes that arrived for a stream direction already closed (data after RST, ...)
 	OutOfWindow   int64 // suspects dropped: data, ACKs or SACKs far beyond their stream that nothing corroborated (see StreamStats.OutOfWindow)
@@ -36,7 +38,7 @@ type Stats struct {
 // concurrent use: shard by layers.FlowKey.SymmetricHash and run one Assembler
 // per goroutine for parallelism.
 //
-// Invariant: flows holds exactly the connections of live and done; held is
+// Invariant: flows holds exactly the connections of live, done and dormant; held is
 // the sum of the directions' heldCost, and holders lists exactly the
 // directions whose heldCost is not 0, in the order they began to hold;
 // pending lists exactly the directions whose pending is set; between calls
@@ -46,11 +48,12 @@ type Assembler struct {
 	cfg Config
 	h   Handler
 
-	flows    flowTable           // live and lingering connections
+	flows    flowTable           // live, lingering and dormant connections
 	reuse    map[uint64]reuseRec // next connection index of a tuple whose connection left the table
 	reuseCap int                 // prune reuse when it reaches this size
 	live     connList            // open connections, least recently active first
 	done     connList            // finished connections lingering, oldest first
+	dormant  connList            // connections gone idle, oldest first (see sleep)
 
 	holders halfList // stream directions holding bytes, oldest holder first
 	pending halfList // stream directions with an acked hole waiting for its allowance, oldest first
@@ -210,11 +213,16 @@ func (a *Assembler) Assemble(seg *Segment) {
 			d = ServerToClient
 		}
 	}
-	if seg.Flags&SYN != 0 || (c.list == &a.done && n > 0) {
+	if seg.Flags&SYN != 0 || c.list != &a.live && (n > 0 || c.list == &a.dormant) {
 		if a.startsNew(c, d, seg) {
 			idx := c.Index + 1
 			norm, hash := c.norm(), c.hash
-			a.finish(c, ReasonEOF, ts)
+			r := ReasonEOF
+			if c.list == &a.dormant {
+				a.st.IdleClosed++
+				r = ReasonIdle
+			}
+			a.finish(c, r, ts)
 			c = a.newConn(norm, hash, seg, idx)
 			if c == nil {
 				a.st.Ignored++
@@ -226,6 +234,13 @@ func (a *Assembler) Assemble(seg *Segment) {
 				d = ServerToClient
 			}
 		}
+	}
+	if seg.Filtered && !c.Filtered {
+		a.expire() // refused by the caller's filter: it only numbered
+		return
+	}
+	if c.list == &a.dormant {
+		a.wake(c)
 	}
 	a.last = c
 	a.segment(c, d, seg, n)
@@ -262,6 +277,10 @@ func (a *Assembler) clock(ts int64) bool {
 // FlushOlderThan closes (ReasonIdle) every connection whose last packet is
 // older than ts, capture time, whatever the idle timeout.
 func (a *Assembler) FlushOlderThan(ts int64) {
+	for c := a.dormant.front; c != nil && c.Last < ts; c = a.dormant.front {
+		a.st.IdleClosed++
+		a.finish(c, ReasonIdle, max(a.now, ts))
+	}
 	for c := a.live.front; c != nil && c.Last < ts; c = a.live.front {
 		a.st.IdleClosed++
 		a.finish(c, ReasonIdle, max(a.now, ts))
@@ -281,7 +300,11 @@ func (a *Assembler) Close() {
 	a.flows.each(func(c *conn) { all = append(all, c) })
 	slices.SortFunc(all, func(x, y *conn) int { return cmp.Compare(x.Seq, y.Seq) })
 	for _, c := range all {
-		a.finish(c, ReasonEOF, a.now)
+		r := ReasonEOF
+		if c.list == &a.dormant {
+			r = ReasonIdle // its last event was the idle timeout
+		}
+		a.finish(c, r, a.now)
 	}
 	a.last = nil
 }

@@ -551,11 +551,16 @@ func TestConnTableShrinks(t *testing.T) {
 		t.Fatalf("conns %d", n)
 	}
 	// Another connection 60 s later: every finished one is gone (linger), every
-	// idle one timed out.
+	// idle one is dormant; and after dormantKeep, closed.
 	f := newFeeder(a, 1, 2)
 	f.ts = 70e9
 	f.key.SrcPort = 9999
 	f.data(0, 0, "x")
+	if st := a.Stats(); st.Conns != 51 || st.Idled != 50 || st.IdleClosed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	f.ts += dormantKeep
+	f.data(0, 1, "y")
 	st := a.Stats()
 	if st.Conns != 1 || st.IdleClosed != 50 || st.ConnsTotal != 101 {
 		t.Errorf("stats %+v", st)
@@ -584,9 +589,73 @@ func TestIdleGaps(t *testing.T) {
 	g.key.SrcPort = 1
 	g.ts = f.ts + 2e9
 	g.data(0, 0, "other")
+	// Dormant: the hole is a gap and "ef" delivered, the stream still open.
 	rs := r.stream(0, ClientToServer)
-	if !rs.closed || rs.cause != ReasonIdle || len(rs.gaps) != 1 || rs.gaps[0] != (rgap{2, 2, ReasonIdle}) {
-		t.Errorf("closed %v cause %v gaps %s", rs.closed, rs.cause, rs.gapList())
+	if rs.closed || len(rs.gaps) != 1 || rs.gaps[0] != (rgap{2, 2, ReasonIdle}) || rs.text(6) != "ab__ef" {
+		t.Errorf("closed %v cause %v gaps %s text %q", rs.closed, rs.cause, rs.gapList(), rs.text(6))
+	}
+	a.Close()
+	if !rs.closed || rs.cause != ReasonIdle {
+		t.Errorf("at the end: closed %v cause %v", rs.closed, rs.cause)
+	}
+	r.allClosed()
+}
+
+// A connection quiet longer than the idle timeout that goes on in its
+// sequence resumes: same connection, roles and streams (issue 14 item 9,
+// zeek ftp/bigtransfer's control connection); a segment far from its
+// sequence or a SYN with another ISN starts a new one.
+func TestIdleResume(t *testing.T) {
+	r := newRecorder(t)
+	a := New(Config{IdleTimeout: 1e9}, r)
+	f := newFeeder(a, 100, 200)
+	f.handshake()
+	f.data(0, 0, "ab")
+	f.data(1, 0, "OK")
+	f.data(0, 4, "ef") // a hole at [2,4)
+	f.ts += 3e9
+	wake := func(ts int64) { // another connection moves the clock on
+		o := newFeeder(a, 7, 8)
+		o.key.SrcPort = uint16(ts / 1e9)
+		o.ts = ts
+		o.data(0, 0, "o")
+	}
+	wake(f.ts)
+	// The server speaks first after the pause: it stays the server.
+	f.data(1, 2, "GO")
+	f.data(0, 6, "gh")
+	st := a.Stats()
+	if st.Idled != 1 || st.Resumed != 1 || st.ConnsTotal != 2 || st.IdleClosed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if len(r.conns) != 2 {
+		t.Fatalf("%d connections, want 2", len(r.conns))
+	}
+	c2s, s2c := r.stream(0, ClientToServer), r.stream(0, ServerToClient)
+	if c2s.text(8) != "ab__efgh" || s2c.text(4) != "OKGO" || len(c2s.gaps) != 1 || c2s.gaps[0] != (rgap{2, 2, ReasonIdle}) {
+		t.Errorf("c2s %q gaps %s, s2c %q", c2s.text(8), c2s.gapList(), s2c.text(4))
+	}
+	// Quiet again, then a SYN with another ISN: a new connection.
+	f.ts += 3e9
+	wake(f.ts)
+	g := newFeeder(a, 9000, 9500)
+	g.key = f.key
+	g.ts = f.ts
+	g.handshake()
+	g.data(0, 0, "new")
+	st = a.Stats()
+	if st.ConnsTotal != 4 || st.IdleClosed != 1 || len(r.conns) != 4 {
+		t.Errorf("after a new SYN: stats %+v, %d connections", st, len(r.conns))
+	}
+	if !c2s.closed || c2s.cause != ReasonIdle {
+		t.Errorf("the dormant connection: closed %v cause %v", c2s.closed, c2s.cause)
+	}
+	// Quiet again, then data far out of sequence: a new connection too.
+	g.ts += 3e9
+	wake(g.ts)
+	g.data(0, 1<<28, "far")
+	if st := a.Stats(); st.ConnsTotal != 6 || st.IdleClosed < 2 {
+		t.Errorf("after data far away: stats %+v", st)
 	}
 	a.Close()
 	r.allClosed()

@@ -26,7 +26,7 @@ func TestClockLeaps(t *testing.T) {
 		}
 	}
 	// A pause of two hours, confirmed by the packet after it: the idle
-	// connection is closed and a new one starts on the tuple.
+	// connection is closed (dormant longer than its keep time).
 	r := newRecorder(t)
 	a := New(Config{}, r)
 	f := newFeeder(a, 1000, 5000)

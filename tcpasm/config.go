@@ -54,8 +54,16 @@ type Config struct {
 	// MaxConns bounds the live connections; above it the oldest idle one is
 	// evicted. Default 1<<20.
 	MaxConns int
-	// IdleTimeout, in capture-time nanoseconds, closes connections with no packet
-	// for that long (ReasonIdle). Default 120 s; negative disables.
+	// IdleTimeout, in capture-time nanoseconds: a connection with no packet
+	// for that long has its holes declared and its held bytes delivered
+	// (gaps with ReasonIdle) and turns dormant. A segment in its sequence
+	// resumes it, same number, roles and streams (Stats.Resumed); a SYN with
+	// another ISN or a segment far out of its sequence closes it (ReasonIdle)
+	// and opens a new connection; it is closed (ReasonIdle) when still
+	// dormant 10 minutes later, at the end of the capture, or when evicted
+	// first (dormant before live) under MaxConns or MaxMemory, in which it
+	// counts as a connection without data. Default 5 minutes (Zeek's TCP
+	// inactivity timeout); negative disables.
 	IdleTimeout int64
 	// ReorderWindow, in capture-time nanoseconds, is how long a hole the peer has
 	// ACKed may wait for late data before it is declared (ACK-before-data
@@ -93,7 +101,7 @@ const (
 	DefaultMaxHeldPerStream = 4 << 20
 	DefaultMaxMemory        = 64 << 20
 	DefaultMaxConns         = 1 << 20
-	DefaultIdleTimeout      = 120e9
+	DefaultIdleTimeout      = 300e9
 	DefaultReorderWindow    = 5e6
 	DefaultReorderBytes     = 256 << 10
 	DefaultDupWindow        = 10e6

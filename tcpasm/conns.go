@@ -12,9 +12,10 @@ import (
 // conn is a connection and its two directions.
 //
 // Invariant: it is in exactly one of Assembler.live (open, least recently
-// active first) and Assembler.done (both directions finished or reset,
-// lingering, in order of doneAt), and in Assembler.flows under hash, until
-// drop takes it out of all three.
+// active first), Assembler.done (both directions finished or reset,
+// lingering, in order of doneAt) and Assembler.dormant (idle longer than
+// Config.IdleTimeout, its held bytes flushed, in order of doneAt), and in
+// Assembler.flows under hash, until drop takes it out of all of them.
 type conn struct {
 	Conn
 	h          [2]half
@@ -109,6 +110,11 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 			a.finish(v, ReasonEOF, a.now)
 			continue
 		}
+		if v := a.dormant.front; v != nil {
+			a.st.IdleClosed++
+			a.finish(v, ReasonIdle, a.now)
+			continue
+		}
 		v := a.live.front
 		if v == nil {
 			break
@@ -125,6 +131,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 	c.Index = index
 	c.Seq = a.seq
 	c.FirstIndex = seg.Index
+	c.Filtered = seg.Filtered
 	a.seq++
 	c.First, c.Last = seg.Timestamp, seg.Timestamp
 	for d := range c.h {
@@ -380,9 +387,15 @@ func (a *Assembler) pruneReuse() {
 	}
 }
 
-// expire closes the connections idle for longer than the idle timeout and
-// drops the finished ones whose linger time is over. Both lists are ordered by
-// time, so this looks at their fronts only.
+// dormantKeep is how long (capture time) a dormant connection stays in the
+// table beyond the idle timeout: a segment in its sequence resumes it until
+// then.
+const dormantKeep = reuseKeep
+
+// expire drops the finished connections whose linger time is over, makes
+// dormant the connections idle for longer than the idle timeout (see
+// sleep), and closes the dormant ones after dormantKeep. The lists are
+// ordered by time, so this looks at their fronts only.
 func (a *Assembler) expire() {
 	now := a.now
 	for c := a.done.front; c != nil && now-c.doneAt >= a.cfg.Linger; c = a.done.front {
@@ -392,7 +405,55 @@ func (a *Assembler) expire() {
 		return
 	}
 	for c := a.live.front; c != nil && now-c.Last >= a.cfg.IdleTimeout; c = a.live.front {
+		a.sleep(c, now)
+	}
+	// dormant is in the order of Last, as live was.
+	for c := a.dormant.front; c != nil && now-c.Last >= a.cfg.IdleTimeout+dormantKeep; c = a.dormant.front {
 		a.st.IdleClosed++
 		a.finish(c, ReasonIdle, now)
 	}
+}
+
+// sleep makes c dormant: it went quiet for longer than the idle timeout.
+// Every hole of its open directions becomes a gap (ReasonIdle) and the bytes
+// held above them are delivered, so that it holds no bytes; but its streams
+// stay open and it keeps its place in the table (counted in MaxConns and
+// MaxMemory as any connection without data), with its number, its roles and
+// where each direction's sequence is. A later segment in that sequence
+// resumes it (Stats.Resumed, see Assemble); a SYN with another ISN or a
+// segment far from its sequence closes it (ReasonIdle) and opens a new
+// connection. A connection still dormant dormantKeep after the idle
+// timeout, or evicted
+// first under MaxConns or MaxMemory (dormant connections go before live
+// ones), is closed with ReasonIdle.
+func (a *Assembler) sleep(c *conn, ts int64) {
+	a.st.Idled++
+	for d := range c.h {
+		h := &c.h[d]
+		if h.closed {
+			continue
+		}
+		a.dropSuspect(h, &h.susData)
+		a.dropSuspect(h, &h.susAck)
+		end := h.next
+		if l := h.held.last(); l != nil && l.end() > end {
+			end = l.end()
+		}
+		if end > h.next {
+			a.flushTo(h, end, ReasonIdle, ts)
+		}
+		a.releaseHeld(h)
+		h.pending = false
+		a.pending.remove(h)
+	}
+	a.live.remove(c)
+	c.doneAt = ts
+	a.dormant.pushBack(c)
+}
+
+// wake resumes a dormant connection: a segment in its sequence arrived.
+func (a *Assembler) wake(c *conn) {
+	a.st.Resumed++
+	a.dormant.remove(c)
+	a.live.pushBack(c)
 }

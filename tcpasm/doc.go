@@ -29,9 +29,13 @@
 // (Config.Linger) to absorb their last packets and are then dropped: the table
 // shrinks. A tuple's next Conn.Index is remembered for 10 minutes of capture
 // time after its connection left the table. Idle connections
-// (Config.IdleTimeout, capture time) are closed with ReasonIdle; at MaxConns,
-// or when the table pushes the memory in use past MaxMemory, the least
-// recently active one is evicted (ReasonEvicted). Both are found at the
+// (Config.IdleTimeout, capture time) have their held bytes flushed as gaps
+// (ReasonIdle) and turn dormant: a later segment in their sequence resumes
+// them, same connection and roles; they are closed with ReasonIdle 10
+// minutes on, or when a new SYN or a far segment takes their tuple. At
+// MaxConns, or when the table pushes the memory in use past MaxMemory, the
+// dormant ones are closed first (ReasonIdle), then the least recently
+// active one is evicted (ReasonEvicted). All are found at the
 // front of time-ordered lists: no scan of the table per packet.
 //
 // Timeouts run on the capture clock (Clock): the latest plausible

@@ -37,6 +37,11 @@ func (a *Assembler) shed(ts int64) {
 			a.finish(c, ReasonEOF, ts)
 			continue
 		}
+		if c := a.dormant.front; c != nil {
+			a.st.IdleClosed++
+			a.finish(c, ReasonIdle, ts)
+			continue
+		}
 		c := a.live.front
 		if c == nil {
 			return

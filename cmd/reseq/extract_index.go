@@ -338,6 +338,13 @@ func (e *extractor) anomaly(s *tcpasm.Stream, format string, args ...any) {
 }
 
 // Open implements tcpasm.Handler.
+// holdNumber keeps the number of a connection the filter left out.
+func (e *extractor) holdNumber(c *tcpasm.Conn) {
+	e.sh.mu.Lock()
+	e.sh.index.reserve(orderOf(c))
+	e.sh.mu.Unlock()
+}
+
 func (e *extractor) Open(c *tcpasm.Conn) {
 	e.live[c] = struct{}{}
 	e.tot.Conns++
@@ -802,6 +809,14 @@ func (r *recordSpill) add(order connOrder, dir uint8, rec any) error {
 	return nil
 }
 
+// reserve numbers the connection of order without a record: a connection
+// the filter left out (tcpasm.Conn.Filtered), which keeps its number so that
+// the others are numbered as without the filter. It costs an entry in
+// memory (about 50 bytes), nothing on disk.
+func (r *recordSpill) reserve(order connOrder) {
+	r.idx = append(r.idx, spillEntry{order: order, n: -1, ipos: -1})
+}
+
 func (r *recordSpill) discard() {
 	r.release()
 }
@@ -868,6 +883,9 @@ func (r *recordSpill) each(fn func(line []byte) error) error {
 	for i, x := range r.idx {
 		if i == 0 || !x.order.sameConn(r.idx[i-1].order) {
 			num++
+		}
+		if x.n < 0 {
+			continue // reserved: a connection the filter left out
 		}
 		if cap(r.buf) < int(x.n) {
 			r.buf = make([]byte, x.n)

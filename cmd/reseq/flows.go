@@ -123,6 +123,9 @@ func (l *flowLister) row(s *tcpasm.Stream) (*flowRow, *flowDir) {
 	return r, &r.S2C
 }
 
+// holdNumber keeps the number of a connection the filter left out.
+func (l *flowLister) holdNumber(c *tcpasm.Conn) { l.spill.reserve(orderOf(c)) }
+
 func (l *flowLister) Open(c *tcpasm.Conn) {
 	r := &flowRow{
 		order: orderOf(c), Src: c.Key.SrcAddr().String(), Dst: c.Key.DstAddr().String(),

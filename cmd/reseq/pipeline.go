@@ -126,8 +126,12 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	p.r = nil
 	defer r.Close()
 	defer p.warnCaptures(r)
-	asm := newAssembler(p.Config, h)
 	opt := p.options()
+	if p.filtering() {
+		p.markFiltered(&opt)
+		h = keptOnly(h)
+	}
+	asm := newAssembler(p.Config, h)
 	st, err := stages.Run(r, asm, opt)
 	if p.Interrupt.latch() {
 		// Whatever else went wrong (a read cut short by the signal).
@@ -137,7 +141,6 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 	return st, err
 }
 
-// keep returns the pipeline's Keep filter: the packet filter and --shard.
 // options are the library pipeline's options for p: decoding, capture
 // points, filters (Keep on the flow key, Select on the segment), progress,
 // and Abort, which an interruption (SIGINT/SIGTERM) answers first.
@@ -170,6 +173,7 @@ func (p *pipeline) options() stages.Options {
 	return opt
 }
 
+// keep returns the pipeline's Keep filter: the packet filter and --shard.
 func (p *pipeline) keep() func(k *layers.FlowKey) bool {
 	filtered := len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0
 	if p.Shards <= 1 {
@@ -211,13 +215,21 @@ func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
 	}
 	cfg.MaxMemory = max(1, cfg.MaxMemory/int64(n))
 	cfg.MaxConns = max(1, cfg.MaxConns/n)
+	opt := p.options()
+	marked := p.filtering()
+	if marked {
+		p.markFiltered(&opt)
+	}
 	asms := make([]assembler, n)
 	as := make([]stages.Assembler, n)
 	for i, h := range hs {
+		if marked {
+			h = keptOnly(h)
+		}
 		asms[i] = newAssembler(cfg, h)
 		as[i] = asms[i]
 	}
-	st, err := stages.RunShards(r, as, p.options())
+	st, err := stages.RunShards(r, as, opt)
 	if p.Interrupt.latch() {
 		err = errInterrupted
 	}
@@ -231,6 +243,104 @@ func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
 	}
 	wg.Wait()
 	return st, err
+}
+
+// filtering reports whether --port, --host, --filter, --since or --until
+// are given.
+func (p *pipeline) filtering() bool {
+	return len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0 || p.Select != nil
+}
+
+// markFiltered makes opt give the assembler the segments the filters refuse,
+// marked (tcpasm.Segment.Filtered), instead of leaving them out: the
+// connections are then numbered (Conn.Seq, Conn.FirstIndex order, so
+// flows.jsonl's and http.jsonl's index and follow's selector) as over the
+// whole capture, whatever the filter, like tshark's tcp.stream. The
+// assembler assembles every connection, so a filter no longer saves
+// assembling the others; the handler, wrapped by keptOnly, sees only the
+// connections whose first packet passed, and of those only the packets
+// that pass. --shard still leaves the other shards' segments out.
+func (p *pipeline) markFiltered(opt *stages.Options) {
+	sel := opt.Select
+	f := p.Filter
+	byKey := len(f.Ports) > 0 || len(f.Hosts) > 0
+	opt.Select = func(seg *tcpasm.Segment, pk *layers.Packet) bool {
+		return (!byKey || f.match(&seg.Key)) && (sel == nil || sel(seg, pk))
+	}
+	opt.Keep = nil
+	if p.Shards > 1 {
+		opt.Keep = func(k *layers.FlowKey) bool { return stages.ShardOf(k, p.Shards) == p.Shard }
+	}
+	opt.MarkFiltered = true
+}
+
+// numberHolder is a Handler that numbers connections itself (densely, in
+// the order of their first packet) and keeps the number of a connection
+// the filter left out.
+type numberHolder interface {
+	holdNumber(c *tcpasm.Conn)
+}
+
+// keptOnly wraps h so that it sees only the connections whose first packet
+// passed the filter (not tcpasm.Conn.Filtered); the others are announced to
+// a numberHolder only.
+func keptOnly(h tcpasm.Handler) tcpasm.Handler {
+	k := keptHandler{h: h}
+	if rh, ok := h.(tcpasm.RSTHandler); ok {
+		return &keptRSTHandler{k, rh}
+	}
+	return &k
+}
+
+type keptHandler struct{ h tcpasm.Handler }
+
+func (k *keptHandler) Open(c *tcpasm.Conn) {
+	if !c.Filtered {
+		k.h.Open(c)
+	} else if nh, ok := k.h.(numberHolder); ok {
+		nh.holdNumber(c)
+	}
+}
+
+func (k *keptHandler) Data(s *tcpasm.Stream, off int64, data []byte, ts int64) {
+	if !s.Conn.Filtered {
+		k.h.Data(s, off, data, ts)
+	}
+}
+
+func (k *keptHandler) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
+	if !s.Conn.Filtered {
+		k.h.Gap(s, off, n, r, ts)
+	}
+}
+
+func (k *keptHandler) Late(s *tcpasm.Stream, off int64, data []byte, ts int64) {
+	if !s.Conn.Filtered {
+		k.h.Late(s, off, data, ts)
+	}
+}
+
+func (k *keptHandler) Conflict(s *tcpasm.Stream, c tcpasm.Conflict, ts int64) {
+	if !s.Conn.Filtered {
+		k.h.Conflict(s, c, ts)
+	}
+}
+
+func (k *keptHandler) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
+	if !s.Conn.Filtered {
+		k.h.Close(s, r, ts)
+	}
+}
+
+type keptRSTHandler struct {
+	keptHandler
+	rh tcpasm.RSTHandler
+}
+
+func (k *keptRSTHandler) RSTPayload(s *tcpasm.Stream, seq uint32, data []byte, ts int64) {
+	if !s.Conn.Filtered {
+		k.rh.RSTPayload(s, seq, data, ts)
+	}
 }
 
 // filter keeps packets by port and host. Several ports (hosts) are
@@ -415,7 +525,7 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	fs.StringVar(&pf.urgent, "urgent", "inline", "urgent bytes (URG, the byte before the urgent pointer): `inline` keeps them in the stream (RFC 9293, a receiver with SO_OOBINLINE), oob leaves them out (a receiver without it; Suricata's urgent policy oob); counted either way (urgent_bytes)")
 	fs.Var(sizeFlag{&pf.maxMemory}, "max-memory", "memory for what grows with the input (`SIZE`): IP reassembly (--frag-memory of it), bytes held above holes, conflict windows, the connection table and each command's state per connection (about 1 KB a connection without data, plus 0.3 KB for extract, 0.8 KB for flows, 1.5 KB for http); over it the connections active least recently are evicted. Fixed on top: read buffers (at most 38 MiB) and the program")
 	fs.Var(sizeFlag{&pf.maxHeld}, "max-held", "bytes held above a hole in one stream direction (`SIZE`)")
-	fs.StringVar(&pf.idle, "idle", "", "close connections idle that long in capture time (`DURATION`, e.g. 2m; default 120s; 0 disables)")
+	fs.StringVar(&pf.idle, "idle", "", "after that long without a packet in capture time (`DURATION`, e.g. 2m; default 5m; 0 disables), a connection's held bytes are flushed as idle gaps; a packet in its sequence later resumes it (same number and roles), otherwise it is closed idle 10 minutes later or at the end")
 	fs.Var(portList{&pf.filter}, "port", "keep connections with this `PORT` on either side (repeatable; shorthand for --filter 'port PORT')")
 	fs.IntVar(&pf.workers, "workers", defaultWorkers(), "assemble on `N` goroutines, the connections shared out by flow hash (the output is the same for every N; default: the CPUs available less one for the reader)")
 	fs.StringVar(&pf.shard, "shard", "", "keep only the connections whose flow hash modulo N is i (`i/N`): N processes, one per shard, each reading every input; 'reseq merge' combines their outputs")
