@@ -133,45 +133,19 @@ func units(in *Interface, ns int64) (uint64, error) {
 // nanoseconds since the epoch (rounded down to the interface's resolution), the
 // captured bytes and the original length (at least len(data)).
 func (w *Writer) WritePacket(iface int, ts int64, data []byte, origLen int) error {
-	if iface < 0 || iface >= len(w.ifaces) {
-		return fmt.Errorf("%w: interface %d not added", ErrWrite, iface)
-	}
-	if origLen < len(data) || uint64(origLen) > 0xffffffff || len(data) > MaxBlockLength-64 {
-		return fmt.Errorf("%w: original length %d with %d captured bytes", ErrWrite, origLen, len(data))
-	}
-	t, err := units(&w.ifaces[iface], ts)
+	b, err := w.epb(iface, ts, data, origLen, 64)
 	if err != nil {
 		return err
 	}
-	b := w.begin(BlockEPB)
-	b = binary.LittleEndian.AppendUint32(b, uint32(iface))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t>>32))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t))
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
-	b = binary.LittleEndian.AppendUint32(b, uint32(origLen))
-	b = append(b, data...)
 	return w.finish(b)
 }
 
 // WritePacketID is WritePacket with the option epb_packetid: id.
 func (w *Writer) WritePacketID(iface int, ts int64, data []byte, origLen int, id uint64) error {
-	if iface < 0 || iface >= len(w.ifaces) {
-		return fmt.Errorf("%w: interface %d not added", ErrWrite, iface)
-	}
-	if origLen < len(data) || uint64(origLen) > 0xffffffff || len(data) > MaxBlockLength-80 {
-		return fmt.Errorf("%w: original length %d with %d captured bytes", ErrWrite, origLen, len(data))
-	}
-	t, err := units(&w.ifaces[iface], ts)
+	b, err := w.epb(iface, ts, data, origLen, 80)
 	if err != nil {
 		return err
 	}
-	b := w.begin(BlockEPB)
-	b = binary.LittleEndian.AppendUint32(b, uint32(iface))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t>>32))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t))
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
-	b = binary.LittleEndian.AppendUint32(b, uint32(origLen))
-	b = append(b, data...)
 	for len(b)%4 != 0 {
 		b = append(b, 0)
 	}
@@ -180,4 +154,26 @@ func (w *Writer) WritePacketID(iface int, ts int64, data []byte, origLen int, id
 	b = binary.LittleEndian.AppendUint64(b, id)
 	b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
 	return w.finish(b)
+}
+
+// epb begins an Enhanced Packet Block up to its packet data, checking the
+// interface and the lengths (room: the block's bytes besides the data).
+func (w *Writer) epb(iface int, ts int64, data []byte, origLen, room int) ([]byte, error) {
+	if iface < 0 || iface >= len(w.ifaces) {
+		return nil, fmt.Errorf("%w: interface %d not added", ErrWrite, iface)
+	}
+	if origLen < len(data) || uint64(origLen) > 0xffffffff || len(data) > MaxBlockLength-room {
+		return nil, fmt.Errorf("%w: original length %d with %d captured bytes", ErrWrite, origLen, len(data))
+	}
+	t, err := units(&w.ifaces[iface], ts)
+	if err != nil {
+		return nil, err
+	}
+	b := w.begin(BlockEPB)
+	b = binary.LittleEndian.AppendUint32(b, uint32(iface))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t>>32))
+	b = binary.LittleEndian.AppendUint32(b, uint32(t))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+	b = binary.LittleEndian.AppendUint32(b, uint32(origLen))
+	return append(b, data...), nil
 }

@@ -117,13 +117,10 @@ type pipelineStats = stages.Stats
 // are called on the calling goroutine only. The segments reach the assembler
 // in the same order either way, so the output is the same.
 func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
-	if p.r == nil {
-		if err := p.Open(); err != nil {
-			return pipelineStats{}, err
-		}
+	r, err := p.take()
+	if err != nil {
+		return pipelineStats{}, err
 	}
-	r := p.r
-	p.r = nil
 	defer r.Close()
 	defer p.warnCaptures(r)
 	opt := p.options()
@@ -173,6 +170,19 @@ func (p *pipeline) options() stages.Options {
 	return opt
 }
 
+// take returns the inputs Open opened (opening them now if it was not
+// called), for one run.
+func (p *pipeline) take() (*reseq.Reader, error) {
+	if p.r == nil {
+		if err := p.Open(); err != nil {
+			return nil, err
+		}
+	}
+	r := p.r
+	p.r = nil
+	return r, nil
+}
+
 // keep returns the pipeline's Keep filter: the packet filter and --shard.
 func (p *pipeline) keep() func(k *layers.FlowKey) bool {
 	filtered := len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0
@@ -196,13 +206,10 @@ func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
 	if len(hs) == 1 {
 		return p.Run(hs[0])
 	}
-	if p.r == nil {
-		if err := p.Open(); err != nil {
-			return pipelineStats{}, err
-		}
+	r, err := p.take()
+	if err != nil {
+		return pipelineStats{}, err
 	}
-	r := p.r
-	p.r = nil
 	defer r.Close()
 	defer p.warnCaptures(r)
 	n := len(hs)
