@@ -3,12 +3,10 @@ package main
 import (
 	"net/netip"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestFollowRawInterrupted: 'follow --raw' holds the stream in a temporary
@@ -17,9 +15,7 @@ import (
 // this test binary running the command on a capture fed through a pipe that
 // stays open, so that it is surely in the middle.
 func TestFollowRawInterrupted(t *testing.T) {
-	if args := os.Getenv("RESEQ_TEST_CHILD"); args != "" {
-		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
-	}
+	childMain()
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT to a child on Windows")
 	}
@@ -32,24 +28,8 @@ func TestFollowRawInterrupted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestFollowRawInterrupted$")
-		cmd.Env = append(os.Environ(), "TMPDIR="+tmp,
-			"RESEQ_TEST_CHILD="+strings.Join([]string{"follow", "--raw", "--dir", "c2s", "-", "10.0.0.1:40000-10.0.0.2:80"}, "\x1f"))
-		var errb strings.Builder
-		cmd.Stderr = &errb
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := in.Write(capt); err != nil {
-			cmd.Wait()
-			t.Fatalf("%v: %s", err, errb.String())
-		}
-		time.Sleep(500 * time.Millisecond) // the stream is in the temporary file
-		cmd.Process.Signal(sig)
+		cmd, in, _ := signalChild(t, "TestFollowRawInterrupted", []string{"TMPDIR=" + tmp}, capt, sig,
+			"follow", "--raw", "--dir", "c2s", "-", "10.0.0.1:40000-10.0.0.2:80")
 		cmd.Wait()
 		in.Close()
 		if names, _ := os.ReadDir(tmp); len(names) > 0 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -22,9 +23,7 @@ import (
 // hole a gap of that reason — and the summary written. The child is this
 // test binary running the command (as in TestFollowRawInterrupted).
 func TestExtractInterrupted(t *testing.T) {
-	if args := os.Getenv("RESEQ_TEST_CHILD"); args != "" {
-		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
-	}
+	childMain()
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT to a child on Windows")
 	}
@@ -57,26 +56,11 @@ func TestExtractInterrupted(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		for _, serial := range []bool{false, true} {
 			out := filepath.Join(t.TempDir(), "out")
-			cmd := exec.Command(os.Args[0], "-test.run=^TestExtractInterrupted$")
-			cmd.Env = append(os.Environ(), "RESEQ_TEST_CHILD="+strings.Join([]string{"extract", "-o", out, "-"}, "\x1f"))
+			var env []string
 			if serial {
-				cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
+				env = append(env, "GOMAXPROCS=1")
 			}
-			var errb strings.Builder
-			cmd.Stderr = &errb
-			in, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := in.Write(capt); err != nil {
-				cmd.Wait()
-				t.Fatalf("%v: %s", err, errb.String())
-			}
-			time.Sleep(500 * time.Millisecond) // everything was read; the next read waits
-			cmd.Process.Signal(sig)
+			cmd, in, errb := signalChild(t, "TestExtractInterrupted", env, capt, sig, "extract", "-o", out, "-")
 			werr := make(chan error, 1)
 			go func() { werr <- cmd.Wait() }()
 			select {
@@ -140,4 +124,39 @@ func checkInterruptedIndex(t *testing.T, path string) {
 	if c2s.Length != 5000 || c2s.Captured != 4000 || len(c2s.Gaps) != 1 || c2s.Gaps[0].Offset != 2000 || c2s.Gaps[0].Length != 1000 || c2s.Gaps[0].Reason != "interrupted" {
 		t.Errorf("the open connection's client: %+v", c2s)
 	}
+}
+
+// childMain runs the command a signal test started this test binary for
+// (signalChild), and exits; it returns at once in the test itself.
+func childMain() {
+	if args := os.Getenv("RESEQ_TEST_CHILD"); args != "" {
+		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+}
+
+// signalChild starts this test binary again as the command args (test names
+// the test that calls childMain), with env added, feeds it input through a
+// pipe it keeps open (the command is surely in the middle of reading),
+// waits half a second and sends sig. The caller waits for the command and
+// closes in.
+func signalChild(t *testing.T, test string, env []string, input []byte, sig os.Signal, args ...string) (*exec.Cmd, io.WriteCloser, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(append(os.Environ(), env...), "RESEQ_TEST_CHILD="+strings.Join(args, "\x1f"))
+	errb := &strings.Builder{}
+	cmd.Stderr = errb
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Write(input); err != nil {
+		cmd.Wait()
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(sig)
+	return cmd, in, errb
 }
