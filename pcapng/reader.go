@@ -110,20 +110,23 @@ type Section struct {
 // Interface describes one interface (an Interface Description Block) and its
 // statistics.
 type Interface struct {
-	Section   int    // section index
-	Index     int    // index within the section (the ID packets refer to)
-	Offset    int64  // byte offset of the IDB
-	LinkType  uint32 // link-layer header type
-	SnapLen   uint32 // 0: no limit
-	Name      string // if_name
-	Desc      string // if_description
-	Filter    string // if_filter (the bytes after the filter-type byte)
-	OS        string // if_os
-	Hardware  string // if_hardware
-	Comments  []string
-	TSResol   uint8 // if_tsresol as stored (6 when absent)
-	TSOffset  int64 // if_tsoffset in seconds
-	FCSLength int   // if_fcslen in bytes, -1 when absent
+	Section  int    // section index
+	Index    int    // index within the section (the ID packets refer to)
+	Offset   int64  // byte offset of the IDB
+	LinkType uint32 // link-layer header type
+	SnapLen  uint32 // 0: no limit
+	Name     string // if_name
+	Desc     string // if_description
+	Filter   string // if_filter (the bytes after the filter-type byte)
+	// FilterType is if_filter's first byte: 0 a libpcap filter string, 1
+	// BPF bytecode.
+	FilterType uint8
+	OS         string // if_os
+	Hardware   string // if_hardware
+	Comments   []string
+	TSResol    uint8 // if_tsresol as stored (6 when absent)
+	TSOffset   int64 // if_tsoffset in seconds
+	FCSLength  int   // if_fcslen in bytes, -1 when absent
 
 	Packets int64 // packets of this interface read so far
 	Stats   Stats // from the last Interface Statistics Block, if any
@@ -569,7 +572,7 @@ func (r *Reader) idb(off int64, body []byte) error {
 			in.TSResol = val[0]
 		case 11:
 			if len(val) > 0 {
-				in.Filter = string(val[1:])
+				in.FilterType, in.Filter = val[0], string(val[1:])
 			}
 		case 12:
 			in.OS = string(val)

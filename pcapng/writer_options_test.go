@@ -1,0 +1,128 @@
+package pcapng
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestWriterOptionsRoundTrip writes sections, interfaces and packets with
+// their options and reads them back: what the Writer keeps is what a Reader
+// gives.
+func TestWriterOptionsRoundTrip(t *testing.T) {
+	sec := Section{Hardware: "x86_64", OS: "Linux 6.1", UserAppl: "reseq test", Comments: []string{"first", "second, longer than four bytes"}}
+	ifaces := []Interface{
+		{LinkType: 1, SnapLen: 262144, Name: "eth0", Desc: "uplink", Filter: "tcp port 80", OS: "Linux", Hardware: "NIC", Comments: []string{"if comment"}, TSResol: 9, FCSLength: 4},
+		{LinkType: 101, TSResol: 6},                    // no options at all
+		{LinkType: 113, TSResol: 0x80 | 20, Name: "x"}, // a power-of-two resolution
+		{LinkType: 1, TSResol: 3, Filter: "\x01\x02", FilterType: 1},
+	}
+	type pkt struct {
+		iface   int
+		ts      int64
+		data    string
+		orig    int
+		comment string
+	}
+	pkts := []pkt{
+		{0, 1_700_000_000_123_456_789, "abc", 60, "a comment"},
+		{1, 1_700_000_001_000_001_000, "defgh", 5, ""},
+		{2, 1_700_000_002_000_000_000, "", 0, "empty packet, comment of 38 bytes!!"},
+		{3, 1_700_000_003_007_000_000, "ij", 2, strings.Repeat("c", 1000)},
+	}
+	var buf bytes.Buffer
+	w, err := NewWriterSection(&buf, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range ifaces {
+		if id, err := w.CopyInterface(in); err != nil || id != i {
+			t.Fatalf("CopyInterface(%d) = %d, %v", i, id, err)
+		}
+	}
+	for _, p := range pkts {
+		if err := w.WritePacketComment(p.iface, p.ts, []byte(p.data), p.orig, []byte(p.comment)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := NewReaderBytes(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range pkts {
+		p, err := r.Next()
+		if err != nil {
+			t.Fatalf("packet %d: %v", i, err)
+		}
+		if p.Interface != want.iface || p.Timestamp != want.ts || string(p.Data) != want.data || p.Length != want.orig || string(p.Comment) != want.comment {
+			t.Errorf("packet %d = iface %d ts %d %q len %d comment %q, want %+v", i, p.Interface, p.Timestamp, p.Data, p.Length, p.Comment, want)
+		}
+	}
+	if _, err := r.Next(); err == nil {
+		t.Fatal("a packet more than written")
+	}
+	got := r.Sections()[0]
+	if got.Hardware != sec.Hardware || got.OS != sec.OS || got.UserAppl != sec.UserAppl || !reflect.DeepEqual(got.Comments, sec.Comments) {
+		t.Errorf("section = %+v, want %+v", got, sec)
+	}
+	gi := r.Interfaces()
+	if len(gi) != len(ifaces) {
+		t.Fatalf("%d interfaces read, %d written", len(gi), len(ifaces))
+	}
+	for i, want := range ifaces {
+		g := gi[i]
+		if want.FCSLength == 0 {
+			want.FCSLength = -1 // not written, so absent
+		}
+		if g.LinkType != want.LinkType || g.SnapLen != want.SnapLen || g.Name != want.Name || g.Desc != want.Desc ||
+			g.Filter != want.Filter || g.FilterType != want.FilterType || g.OS != want.OS || g.Hardware != want.Hardware ||
+			!reflect.DeepEqual(g.Comments, want.Comments) || g.TSResol != want.TSResol || g.FCSLength != want.FCSLength {
+			t.Errorf("interface %d = %+v, want %+v", i, g, want)
+		}
+	}
+}
+
+// TestWriterOptionErrors: what an option cannot hold is an ErrWrite error,
+// and nothing of the refused block is written.
+func TestWriterOptionErrors(t *testing.T) {
+	long := strings.Repeat("x", 0x10000)
+	if _, err := NewWriterSection(&bytes.Buffer{}, Section{OS: long}); !errors.Is(err, ErrWrite) {
+		t.Errorf("section option of 65536 bytes: %v", err)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := buf.Len()
+	tests := []struct {
+		name string
+		in   Interface
+	}{
+		{"long name", Interface{LinkType: 1, TSResol: 6, Name: long}},
+		{"link type beyond 16 bits", Interface{LinkType: 0x10000, TSResol: 6}},
+	}
+	for _, tc := range tests {
+		if _, err := w.CopyInterface(tc.in); !errors.Is(err, ErrWrite) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if _, err := w.AddInterface(1, 0, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WritePacketComment(0, 0, nil, 0, []byte(long)); !errors.Is(err, ErrWrite) {
+		t.Errorf("comment of 65536 bytes: %v", err)
+	}
+	r, err := NewReaderBytes(buf.Bytes()[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err == nil {
+		t.Error("a packet was written")
+	}
+	if got := len(r.Interfaces()); got != 1 || buf.Len() <= n {
+		t.Errorf("%d interfaces written, want the one added", got)
+	}
+}
