@@ -88,6 +88,10 @@ type Packet struct {
 	DropCount uint64 // epb_dropcount
 	Hash      []byte // epb_hash: algorithm byte followed by the hash
 	Comment   []byte // the first opt_comment
+	// Options is the block's options area as stored (in the section's
+	// byte order, Section.ByteOrder; read it with Comments), aliasing the
+	// buffer; nil when the block has none.
+	Options []byte
 	// PacketID is epb_packetid, valid when HasPacketID.
 	PacketID    uint64
 	HasPacketID bool
@@ -739,6 +743,7 @@ func (r *Reader) packet(p *Packet, off int64, body []byte, typ, id uint32, drops
 		DropCount: drops,
 	}
 	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
+		p.Options = opts
 		if err := r.packetOptions(p, opts, off, off+28+int64(len(body)-len(opts)-20), typ); err != nil {
 			return err
 		}
@@ -879,4 +884,22 @@ func (r *Reader) fill(n int) error {
 		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", short.Have, short.Want)}
 	}
 	return &FormatError{Offset: r.off, Err: err}
+}
+
+// Comments returns every opt_comment of a packet's options area (Packet.Options,
+// in byte order order), aliasing it; options that run past the area end the
+// walk (the Reader reported them already).
+func Comments(options []byte, order binary.ByteOrder) [][]byte {
+	var out [][]byte
+	for len(options) >= 4 {
+		code, n := order.Uint16(options), int(order.Uint16(options[2:]))
+		if code == 0 || 4+n > len(options) {
+			break
+		}
+		if code == 1 {
+			out = append(out, options[4:4+n:4+n])
+		}
+		options = options[min((4+n+3)&^3, len(options)):]
+	}
+	return out
 }

@@ -221,24 +221,30 @@ func (w *Writer) WritePacketID(iface int, ts int64, data []byte, origLen int, id
 	return w.finish(b)
 }
 
-// WritePacketComment is WritePacket with the option opt_comment: comment
-// (none when empty; at most 65535 bytes).
-func (w *Writer) WritePacketComment(iface int, ts int64, data []byte, origLen int, comment []byte) error {
-	if len(comment) == 0 {
-		return w.WritePacket(iface, ts, data, origLen)
+// WritePacketComments is WritePacket with an opt_comment for each of
+// comments (empty ones are left out; each at most 65535 bytes).
+func (w *Writer) WritePacketComments(iface int, ts int64, data []byte, origLen int, comments [][]byte) error {
+	room := 64
+	for _, c := range comments {
+		if len(c) > 0xffff {
+			return fmt.Errorf("%w: comment of %d bytes", ErrWrite, len(c))
+		}
+		room += 4 + len(c) + 3
 	}
-	if len(comment) > 0xffff {
-		return fmt.Errorf("%w: comment of %d bytes", ErrWrite, len(comment))
-	}
-	b, err := w.epb(iface, ts, data, origLen, 64+8+len(comment)+3)
+	b, err := w.epb(iface, ts, data, origLen, room)
 	if err != nil {
 		return err
 	}
 	for len(b)%4 != 0 {
 		b = append(b, 0)
 	}
-	b, _ = appendOption(b, nil, 1, comment)
-	b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
+	n := len(b)
+	for _, c := range comments {
+		b, _ = appendOption(b, nil, 1, c)
+	}
+	if len(b) > n {
+		b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
+	}
 	return w.finish(b)
 }
 

@@ -24,13 +24,13 @@ func TestWriterOptionsRoundTrip(t *testing.T) {
 		ts      int64
 		data    string
 		orig    int
-		comment string
+		comments []string
 	}
 	pkts := []pkt{
-		{0, 1_700_000_000_123_456_789, "abc", 60, "a comment"},
-		{1, 1_700_000_001_000_001_000, "defgh", 5, ""},
-		{2, 1_700_000_002_000_000_000, "", 0, "empty packet, comment of 38 bytes!!"},
-		{3, 1_700_000_003_007_000_000, "ij", 2, strings.Repeat("c", 1000)},
+		{0, 1_700_000_000_123_456_789, "abc", 60, []string{"a comment"}},
+		{1, 1_700_000_001_000_001_000, "defgh", 5, nil},
+		{2, 1_700_000_002_000_000_000, "", 0, []string{"empty packet", "and a second comment"}},
+		{3, 1_700_000_003_007_000_000, "ij", 2, []string{strings.Repeat("c", 1000), "x", "yz"}},
 	}
 	var buf bytes.Buffer
 	w, err := NewWriterSection(&buf, sec)
@@ -43,7 +43,11 @@ func TestWriterOptionsRoundTrip(t *testing.T) {
 		}
 	}
 	for _, p := range pkts {
-		if err := w.WritePacketComment(p.iface, p.ts, []byte(p.data), p.orig, []byte(p.comment)); err != nil {
+		var cs [][]byte
+		for _, c := range p.comments {
+			cs = append(cs, []byte(c))
+		}
+		if err := w.WritePacketComments(p.iface, p.ts, []byte(p.data), p.orig, cs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,8 +60,17 @@ func TestWriterOptionsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("packet %d: %v", i, err)
 		}
-		if p.Interface != want.iface || p.Timestamp != want.ts || string(p.Data) != want.data || p.Length != want.orig || string(p.Comment) != want.comment {
-			t.Errorf("packet %d = iface %d ts %d %q len %d comment %q, want %+v", i, p.Interface, p.Timestamp, p.Data, p.Length, p.Comment, want)
+		var comments []string
+		for _, c := range Comments(p.Options, r.Sections()[0].ByteOrder) {
+			comments = append(comments, string(c))
+		}
+		first := ""
+		if len(want.comments) > 0 {
+			first = want.comments[0]
+		}
+		if p.Interface != want.iface || p.Timestamp != want.ts || string(p.Data) != want.data || p.Length != want.orig ||
+			!reflect.DeepEqual(comments, want.comments) || string(p.Comment) != first {
+			t.Errorf("packet %d = iface %d ts %d %q len %d comments %q, want %+v", i, p.Interface, p.Timestamp, p.Data, p.Length, comments, want)
 		}
 	}
 	if _, err := r.Next(); err == nil {
@@ -112,7 +125,7 @@ func TestWriterOptionErrors(t *testing.T) {
 	if _, err := w.AddInterface(1, 0, 9); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.WritePacketComment(0, 0, nil, 0, []byte(long)); !errors.Is(err, ErrWrite) {
+	if err := w.WritePacketComments(0, 0, nil, 0, [][]byte{[]byte("short"), []byte(long)}); !errors.Is(err, ErrWrite) {
 		t.Errorf("comment of 65536 bytes: %v", err)
 	}
 	r, err := NewReaderBytes(buf.Bytes()[:])
