@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// realCapture returns the path of a capture of /work/shared/real, skipping
+// the test when the shared data is absent.
+func realCapture(t *testing.T, name string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "real", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("shared captures not found: ", err)
+	}
+	return p
+}
+
+// flowsNumbers runs flows --json and returns each connection's client by
+// its number.
+func flowsNumbers(t *testing.T, capPath string, args ...string) map[int64]string {
+	t.Helper()
+	code, out, stderr := runReseq(append(append([]string{"flows", "--json"}, args...), capPath)...)
+	if code != exitOK {
+		t.Fatalf("flows %v: exit %d: %s", args, code, stderr)
+	}
+	m := map[int64]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct {
+			Index int64  `json:"index"`
+			Src   string `json:"src"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		m[r.Index] = r.Src
+	}
+	return m
+}
+
+// TestReportPlotFilterKeepsNumbers (issue 14 item 3): report and plot
+// number the connections a filter keeps as flows does, as over the whole
+// capture: report.json's connections are those flows --filter lists, with
+// the same numbers, and plot's selector picks the same connection with or
+// without the filter.
+func TestReportPlotFilterKeepsNumbers(t *testing.T) {
+	capPath := realCapture(t, "lossy_v4.pcap")
+	all := flowsNumbers(t, capPath)
+	if len(all) < 6 {
+		t.Fatalf("unfiltered: %v", all)
+	}
+	for _, f := range [][]string{{"--filter", "port 5002"}, {"--port", "8080"}, {"--filter", "port 5001 or port 8080"}} {
+		want := flowsNumbers(t, capPath, f...)
+		for i, src := range want {
+			if all[i] != src {
+				t.Errorf("flows %v: #%d is %s, unfiltered %s", f, i, src, all[i])
+			}
+		}
+		if len(want) == 0 || len(want) == len(all) {
+			t.Fatalf("flows %v: %v: the filter should keep some connections", f, want)
+		}
+		dir := t.TempDir()
+		args := append([]string{"report", "--quiet", "--top", "1000", "-o", filepath.Join(dir, "r.html")}, f...)
+		if code, _, e := runReseq(append(args, capPath)...); code != exitOK {
+			t.Fatalf("report %v: exit %d: %s", f, code, e)
+		}
+		var rep reportJSON
+		b, err := os.ReadFile(filepath.Join(dir, "r.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]string{}
+		for _, tc := range rep.Top {
+			for _, d := range tc.Dirs {
+				if d.Index != tc.Index {
+					t.Errorf("report %v: connection %d has a direction numbered %d", f, tc.Index, d.Index)
+				}
+				if d.Dir == "c2s" {
+					got[tc.Index] = d.Src
+				}
+			}
+		}
+		if !reflect.DeepEqual(got, want) || rep.Connections != int64(len(want)) {
+			t.Errorf("report %v: %d connections %v, want flows' %v", f, rep.Connections, got, want)
+		}
+		// The last connection kept: its number is furthest from a count of
+		// the kept ones.
+		last := int64(-1)
+		for i := range want {
+			last = max(last, i)
+		}
+		sel := strconv.FormatInt(last, 10)
+		_, plain, _ := runReseq("plot", "-o", "-", capPath, sel)
+		code, filtered, e := runReseq(append([]string{"plot", "-o", "-", capPath, sel}, f...)...)
+		if code != exitOK || filtered != plain || !strings.Contains(plain, "<svg") {
+			t.Errorf("plot %v %s: exit %d (%s): not the unfiltered graph", f, sel, code, e)
+		}
+	}
+}
