@@ -151,7 +151,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	}
 	ex, err := newExtractor(extractorConfig{
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
-		CommunityIDSeed: p.CommunityIDSeed,
+		CommunityIDSeed: p.CommunityIDSeed, Held: heldFileOf(p),
 	})
 	if err != nil {
 		p.Close()
@@ -187,4 +187,14 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		code = exitInterrupted
 	}
 	return code
+}
+
+// heldFileOf names the file in which a run lists the connections the filter
+// left out: a shard run's (--shard) under a filter, for merge; none for
+// the others.
+func heldFileOf(p *pipeline) string {
+	if p.Shards > 1 && p.filtering() {
+		return heldFile
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -103,5 +104,49 @@ func TestReportPlotFilterKeepsNumbers(t *testing.T) {
 		if code != exitOK || filtered != plain || !strings.Contains(plain, "<svg") {
 			t.Errorf("plot %v %s: exit %d (%s): not the unfiltered graph", f, sel, code, e)
 		}
+	}
+}
+
+// TestMergeShardsFiltered (issue 14 item 3): merge of the three runs of
+// extract --shard i/3 under a filter writes what one extract under that
+// filter writes, byte for byte: the numbers of the connections the filter
+// left out stay taken (each shard lists its own in filtered.jsonl). A
+// single run writes no filtered.jsonl.
+func TestMergeShardsFiltered(t *testing.T) {
+	capPath := realCapture(t, "lossy_v4.pcap")
+	for _, f := range [][]string{{"--filter", "port 5002"}, {"--port", "5001", "--port", "8080"}, {"--filter", "port 8080 and tcp"}} {
+		base := t.TempDir()
+		extract := func(dir string, args ...string) {
+			t.Helper()
+			a := append(append([]string{"extract", "-o", dir, "--quiet"}, f...), args...)
+			if code, _, e := runReseq(append(a, capPath)...); code != exitOK {
+				t.Fatalf("extract %v: exit %d: %s", a, code, e)
+			}
+		}
+		one := filepath.Join(base, "one")
+		extract(one)
+		want := shardTree(t, one)
+		if _, ok := want[heldFile]; ok {
+			t.Errorf("%v: a single run wrote %s", f, heldFile)
+		}
+		var dirs []string
+		held := 0
+		for i := range 3 {
+			d := filepath.Join(base, "shard"+strconv.Itoa(i))
+			extract(d, "--shard", strconv.Itoa(i)+"/3")
+			dirs = append(dirs, d)
+			b, _ := os.ReadFile(filepath.Join(d, heldFile))
+			held += strings.Count(string(b), "\n")
+		}
+		all := flowsNumbers(t, capPath)
+		kept := flowsNumbers(t, capPath, f...)
+		if held != len(all)-len(kept) || len(kept) == 0 {
+			t.Errorf("%v: the shards list %d connections left out, want %d", f, held, len(all)-len(kept))
+		}
+		m := filepath.Join(base, "merged")
+		if code, _, e := runReseq(append([]string{"merge", "-o", m}, dirs...)...); code != exitOK {
+			t.Fatalf("merge: exit %d: %s", code, e)
+		}
+		sameTree(t, fmt.Sprintf("%v: --shard i/3 and merge", f), want, shardTree(t, m))
 	}
 }
