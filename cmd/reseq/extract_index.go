@@ -932,13 +932,21 @@ func (r *recordSpill) each(fn func(line []byte) error) error {
 	num := int64(-1)
 	var line []byte
 	r.held = r.held[:0]
+	records := false // the current connection has records
 	for i, x := range r.idx {
 		if i == 0 || !x.order.sameConn(r.idx[i-1].order) {
 			num++
+			records = false
+			for j := i; j < len(r.idx) && r.idx[j].order.sameConn(x.order); j++ {
+				records = records || r.idx[j].n >= 0
+			}
+			if !records {
+				// Reserved only: a connection the filter left out
+				// throughout (one it revealed later has records too).
+				r.held = append(r.held, heldConn{Index: num, FirstFrame: frameNumber(x.order.first)})
+			}
 		}
 		if x.n < 0 {
-			// Reserved: a connection the filter left out.
-			r.held = append(r.held, heldConn{Index: num, FirstFrame: frameNumber(x.order.first)})
 			continue
 		}
 		if cap(r.buf) < int(x.n) {

@@ -114,7 +114,7 @@ func TestReportPlotFilterKeepsNumbers(t *testing.T) {
 // single run writes no filtered.jsonl.
 func TestMergeShardsFiltered(t *testing.T) {
 	capPath := realCapture(t, "lossy_v4.pcap")
-	for _, f := range [][]string{{"--filter", "port 5002"}, {"--port", "5001", "--port", "8080"}, {"--filter", "port 8080 and tcp"}} {
+	for _, f := range [][]string{{"--filter", "port 5002"}, {"--port", "5001", "--port", "8080"}, {"--filter", "port 8080 and tcp"}, {"--since", "+6.27ms"}, {"--until", "+6.27ms"}} {
 		base := t.TempDir()
 		extract := func(dir string, args ...string) {
 			t.Helper()
@@ -148,5 +148,98 @@ func TestMergeShardsFiltered(t *testing.T) {
 			t.Fatalf("merge: exit %d: %s", code, e)
 		}
 		sameTree(t, fmt.Sprintf("%v: --shard i/3 and merge", f), want, shardTree(t, m))
+	}
+}
+
+// sinceDir is what TestSinceRevealsConnections reads of a direction in
+// flows --json.
+type sinceDir struct {
+	Packets  int64  `json:"packets"`
+	Length   int64  `json:"length"`
+	Captured int64  `json:"captured"`
+	GapBytes int64  `json:"gap_bytes"`
+	First    string `json:"first"`
+}
+
+// flowsRows runs flows --json and returns its rows by connection number.
+func flowsRows(t *testing.T, capPath string, args ...string) map[int64][2]sinceDir {
+	t.Helper()
+	code, out, stderr := runReseq(append(append([]string{"flows", "--json"}, args...), capPath)...)
+	if code != exitOK {
+		t.Fatalf("flows %v: exit %d: %s", args, code, stderr)
+	}
+	m := map[int64][2]sinceDir{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct {
+			Index int64    `json:"index"`
+			C2S   sinceDir `json:"c2s"`
+			S2C   sinceDir `json:"s2c"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		m[r.Index] = [2]sinceDir{r.C2S, r.S2C}
+	}
+	return m
+}
+
+// TestSinceRevealsConnections (issue 14 item 3): a connection whose first
+// packet lies before --since is shown with its packets in the range, under
+// its number over the whole input (as tshark's tcp.stream under a time
+// display filter), the bytes before the range one gap of reason filtered at
+// offset 0; --until keeps the other packets: per direction the two split
+// the packets, and a connection that begins at or after --until is not
+// shown. extract says the same.
+func TestSinceRevealsConnections(t *testing.T) {
+	capPath := realCapture(t, "lossy_v4.pcap")
+	const at = "+6.27ms" // after the first packets of #0 to #3, before #4
+	all := flowsRows(t, capPath)
+	since := flowsRows(t, capPath, "--since", at)
+	until := flowsRows(t, capPath, "--until", at)
+	if len(all) != 8 || len(since) != 8 || len(until) != 4 {
+		t.Fatalf("%d connections, %d with --since, %d with --until; want 8, 8, 4", len(all), len(since), len(until))
+	}
+	revealed := 0
+	for i, a := range all {
+		s, u := since[i], until[i]
+		for d := range 2 {
+			if s[d].Packets+u[d].Packets != a[d].Packets {
+				t.Errorf("#%d dir %d: %d packets since, %d until, %d in all", i, d, s[d].Packets, u[d].Packets, a[d].Packets)
+			}
+			if s[d].Length != a[d].Length || s[d].Captured+s[d].GapBytes != s[d].Length {
+				t.Errorf("#%d dir %d since: length %d (all: %d), captured %d, gap bytes %d", i, d, s[d].Length, a[d].Length, s[d].Captured, s[d].GapBytes)
+			}
+			if s[d].Packets > 0 && s[d].First < "2026-11-21T19:57:50.513551" {
+				t.Errorf("#%d dir %d since: first %s, before the range", i, d, s[d].First)
+			}
+		}
+		if u[0].Packets > 0 {
+			revealed++
+		}
+	}
+	if revealed != 4 {
+		t.Errorf("%d connections begin before --since, want 4", revealed)
+	}
+	// The bytes before the range: a gap of reason filtered at offset 0.
+	dir := filepath.Join(t.TempDir(), "o")
+	if code, _, e := runReseq("extract", "--quiet", "-o", dir, "--since", at, capPath); code != exitOK {
+		t.Fatalf("extract: exit %d: %s", code, e)
+	}
+	filteredGaps := 0
+	for _, f := range readFlows(t, filepath.Join(dir, "flows.jsonl")) {
+		for j, g := range f.Gaps {
+			if g.Reason == "filtered" {
+				filteredGaps++
+				if j != 0 || g.Offset != 0 {
+					t.Errorf("#%d %s: filtered gap %+v, not first at offset 0", f.Index, f.Dir, g)
+				}
+			}
+		}
+		if f.Index == 0 && f.Dir == "c2s" && (len(f.Gaps) == 0 || f.Gaps[0].Reason != "filtered") {
+			t.Errorf("#0 c2s: gaps %+v, want the bytes before the range as a filtered gap", f.Gaps)
+		}
+	}
+	if filteredGaps == 0 {
+		t.Error("no filtered gap")
 	}
 }
