@@ -20,10 +20,10 @@ func TestWriterOptionsRoundTrip(t *testing.T) {
 		{LinkType: 1, TSResol: 3, Filter: "\x01\x02", FilterType: 1},
 	}
 	type pkt struct {
-		iface   int
-		ts      int64
-		data    string
-		orig    int
+		iface    int
+		ts       int64
+		data     string
+		orig     int
 		comments []string
 	}
 	pkts := []pkt{
