@@ -188,13 +188,3 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	}
 	return code
 }
-
-// heldFileOf names the file in which a run lists the connections the filter
-// left out: a shard run's (--shard) under a filter, for merge; none for
-// the others.
-func heldFileOf(p *pipeline) string {
-	if p.Shards > 1 && p.filtering() {
-		return heldFile
-	}
-	return ""
-}

@@ -16,10 +16,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/reseq/reseq"
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
@@ -967,4 +969,24 @@ func (r *recordSpill) each(fn func(line []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// heldFileOf names the file in which a run lists the connections the filter
+// left out: a shard run's under a filter (--shard, or 'reseq split' shard
+// files as inputs), for merge; none for the others. p's inputs are open.
+func heldFileOf(p *pipeline) string {
+	if !p.filtering() {
+		return ""
+	}
+	if p.Shards > 1 {
+		return heldFile
+	}
+	if p.r != nil {
+		for _, cp := range p.r.Captures() {
+			if secs := sectionsOf(cp); len(secs) > 0 && strings.HasPrefix(secs[0].UserAppl, reseq.SplitAppl) {
+				return heldFile
+			}
+		}
+	}
+	return ""
 }
