@@ -30,7 +30,10 @@ same order.
 Connections are put in order by the frame number of their first packet
 (first_frame), which a shard run knows, and numbered again ("index"); a
 shard's own order is kept among connections opened by one frame. The shard
-runs must use the same options and no -T template with %N.
+runs must use the same options and no -T template with %N. Under a filter
+(--filter, --port, --host, --since, --until) a shard run (--shard, or of a
+split shard file) lists the connections the filter left out in its
+filtered.jsonl, so that the merged numbers are those of one filtered run.
 
 Stream files are linked into OUT when it is on the same file system, else
 copied.
