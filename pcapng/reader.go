@@ -886,9 +886,10 @@ func (r *Reader) fill(n int) error {
 	return &FormatError{Offset: r.off, Err: err}
 }
 
-// Comments returns every opt_comment of a packet's options area (Packet.Options,
-// in byte order order), aliasing it; options that run past the area end the
-// walk (the Reader reported them already).
+// Comments returns every opt_comment of a packet's options area
+// (Packet.Options; order is its section's Section.ByteOrder), aliasing it;
+// an option that runs past the area ends the walk (the Reader reported it
+// already).
 func Comments(options []byte, order binary.ByteOrder) [][]byte {
 	var out [][]byte
 	for len(options) >= 4 {
