@@ -139,3 +139,30 @@ func TestWriterOptionErrors(t *testing.T) {
 		t.Errorf("%d interfaces written, want the one added", got)
 	}
 }
+
+// TestComments reads the comments of options areas, in either byte order,
+// and stops at an option that runs past the area.
+func TestComments(t *testing.T) {
+	tests := []struct {
+		name string
+		o    order
+		opts []byte
+		want []string
+	}{
+		{"none", le, nil, nil},
+		{"two among others", le, opts(le, opt(le, 1, []byte("one")), opt(le, 2, u32(le, 7)), opt(le, 1, []byte("second"))), []string{"one", "second"}},
+		{"big-endian", be, opts(be, opt(be, 1, []byte("abcd"))), []string{"abcd"}},
+		{"empty comment", le, opts(le, opt(le, 1, nil)), []string{""}},
+		{"cut", le, opt(le, 1, []byte("whole"))[:7], nil},
+		{"after endofopt", le, append(opts(le), opt(le, 1, []byte("x"))...), nil},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, c := range Comments(tc.opts, tc.o) {
+			got = append(got, string(c))
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
