@@ -1,6 +1,9 @@
 package tcpasm
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 // keptRecorder passes a recorder the events of connections that are not
 // Filtered, and opens a connection for it when it is revealed: what a caller
@@ -131,5 +134,77 @@ func TestReveal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRevealRandom: random conversations (reordered, duplicated, lost
+// segments) whose packets a filter refuses at random — a prefix, as
+// --since does, or any packet, as a per-packet filter does — keep the
+// Handler's contract (the recorder's checks: Open first, data and gaps
+// tiling each stream in order, the accounting at Close), and every byte
+// delivered is the byte sent at that offset (from the base the assembler
+// took).
+func TestRevealRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 14))
+	for round := range 300 {
+		rec := newRecorder(t)
+		a := New(Config{}, keptRecorder{rec})
+		f := newFeeder(a, rng.Uint32(), rng.Uint32())
+		var sent [2][]byte
+		for d := range sent {
+			sent[d] = make([]byte, 1+rng.IntN(3000))
+			for i := range sent[d] {
+				sent[d][i] = byte('a' + rng.IntN(26))
+			}
+		}
+		segs := []Segment{f.seg(0, -1, SYN, "", 0), f.seg(1, -1, SYN|ACK, "", 0)}
+		for d := range sent {
+			for off := 0; off < len(sent[d]); {
+				n := min(1+rng.IntN(400), len(sent[d])-off)
+				segs = append(segs, f.seg(d, int64(off), ACK|PSH, string(sent[d][off:off+n]), int64(len(sent[1-d]))))
+				off += n
+			}
+		}
+		segs = append(segs, f.seg(0, int64(len(sent[0])), FIN|ACK, "", int64(len(sent[1]))), f.seg(1, int64(len(sent[1])), FIN|ACK, "", int64(len(sent[0]))))
+		// Reorder a little, drop and duplicate a few.
+		for i := 2; i < len(segs); i++ {
+			if j := i + rng.IntN(4); j < len(segs) && rng.IntN(4) == 0 {
+				segs[i], segs[j] = segs[j], segs[i]
+			}
+		}
+		prefix := rng.IntN(len(segs) + 1)
+		perPacket := round%2 == 1
+		for i, s := range segs {
+			if rng.IntN(30) == 0 {
+				continue // lost
+			}
+			s.Filtered = i < prefix || perPacket && rng.IntN(3) == 0
+			s.Timestamp, s.Index = f.ts, f.idx
+			f.send(s)
+			if rng.IntN(30) == 0 {
+				f.send(s) // a copy
+			}
+		}
+		a.Close()
+		rec.allClosed()
+		if len(rec.conns) > 1 {
+			t.Fatalf("round %d: %d connections opened", round, len(rec.conns))
+		}
+		for _, rs := range rec.order {
+			// Offset 0 is where the assembler put the base: the SYN's
+			// number + 1, or the first segment seen without it.
+			d := rs.s.Dir
+			shift := int64(int32(rs.s.BaseSeq - (f.isn[d] + 1)))
+			for o, b := range rs.bytes {
+				if i := o + shift; i < 0 || i >= int64(len(sent[d])) || sent[d][i] != b {
+					t.Fatalf("round %d dir %d: byte %d (sent as %d) is %q, not what was sent", round, d, o, i, b)
+				}
+			}
+			for k, g := range rs.gaps {
+				if g.reason == ReasonFiltered && (k != 0 || g.off != 0) {
+					t.Errorf("round %d dir %d: filtered gap %+v is not the first at 0", round, rs.s.Dir, g)
+				}
+			}
+		}
 	}
 }
