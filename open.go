@@ -765,7 +765,7 @@ func (r *Reader) Next() (Packet, error) {
 				fr.tick(fr.r.Offset())
 			}
 			r.index++
-			p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: fr.source, Index: r.index - 1}
+			p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: fr.source, Index: r.index - 1, Options: q.Options}
 			if q.HasPacketID {
 				p.Frame, p.HasFrame = fr.frame(&q)
 			}

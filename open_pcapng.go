@@ -48,7 +48,7 @@ func (s *pcapngSource) next() (Packet, error) {
 	} else if s.r.Offset() >= s.mark {
 		s.tick(s.r.Offset())
 	}
-	p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}
+	p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source, Options: q.Options}
 	s.off = q.Offset
 	if q.HasPacketID {
 		p.Frame, p.HasFrame = s.frame(&q)

@@ -17,6 +17,11 @@ type Packet struct {
 	// whose shb_userappl begins with SplitAppl).
 	Frame    int64
 	HasFrame bool
+	// Options is a pcapng packet block's options area as stored, in its
+	// section's byte order (nil for pcap and blocks without options); read
+	// its comments with pcapng.Comments. Like Data it aliases the reader's
+	// buffer, with the same lifetime.
+	Options []byte
 }
 
 // SplitAppl begins the shb_userappl of the shard files 'reseq split' writes.

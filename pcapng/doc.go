@@ -41,6 +41,10 @@
 // after every packet before it: reading only the bytes before that offset gives
 // the same packets and a clean end.
 //
-// Writer writes a minimal little-endian file: one section, interfaces with
-// if_tsresol, and Enhanced Packet Blocks.
+// Writer writes a little-endian file: one section (with its comments,
+// hardware, OS and application: NewWriterSection), interfaces (with their
+// resolution, name, description, filter, OS, hardware, FCS length and
+// comments: CopyInterface copies an Interface a Reader gave), and Enhanced
+// Packet Blocks (with opt_comment or epb_packetid). A packet's comments are
+// read from its options with Comments.
 package pcapng

@@ -88,6 +88,10 @@ type Packet struct {
 	DropCount uint64 // epb_dropcount
 	Hash      []byte // epb_hash: algorithm byte followed by the hash
 	Comment   []byte // the first opt_comment
+	// Options is the block's options area as stored (in the section's
+	// byte order, Section.ByteOrder; read it with Comments), aliasing the
+	// buffer; nil when the block has none.
+	Options []byte
 	// PacketID is epb_packetid, valid when HasPacketID.
 	PacketID    uint64
 	HasPacketID bool
@@ -110,20 +114,23 @@ type Section struct {
 // Interface describes one interface (an Interface Description Block) and its
 // statistics.
 type Interface struct {
-	Section   int    // section index
-	Index     int    // index within the section (the ID packets refer to)
-	Offset    int64  // byte offset of the IDB
-	LinkType  uint32 // link-layer header type
-	SnapLen   uint32 // 0: no limit
-	Name      string // if_name
-	Desc      string // if_description
-	Filter    string // if_filter (the bytes after the filter-type byte)
-	OS        string // if_os
-	Hardware  string // if_hardware
-	Comments  []string
-	TSResol   uint8 // if_tsresol as stored (6 when absent)
-	TSOffset  int64 // if_tsoffset in seconds
-	FCSLength int   // if_fcslen in bytes, -1 when absent
+	Section  int    // section index
+	Index    int    // index within the section (the ID packets refer to)
+	Offset   int64  // byte offset of the IDB
+	LinkType uint32 // link-layer header type
+	SnapLen  uint32 // 0: no limit
+	Name     string // if_name
+	Desc     string // if_description
+	Filter   string // if_filter (the bytes after the filter-type byte)
+	// FilterType is if_filter's first byte: 0 a libpcap filter string, 1
+	// BPF bytecode.
+	FilterType uint8
+	OS         string // if_os
+	Hardware   string // if_hardware
+	Comments   []string
+	TSResol    uint8 // if_tsresol as stored (6 when absent)
+	TSOffset   int64 // if_tsoffset in seconds
+	FCSLength  int   // if_fcslen in bytes, -1 when absent
 
 	Packets int64 // packets of this interface read so far
 	Stats   Stats // from the last Interface Statistics Block, if any
@@ -569,7 +576,7 @@ func (r *Reader) idb(off int64, body []byte) error {
 			in.TSResol = val[0]
 		case 11:
 			if len(val) > 0 {
-				in.Filter = string(val[1:])
+				in.FilterType, in.Filter = val[0], string(val[1:])
 			}
 		case 12:
 			in.OS = string(val)
@@ -736,6 +743,7 @@ func (r *Reader) packet(p *Packet, off int64, body []byte, typ, id uint32, drops
 		DropCount: drops,
 	}
 	if opts := body[min(20+(int(caplen)+3)&^3, len(body)):]; len(opts) >= 4 {
+		p.Options = opts
 		if err := r.packetOptions(p, opts, off, off+28+int64(len(body)-len(opts)-20), typ); err != nil {
 			return err
 		}
@@ -876,4 +884,23 @@ func (r *Reader) fill(n int) error {
 		return &FormatError{Offset: r.off, Err: ErrTruncated, Detail: fmt.Sprintf("%d of %d bytes", short.Have, short.Want)}
 	}
 	return &FormatError{Offset: r.off, Err: err}
+}
+
+// Comments returns every opt_comment of a packet's options area
+// (Packet.Options; order is its section's Section.ByteOrder), aliasing it;
+// an option that runs past the area ends the walk (the Reader reported it
+// already).
+func Comments(options []byte, order binary.ByteOrder) [][]byte {
+	var out [][]byte
+	for len(options) >= 4 {
+		code, n := order.Uint16(options), int(order.Uint16(options[2:]))
+		if code == 0 || 4+n > len(options) {
+			break
+		}
+		if code == 1 {
+			out = append(out, options[4:4+n:4+n])
+		}
+		options = options[min((4+n+3)&^3, len(options)):]
+	}
+	return out
 }

@@ -25,22 +25,54 @@ func NewWriter(w io.Writer) (*Writer, error) { return NewWriterAppl(w, "") }
 // NewWriterAppl is NewWriter with the option shb_userappl: appl (none when
 // empty).
 func NewWriterAppl(w io.Writer, appl string) (*Writer, error) {
+	return NewWriterSection(w, Section{UserAppl: appl})
+}
+
+// NewWriterSection is NewWriter with the section options of s as a Reader
+// gives them: its Comments (opt_comment), Hardware (shb_hardware), OS
+// (shb_os) and UserAppl (shb_userappl); empty strings are not written, and
+// the other fields are ignored (the section length is written as unknown).
+func NewWriterSection(w io.Writer, s Section) (*Writer, error) {
 	wr := &Writer{w: w}
 	b := wr.begin(BlockSHB)
 	b = binary.LittleEndian.AppendUint32(b, byteOrderMagic)
 	b = binary.LittleEndian.AppendUint16(b, 1)
 	b = binary.LittleEndian.AppendUint16(b, 0)
 	b = binary.LittleEndian.AppendUint64(b, ^uint64(0))
-	if appl != "" {
-		b = binary.LittleEndian.AppendUint16(b, 4)
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(appl)))
-		b = append(b, appl...)
-		for len(b)%4 != 0 {
-			b = append(b, 0)
-		}
-		b = binary.LittleEndian.AppendUint32(b, 0)
+	n := len(b)
+	var err error
+	for _, c := range s.Comments {
+		b, err = appendOption(b, err, 1, c)
+	}
+	b, err = appendOption(b, err, 2, s.Hardware)
+	b, err = appendOption(b, err, 3, s.OS)
+	b, err = appendOption(b, err, 4, s.UserAppl)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > n {
+		b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
 	}
 	return wr, wr.finish(b)
+}
+
+// appendOption appends option code with value v, padded to 32 bits, unless v
+// is empty or err is set; a value longer than an option can hold is an
+// ErrWrite error.
+func appendOption[T string | []byte](b []byte, err error, code uint16, v T) ([]byte, error) {
+	if err != nil || len(v) == 0 {
+		return b, err
+	}
+	if len(v) > 0xffff {
+		return b, fmt.Errorf("%w: option %d of %d bytes", ErrWrite, code, len(v))
+	}
+	b = binary.LittleEndian.AppendUint16(b, code)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(v)))
+	b = append(b, v...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b, nil
 }
 
 func (w *Writer) begin(typ uint32) []byte {
@@ -65,23 +97,56 @@ func (w *Writer) finish(b []byte) error {
 // interface's index. tsresol is the if_tsresol value (6: microseconds, written
 // without the option; 9: nanoseconds; 0x80|n: 2^-n seconds).
 func (w *Writer) AddInterface(linkType uint16, snaplen uint32, tsresol uint8) (int, error) {
-	in := Interface{LinkType: uint32(linkType), SnapLen: snaplen, TSResol: tsresol, Index: len(w.ifaces)}
-	setResolution(&in)
+	return w.CopyInterface(Interface{LinkType: uint32(linkType), SnapLen: snaplen, TSResol: tsresol})
+}
+
+// CopyInterface writes an Interface Description Block describing in as a
+// Reader gives it, and returns the new interface's index: its link type,
+// snap length and timestamp resolution (TSResol; 6, microseconds, is
+// written without the option, and 0 means seconds), and its options
+// Comments, Name, Desc, Filter (with FilterType), OS, Hardware and
+// FCSLength (when positive). Empty strings are not written. if_tsoffset is
+// not written whatever in.TSOffset: WritePacket takes absolute times.
+func (w *Writer) CopyInterface(in Interface) (int, error) {
+	if in.LinkType > 0xffff {
+		return 0, fmt.Errorf("%w: link type %d", ErrWrite, in.LinkType)
+	}
+	out := Interface{LinkType: in.LinkType, SnapLen: in.SnapLen, TSResol: in.TSResol, Index: len(w.ifaces)}
+	setResolution(&out)
 	b := w.begin(BlockIDB)
-	b = binary.LittleEndian.AppendUint16(b, linkType)
+	b = binary.LittleEndian.AppendUint16(b, uint16(in.LinkType))
 	b = binary.LittleEndian.AppendUint16(b, 0)
-	b = binary.LittleEndian.AppendUint32(b, snaplen)
-	if tsresol != 6 {
-		b = binary.LittleEndian.AppendUint16(b, 9)
-		b = binary.LittleEndian.AppendUint16(b, 1)
-		b = append(b, tsresol, 0, 0, 0)
+	b = binary.LittleEndian.AppendUint32(b, in.SnapLen)
+	n := len(b)
+	var err error
+	for _, c := range in.Comments {
+		b, err = appendOption(b, err, 1, c)
+	}
+	b, err = appendOption(b, err, 2, in.Name)
+	b, err = appendOption(b, err, 3, in.Desc)
+	if in.TSResol != 6 {
+		b, err = appendOption(b, err, 9, []byte{in.TSResol})
+	}
+	if in.Filter != "" {
+		b, err = appendOption(b, err, 11, append([]byte{in.FilterType}, in.Filter...))
+	}
+	b, err = appendOption(b, err, 12, in.OS)
+	if in.FCSLength > 0 && in.FCSLength < 256 {
+		b, err = appendOption(b, err, 13, []byte{uint8(in.FCSLength)})
+	}
+	b, err = appendOption(b, err, 15, in.Hardware)
+	if err != nil {
+		w.buf = b
+		return 0, err
+	}
+	if len(b) > n {
 		b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
 	}
 	if err := w.finish(b); err != nil {
 		return 0, err
 	}
-	w.ifaces = append(w.ifaces, in)
-	return in.Index, nil
+	w.ifaces = append(w.ifaces, out)
+	return out.Index, nil
 }
 
 // units converts ns since the epoch to the interface's timestamp units,
@@ -153,6 +218,33 @@ func (w *Writer) WritePacketID(iface int, ts int64, data []byte, origLen int, id
 	b = binary.LittleEndian.AppendUint16(b, 8)
 	b = binary.LittleEndian.AppendUint64(b, id)
 	b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
+	return w.finish(b)
+}
+
+// WritePacketComments is WritePacket with an opt_comment for each of
+// comments (empty ones are left out; each at most 65535 bytes).
+func (w *Writer) WritePacketComments(iface int, ts int64, data []byte, origLen int, comments [][]byte) error {
+	room := 64
+	for _, c := range comments {
+		if len(c) > 0xffff {
+			return fmt.Errorf("%w: comment of %d bytes", ErrWrite, len(c))
+		}
+		room += 4 + len(c) + 3
+	}
+	b, err := w.epb(iface, ts, data, origLen, room)
+	if err != nil {
+		return err
+	}
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	n := len(b)
+	for _, c := range comments {
+		b, _ = appendOption(b, nil, 1, c)
+	}
+	if len(b) > n {
+		b = binary.LittleEndian.AppendUint32(b, 0) // opt_endofopt
+	}
 	return w.finish(b)
 }
 

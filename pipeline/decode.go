@@ -124,7 +124,12 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, cut int, fin bool
 			seg.Flags &^= tcpasm.FIN
 		}
 	}
-	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) || d.opt.Select != nil && !d.opt.Select(seg, &d.lp) {
+	if d.opt.Keep != nil && !d.opt.Keep(&seg.Key) {
+		d.st.Filtered++
+		b.segs = b.segs[:n]
+		return false
+	}
+	if d.opt.Select != nil && !d.opt.Select(seg, &d.lp) {
 		d.st.Filtered++
 		if d.opt.MarkFiltered {
 			seg.Filtered = true

@@ -52,11 +52,13 @@ type Options struct {
 	// times relative to the start of the capture).
 	Select func(seg *tcpasm.Segment, p *layers.Packet) bool
 	Start  func(ts int64)
-	// MarkFiltered gives the assembler the segments Keep or Select refuse
-	// too, with tcpasm.Segment.Filtered set (still counted in
-	// Stats.Filtered, not in TCP nor Bytes): connections are then numbered
-	// as over the whole capture, whatever the filter, and the Handler is to
-	// leave out those with tcpasm.Conn.Filtered.
+	// MarkFiltered gives the assembler the segments Select refuses too,
+	// with tcpasm.Segment.Filtered set (still counted in Stats.Filtered,
+	// not in TCP nor Bytes): connections are then numbered as over the
+	// whole capture, whatever the filter, and the Handler is to leave out
+	// those with tcpasm.Conn.Filtered. The segments Keep refuses are left
+	// out still (a shard's Keep: the other shards' connections are not
+	// this assembler's to number).
 	MarkFiltered bool
 	// Serial reads and assembles on the calling goroutine only.
 	Serial bool

@@ -67,8 +67,10 @@ type Segment struct {
 	// Assembler anyway, so that connections are numbered (Conn.Seq,
 	// Conn.Index) as over the whole capture: a connection whose first
 	// packet is Filtered is opened with Conn.Filtered and assembled as any
-	// other (the caller leaves its events out); a Filtered segment of a
-	// connection that is not is left out, as if the caller had not given it.
+	// other (the caller leaves its events out) until a segment of it that
+	// is not Filtered comes, which reveals it (see RevealHandler); a
+	// Filtered segment of a connection that is not is left out, as if the
+	// caller had not given it.
 	Filtered bool
 
 	// FromPacket notes the payload's fingerprint (for duplicate detection)
@@ -94,9 +96,13 @@ const (
 	ReasonEOF              // gap or close: end of the capture
 	ReasonFIN              // close: FIN seen (and everything before it accounted)
 	ReasonRST              // close: RST seen
+	// ReasonFiltered: gap: bytes of a connection opened by a
+	// Segment.Filtered packet, below where it was revealed (see
+	// RevealHandler): captured, but the caller's filter left them out.
+	ReasonFiltered
 )
 
-var reasonNames = [...]string{"none", "acked", "truncated", "limit", "evicted", "idle", "closed", "eof", "fin", "rst"}
+var reasonNames = [...]string{"none", "acked", "truncated", "limit", "evicted", "idle", "closed", "eof", "fin", "rst", "filtered"}
 
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
@@ -201,7 +207,7 @@ type Conn struct {
 	// connections are shared among assemblers (flow-hash shards).
 	FirstIndex int64
 	// Filtered: the packet that opened the connection was
-	// Segment.Filtered.
+	// Segment.Filtered, and no segment that is not has come yet.
 	Filtered bool
 }
 
@@ -223,6 +229,20 @@ type Handler interface {
 	Conflict(s *Stream, c Conflict, ts int64)
 	// Close ends a stream direction; its Extent and Stats are final.
 	Close(s *Stream, reason Reason, ts int64)
+}
+
+// RevealHandler is an optional interface of a Handler that leaves out the
+// events of Filtered connections. Reveal is called when the first segment
+// that is not Segment.Filtered comes for a connection opened Filtered:
+// Conn.Filtered is false from then on, and the Handler is to treat c as
+// opened now. Then, for each direction, the Assembler reports what it had
+// assembled of it as one gap [0, n) of reason ReasonFiltered (when n > 0);
+// the direction's Stats start again from zero (that gap counted), as do its and the
+// connection's First times (Conn.First is the revealing segment's time;
+// Conn.FirstIndex and Seq, the numbering, stay). Bytes held above a hole
+// when the connection was revealed are delivered as captured.
+type RevealHandler interface {
+	Reveal(c *Conn)
 }
 
 // RSTHandler is an optional interface of a Handler: the payload a RST

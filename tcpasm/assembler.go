@@ -239,6 +239,9 @@ func (a *Assembler) Assemble(seg *Segment) {
 		a.expire() // refused by the caller's filter: it only numbered
 		return
 	}
+	if c.Filtered && !seg.Filtered {
+		a.reveal(c, seg.Timestamp)
+	}
 	if c.list == &a.dormant {
 		a.wake(c)
 	}

@@ -457,3 +457,30 @@ func (a *Assembler) wake(c *conn) {
 	a.dormant.remove(c)
 	a.live.pushBack(c)
 }
+
+// reveal makes visible a connection opened by a Filtered segment, at its
+// first segment that is not (see RevealHandler): the handler is told, then
+// given, for each direction, what was assembled of it as a gap of reason
+// ReasonFiltered. (Its directions are open: closeHalf runs only as a
+// connection leaves the table.)
+func (a *Assembler) reveal(c *conn, ts int64) {
+	c.Filtered = false
+	c.First = ts
+	if rh, ok := a.h.(RevealHandler); ok {
+		rh.Reveal(&c.Conn)
+	}
+	for d := range c.h {
+		h := &c.h[d]
+		h.Stats = StreamStats{}
+		h.First, h.Last = 0, 0
+		n := h.next
+		if u := a.oob(h); u != nil {
+			_, n = mapRange(u, 0, n)
+		}
+		if n > 0 {
+			a.h.Gap(&h.Stream, 0, n, ReasonFiltered, ts)
+			h.Stats.Gaps++
+			h.Stats.GapBytes += n
+		}
+	}
+}

@@ -124,7 +124,7 @@ func (r *recorder) Gap(s *Stream, off, n int64, reason Reason, ts int64) {
 		r.failf("Gap at %d, cursor %d (dir %d)", off, rs.cursor, s.Dir)
 	}
 	switch reason {
-	case ReasonAcked, ReasonTruncated, ReasonLimit, ReasonEvicted, ReasonIdle, ReasonClosed, ReasonEOF:
+	case ReasonAcked, ReasonTruncated, ReasonLimit, ReasonEvicted, ReasonIdle, ReasonClosed, ReasonEOF, ReasonFiltered:
 	default:
 		r.failf("Gap reason %v", reason)
 	}

@@ -151,7 +151,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	}
 	ex, err := newExtractor(extractorConfig{
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
-		CommunityIDSeed: p.CommunityIDSeed,
+		CommunityIDSeed: p.CommunityIDSeed, Held: heldFileOf(p),
 	})
 	if err != nil {
 		p.Close()

@@ -16,10 +16,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/reseq/reseq"
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
@@ -202,6 +204,7 @@ type extractor struct {
 	tables   *stages.Tables
 	cidSeed  uint16        // Community ID seed
 	intr     *interruption // closes streams as interrupted once a signal came
+	held     string        // extractorConfig.Held
 	tot      extractTotals
 	liveSt   atomic.Int64
 	nconf    int64        // conflicts recorded by this extractor: their order
@@ -229,6 +232,10 @@ type extractorConfig struct {
 	Tables   *stages.Tables // the pipeline's capture points and tunnel stacks; nil: none named
 	// CommunityIDSeed seeds the records' community_id.
 	CommunityIDSeed uint16
+	// Held, when set, names the file (in Dir) that lists the connections
+	// the filter left out, with their numbers: a shard run's, so that merge
+	// numbers the connections of every shard as one filtered run does.
+	Held string
 }
 
 const writeBufSize = 64 << 10
@@ -245,6 +252,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	e := &extractor{
 		tables:   cfg.Tables,
 		cidSeed:  cfg.CommunityIDSeed,
+		held:     cfg.Held,
 		dir:      cfg.Dir,
 		tpl:      tpl,
 		maxBytes: cfg.MaxBytes,
@@ -256,7 +264,7 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	}
 	if cfg.Force || tpl.src != defaultTemplate {
 		// The index files' names are taken.
-		e.sh.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}, ".conflicts.jsonl.new": {}}
+		e.sh.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}, ".conflicts.jsonl.new": {}, heldFile: {}, "." + heldFile + ".new": {}}
 	}
 	var err error
 	if e.sh.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
@@ -693,7 +701,49 @@ func (e *extractor) finish() error {
 	e.fail(e.sh.conflicts.writeSorted(filepath.Join(e.dir, "conflicts.jsonl")))
 	e.fail(e.sh.conflictF.Close())
 	e.fail(e.sh.index.writeSorted(filepath.Join(e.dir, "flows.jsonl")))
+	if e.held != "" {
+		e.fail(writeHeld(filepath.Join(e.dir, e.held), e.sh.index.held))
+	}
 	return e.firstErr()
+}
+
+// heldFile is the file of a shard run (extract --shard with a filter) that
+// lists the connections the filter left out: one line {"index":N,
+// "first_frame":F} each, in the order of their numbers, as flows.jsonl
+// would have numbered them. merge reads it so that their numbers stay
+// taken.
+const heldFile = "filtered.jsonl"
+
+// heldConn is a connection the filter left out: its number and the frame
+// number of its first packet.
+type heldConn struct {
+	Index      int64 `json:"index"`
+	FirstFrame int64 `json:"first_frame"`
+}
+
+// writeHeld writes the held connections to path (through a temporary file
+// renamed into place).
+func writeHeld(path string, held []heldConn) error {
+	var b []byte
+	for _, h := range held {
+		b = fmt.Appendf(b, "{\"index\":%d,\"first_frame\":%d}\n", h.Index, h.FirstFrame)
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
+	f, err := openOutput(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // finishShard closes what one extractor left open and its files.
@@ -727,6 +777,9 @@ type recordSpill struct {
 	off  int64
 	idx  []spillEntry
 	buf  []byte
+	// held lists the reserved connections (see reserve) with their
+	// numbers, once each has run.
+	held []heldConn
 	// release closes and removes the file (gone already on Unix: see
 	// forgetOnExit).
 	release func()
@@ -880,12 +933,23 @@ func (r *recordSpill) each(fn func(line []byte) error) error {
 	})
 	num := int64(-1)
 	var line []byte
+	r.held = r.held[:0]
+	records := false // the current connection has records
 	for i, x := range r.idx {
 		if i == 0 || !x.order.sameConn(r.idx[i-1].order) {
 			num++
+			records = false
+			for j := i; j < len(r.idx) && r.idx[j].order.sameConn(x.order); j++ {
+				records = records || r.idx[j].n >= 0
+			}
+			if !records {
+				// Reserved only: a connection the filter left out
+				// throughout (one it revealed later has records too).
+				r.held = append(r.held, heldConn{Index: num, FirstFrame: frameNumber(x.order.first)})
+			}
 		}
 		if x.n < 0 {
-			continue // reserved: a connection the filter left out
+			continue
 		}
 		if cap(r.buf) < int(x.n) {
 			r.buf = make([]byte, x.n)
@@ -905,4 +969,24 @@ func (r *recordSpill) each(fn func(line []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// heldFileOf names the file in which a run lists the connections the filter
+// left out: a shard run's under a filter (--shard, or 'reseq split' shard
+// files as inputs), for merge; none for the others. p's inputs are open.
+func heldFileOf(p *pipeline) string {
+	if !p.filtering() {
+		return ""
+	}
+	if p.Shards > 1 {
+		return heldFile
+	}
+	if p.r != nil {
+		for _, cp := range p.r.Captures() {
+			if secs := sectionsOf(cp); len(secs) > 0 && strings.HasPrefix(secs[0].UserAppl, reseq.SplitAppl) {
+				return heldFile
+			}
+		}
+	}
+	return ""
 }

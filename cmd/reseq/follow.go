@@ -226,9 +226,14 @@ func (f *follower) annotate(s *tcpasm.Stream, format string, args ...any) {
 }
 
 func (f *follower) Gap(s *tcpasm.Stream, off, n int64, r tcpasm.Reason, ts int64) {
-	if f.mine(s) {
-		f.annotate(s, "gap at offset %d, %d bytes not captured (%s)", off, n, r)
+	if !f.mine(s) {
+		return
 	}
+	if r == tcpasm.ReasonFiltered {
+		f.annotate(s, "gap at offset %d, %d bytes captured but left out by the filter (%s)", off, n, r)
+		return
+	}
+	f.annotate(s, "gap at offset %d, %d bytes not captured (%s)", off, n, r)
 }
 
 func (f *follower) Late(s *tcpasm.Stream, off int64, data []byte, ts int64) {

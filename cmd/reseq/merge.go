@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,7 +30,10 @@ same order.
 Connections are put in order by the frame number of their first packet
 (first_frame), which a shard run knows, and numbered again ("index"); a
 shard's own order is kept among connections opened by one frame. The shard
-runs must use the same options and no -T template with %N.
+runs must use the same options and no -T template with %N. Under a filter
+(--filter, --port, --host, --since, --until) a shard run (--shard, or of a
+split shard file) lists the connections the filter left out in its
+filtered.jsonl, so that the merged numbers are those of one filtered run.
 
 Stream files are linked into OUT when it is on the same file system, else
 copied.
@@ -68,13 +73,73 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// shardRecords is one shard's index: its lines, in order, and a cursor.
+// shardRecords is one shard's index: its lines, in order, and its
+// connections in the order of their numbers (those the filter left out,
+// from its filtered.jsonl, included), with a cursor.
 type shardRecords struct {
 	dir   string
 	lines [][]byte
-	first []int64 // first_frame of each line
-	index []int64 // "index" of each line
+	conns []shardConn
 	pos   int
+}
+
+// shardConn is a connection of a shard: its number in the shard, the frame
+// number of its first packet, and its records lines[lo:hi] (none for one
+// the filter left out).
+type shardConn struct {
+	index, first int64
+	lo, hi       int
+}
+
+// readShard reads the index of the shard run in dir.
+func readShard(dir string) (*shardRecords, error) {
+	lines, err := readLines(filepath.Join(dir, "flows.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	s := &shardRecords{dir: dir, lines: lines}
+	var recs []shardConn
+	for j, l := range lines {
+		first, _, _, err := jsonInt(l, "first_frame")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", dir, err)
+		}
+		index, _, _, err := jsonInt(l, "index")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", dir, err)
+		}
+		if n := len(recs); n > 0 && recs[n-1].index == index {
+			recs[n-1].hi = j + 1
+			continue
+		}
+		recs = append(recs, shardConn{index: index, first: first, lo: j, hi: j + 1})
+	}
+	held, err := readLines(filepath.Join(dir, heldFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var hs []shardConn
+	for _, l := range held {
+		first, _, _, err := jsonInt(l, "first_frame")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", dir, heldFile, err)
+		}
+		index, _, _, err := jsonInt(l, "index")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", dir, heldFile, err)
+		}
+		hs = append(hs, shardConn{index: index, first: first})
+	}
+	// Both lists are in the order of the shard's numbers: merge them.
+	s.conns = make([]shardConn, 0, len(recs)+len(hs))
+	for len(recs) > 0 || len(hs) > 0 {
+		if len(hs) == 0 || len(recs) > 0 && recs[0].index < hs[0].index {
+			s.conns, recs = append(s.conns, recs[0]), recs[1:]
+		} else {
+			s.conns, hs = append(s.conns, hs[0]), hs[1:]
+		}
+	}
+	return s, nil
 }
 
 // jsonInt returns the integer value of the first "key": in line and where its
@@ -115,18 +180,9 @@ func readLines(path string) ([][]byte, error) {
 func mergeShards(out string, dirs []string) error {
 	shards := make([]*shardRecords, len(dirs))
 	for i, d := range dirs {
-		lines, err := readLines(filepath.Join(d, "flows.jsonl"))
+		s, err := readShard(d)
 		if err != nil {
 			return err
-		}
-		s := &shardRecords{dir: d, lines: lines, first: make([]int64, len(lines)), index: make([]int64, len(lines))}
-		for j, l := range lines {
-			if s.first[j], _, _, err = jsonInt(l, "first_frame"); err != nil {
-				return fmt.Errorf("%s: %v", d, err)
-			}
-			if s.index[j], _, _, err = jsonInt(l, "index"); err != nil {
-				return fmt.Errorf("%s: %v", d, err)
-			}
 		}
 		shards[i] = s
 	}
@@ -147,7 +203,7 @@ func mergeShards(out string, dirs []string) error {
 		// (ties: the lower shard).
 		best := -1
 		for i, s := range shards {
-			if s.pos < len(s.lines) && (best < 0 || s.first[s.pos] < shards[best].first[shards[best].pos]) {
+			if s.pos < len(s.conns) && (best < 0 || s.conns[s.pos].first < shards[best].conns[shards[best].pos].first) {
 				best = i
 			}
 		}
@@ -155,13 +211,14 @@ func mergeShards(out string, dirs []string) error {
 			break
 		}
 		s := shards[best]
-		old := s.index[s.pos]
+		c := s.conns[s.pos]
+		s.pos++
 		num := next
 		next++
-		renum[best][old] = num
-		// Every record of the connection (c2s, s2c).
-		for s.pos < len(s.lines) && s.index[s.pos] == old {
-			l := s.lines[s.pos]
+		renum[best][c.index] = num
+		// Every record of the connection (c2s, s2c); none for one the
+		// filter left out, whose number stays taken.
+		for _, l := range s.lines[c.lo:c.hi] {
 			_, a, b, _ := jsonInt(l, "index")
 			line = append(append(append(line[:0], l[:a]...), strconv.FormatInt(num, 10)...), l[b:]...)
 			if _, err := w.Write(line); err != nil {
@@ -172,7 +229,6 @@ func mergeShards(out string, dirs []string) error {
 				f.Close()
 				return err
 			}
-			s.pos++
 		}
 	}
 	if err := w.Flush(); err != nil {

@@ -716,7 +716,7 @@ func removePrevious(dir string) (int, error) {
 			return n, fmt.Errorf("%s: %w", ix.file, err)
 		}
 	}
-	for _, name := range []string{"flows.jsonl", "conflicts.jsonl", "http.jsonl"} {
+	for _, name := range []string{"flows.jsonl", "conflicts.jsonl", "http.jsonl", heldFile} {
 		if err := remove(name); err != nil {
 			return n, err
 		}

@@ -288,9 +288,12 @@ type numberHolder interface {
 	holdNumber(c *tcpasm.Conn)
 }
 
-// keptOnly wraps h so that it sees only the connections whose first packet
-// passed the filter (not tcpasm.Conn.Filtered); the others are announced to
-// a numberHolder only.
+// keptOnly wraps h so that it sees only the connections with a packet the
+// filter passed: from their first such packet (tcpasm.Conn.Filtered false;
+// a connection whose first packet the filter refused is opened for h when
+// it is revealed, with the bytes before as a gap of reason filtered, see
+// tcpasm.RevealHandler). The connections the filter refused throughout are
+// announced to a numberHolder only.
 func keptOnly(h tcpasm.Handler) tcpasm.Handler {
 	k := keptHandler{h: h}
 	if rh, ok := h.(tcpasm.RSTHandler); ok {
@@ -308,6 +311,10 @@ func (k *keptHandler) Open(c *tcpasm.Conn) {
 		nh.holdNumber(c)
 	}
 }
+
+// Reveal opens for h a connection opened by a packet the filter refused,
+// at its first packet the filter passed.
+func (k *keptHandler) Reveal(c *tcpasm.Conn) { k.h.Open(c) }
 
 func (k *keptHandler) Data(s *tcpasm.Stream, off int64, data []byte, ts int64) {
 	if !s.Conn.Filtered {

@@ -147,8 +147,16 @@ func runCollector(p *pipeline, rc *reportCollector, stderr io.Writer) (*collecte
 	}
 	defer r.Close()
 	defer p.warnCaptures(r)
-	rc.asm = tcpasm.New(p.Config, rc)
 	opt := p.options()
+	var h tcpasm.Handler = rc
+	if p.filtering() {
+		// Number the connections as over the whole input (as flows and
+		// extract do): the assembler sees the refused segments marked, the
+		// collector neither their connections nor their figures.
+		p.markFiltered(&opt)
+		h = keptOnly(rc)
+	}
+	rc.asm = tcpasm.New(p.Config, h)
 	prog := newProgress(stderr, func() int64 { return int64(len(rc.live)) })
 	opt.Progress = prog.callback()
 	st, inErr := stages.Run(r, rc, opt)

@@ -174,7 +174,7 @@ func newReportCollector(tables *stages.Tables, topN int, detailMemory int64) *re
 
 // Assemble implements pipeline.Assembler.
 func (r *reportCollector) Assemble(seg *tcpasm.Segment) {
-	if !r.haveT0 {
+	if !r.haveT0 && !seg.Filtered {
 		r.bucket(seg.Timestamp)
 	}
 	r.asm.Assemble(seg)
@@ -183,8 +183,10 @@ func (r *reportCollector) Assemble(seg *tcpasm.Segment) {
 
 // AssembleBatch keeps the assembler's batch path (it copies less).
 func (r *reportCollector) AssembleBatch(segs []tcpasm.Segment) {
-	if !r.haveT0 && len(segs) > 0 {
-		r.bucket(segs[0].Timestamp) // the assembler's callbacks come first
+	for i := 0; !r.haveT0 && i < len(segs); i++ {
+		if !segs[i].Filtered {
+			r.bucket(segs[i].Timestamp) // the assembler's callbacks come first
+		}
 	}
 	r.asm.AssembleBatch(segs)
 	for i := range segs {
@@ -264,7 +266,12 @@ func unwrap(s *tcpasm.Stream, seq uint32, ref int64) int64 {
 	return ref + int64(d)
 }
 
+// observe counts a segment the assembler was given; one the filters refused
+// (Filtered, given only to number connections) counts for nothing.
 func (r *reportCollector) observe(seg *tcpasm.Segment) {
+	if seg.Filtered {
+		return
+	}
 	t := seg.Timestamp
 	r.tot.Segments++
 	if r.tot.Segments == 1 || t < r.tot.First {

@@ -343,7 +343,11 @@ func writeReportHTML(b *strings.Builder, rep *reportJSON, res *collected, jsonNa
 	}
 	row("connections", "TCP connections", num(rep.Connections))
 	row("delivered_bytes", "bytes delivered (captured)", num(rep.DeliveredBytes))
-	row("gap_bytes", "gap bytes (never captured)", num(rep.GapBytes["total"]))
+	if rep.GapBytes["filtered"] > 0 {
+		row("gap_bytes", "gap bytes (never captured, or before a connection's first packet the filter kept)", num(rep.GapBytes["total"]))
+	} else {
+		row("gap_bytes", "gap bytes (never captured)", num(rep.GapBytes["total"]))
+	}
 	for _, r := range rep.byReason {
 		row("gap_bytes."+r.name, "  gap bytes: "+r.name, num(r.bytes))
 	}

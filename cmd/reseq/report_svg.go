@@ -54,6 +54,8 @@ func reasonColour(r tcpasm.Reason) string {
 		return "#a8dca0"
 	case tcpasm.ReasonEOF:
 		return "#e6e08c"
+	case tcpasm.ReasonFiltered:
+		return "#b0e0e6"
 	}
 	return "#dddddd"
 }
@@ -273,7 +275,7 @@ func writeConnSVG(b *strings.Builder, rc *reportConn, standalone bool) {
 	x = marginL
 	ly -= 20
 	b.WriteString(`<text x="4" y="` + strconv.Itoa(ly) + `">gap bands:</text>`)
-	for _, r := range []tcpasm.Reason{tcpasm.ReasonAcked, tcpasm.ReasonTruncated, tcpasm.ReasonLimit, tcpasm.ReasonEvicted, tcpasm.ReasonIdle, tcpasm.ReasonClosed, tcpasm.ReasonEOF} {
+	for _, r := range []tcpasm.Reason{tcpasm.ReasonAcked, tcpasm.ReasonTruncated, tcpasm.ReasonLimit, tcpasm.ReasonEvicted, tcpasm.ReasonIdle, tcpasm.ReasonClosed, tcpasm.ReasonEOF, tcpasm.ReasonFiltered} {
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="16" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`, x, ly-9, reasonColour(r), x+20, ly, r.String())
 		x += 36 + 7*len(r.String())
 	}
