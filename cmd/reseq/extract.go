@@ -2,16 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 
 	"github.com/reseq/reseq/tcpasm"
 )
-
-func init() {
-	register("extract", "write every TCP stream direction to DIR with an exact index (flows.jsonl)", runExtract)
-}
 
 const extractUsage = `usage: reseq extract -o DIR [options] CAPTURE...
 
@@ -70,13 +64,18 @@ full; a second signal exits at once). A non-empty DIR is refused (status 1) unle
 Options:
 `
 
-func runExtract(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), extractUsage)
-		fs.PrintDefaults()
-	}
+var extractCommand = command{
+	name:    "extract",
+	summary: "write every TCP stream direction to DIR with an exact index (flows.jsonl)",
+	usage:   extractUsage,
+	args:    "CAPTURE...",
+	minArgs: 1,
+	maxArgs: -1,
+	run:     runExtract,
+}
+
+func runExtract(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		dir      string
 		tplStr   string
@@ -93,9 +92,9 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR: first remove the files a previous run listed in DIR's flows.jsonl and http.jsonl (and those indexes and conflicts.jsonl), nothing else")
 	pf := addPipelineFlags(fs)
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq extract: -o DIR is required")
@@ -110,7 +109,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
 	}
-	p, err := pf.pipeline(inputs)
+	p, err := pf.pipeline(in.env, inputs)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage

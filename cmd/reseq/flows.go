@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -17,10 +16,6 @@ import (
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
-
-func init() {
-	register("flows", "list the TCP connections of captures (one row per connection)", runFlows)
-}
 
 const flowsUsage = `usage: reseq flows [--format table|json|csv] [options] CAPTURE...
 
@@ -244,19 +239,24 @@ func (l *flowLister) finish(fn func(line []byte) error) error {
 	return l.spill.each(fn)
 }
 
-func runFlows(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("flows", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), flowsUsage)
-		fs.PrintDefaults()
-	}
+var flowsCommand = command{
+	name:    "flows",
+	summary: "list the TCP connections of captures (one row per connection)",
+	usage:   flowsUsage,
+	args:    "CAPTURE...",
+	minArgs: 1,
+	maxArgs: -1,
+	run:     runFlows,
+}
+
+func runFlows(in *invocation) int {
+	fs, stdout, stderr := in.flags, in.stdout, in.stderr
 	format := fs.String("format", "table", "output `FORMAT`: table, json (one object per line) or csv")
 	asJSON := fs.Bool("json", false, "short for --format json")
 	pf := addPipelineFlags(fs)
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	if *asJSON {
 		*format = "json"
@@ -267,7 +267,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "reseq flows: --format %q: want table, json or csv\n", *format)
 		return exitUsage
 	}
-	p, err := pf.pipeline(inputs)
+	p, err := pf.pipeline(in.env, inputs)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitUsage

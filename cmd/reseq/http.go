@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -22,10 +21,6 @@ import (
 	"github.com/reseq/reseq/tcpasm"
 	"github.com/reseq/reseq/tcpasm/framing"
 )
-
-func init() {
-	register("http", "extract HTTP/1.x requests and responses, bodies to files", runHTTP)
-}
 
 const httpUsage = `usage: reseq http -o DIR [options] CAPTURE...
 
@@ -66,13 +61,18 @@ was written and indexed), 2 usage. A non-empty DIR is refused unless --force.
 Options:
 `
 
-func runHTTP(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("http", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), httpUsage)
-		fs.PrintDefaults()
-	}
+var httpCommand = command{
+	name:    "http",
+	summary: "extract HTTP/1.x requests and responses, bodies to files",
+	usage:   httpUsage,
+	args:    "CAPTURE...",
+	minArgs: 1,
+	maxArgs: -1,
+	run:     runHTTP,
+}
+
+func runHTTP(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		dir     string
 		force   bool
@@ -93,15 +93,15 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs.Var(sizeFlag{&maxDec}, "max-decoded-total", "with --decode, write at most `SIZE` bytes of decoded bodies in all (each is also cut at --max-body; the record says decoded_cut; 0: no limit)")
 	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`)")
 	pf := addPipelineFlags(fs)
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq http: -o DIR is required")
 		return exitUsage
 	}
-	p, err := pf.pipeline(inputs)
+	p, err := pf.pipeline(in.env, inputs)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitUsage

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +10,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-func init() {
-	register("merge", "combine the extract outputs of N shard runs into one run's", runMerge)
-}
 
 const mergeUsage = `usage: reseq merge -o OUT DIR...
 
@@ -36,24 +31,29 @@ copied.
 Options:
 `
 
-func runMerge(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), mergeUsage)
-		fs.PrintDefaults()
-	}
+var mergeCommand = command{
+	name:    "merge",
+	summary: "combine the extract outputs of N shard runs into one run's",
+	usage:   mergeUsage,
+	args:    "DIR...",
+	minArgs: 1,
+	maxArgs: -1,
+	run:     runMerge,
+}
+
+func runMerge(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		out   string
 		force bool
 	)
 	fs.StringVar(&out, "o", "", "output `DIR` (created if needed)")
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR")
-	dirs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	dirs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
-	if out == "" || len(dirs) == 0 {
+	if out == "" {
 		fmt.Fprintln(stderr, "reseq merge: -o OUT and the shard directories are required")
 		return exitUsage
 	}
