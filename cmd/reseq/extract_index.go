@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
@@ -129,45 +128,9 @@ type conflictRecord struct {
 	Rewritten bool   `json:"rewritten,omitempty"`
 }
 
-// timeLayout is every output's time: RFC 3339, UTC, exactly nine
-// fractional digits, so that times sort as text.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func fmtTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format(timeLayout)
-}
-
-// timePtr is fmtTime for a field that is null when there is no time.
-func timePtr(ns int64) *string {
-	s := fmtTime(ns)
-	return &s
-}
-
 // frameNumber turns a packet's 0-based index into the 1-based frame number
 // Wireshark shows.
 func frameNumber(index int64) int64 { return index + 1 }
-
-// fmtDuration writes a duration for people, bounded in width: 0.000123s,
-// 2.500s, 3m04.005s, 1h02m03.004s, 15d04h28m25s.
-func fmtDuration(ns int64) string {
-	d := time.Duration(ns)
-	neg := ""
-	if d < 0 {
-		neg, d = "-", -d
-	}
-	sec := func(x time.Duration) float64 { return float64(x) / 1e9 }
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%s%.3fms", neg, float64(d)/1e6)
-	case d < time.Minute:
-		return fmt.Sprintf("%s%.3fs", neg, sec(d))
-	case d < time.Hour:
-		return fmt.Sprintf("%s%dm%06.3fs", neg, d/time.Minute, sec(d%time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%s%dh%02dm%06.3fs", neg, d/time.Hour, d%time.Hour/time.Minute, sec(d%time.Minute))
-	}
-	return fmt.Sprintf("%s%dd%02dh%02dm%02ds", neg, d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute, d%time.Minute/time.Second)
-}
 
 func dirName(d tcpasm.Direction) string {
 	if d == tcpasm.ClientToServer {

@@ -111,7 +111,7 @@ func TestTemplate(t *testing.T) {
 		{"%N-%D-%c-%#", "083-s2c-2-2"},
 		{"%K/%M/%G/%S", "000/000/000/00000000000000000041"},
 		{"flows/%A/%a-%b%V%v%C%c.bin", "flows/010.000.000.002/51234-00443--7c2.bin"},
-		{"%t_%T_100%%", "1700000000_" + strings.ReplaceAll("2023-11-14T22:13:20Z", ":", isoTime[13:14]) + "_100%"},
+		{"%t_%T_100%%", "1700000000_" + strings.ReplaceAll("2023-11-14T22:13:20Z", ":", fileTimeLayout[13:14]) + "_100%"},
 	}
 	for _, tc := range tests {
 		tpl, err := parseTemplate(tc.tpl)

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
@@ -337,9 +336,6 @@ func orDash(s string) string {
 	return s
 }
 
-// tableTime is the table's time: UTC with its zone, microseconds.
-const tableTime = "2006-01-02 15:04:05.000000Z"
-
 // writeFlowTable writes the rows as an aligned table; columns are aligned
 // per block of tableBlock rows so the table streams.
 func writeFlowTable(w io.Writer, l *flowLister) error {
@@ -353,13 +349,12 @@ func writeFlowTable(w io.Writer, l *flowLister) error {
 			return err
 		}
 		a, b := &r.C2S, &r.S2C
-		first, _ := time.Parse(time.RFC3339Nano, r.First)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
 			r.Index, r.Src, r.Dst, vlanString(r.VLAN, r.VNI), orDash(tunnelsCompact(r.Tunnels)), r.Conn,
 			a.Packets, a.Captured, b.Packets, b.Captured, a.GapBytes+b.GapBytes,
 			a.Retransmitted+b.Retransmitted, a.Duplicates+b.Duplicates, a.OutOfOrder+b.OutOfOrder,
 			a.Conflicts+b.Conflicts, r.State, r.Handshake,
-			first.UTC().Format(tableTime), fmtDuration(r.DurationNS))
+			fmtTableTime(r.First), fmtDuration(r.DurationNS))
 		if n++; n%tableBlock == 0 {
 			return tw.Flush()
 		}

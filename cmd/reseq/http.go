@@ -537,8 +537,6 @@ type httpRecord struct {
 	Gaps            []httpGap `json:"gaps"`
 }
 
-func rfc3339(ns int64) string { return fmtTime(ns) }
-
 func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	x := hc.x
 	x.tot.exchanges++
@@ -574,7 +572,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	}
 	if req != nil {
 		r.Method, r.Target, r.Host = req.Method, req.Target, req.Header.Get("Host")
-		r.RequestTime = rfc3339(req.Time)
+		r.RequestTime = fmtTime(req.Time)
 		r.ContentType = req.Header.Get("Content-Type")
 		n := req.BodyLen
 		r.RequestLength = &n
@@ -589,7 +587,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	}
 	if resp != nil {
 		r.Status = resp.Status
-		r.ResponseTime = rfc3339(resp.Time)
+		r.ResponseTime = fmtTime(resp.Time)
 		if ct := resp.Header.Get("Content-Type"); ct != "" {
 			r.ContentType = ct
 		}

@@ -202,8 +202,6 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 	return out, r.Skipped(), errs
 }
 
-func formatTime(ns int64) string { return fmtTime(ns) }
-
 func writeInfoText(w io.Writer, rec *infoRecord) {
 	var b strings.Builder
 	line := func(k, format string, a ...any) {
