@@ -137,13 +137,18 @@ func runHTTP(in *invocation) int {
 	hx.maxBody = limit(maxBody)
 	hx.decodeLeft = limit(maxDec)
 	hx.cidSeed = p.CommunityIDSeed
-	h := framing.NewHandler(framing.Config{MaxHeld: int(min(limit(maxHeld), math.MaxInt))}, hx.open)
+	// HTTP parser state has its share of --max-memory (see httpMemory).
+	hx.budget = &framing.Budget{Max: pf.takeShare(p)}
+	h := framing.NewHandler(framing.Config{MaxHeld: int(min(limit(maxHeld), math.MaxInt)), Budget: hx.budget}, hx.open)
 	p.Abort = func() error { return hx.err }
 	intr := catchInterrupts(inputs)
 	defer intr.stop()
 	p.Interrupt = intr
 	st, inErr := p.Run(h)
 	outErr := hx.finish()
+	if n := hx.budget.Refused(); n > 0 {
+		p.Warn(fmt.Sprintf("HTTP parser state reached its share of --max-memory (%d bytes) %s: held header bytes or pending requests were given up (records say %q)", hx.budget.Max, plural(n, "time"), givenUp))
+	}
 	if !quiet {
 		fmt.Fprintf(stderr, "reseq http: %s (%d TCP), %s, %s (%d complete), %s, %s, %s (%s)\n",
 			plural(st.Packets, "packet"), st.TCP, plural(hx.tot.conns, "connection"), plural(hx.tot.exchanges, "exchange"), hx.tot.complete,
@@ -187,7 +192,28 @@ type httpExtractor struct {
 	// decodeLeft is how many more decoded bytes may be written in all.
 	decodeLeft int64
 	cidSeed    uint16 // Community ID seed
+	// budget bounds the HTTP parser state of all connections together (see
+	// httpMemory).
+	budget *framing.Budget
 }
+
+// httpMemory: what 'reseq http' keeps per connection beyond the assembler's
+// state grows with the input, so it is charged to one framing.Budget, an
+// eighth of --max-memory taken from the assembler's part (pipelineFlags.takeShare):
+//
+//   - the framers' buffers: a header block or a message start being sought,
+//     at most --max-header-held per direction;
+//   - the requests awaiting their response: their header blocks plus
+//     http1.MessageCost each, at most http1.DefaultMaxPending (1 MiB) per
+//     connection;
+//   - bodies of up to smallBody (16 KiB) kept in memory until their end, one
+//     per message in progress.
+//
+// So one connection holds at most 2 x --max-header-held + 1 MiB + 32 KiB of
+// it, and all together at most the budget: over it, a framer gives up the
+// bytes it would hold (the header block is lost, the direction resynchronises),
+// the oldest pending request is given up as unanswered (its record says
+// givenUp), and a small body goes to its file at once instead of memory.
 
 func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, error) {
 	if err := outputSubdir(filepath.Join(dir, "bodies"), true); err != nil && !errors.Is(err, fs.ErrExist) {
@@ -217,7 +243,7 @@ func (x *httpExtractor) finish() error {
 func (x *httpExtractor) open(c *tcpasm.Conn) [2]framing.Consumer {
 	x.tot.conns++
 	hc := &httpConn{x: x, c: c}
-	hc.p = http1.NewConn(hc, http1.Config{})
+	hc.p = http1.NewConn(hc, http1.Config{Budget: x.budget})
 	cs := hc.p.Consumers()
 	for d := range cs {
 		cs[d] = &lossWatch{Consumer: cs[d], n: &hc.lost[d]}
@@ -267,6 +293,15 @@ type bodyFile struct {
 	size int64 // bytes in the file
 	cut  bool  // the body was longer than --max-body
 	late bool  // late bytes filled holes: hash the body at the end
+	// charged is what buf's capacity was charged to the budget.
+	charged int64
+}
+
+// charge charges the change of b's buffer capacity to the budget.
+func (x *httpExtractor) charge(b *bodyFile) {
+	c := int64(cap(b.buf))
+	x.budget.Charge(c - b.charged)
+	b.charged = c
 }
 
 // smallBody is the most a body buffers in memory before it gets its file.
@@ -391,11 +426,12 @@ func extFor(contentType string) string {
 // else in its file (created, and the buffer flushed, on the way).
 func (hc *httpConn) write(b *bodyFile, off int64, data []byte) {
 	end := off + int64(len(data))
-	if b.f == nil && end <= smallBody {
+	if b.f == nil && end <= smallBody && (end <= int64(cap(b.buf)) || hc.x.budget.Fits(end-int64(cap(b.buf)))) {
 		if int64(len(b.buf)) < end {
 			b.buf = append(b.buf, make([]byte, end-int64(len(b.buf)))...)
 		}
 		copy(b.buf[off:], data)
+		hc.x.charge(b)
 		return
 	}
 	if b.f == nil {
@@ -410,6 +446,7 @@ func (hc *httpConn) write(b *bodyFile, off int64, data []byte) {
 			hc.x.fail(err)
 		}
 		b.buf = nil
+		hc.x.charge(b)
 	}
 	_, err := b.f.WriteAt(data, off)
 	hc.x.fail(err)
@@ -493,6 +530,7 @@ func (hc *httpConn) End(m *http1.Message) {
 		b.f = nil
 	}
 	b.buf = nil
+	hc.x.charge(b)
 	if !m.Request && m.Status >= 100 && m.Status < 200 && m.Status != 101 {
 		delete(hc.body, m) // interim: not listed
 	}
@@ -633,6 +671,10 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 // gap" / "response body gap", "request header gap" / "response header gap"
 // (loss inside the message outside its body), "request cut" / "response cut"
 // (the stream ended before the message did), "paired after loss".
+// givenUp is the reason of a request given up as unanswered to keep the
+// requests pending within their memory bound (see httpMemory).
+const givenUp = "given up: pending requests over the memory budget"
+
 func (hc *httpConn) whyIncomplete(req, resp *http1.Message, client tcpasm.Direction) string {
 	var why []string
 	for _, x := range []struct {
@@ -657,6 +699,9 @@ func (hc *httpConn) whyIncomplete(req, resp *http1.Message, client tcpasm.Direct
 	}
 	if resp != nil && resp.Uncertain {
 		why = append(why, "paired after loss")
+	}
+	if req != nil && req.GivenUp {
+		why = append(why, givenUp)
 	}
 	return strings.Join(why, "; ")
 }

@@ -709,6 +709,19 @@ func (pf *pipelineFlags) memoryBudget() (frag, asm int64) {
 	return frag, max(pf.maxMemory-min(frag, pf.maxMemory), 1<<20)
 }
 
+// takeShare takes a command's own share of --max-memory, for state that
+// grows with the input outside the assembler (HTTP parser state): an eighth
+// of it, at least 1 MiB, out of the assembler's part (which keeps at least
+// 1 MiB). 0: no limit.
+func (pf *pipelineFlags) takeShare(p *pipeline) int64 {
+	if pf.maxMemory == 0 {
+		return 0
+	}
+	share := max(pf.maxMemory/8, 1<<20)
+	p.Config.MaxMemory = max(p.Config.MaxMemory-share, 1<<20)
+	return share
+}
+
 // warnCaptures tells Warn about packets whose timestamps lay outside what
 // the outputs hold (before 1677 or after 2262): they were read at that bound.
 func (p *pipeline) warnCaptures(r *reseq.Reader) {
