@@ -118,7 +118,7 @@ func runExtract(in *invocation) int {
 	p.Config.ConnOverhead = extractConnOverhead
 	// Before the inputs are opened: standard input is read through a pipe
 	// that a signal can cut short.
-	intr := catchInterrupts(inputs)
+	intr := in.signals().catchInterrupts(inputs)
 	defer intr.stop()
 	if err := p.Open(); err != nil {
 		fmt.Fprintln(stderr, "reseq extract:", err)
@@ -150,7 +150,7 @@ func runExtract(in *invocation) int {
 	}
 	ex, err := newExtractor(extractorConfig{
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
-		CommunityIDSeed: p.CommunityIDSeed,
+		CommunityIDSeed: p.CommunityIDSeed, Signals: in.signals(),
 	})
 	if err != nil {
 		p.Close()

@@ -192,6 +192,8 @@ type extractorConfig struct {
 	Tables   *stages.Tables // the pipeline's capture points and tunnel stacks; nil: none named
 	// CommunityIDSeed seeds the records' community_id.
 	CommunityIDSeed uint16
+	// Signals registers the temporary files (nil: a signals of its own).
+	Signals *signals
 }
 
 const writeBufSize = 64 << 10
@@ -204,6 +206,9 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	warn := cfg.Warn
 	if warn == nil {
 		warn = io.Discard
+	}
+	if cfg.Signals == nil {
+		cfg.Signals = &signals{}
 	}
 	e := &extractor{
 		tables:   cfg.Tables,
@@ -222,14 +227,14 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 		e.sh.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}, ".conflicts.jsonl.new": {}}
 	}
 	var err error
-	if e.sh.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
+	if e.sh.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp"), cfg.Signals); err != nil {
 		return nil, err
 	}
 	if e.sh.conflictF, err = createOutput(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
 		e.sh.index.discard()
 		return nil, err
 	}
-	if e.sh.conflicts, err = newTempSpill(); err != nil {
+	if e.sh.conflicts, err = newTempSpill(cfg.Signals); err != nil {
 		e.sh.index.discard()
 		e.sh.conflictF.Close()
 		return nil, err
@@ -733,17 +738,17 @@ func (a connOrder) compare(b connOrder) int {
 	return cmp.Compare(a.conn, b.conn)
 }
 
-func newRecordSpill(path string) (*recordSpill, error) {
+func newRecordSpill(path string, sg *signals) (*recordSpill, error) {
 	f, err := openOutput(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return nil, err
 	}
-	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), release: forgetOnExit(f)}, nil
+	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), release: sg.forgetOnExit(f)}, nil
 }
 
 // newTempSpill is newRecordSpill on a new temporary file.
-func newTempSpill() (*recordSpill, error) {
-	f, release, err := newTempFile("", "reseq-records-*.jsonl")
+func newTempSpill(sg *signals) (*recordSpill, error) {
+	f, release, err := sg.newTempFile("", "reseq-records-*.jsonl")
 	if err != nil {
 		return nil, err
 	}

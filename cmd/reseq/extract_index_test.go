@@ -500,7 +500,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 	if err := os.WriteFile(path, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	sp, err := newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"), &signals{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +526,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 		t.Fatalf("left in the directory: %v", names)
 	}
 	// And a successful write replaces it whole.
-	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"), &signals{})
 	sp.add(connOrder{}, 0, map[string]int{"new": 1})
 	if err := sp.writeSorted(path); err != nil {
 		t.Fatal(err)

@@ -101,8 +101,8 @@ type flowLister struct {
 	err    error
 }
 
-func newFlowLister(t *stages.Tables) (*flowLister, error) {
-	sp, err := newTempSpill()
+func newFlowLister(t *stages.Tables, sg *signals) (*flowLister, error) {
+	sp, err := newTempSpill(sg)
 	if err != nil {
 		return nil, err
 	}
@@ -273,13 +273,13 @@ func runFlows(in *invocation) int {
 	}
 	p.Warn = warner(stderr, "reseq flows")
 	p.Config.ConnOverhead = flowsConnOverhead
-	l, err := newFlowLister(p.Tables)
+	l, err := newFlowLister(p.Tables, in.signals())
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitInput
 	}
 	l.seed = p.CommunityIDSeed
-	intr := catchInterrupts(inputs)
+	intr := in.signals().catchInterrupts(inputs)
 	defer intr.stop()
 	p.Interrupt, l.intr = intr, intr
 	prog := newProgress(stderr, nil)

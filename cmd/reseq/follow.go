@@ -327,7 +327,7 @@ func runFollow(in *invocation) int {
 	f.w = bufio.NewWriterSize(stdout, 64<<10)
 	if f.raw {
 		var release func()
-		if f.tmp, release, err = newTempFile("", "reseq-follow-*"); err != nil {
+		if f.tmp, release, err = in.signals().newTempFile("", "reseq-follow-*"); err != nil {
 			fmt.Fprintln(stderr, "reseq follow:", err)
 			return exitInput
 		}

@@ -141,7 +141,7 @@ func runHTTP(in *invocation) int {
 	hx.budget = &framing.Budget{Max: pf.takeShare(p)}
 	h := framing.NewHandler(framing.Config{MaxHeld: int(min(limit(maxHeld), math.MaxInt)), Budget: hx.budget}, hx.open)
 	p.Abort = func() error { return hx.err }
-	intr := catchInterrupts(inputs)
+	intr := in.signals().catchInterrupts(inputs)
 	defer intr.stop()
 	p.Interrupt = intr
 	st, inErr := p.Run(h)

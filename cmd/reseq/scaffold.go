@@ -134,11 +134,22 @@ type env struct {
 	// serial runs every pipeline's reading and assembling on one goroutine
 	// (the output is the same; tests compare both).
 	serial bool
+	// sig is the interrupt state and the temporary files to remove on a
+	// signal (nil: made at first use).
+	sig *signals
+}
+
+// signals returns the run's signal state.
+func (e *env) signals() *signals {
+	if e.sig == nil {
+		e.sig = &signals{}
+	}
+	return e.sig
 }
 
 // newEnv returns the default environment writing to stdout and stderr.
 func newEnv(stdout, stderr io.Writer) *env {
-	return &env{stdout: stdout, stderr: stderr, commands: commandTable()}
+	return &env{stdout: stdout, stderr: stderr, commands: commandTable(), sig: &signals{}}
 }
 
 // commandTable is every command, sorted by name.
