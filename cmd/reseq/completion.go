@@ -56,16 +56,6 @@ func dash(name string) string {
 	return "--" + name
 }
 
-var completionCommand = command{
-	name:    "completion",
-	summary: "print a shell completion script: bash, zsh or fish",
-	usage:   completionUsage,
-	args:    "one shell: bash, zsh or fish",
-	minArgs: 1,
-	maxArgs: 1,
-	run:     runCompletion,
-}
-
 func runCompletion(in *invocation) int {
 	stdout, stderr := in.stdout, in.stderr
 	args, ok := in.parse()

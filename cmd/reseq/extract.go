@@ -64,16 +64,6 @@ full; a second signal exits at once). A non-empty DIR is refused (status 1) unle
 Options:
 `
 
-var extractCommand = command{
-	name:    "extract",
-	summary: "write every TCP stream direction to DIR with an exact index (flows.jsonl)",
-	usage:   extractUsage,
-	args:    "CAPTURE...",
-	minArgs: 1,
-	maxArgs: -1,
-	run:     runExtract,
-}
-
 func runExtract(in *invocation) int {
 	fs, stderr := in.flags, in.stderr
 	var (

@@ -238,16 +238,6 @@ func (l *flowLister) finish(fn func(line []byte) error) error {
 	return l.spill.each(fn)
 }
 
-var flowsCommand = command{
-	name:    "flows",
-	summary: "list the TCP connections of captures (one row per connection)",
-	usage:   flowsUsage,
-	args:    "CAPTURE...",
-	minArgs: 1,
-	maxArgs: -1,
-	run:     runFlows,
-}
-
 func runFlows(in *invocation) int {
 	fs, stdout, stderr := in.flags, in.stdout, in.stderr
 	format := fs.String("format", "table", "output `FORMAT`: table, json (one object per line) or csv")

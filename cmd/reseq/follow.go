@@ -260,16 +260,6 @@ func (f *follower) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 	f.annotate(s, "%s closed (%s): length %d, %d packets", f.endpoints(s), r, s.Extent, s.Stats.Packets)
 }
 
-var followCommand = command{
-	name:    "follow",
-	summary: "print one TCP connection's bytes (raw or an annotated view of both ways)",
-	usage:   followUsage,
-	args:    "CAPTURE... SELECTOR",
-	minArgs: 2,
-	maxArgs: -1,
-	run:     runFollow,
-}
-
 func runFollow(in *invocation) int {
 	fs, stdout, stderr := in.flags, in.stdout, in.stderr
 	dir := fs.String("dir", "both", "direction: `c2s`, s2c or both")

@@ -61,16 +61,6 @@ was written and indexed), 2 usage. A non-empty DIR is refused unless --force.
 Options:
 `
 
-var httpCommand = command{
-	name:    "http",
-	summary: "extract HTTP/1.x requests and responses, bodies to files",
-	usage:   httpUsage,
-	args:    "CAPTURE...",
-	minArgs: 1,
-	maxArgs: -1,
-	run:     runHTTP,
-}
-
 func runHTTP(in *invocation) int {
 	fs, stderr := in.flags, in.stderr
 	var (

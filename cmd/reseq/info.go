@@ -61,22 +61,14 @@ type infoInterface struct {
 	OSDrop      *uint64 `json:"isb_osdrop,omitempty"`
 }
 
-var infoCommand = command{
-	name:    "info",
-	summary: "describe captures like capinfos: format, compression, link types, packets, times",
-	usage: `usage: reseq info [--json] CAPTURE...
+const infoUsage = `usage: reseq info [--json] CAPTURE...
 
 Describes each capture (each member of a zip or tar archive on its own):
 format and version, compression, link types per interface, snaplen, packets,
 bytes, truncated packets, first and last timestamp; for pcapng also sections,
 interfaces, comments and drop counts. "-" reads standard input.
 
-`,
-	args:    "CAPTURE...",
-	minArgs: 1,
-	maxArgs: -1,
-	run:     runInfo,
-}
+`
 
 func runInfo(in *invocation) int {
 	stdout, stderr := in.stdout, in.stderr

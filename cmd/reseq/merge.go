@@ -31,16 +31,6 @@ copied.
 Options:
 `
 
-var mergeCommand = command{
-	name:    "merge",
-	summary: "combine the extract outputs of N shard runs into one run's",
-	usage:   mergeUsage,
-	args:    "DIR...",
-	minArgs: 1,
-	maxArgs: -1,
-	run:     runMerge,
-}
-
 func runMerge(in *invocation) int {
 	fs, stderr := in.flags, in.stderr
 	var (

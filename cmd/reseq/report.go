@@ -57,16 +57,6 @@ the tuple). -o - writes to standard output.
 Options:
 `
 
-var reportCommand = command{
-	name:    "report",
-	summary: "write a self-contained HTML page on the capture's trustworthiness (loss, capture points, per-connection graphs) + report.json",
-	usage:   reportUsage,
-	args:    "CAPTURE...",
-	minArgs: 1,
-	maxArgs: -1,
-	run:     runReport,
-}
-
 func runReport(in *invocation) int {
 	fs, stderr := in.flags, in.stderr
 	var (
@@ -194,16 +184,6 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 	}
 	return err
-}
-
-var plotCommand = command{
-	name:    "plot",
-	summary: "draw one connection's time-sequence graph (tcptrace style) as SVG",
-	usage:   plotUsage,
-	args:    "CAPTURE... SELECTOR",
-	minArgs: 2,
-	maxArgs: -1,
-	run:     runPlot,
 }
 
 func runPlot(in *invocation) int {

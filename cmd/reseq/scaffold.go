@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/reseq/reseq/tcpasm"
@@ -35,13 +34,12 @@ type command struct {
 	summary string // one line, for 'reseq -h' and the completion scripts
 	// usage is the help text printed by -h before the flags' defaults.
 	usage string
-	// args names the positional arguments in the one-line error about their
-	// number ("CAPTURE...", "CAPTURE... SELECTOR"); empty: none are taken.
+	// args names the positional arguments, as the usage line does: one word
+	// each, "..." after a word for one or more ("CAPTURE...", "CAPTURE...
+	// SELECTOR", "bash|zsh|fish"); empty: none are taken. It also says how
+	// many there may be, and is the one-line error about their number.
 	args string
-	// minArgs and maxArgs bound how many positional arguments there are
-	// (maxArgs < 0: no bound). Flags may come before, between or after them.
-	minArgs, maxArgs int
-	run              func(in *invocation) int
+	run  func(in *invocation) int
 }
 
 // invocation is one call of a command: the run's environment, the command's
@@ -75,6 +73,19 @@ func (c *command) flagSet() *flag.FlagSet {
 	return fs
 }
 
+// argCounts returns the least and the most positional arguments args
+// allows (most < 0: no bound).
+func (c *command) argCounts() (least, most int) {
+	words := strings.Fields(c.args)
+	least, most = len(words), len(words)
+	for _, w := range words {
+		if strings.HasSuffix(w, "...") {
+			most = -1
+		}
+	}
+	return least, most
+}
+
 // parse parses the flags and returns the positional arguments. ok false: -h
 // was answered (code 0) or a usage error written (code 2), and the command
 // must return in.code.
@@ -85,7 +96,7 @@ func (in *invocation) parse() (args []string, ok bool) {
 		in.code = flagError(in.flags, err, in.stdout, in.stderr)
 		return nil, false
 	}
-	if len(pos) < c.minArgs || c.maxArgs >= 0 && len(pos) > c.maxArgs {
+	if lo, hi := c.argCounts(); len(pos) < lo || hi >= 0 && len(pos) > hi {
 		want := "takes no arguments"
 		if c.args != "" {
 			want = "want " + c.args
@@ -154,13 +165,19 @@ func newEnv(stdout, stderr io.Writer) *env {
 
 // commandTable is every command, sorted by name.
 func commandTable() []*command {
-	t := []*command{
-		&completionCommand, &extractCommand, &flowsCommand, &followCommand,
-		&httpCommand, &infoCommand, &mergeCommand, &plotCommand,
-		&reportCommand, &splitCommand, &versionCommand,
+	return []*command{
+		{name: "completion", summary: "print a shell completion script: bash, zsh or fish", usage: completionUsage, args: "bash|zsh|fish", run: runCompletion},
+		{name: "extract", summary: "write every TCP stream direction to DIR with an exact index (flows.jsonl)", usage: extractUsage, args: "CAPTURE...", run: runExtract},
+		{name: "flows", summary: "list the TCP connections of captures (one row per connection)", usage: flowsUsage, args: "CAPTURE...", run: runFlows},
+		{name: "follow", summary: "print one TCP connection's bytes (raw or an annotated view of both ways)", usage: followUsage, args: "CAPTURE... SELECTOR", run: runFollow},
+		{name: "http", summary: "extract HTTP/1.x requests and responses, bodies to files", usage: httpUsage, args: "CAPTURE...", run: runHTTP},
+		{name: "info", summary: "describe captures like capinfos: format, compression, link types, packets, times", usage: infoUsage, args: "CAPTURE...", run: runInfo},
+		{name: "merge", summary: "combine the extract outputs of N shard runs into one run's", usage: mergeUsage, args: "DIR...", run: runMerge},
+		{name: "plot", summary: "draw one connection's time-sequence graph (tcptrace style) as SVG", usage: plotUsage, args: "CAPTURE... SELECTOR", run: runPlot},
+		{name: "report", summary: "write a self-contained HTML page on the capture's trustworthiness (loss, capture points, per-connection graphs) + report.json", usage: reportUsage, args: "CAPTURE...", run: runReport},
+		{name: "split", summary: "cut captures into N pcapng shard files by address pair, for N workers", usage: splitUsage, args: "CAPTURE...", run: runSplit},
+		{name: "version", summary: "print the version, VCS revision and build time", usage: versionUsage, run: runVersion},
 	}
-	slices.SortFunc(t, func(a, b *command) int { return strings.Compare(a.name, b.name) })
-	return t
 }
 
 // command returns the command called name, or nil.

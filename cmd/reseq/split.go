@@ -37,16 +37,6 @@ connection may then be cut between shards.
 Options:
 `
 
-var splitCommand = command{
-	name:    "split",
-	summary: "cut captures into N pcapng shard files by address pair, for N workers",
-	usage:   splitUsage,
-	args:    "CAPTURE...",
-	minArgs: 1,
-	maxArgs: -1,
-	run:     runSplit,
-}
-
 func runSplit(in *invocation) int {
 	fs, stderr := in.flags, in.stderr
 	var (

@@ -83,12 +83,7 @@ func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "go:         %s %s\n", v.Go, v.Platform)
 }
 
-var versionCommand = command{
-	name:    "version",
-	summary: "print the version, VCS revision and build time",
-	usage:   "usage: reseq version\n\nPrints the module version, the VCS revision (\"dirty\" when built from a\nwork tree with uncommitted changes), the commit time, the build time (set by\nscripts/release.sh) and the Go version and platform.\n",
-	run:     runVersion,
-}
+const versionUsage = "usage: reseq version\n\nPrints the module version, the VCS revision (\"dirty\" when built from a\nwork tree with uncommitted changes), the commit time, the build time (set by\nscripts/release.sh) and the Go version and platform.\n"
 
 func runVersion(in *invocation) int {
 	if _, ok := in.parse(); !ok {
