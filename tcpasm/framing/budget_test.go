@@ -67,3 +67,30 @@ func TestBudgetNil(t *testing.T) {
 		t.Fatal("Max 0 bounded")
 	}
 }
+
+// BenchmarkFramerBudget: what charging a Budget costs a framer per Data call
+// (records of 100 bytes in segments of 1000 that split them, so that a
+// remainder is held after every call).
+func BenchmarkFramerBudget(b *testing.B) {
+	var stream []byte
+	for len(stream) < 1<<20 {
+		stream = append(stream, rec(string(bytes.Repeat([]byte("x"), 95)))...)
+	}
+	for _, name := range []string{"none", "budget"} {
+		b.Run(name, func(b *testing.B) {
+			cfg := Config{}
+			if name == "budget" {
+				cfg.Budget = &Budget{Max: 1 << 30}
+			}
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			for b.Loop() {
+				f := New(&recs{}, cfg, true)
+				for off := 0; off < len(stream); off += 1000 {
+					f.Data(int64(off), stream[off:min(off+1000, len(stream))], int64(off))
+				}
+				f.End(0, 0)
+			}
+		})
+	}
+}
