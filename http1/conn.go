@@ -17,7 +17,22 @@ type Config struct {
 	MaxHeader int // bytes of a header block (start line included); default 64 KiB
 	MaxLine   int // bytes of one start, header or chunk-size line; default 8 KiB
 	MaxLines  int // lines in a header block; default 256
+	// MaxPending bounds the requests of one connection that await their
+	// response, counted as their header blocks plus MessageCost each;
+	// default DefaultMaxPending. Beyond it (or beyond what Budget has left)
+	// the oldest is given up as unanswered (Message.GivenUp).
+	MaxPending int
+	// Budget, when set, is charged with the pending requests of every Conn
+	// sharing it (see framing.Budget).
+	Budget *framing.Budget
 }
+
+// DefaultMaxPending is Config.MaxPending when it is zero.
+const DefaultMaxPending = 1 << 20
+
+// MessageCost is what a pending request counts beyond its header block: the
+// Message and its parsed header (an estimate).
+const MessageCost = 512
 
 func (c Config) limits() limits {
 	l := limits{maxLine: c.MaxLine, maxHeader: c.MaxHeader, maxLines: c.MaxLines}
@@ -45,17 +60,26 @@ type Conn struct {
 	tunnel  bool          // the connection left HTTP
 	ended   int
 	closed  bool
+
+	budget     *framing.Budget
+	maxPending int64
+	pendingMem int64 // cost of the requests pending in pair
+	givingUp   bool  // pend is giving up the oldest pending request
 }
 
 // NewConn returns a Conn reporting to h.
 func NewConn(h Handler, cfg Config) *Conn {
-	c := &Conn{h: h}
+	c := &Conn{h: h, budget: cfg.Budget, maxPending: int64(cfg.MaxPending)}
+	if c.maxPending <= 0 {
+		c.maxPending = DefaultMaxPending
+	}
 	for d := range c.dirs {
 		c.dirs[d] = stream{c: c, dir: tcpasm.Direction(d), lim: cfg.limits()}
 		c.dirs[d].scan.lim = c.dirs[d].lim
 		c.dirs[d].scan.reset()
 	}
 	c.pair.Unanswered = func(m *Message) {
+		c.unpend(m)
 		if m.ended {
 			c.h.Exchange(m, nil)
 		} else {
@@ -127,6 +151,7 @@ func (c *Conn) answer(s *stream, m *Message) {
 		m.Req, _ = c.pair.Pop(s.dir, m.latest, c.loss[s.dir])
 	}
 	c.loss[s.dir] = false
+	c.unpend(m.Req)
 	if m.Req != nil {
 		// After loss, pairing rests on capture times until the requests
 		// pending run out (then the next response answers a fresh request).
@@ -142,6 +167,34 @@ func (c *Conn) answer(s *stream, m *Message) {
 		w = w[1:]
 	}
 	c.waiting[s.dir] = w
+}
+
+// pend queues a request to await its response, first giving up the oldest
+// pending ones while it would not fit within MaxPending or the budget.
+func (c *Conn) pend(s *stream, m *Message) {
+	m.cost = MessageCost + m.BodyStart - m.Start
+	for c.pair.Len(s.dir) > 0 && (c.pendingMem+m.cost > c.maxPending || !c.budget.Fits(m.cost)) {
+		c.givingUp = true
+		c.pair.GiveUpOldest(s.dir)
+		c.givingUp = false
+	}
+	c.pendingMem += m.cost
+	c.budget.Charge(m.cost)
+	c.pair.Push(s.dir, m, m.Time)
+}
+
+// unpend releases what a request cost while it was pending (nil, or one no
+// longer pending: nothing).
+func (c *Conn) unpend(m *Message) {
+	if m == nil || m.cost == 0 {
+		return
+	}
+	if c.givingUp {
+		m.GivenUp = true
+	}
+	c.pendingMem -= m.cost
+	c.budget.Charge(-m.cost)
+	m.cost = 0
 }
 
 // request pairs a new request with a response waiting for it, if any:
@@ -476,7 +529,7 @@ func (s *stream) header(ch *framing.Chunk) (int, bool) {
 	m.Mode = mode
 	if m.Request {
 		if !s.c.request(s, m) {
-			s.c.pair.Push(s.dir, m, m.Time)
+			s.c.pend(s, m)
 		}
 	} else if m.Status < 100 || m.Status >= 200 || m.Status == 101 {
 		s.c.answer(s, m)

@@ -552,3 +552,53 @@ func containsOff(rs []Range, off int64) bool {
 	}
 	return false
 }
+
+// TestPendingBounded: a client that pipelines requests no response answers
+// keeps at most Config.MaxPending (and what the budget leaves) pending; the
+// oldest are given up as unanswered, marked GivenUp, and every request is
+// still reported once. With responses after all, the latest requests pair.
+func TestPendingBounded(t *testing.T) {
+	const n = 200
+	var reqs strings.Builder
+	for i := range n {
+		fmt.Fprintf(&reqs, "GET /%d HTTP/1.1\r\nHost: h\r\n\r\n", i)
+	}
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+	cost := int64(MessageCost + len("GET /100 HTTP/1.1\r\nHost: h\r\n\r\n"))
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		budget int64
+		keep   int64 // most requests pending at once
+	}{
+		{"max-pending", Config{MaxPending: int(10 * cost)}, 0, 10},
+		{"budget", Config{}, 5 * cost, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &framing.Budget{Max: tc.budget}
+			tc.cfg.Budget = b
+			r, c, _ := feed([]part{{c2s, reqs.String()}, {s2c, resp}}, feedOpts{cfg: tc.cfg, seg: 100})
+			if c.pendingMem > tc.keep*cost || b.Used() != c.pendingMem && tc.budget > 0 {
+				t.Fatalf("pending %d bytes (budget %d), want at most %d", c.pendingMem, b.Used(), tc.keep*cost)
+			}
+			c.Close()
+			given, unanswered := 0, 0
+			for _, m := range r.msgs {
+				if m.GivenUp {
+					given++
+				}
+			}
+			for _, e := range r.ex {
+				if strings.HasSuffix(e, "-> -") {
+					unanswered++
+				}
+			}
+			if len(r.ex) != n || given < n-int(tc.keep) || unanswered != n-1 {
+				t.Fatalf("%d exchanges, %d given up, %d unanswered: %v", len(r.ex), given, unanswered, r.ex[len(r.ex)-3:])
+			}
+			if c.pendingMem != 0 || b.Used() != 0 {
+				t.Fatalf("after Close: %d pending bytes, budget %d", c.pendingMem, b.Used())
+			}
+		})
+	}
+}

@@ -69,6 +69,10 @@ type Message struct {
 	// either direction: the request it answers may have been lost, or its own
 	// response. Pairing then rests on capture times alone.
 	Uncertain bool
+	// GivenUp is set on a request given up as unanswered, before its
+	// response could come, to keep the requests pending within
+	// Config.MaxPending or the memory budget.
+	GivenUp bool
 
 	holes   []holeMap // body holes by stream offset, for late bytes
 	ended   bool
@@ -76,6 +80,7 @@ type Message struct {
 	waiting bool     // a response waiting for its request
 	latest  int64    // upper bound of Time (framing.Chunk.Now), for pairing
 	resp    *Message // final response that ended before this request did
+	cost    int64    // what it counts while pending (Conn.pend)
 }
 
 // Handler receives the messages of a Conn. Calls for one direction come in

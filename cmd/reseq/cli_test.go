@@ -12,7 +12,8 @@ import (
 // to stdout with exit 0, and a bad flag is one line on stderr naming the
 // command, exit 2.
 func TestHelpAndBadFlags(t *testing.T) {
-	for name := range commands {
+	for _, c := range commandTable() {
+		name := c.name
 		for _, h := range []string{"-h", "--help"} {
 			code, out, errOut := runReseq(name, h)
 			if code != exitOK || !strings.Contains(out, "reseq "+name) || errOut != "" {
@@ -156,8 +157,8 @@ func TestCompletion(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("%s: exit %d %s", sh, code, e)
 		}
-		for n := range commands {
-			if !strings.Contains(out, n) {
+		for _, c := range commandTable() {
+			if n := c.name; !strings.Contains(out, n) {
 				t.Errorf("%s: no command %s", sh, n)
 			}
 		}

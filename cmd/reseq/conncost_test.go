@@ -53,7 +53,7 @@ func TestHandlerConnOverhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ex.finish()
-	fl, err := newFlowLister(nil)
+	fl, err := newFlowLister(nil, &signals{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,16 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 
 	"github.com/reseq/reseq/tcpasm"
 )
-
-func init() {
-	register("extract", "write every TCP stream direction to DIR with an exact index (flows.jsonl)", runExtract)
-}
 
 const extractUsage = `usage: reseq extract -o DIR [options] CAPTURE...
 
@@ -70,13 +64,8 @@ full; a second signal exits at once). A non-empty DIR is refused (status 1) unle
 Options:
 `
 
-func runExtract(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), extractUsage)
-		fs.PrintDefaults()
-	}
+func runExtract(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		dir      string
 		tplStr   string
@@ -93,9 +82,9 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR: first remove the files a previous run listed in DIR's flows.jsonl and http.jsonl (and those indexes and conflicts.jsonl), nothing else")
 	pf := addPipelineFlags(fs)
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq extract: -o DIR is required")
@@ -110,7 +99,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
 	}
-	p, err := pf.pipeline(inputs)
+	p, err := pf.pipeline(in.env, inputs)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq extract:", err)
 		return exitUsage
@@ -119,7 +108,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	p.Config.ConnOverhead = extractConnOverhead
 	// Before the inputs are opened: standard input is read through a pipe
 	// that a signal can cut short.
-	intr := catchInterrupts(inputs)
+	intr := in.signals().catchInterrupts(inputs)
 	defer intr.stop()
 	if err := p.Open(); err != nil {
 		fmt.Fprintln(stderr, "reseq extract:", err)
@@ -151,7 +140,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 	}
 	ex, err := newExtractor(extractorConfig{
 		Dir: dir, Template: tpl, MaxBytes: maxBytes, MaxOpen: maxOpen, Force: force, Warn: stderr, Tables: p.Tables,
-		CommunityIDSeed: p.CommunityIDSeed, Held: heldFileOf(p),
+		CommunityIDSeed: p.CommunityIDSeed, Held: heldFileOf(p), Signals: in.signals(),
 	})
 	if err != nil {
 		p.Close()

@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/reseq/reseq"
 	stages "github.com/reseq/reseq/pipeline"
@@ -131,45 +130,9 @@ type conflictRecord struct {
 	Rewritten bool   `json:"rewritten,omitempty"`
 }
 
-// timeLayout is every output's time: RFC 3339, UTC, exactly nine
-// fractional digits, so that times sort as text.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func fmtTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format(timeLayout)
-}
-
-// timePtr is fmtTime for a field that is null when there is no time.
-func timePtr(ns int64) *string {
-	s := fmtTime(ns)
-	return &s
-}
-
 // frameNumber turns a packet's 0-based index into the 1-based frame number
 // Wireshark shows.
 func frameNumber(index int64) int64 { return index + 1 }
-
-// fmtDuration writes a duration for people, bounded in width: 0.000123s,
-// 2.500s, 3m04.005s, 1h02m03.004s, 15d04h28m25s.
-func fmtDuration(ns int64) string {
-	d := time.Duration(ns)
-	neg := ""
-	if d < 0 {
-		neg, d = "-", -d
-	}
-	sec := func(x time.Duration) float64 { return float64(x) / 1e9 }
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%s%.3fms", neg, float64(d)/1e6)
-	case d < time.Minute:
-		return fmt.Sprintf("%s%.3fs", neg, sec(d))
-	case d < time.Hour:
-		return fmt.Sprintf("%s%dm%06.3fs", neg, d/time.Minute, sec(d%time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%s%dh%02dm%06.3fs", neg, d/time.Hour, d%time.Hour/time.Minute, sec(d%time.Minute))
-	}
-	return fmt.Sprintf("%s%dd%02dh%02dm%02ds", neg, d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute, d%time.Minute/time.Second)
-}
 
 func dirName(d tcpasm.Direction) string {
 	if d == tcpasm.ClientToServer {
@@ -236,6 +199,8 @@ type extractorConfig struct {
 	// the filter left out, with their numbers: a shard run's, so that merge
 	// numbers the connections of every shard as one filtered run does.
 	Held string
+	// Signals registers the temporary files (nil: a signals of its own).
+	Signals *signals
 }
 
 const writeBufSize = 64 << 10
@@ -248,6 +213,9 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 	warn := cfg.Warn
 	if warn == nil {
 		warn = io.Discard
+	}
+	if cfg.Signals == nil {
+		cfg.Signals = &signals{}
 	}
 	e := &extractor{
 		tables:   cfg.Tables,
@@ -267,14 +235,14 @@ func newExtractor(cfg extractorConfig) (*extractor, error) {
 		e.sh.names = map[string]struct{}{"flows.jsonl": {}, "conflicts.jsonl": {}, ".flows.jsonl.tmp": {}, ".flows.jsonl.new": {}, ".conflicts.jsonl.new": {}, heldFile: {}, "." + heldFile + ".new": {}}
 	}
 	var err error
-	if e.sh.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp")); err != nil {
+	if e.sh.index, err = newRecordSpill(filepath.Join(cfg.Dir, ".flows.jsonl.tmp"), cfg.Signals); err != nil {
 		return nil, err
 	}
 	if e.sh.conflictF, err = createOutput(filepath.Join(cfg.Dir, "conflicts.jsonl")); err != nil {
 		e.sh.index.discard()
 		return nil, err
 	}
-	if e.sh.conflicts, err = newTempSpill(); err != nil {
+	if e.sh.conflicts, err = newTempSpill(cfg.Signals); err != nil {
 		e.sh.index.discard()
 		e.sh.conflictF.Close()
 		return nil, err
@@ -823,17 +791,17 @@ func (a connOrder) compare(b connOrder) int {
 	return cmp.Compare(a.conn, b.conn)
 }
 
-func newRecordSpill(path string) (*recordSpill, error) {
+func newRecordSpill(path string, sg *signals) (*recordSpill, error) {
 	f, err := openOutput(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return nil, err
 	}
-	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), release: forgetOnExit(f)}, nil
+	return &recordSpill{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), release: sg.forgetOnExit(f)}, nil
 }
 
 // newTempSpill is newRecordSpill on a new temporary file.
-func newTempSpill() (*recordSpill, error) {
-	f, release, err := newTempFile("", "reseq-records-*.jsonl")
+func newTempSpill(sg *signals) (*recordSpill, error) {
+	f, release, err := sg.newTempFile("", "reseq-records-*.jsonl")
 	if err != nil {
 		return nil, err
 	}

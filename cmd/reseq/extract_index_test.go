@@ -111,7 +111,7 @@ func TestTemplate(t *testing.T) {
 		{"%N-%D-%c-%#", "083-s2c-2-2"},
 		{"%K/%M/%G/%S", "000/000/000/00000000000000000041"},
 		{"flows/%A/%a-%b%V%v%C%c.bin", "flows/010.000.000.002/51234-00443--7c2.bin"},
-		{"%t_%T_100%%", "1700000000_" + strings.ReplaceAll("2023-11-14T22:13:20Z", ":", isoTime[13:14]) + "_100%"},
+		{"%t_%T_100%%", "1700000000_" + strings.ReplaceAll("2023-11-14T22:13:20Z", ":", fileTimeLayout[13:14]) + "_100%"},
 	}
 	for _, tc := range tests {
 		tpl, err := parseTemplate(tc.tpl)
@@ -500,7 +500,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 	if err := os.WriteFile(path, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	sp, err := newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"), &signals{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +526,7 @@ func TestIndexReplacedWhole(t *testing.T) {
 		t.Fatalf("left in the directory: %v", names)
 	}
 	// And a successful write replaces it whole.
-	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"))
+	sp, _ = newRecordSpill(filepath.Join(dir, ".flows.jsonl.tmp"), &signals{})
 	sp.add(connOrder{}, 0, map[string]int{"new": 1})
 	if err := sp.writeSorted(path); err != nil {
 		t.Fatal(err)

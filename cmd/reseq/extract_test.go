@@ -14,8 +14,18 @@ import (
 )
 
 func runReseq(args ...string) (code int, stdout, stderr string) {
+	return runWith(nil, args...)
+}
+
+// runWith is runReseq in an environment that set (when not nil) changes
+// first, for a test hook.
+func runWith(set func(*env), args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	en := newEnv(&o, &e)
+	if set != nil {
+		set(en)
+	}
+	code = en.run(args)
 	return code, o.String(), e.String()
 }
 

@@ -5,22 +5,16 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
-
-func init() {
-	register("flows", "list the TCP connections of captures (one row per connection)", runFlows)
-}
 
 const flowsUsage = `usage: reseq flows [--format table|json|csv] [options] CAPTURE...
 
@@ -107,8 +101,8 @@ type flowLister struct {
 	err    error
 }
 
-func newFlowLister(t *stages.Tables) (*flowLister, error) {
-	sp, err := newTempSpill()
+func newFlowLister(t *stages.Tables, sg *signals) (*flowLister, error) {
+	sp, err := newTempSpill(sg)
 	if err != nil {
 		return nil, err
 	}
@@ -244,19 +238,14 @@ func (l *flowLister) finish(fn func(line []byte) error) error {
 	return l.spill.each(fn)
 }
 
-func runFlows(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("flows", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), flowsUsage)
-		fs.PrintDefaults()
-	}
+func runFlows(in *invocation) int {
+	fs, stdout, stderr := in.flags, in.stdout, in.stderr
 	format := fs.String("format", "table", "output `FORMAT`: table, json (one object per line) or csv")
 	asJSON := fs.Bool("json", false, "short for --format json")
 	pf := addPipelineFlags(fs)
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	if *asJSON {
 		*format = "json"
@@ -267,20 +256,20 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "reseq flows: --format %q: want table, json or csv\n", *format)
 		return exitUsage
 	}
-	p, err := pf.pipeline(inputs)
+	p, err := pf.pipeline(in.env, inputs)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitUsage
 	}
 	p.Warn = warner(stderr, "reseq flows")
 	p.Config.ConnOverhead = flowsConnOverhead
-	l, err := newFlowLister(p.Tables)
+	l, err := newFlowLister(p.Tables, in.signals())
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq flows:", err)
 		return exitInput
 	}
 	l.seed = p.CommunityIDSeed
-	intr := catchInterrupts(inputs)
+	intr := in.signals().catchInterrupts(inputs)
 	defer intr.stop()
 	p.Interrupt, l.intr = intr, intr
 	prog := newProgress(stderr, nil)
@@ -337,9 +326,6 @@ func orDash(s string) string {
 	return s
 }
 
-// tableTime is the table's time: UTC with its zone, microseconds.
-const tableTime = "2006-01-02 15:04:05.000000Z"
-
 // writeFlowTable writes the rows as an aligned table; columns are aligned
 // per block of tableBlock rows so the table streams.
 func writeFlowTable(w io.Writer, l *flowLister) error {
@@ -353,13 +339,12 @@ func writeFlowTable(w io.Writer, l *flowLister) error {
 			return err
 		}
 		a, b := &r.C2S, &r.S2C
-		first, _ := time.Parse(time.RFC3339Nano, r.First)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n",
 			r.Index, r.Src, r.Dst, vlanString(r.VLAN, r.VNI), orDash(tunnelsCompact(r.Tunnels)), r.Conn,
 			a.Packets, a.Captured, b.Packets, b.Captured, a.GapBytes+b.GapBytes,
 			a.Retransmitted+b.Retransmitted, a.Duplicates+b.Duplicates, a.OutOfOrder+b.OutOfOrder,
 			a.Conflicts+b.Conflicts, r.State, r.Handshake,
-			first.UTC().Format(tableTime), fmtDuration(r.DurationNS))
+			fmtTableTime(r.First), fmtDuration(r.DurationNS))
 		if n++; n%tableBlock == 0 {
 			return tw.Flush()
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -12,10 +11,6 @@ import (
 
 	"github.com/reseq/reseq/tcpasm"
 )
-
-func init() {
-	register("follow", "print one TCP connection's bytes (raw or an annotated view of both ways)", runFollow)
-}
 
 const followUsage = `usage: reseq follow [options] CAPTURE... SELECTOR
 
@@ -270,13 +265,8 @@ func (f *follower) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 	f.annotate(s, "%s closed (%s): length %d, %d packets", f.endpoints(s), r, s.Extent, s.Stats.Packets)
 }
 
-func runFollow(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("follow", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), followUsage)
-		fs.PrintDefaults()
-	}
+func runFollow(in *invocation) int {
+	fs, stdout, stderr := in.flags, in.stdout, in.stderr
 	dir := fs.String("dir", "both", "direction: `c2s`, s2c or both")
 	raw := fs.Bool("raw", false, "exact bytes of one direction (needs --dir c2s or s2c)")
 	var writeTo string
@@ -285,13 +275,9 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 	hexOut := fs.Bool("hex", false, "show the bytes as a hexdump (like tshark -z follow,tcp,hex)")
 	connIx := fs.Int("conn", 0, "with an address selector: the `N`-th connection on the tuple")
 	pf := addPipelineFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
-	}
-	if len(pos) < 2 {
-		fmt.Fprintln(stderr, "reseq follow: want CAPTURE... SELECTOR")
-		return exitUsage
+	pos, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	sel, err := parseSelector(pos[len(pos)-1], *connIx)
 	if err != nil {
@@ -318,7 +304,7 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "reseq follow: --dir %q: want c2s, s2c or both\n", *dir)
 		return exitUsage
 	}
-	p, err := pf.pipeline(pos[:len(pos)-1])
+	p, err := pf.pipeline(in.env, pos[:len(pos)-1])
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq follow:", err)
 		return exitUsage
@@ -336,7 +322,7 @@ func runFollow(args []string, stdout, stderr io.Writer) int {
 	f.w = bufio.NewWriterSize(stdout, 64<<10)
 	if f.raw {
 		var release func()
-		if f.tmp, release, err = newTempFile("", "reseq-follow-*"); err != nil {
+		if f.tmp, release, err = in.signals().newTempFile("", "reseq-follow-*"); err != nil {
 			fmt.Fprintln(stderr, "reseq follow:", err)
 			return exitInput
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -22,10 +21,6 @@ import (
 	"github.com/reseq/reseq/tcpasm"
 	"github.com/reseq/reseq/tcpasm/framing"
 )
-
-func init() {
-	register("http", "extract HTTP/1.x requests and responses, bodies to files", runHTTP)
-}
 
 const httpUsage = `usage: reseq http -o DIR [options] CAPTURE...
 
@@ -66,13 +61,8 @@ was written and indexed), 2 usage. A non-empty DIR is refused unless --force.
 Options:
 `
 
-func runHTTP(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("http", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), httpUsage)
-		fs.PrintDefaults()
-	}
+func runHTTP(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		dir     string
 		force   bool
@@ -93,15 +83,15 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	fs.Var(sizeFlag{&maxDec}, "max-decoded-total", "with --decode, write at most `SIZE` bytes of decoded bodies in all (each is also cut at --max-body; the record says decoded_cut; 0: no limit)")
 	fs.Var(sizeFlag{&maxHeld}, "max-header-held", "bytes held per direction while a header block is incomplete or a message start is sought (`SIZE`)")
 	pf := addPipelineFlags(fs)
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	if dir == "" {
 		fmt.Fprintln(stderr, "reseq http: -o DIR is required")
 		return exitUsage
 	}
-	p, err := pf.pipeline(inputs)
+	p, err := pf.pipeline(in.env, inputs)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq http:", err)
 		return exitUsage
@@ -137,13 +127,18 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 	hx.maxBody = limit(maxBody)
 	hx.decodeLeft = limit(maxDec)
 	hx.cidSeed = p.CommunityIDSeed
-	h := framing.NewHandler(framing.Config{MaxHeld: int(min(limit(maxHeld), math.MaxInt))}, hx.open)
+	// HTTP parser state has its share of --max-memory (see httpMemory).
+	hx.budget = &framing.Budget{Max: pf.takeShare(p)}
+	h := framing.NewHandler(framing.Config{MaxHeld: int(min(limit(maxHeld), math.MaxInt)), Budget: hx.budget}, hx.open)
 	p.Abort = func() error { return hx.err }
-	intr := catchInterrupts(inputs)
+	intr := in.signals().catchInterrupts(inputs)
 	defer intr.stop()
 	p.Interrupt = intr
 	st, inErr := p.Run(h)
 	outErr := hx.finish()
+	if n := hx.budget.Refused(); n > 0 {
+		p.Warn(fmt.Sprintf("HTTP parser state reached its share of --max-memory (%d bytes) %s: held header bytes or pending requests were given up (records say %q)", hx.budget.Max, plural(n, "time"), givenUp))
+	}
 	if !quiet {
 		fmt.Fprintf(stderr, "reseq http: %s (%d TCP), %s, %s (%d complete), %s, %s, %s (%s)\n",
 			plural(st.Packets, "packet"), st.TCP, plural(hx.tot.conns, "connection"), plural(hx.tot.exchanges, "exchange"), hx.tot.complete,
@@ -187,7 +182,28 @@ type httpExtractor struct {
 	// decodeLeft is how many more decoded bytes may be written in all.
 	decodeLeft int64
 	cidSeed    uint16 // Community ID seed
+	// budget bounds the HTTP parser state of all connections together (see
+	// httpMemory).
+	budget *framing.Budget
 }
+
+// httpMemory: what 'reseq http' keeps per connection beyond the assembler's
+// state grows with the input, so it is charged to one framing.Budget, an
+// eighth of --max-memory taken from the assembler's part (pipelineFlags.takeShare):
+//
+//   - the framers' buffers: a header block or a message start being sought,
+//     at most --max-header-held per direction;
+//   - the requests awaiting their response: their header blocks plus
+//     http1.MessageCost each, at most http1.DefaultMaxPending (1 MiB) per
+//     connection;
+//   - bodies of up to smallBody (16 KiB) kept in memory until their end, one
+//     per message in progress.
+//
+// So one connection holds at most 2 x --max-header-held + 1 MiB + 32 KiB of
+// it, and all together at most the budget: over it, a framer gives up the
+// bytes it would hold (the header block is lost, the direction resynchronises),
+// the oldest pending request is given up as unanswered (its record says
+// givenUp), and a small body goes to its file at once instead of memory.
 
 func newHTTPExtractor(dir string, decode bool, warn io.Writer) (*httpExtractor, error) {
 	if err := outputSubdir(filepath.Join(dir, "bodies"), true); err != nil && !errors.Is(err, fs.ErrExist) {
@@ -217,7 +233,7 @@ func (x *httpExtractor) finish() error {
 func (x *httpExtractor) open(c *tcpasm.Conn) [2]framing.Consumer {
 	x.tot.conns++
 	hc := &httpConn{x: x, c: c}
-	hc.p = http1.NewConn(hc, http1.Config{})
+	hc.p = http1.NewConn(hc, http1.Config{Budget: x.budget})
 	cs := hc.p.Consumers()
 	for d := range cs {
 		cs[d] = &lossWatch{Consumer: cs[d], n: &hc.lost[d]}
@@ -267,6 +283,15 @@ type bodyFile struct {
 	size int64 // bytes in the file
 	cut  bool  // the body was longer than --max-body
 	late bool  // late bytes filled holes: hash the body at the end
+	// charged is what buf's capacity was charged to the budget.
+	charged int64
+}
+
+// charge charges the change of b's buffer capacity to the budget.
+func (x *httpExtractor) charge(b *bodyFile) {
+	c := int64(cap(b.buf))
+	x.budget.Charge(c - b.charged)
+	b.charged = c
 }
 
 // smallBody is the most a body buffers in memory before it gets its file.
@@ -391,11 +416,12 @@ func extFor(contentType string) string {
 // else in its file (created, and the buffer flushed, on the way).
 func (hc *httpConn) write(b *bodyFile, off int64, data []byte) {
 	end := off + int64(len(data))
-	if b.f == nil && end <= smallBody {
+	if b.f == nil && end <= smallBody && (end <= int64(cap(b.buf)) || hc.x.budget.Fits(end-int64(cap(b.buf)))) {
 		if int64(len(b.buf)) < end {
 			b.buf = append(b.buf, make([]byte, end-int64(len(b.buf)))...)
 		}
 		copy(b.buf[off:], data)
+		hc.x.charge(b)
 		return
 	}
 	if b.f == nil {
@@ -410,6 +436,7 @@ func (hc *httpConn) write(b *bodyFile, off int64, data []byte) {
 			hc.x.fail(err)
 		}
 		b.buf = nil
+		hc.x.charge(b)
 	}
 	_, err := b.f.WriteAt(data, off)
 	hc.x.fail(err)
@@ -493,6 +520,7 @@ func (hc *httpConn) End(m *http1.Message) {
 		b.f = nil
 	}
 	b.buf = nil
+	hc.x.charge(b)
 	if !m.Request && m.Status >= 100 && m.Status < 200 && m.Status != 101 {
 		delete(hc.body, m) // interim: not listed
 	}
@@ -537,8 +565,6 @@ type httpRecord struct {
 	Gaps            []httpGap `json:"gaps"`
 }
 
-func rfc3339(ns int64) string { return fmtTime(ns) }
-
 func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	x := hc.x
 	x.tot.exchanges++
@@ -574,7 +600,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	}
 	if req != nil {
 		r.Method, r.Target, r.Host = req.Method, req.Target, req.Header.Get("Host")
-		r.RequestTime = rfc3339(req.Time)
+		r.RequestTime = fmtTime(req.Time)
 		r.ContentType = req.Header.Get("Content-Type")
 		n := req.BodyLen
 		r.RequestLength = &n
@@ -589,7 +615,7 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 	}
 	if resp != nil {
 		r.Status = resp.Status
-		r.ResponseTime = rfc3339(resp.Time)
+		r.ResponseTime = fmtTime(resp.Time)
 		if ct := resp.Header.Get("Content-Type"); ct != "" {
 			r.ContentType = ct
 		}
@@ -635,6 +661,10 @@ func (hc *httpConn) Exchange(req, resp *http1.Message) {
 // gap" / "response body gap", "request header gap" / "response header gap"
 // (loss inside the message outside its body), "request cut" / "response cut"
 // (the stream ended before the message did), "paired after loss".
+// givenUp is the reason of a request given up as unanswered to keep the
+// requests pending within their memory bound (see httpMemory).
+const givenUp = "given up: pending requests over the memory budget"
+
 func (hc *httpConn) whyIncomplete(req, resp *http1.Message, client tcpasm.Direction) string {
 	var why []string
 	for _, x := range []struct {
@@ -659,6 +689,9 @@ func (hc *httpConn) whyIncomplete(req, resp *http1.Message, client tcpasm.Direct
 	}
 	if resp != nil && resp.Uncertain {
 		why = append(why, "paired after loss")
+	}
+	if req != nil && req.GivenUp {
+		why = append(why, givenUp)
 	}
 	return strings.Join(why, "; ")
 }

@@ -28,6 +28,7 @@ type httpRec struct {
 	Target          string
 	Status          int
 	ContentType     string `json:"content_type"`
+	Incomplete      string `json:"incomplete"`
 	RequestBody     string `json:"request_body"`
 	ResponseBody    string `json:"response_body"`
 	RequestSHA256   string `json:"request_sha256"`

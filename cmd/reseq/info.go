@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"github.com/reseq/reseq/tcpasm"
 	"io"
@@ -14,10 +13,6 @@ import (
 
 	"github.com/reseq/reseq"
 )
-
-func init() {
-	register("info", "describe captures like capinfos: format, compression, link types, packets, times", runInfo)
-}
 
 // infoRecord is one capture's summary; with --json it is written as one line.
 type infoRecord struct {
@@ -66,30 +61,25 @@ type infoInterface struct {
 	OSDrop      *uint64 `json:"isb_osdrop,omitempty"`
 }
 
-func runInfo(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("info", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	asJSON := fs.Bool("json", false, "write one JSON object per capture per line")
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintln(w, "usage: reseq info [--json] CAPTURE...")
-		fmt.Fprintln(w, "\nDescribes each capture (each member of a zip or tar archive on its own):")
-		fmt.Fprintln(w, "format and version, compression, link types per interface, snaplen, packets,")
-		fmt.Fprintln(w, "bytes, truncated packets, first and last timestamp; for pcapng also sections,")
-		fmt.Fprintln(w, "interfaces, comments and drop counts. \"-\" reads standard input.")
-		fmt.Fprintln(w)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagError(fs, err, stdout, stderr)
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "reseq info: no capture given (see 'reseq info -h')")
-		return exitUsage
+const infoUsage = `usage: reseq info [--json] CAPTURE...
+
+Describes each capture (each member of a zip or tar archive on its own):
+format and version, compression, link types per interface, snaplen, packets,
+bytes, truncated packets, first and last timestamp; for pcapng also sections,
+interfaces, comments and drop counts. "-" reads standard input.
+
+`
+
+func runInfo(in *invocation) int {
+	stdout, stderr := in.stdout, in.stderr
+	asJSON := in.flags.Bool("json", false, "write one JSON object per capture per line")
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	code := exitOK
 	enc := json.NewEncoder(stdout)
-	for _, name := range fs.Args() {
+	for _, name := range inputs {
 		recs, skipped, errs := infoOf(name)
 		for _, rec := range recs {
 			if *asJSON {
@@ -203,8 +193,6 @@ func infoOf(name string) ([]*infoRecord, []reseq.Skipped, []error) {
 	}
 	return out, r.Skipped(), errs
 }
-
-func formatTime(ns int64) string { return fmtTime(ns) }
 
 func writeInfoText(w io.Writer, rec *infoRecord) {
 	var b strings.Builder

@@ -91,7 +91,7 @@ func TestInfoMatchesCapinfos(t *testing.T) {
 			continue // capinfos could not read it
 		}
 		var o, e bytes.Buffer
-		if code := run([]string{"info", "--json", file}, &o, &e); code != 0 {
+		if code := newEnv(&o, &e).run([]string{"info", "--json", file}); code != 0 {
 			rel, _ := filepath.Rel(shared, file)
 			switch why, known := refused[filepath.ToSlash(rel)]; {
 			case !known:

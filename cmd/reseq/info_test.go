@@ -53,7 +53,7 @@ func gzipped(t *testing.T, data []byte) []byte {
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = newEnv(&o, &e).run(args)
 	return code, o.String(), e.String()
 }
 
@@ -149,7 +149,7 @@ func TestInfoExitCodes(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"info"}, 2, "reseq info: no capture given"},
+		{[]string{"info"}, 2, "reseq info: want CAPTURE... (see 'reseq info -h')"},
 		{[]string{"info", "--bogus", "x"}, 2, "reseq info: flag provided but not defined: -bogus"},
 		{[]string{"info", "-h"}, 0, ""},
 		{[]string{"info", filepath.Join(dir, "missing.pcap")}, 1, "missing.pcap"},

@@ -28,12 +28,9 @@ const reasonInterrupted tcpasm.Reason = 220
 // errInterrupted is the pipeline's error after an interrupt.
 var errInterrupted = errors.New("interrupted")
 
-// gracefulInterrupts counts the interruptions being caught, for the
-// temporary files' own handler to leave the first signal to them.
-var gracefulInterrupts atomic.Int32
-
 // interruption catches the interrupt signals for one run.
 type interruption struct {
+	sg      *signals // whose temporary files a second signal removes
 	c       chan os.Signal
 	done    chan struct{}
 	hit     atomic.Bool
@@ -45,15 +42,15 @@ type interruption struct {
 }
 
 // catchInterrupts starts catching the interrupt signals; stop ends it.
-func catchInterrupts(inputs []string) *interruption {
-	in := &interruption{c: make(chan os.Signal, 2), done: make(chan struct{})}
+func (sg *signals) catchInterrupts(inputs []string) *interruption {
+	in := &interruption{c: make(chan os.Signal, 2), done: make(chan struct{}), sg: sg}
 	for _, x := range inputs {
 		if x == "-" {
 			in.pollableStdin()
 			break
 		}
 	}
-	gracefulInterrupts.Add(1)
+	sg.graceful.Add(1)
 	signal.Notify(in.c, interruptSignals...)
 	go func() {
 		select {
@@ -67,7 +64,7 @@ func catchInterrupts(inputs []string) *interruption {
 		}
 		select {
 		case <-in.c:
-			tempFiles.removeAll()
+			sg.removeAll()
 			os.Exit(exitInterrupted)
 		case <-in.done:
 		}
@@ -102,7 +99,7 @@ func (in *interruption) stop() {
 	}
 	signal.Stop(in.c)
 	close(in.done)
-	gracefulInterrupts.Add(-1)
+	in.sg.graceful.Add(-1)
 	if in.stdin != nil {
 		os.Stdin = in.oldStdin
 		in.stdin.Close()

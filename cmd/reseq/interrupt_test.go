@@ -130,7 +130,7 @@ func checkInterruptedIndex(t *testing.T, path string) {
 // (signalChild), and exits; it returns at once in the test itself.
 func childMain() {
 	if args := os.Getenv("RESEQ_TEST_CHILD"); args != "" {
-		os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+		os.Exit(newEnv(os.Stdout, os.Stderr).run(strings.Split(args, "\x1f")))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,10 +12,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-func init() {
-	register("merge", "combine the extract outputs of N shard runs into one run's", runMerge)
-}
 
 const mergeUsage = `usage: reseq merge -o OUT DIR...
 
@@ -41,24 +36,19 @@ copied.
 Options:
 `
 
-func runMerge(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), mergeUsage)
-		fs.PrintDefaults()
-	}
+func runMerge(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		out   string
 		force bool
 	)
 	fs.StringVar(&out, "o", "", "output `DIR` (created if needed)")
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR")
-	dirs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	dirs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
-	if out == "" || len(dirs) == 0 {
+	if out == "" {
 		fmt.Fprintln(stderr, "reseq merge: -o OUT and the shard directories are required")
 		return exitUsage
 	}

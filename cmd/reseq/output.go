@@ -14,13 +14,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/reseq/reseq/layers"
 	"github.com/reseq/reseq/tcpasm"
@@ -202,15 +200,6 @@ func (t *nameTemplate) name(s *tcpasm.Stream) string {
 	return t.nameFor(&key, c.Index, c.Seq, s.Dir, s.First)
 }
 
-// isoTime is %T's layout: tcpflow's ISO 8601. Windows does not allow ':' in
-// file names; there it is written as '-'.
-var isoTime = func() string {
-	if runtime.GOOS == "windows" {
-		return "2006-01-02T15-04-05Z"
-	}
-	return "2006-01-02T15:04:05Z"
-}()
-
 func appendPad(b []byte, n int64, width int) []byte {
 	var d [20]byte
 	x := strconv.AppendInt(d[:0], n, 10)
@@ -281,7 +270,7 @@ func (t *nameTemplate) nameFor(key *layers.FlowKey, index int, seq int64, dir tc
 				b = append(b, "s2c"...)
 			}
 		case 'T':
-			b = time.Unix(0, first).UTC().AppendFormat(b, isoTime)
+			b = appendFileTime(b, first)
 		case 't':
 			b = strconv.AppendInt(b, first/1e9, 10)
 		}

@@ -7,15 +7,13 @@ package main
 //
 // Use:
 //
-//	fs := flag.NewFlagSet("cmd", flag.ContinueOnError)
-//	pf := addPipelineFlags(fs)          // --capture-point, --overlap, limits, filters
-//	args, err := parseArgs(fs, argv)    // flags may follow the captures
-//	p, err := pf.pipeline(args)         // validated
+//	pf := addPipelineFlags(in.flags)    // --capture-point, --overlap, limits, filters
+//	args, ok := in.parse()              // flags may follow the captures
+//	p, err := pf.pipeline(in.env, args) // validated
 //	st, err := p.Run(handler)           // err: the first input error; everything
 //	                                    // read before it was assembled and closed
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,9 +36,6 @@ type assembler interface {
 	Assemble(seg *tcpasm.Segment)
 	Close()
 }
-
-// newAssembler builds the pipeline's assembler; a test may replace it.
-var newAssembler = func(cfg tcpasm.Config, h tcpasm.Handler) assembler { return tcpasm.New(cfg, h) }
 
 // pipeline reads captures and feeds a Handler. The zero value of every field
 // but Inputs is a valid default.
@@ -79,6 +74,8 @@ type pipeline struct {
 	// Interrupt, when set, stops the run on SIGINT/SIGTERM: Run returns
 	// errInterrupted after closing every stream (see interrupt.go).
 	Interrupt *interruption
+	// Env, when set, supplies the assembler constructor (env.newAssembler).
+	Env *env
 
 	r *reseq.Reader // opened by Open
 }
@@ -128,7 +125,7 @@ func (p *pipeline) Run(h tcpasm.Handler) (pipelineStats, error) {
 		p.markFiltered(&opt)
 		h = keptOnly(h)
 	}
-	asm := newAssembler(p.Config, h)
+	asm := p.Env.assembler(p.Config, h)
 	st, err := stages.Run(r, asm, opt)
 	if p.Interrupt.latch() {
 		// Whatever else went wrong (a read cut short by the signal).
@@ -233,7 +230,7 @@ func (p *pipeline) RunShards(hs []tcpasm.Handler) (pipelineStats, error) {
 		if marked {
 			h = keptOnly(h)
 		}
-		asms[i] = newAssembler(cfg, h)
+		asms[i] = p.Env.assembler(cfg, h)
 		as[i] = asms[i]
 	}
 	st, err := stages.RunShards(r, as, opt)
@@ -549,12 +546,13 @@ func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	return pf
 }
 
-// serialPipeline makes the commands' pipelines serial (tests compare both).
-var serialPipeline = false
-
-// pipeline validates the flags and returns the pipeline for inputs.
-func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
-	p := &pipeline{Inputs: inputs, Filter: pf.filter, Serial: serialPipeline, CommunityIDSeed: pf.cidSeed}
+// pipeline validates the flags and returns the pipeline for inputs, which
+// takes its hooks from e (nil: the defaults).
+func (pf *pipelineFlags) pipeline(e *env, inputs []string) (*pipeline, error) {
+	p := &pipeline{Inputs: inputs, Filter: pf.filter, CommunityIDSeed: pf.cidSeed, Env: e}
+	if e != nil {
+		p.Serial = e.serial
+	}
 	p.Tables = &stages.Tables{}
 	sel, err := pf.sel.compile()
 	if err != nil {
@@ -643,9 +641,6 @@ func (pf *pipelineFlags) pipeline(inputs []string) (*pipeline, error) {
 		}
 		p.Shard, p.Shards = i, n
 	}
-	if len(inputs) == 0 {
-		return nil, errors.New("no capture given")
-	}
 	return p, nil
 }
 
@@ -719,6 +714,19 @@ func (pf *pipelineFlags) memoryBudget() (frag, asm int64) {
 		return frag, noLimit
 	}
 	return frag, max(pf.maxMemory-min(frag, pf.maxMemory), 1<<20)
+}
+
+// takeShare takes a command's own share of --max-memory, for state that
+// grows with the input outside the assembler (HTTP parser state): an eighth
+// of it, at least 1 MiB, out of the assembler's part (which keeps at least
+// 1 MiB). 0: no limit.
+func (pf *pipelineFlags) takeShare(p *pipeline) int64 {
+	if pf.maxMemory == 0 {
+		return 0
+	}
+	share := max(pf.maxMemory/8, 1<<20)
+	p.Config.MaxMemory = max(p.Config.MaxMemory-share, 1<<20)
+	return share
 }
 
 // warnCaptures tells Warn about packets whose timestamps lay outside what

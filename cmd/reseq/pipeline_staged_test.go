@@ -147,13 +147,10 @@ func TestPipelineStagedSameCalls(t *testing.T) {
 	}
 }
 
-// withSerial runs fn with every pipeline of the commands serial (true) or
-// staged (false).
-func withSerial(serial bool, fn func()) {
-	old := serialPipeline
-	serialPipeline = serial
-	defer func() { serialPipeline = old }()
-	fn()
+// serialEnv returns an env hook that makes every pipeline of a command serial
+// (true) or staged (false).
+func serialEnv(serial bool) func(*env) {
+	return func(e *env) { e.serial = serial }
 }
 
 // readTree returns every regular file under dir by its relative path.
@@ -185,13 +182,11 @@ func TestExtractStagedSameOutput(t *testing.T) {
 			var errs [2]string
 			for i, serial := range []bool{true, false} {
 				out := filepath.Join(t.TempDir(), "o")
-				withSerial(serial, func() {
-					code, _, e := runReseq("extract", "-o", out, in)
-					if code != exitOK {
-						t.Fatalf("serial=%v: exit %d: %s", serial, code, e)
-					}
-					errs[i] = e
-				})
+				code, _, e := runWith(serialEnv(serial), "extract", "-o", out, in)
+				if code != exitOK {
+					t.Fatalf("serial=%v: exit %d: %s", serial, code, e)
+				}
+				errs[i] = e
 				trees[i] = readTree(t, out)
 			}
 			if errs[0] != errs[1] {

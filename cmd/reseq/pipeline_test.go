@@ -330,7 +330,7 @@ func TestPipelineFlags(t *testing.T) {
 		if err := fs.Parse(tc.args); err != nil {
 			t.Fatal(err)
 		}
-		p, err := pf.pipeline([]string{"x.pcap"})
+		p, err := pf.pipeline(nil, []string{"x.pcap"})
 		if (err == nil) != tc.ok {
 			t.Errorf("%v: err %v", tc.args, err)
 			continue

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -14,11 +13,6 @@ import (
 	stages "github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
-
-func init() {
-	register("report", "write a self-contained HTML page on the capture's trustworthiness (loss, capture points, per-connection graphs) + report.json", runReport)
-	register("plot", "draw one connection's time-sequence graph (tcptrace style) as SVG", runPlot)
-}
 
 const reportUsage = `usage: reseq report -o REPORT.html [options] CAPTURE...
 
@@ -63,13 +57,8 @@ the tuple). -o - writes to standard output.
 Options:
 `
 
-func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), reportUsage)
-		fs.PrintDefaults()
-	}
+func runReport(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		out, jsonOut string
 		topN         int
@@ -83,9 +72,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&quiet, "quiet", false, "no summary line")
 	fs.BoolVar(&quiet, "q", false, "short for --quiet")
 	pf := addPipelineFlags(fs)
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
 	if out == "" {
 		fmt.Fprintln(stderr, "reseq report: -o FILE is required")
@@ -101,7 +90,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 			jsonOut = out + ".json"
 		}
 	}
-	p, err := pf.pipeline(inputs)
+	p, err := pf.pipeline(in.env, inputs)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq report:", err)
 		return exitUsage
@@ -205,21 +194,16 @@ func writeFileAtomic(path string, data []byte) error {
 	return err
 }
 
-func runPlot(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), plotUsage)
-		fs.PrintDefaults()
-	}
+func runPlot(in *invocation) int {
+	fs, stdout, stderr := in.flags, in.stdout, in.stderr
 	out := fs.String("o", "", "the SVG `FILE` to write (- for standard output)")
 	connIx := fs.Int("conn", 0, "with an address selector: the `N`-th connection on the tuple")
 	pf := addPipelineFlags(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	pos, ok := in.parse()
+	if !ok {
+		return in.code
 	}
-	if len(pos) < 2 || *out == "" {
+	if *out == "" {
 		fmt.Fprintln(stderr, "reseq plot: want CAPTURE... SELECTOR -o FILE")
 		return exitUsage
 	}
@@ -228,7 +212,7 @@ func runPlot(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reseq plot:", err)
 		return exitUsage
 	}
-	p, err := pf.pipeline(pos[:len(pos)-1])
+	p, err := pf.pipeline(in.env, pos[:len(pos)-1])
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq plot:", err)
 		return exitUsage

@@ -118,7 +118,7 @@ func buildReport(res *collected) *reportJSON {
 	rc := res.rc
 	t := &rc.tot
 	rep := &reportJSON{
-		Generated:   time.Now().UTC().Format(time.RFC3339),
+		Generated:   fmtGenerated(time.Now()),
 		Packets:     res.st.Packets,
 		TCPPackets:  res.st.TCP,
 		NotTCP:      res.st.NotTCP,
@@ -413,7 +413,7 @@ func writeReportHTML(b *strings.Builder, rep *reportJSON, res *collected, jsonNa
 			}
 			fmt.Fprintf(b, `<tr data-index="%d" data-dir="%s"><td data-v="%d"><a href="#%s">%d</a></td><td data-v="%s">%s</td><td class="l" data-v="%s">%s</td><td class="l" data-v="%s">%s</td><td data-v="%d">%d</td><td class="l" data-v="%s">%s</td><td data-v="%s">%s</td>`,
 				tc.Index, r.Dir, tc.Index, tc.Graph, tc.Index, r.Dir, r.Dir, esc(r.Src), esc(r.Src), esc(r.Dst), esc(r.Dst), r.Conn, r.Conn,
-				esc(strings.Join(r.CapturePoints, " ")), esc(strings.Join(r.CapturePoints, " ")), esc(r.First), esc(shortTime(r.First)))
+				esc(strings.Join(r.CapturePoints, " ")), esc(strings.Join(r.CapturePoints, " ")), esc(r.First), esc(fmtClock(r.First)))
 			for _, v := range []int64{r.Packets, r.Length, r.Captured, r.GapBytes, r.Gaps} {
 				fmt.Fprintf(b, `<td data-v="%d">%s</td>`, v, num(v))
 			}
@@ -447,12 +447,4 @@ func reasonOrder(m map[string]int64) []reasonFigure {
 		}
 	}
 	return out
-}
-
-func shortTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
-	}
-	return t.Format("15:04:05.000")
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/reseq/reseq/tcpasm"
 )
@@ -85,19 +84,6 @@ func fmtBytes(n float64) string {
 		return strconv.FormatFloat(n/(1<<10), 'g', 4, 64) + " KiB"
 	}
 	return strconv.FormatFloat(n, 'g', 6, 64) + " B"
-}
-
-func fmtSecs(s float64) string {
-	a := math.Abs(s)
-	switch {
-	case a == 0:
-		return "0"
-	case a < 1e-3:
-		return strconv.FormatFloat(s*1e6, 'g', 4, 64) + " µs"
-	case a < 1:
-		return strconv.FormatFloat(s*1e3, 'g', 4, 64) + " ms"
-	}
-	return strconv.FormatFloat(s, 'g', 5, 64) + " s"
 }
 
 // niceTicks returns about n round values covering [lo, hi].
@@ -331,7 +317,7 @@ func writePanel(b *strings.Builder, rc *reportConn, d int, top float64, t0, t1 i
 			x, p.y0, x, p.y0+p.h, x, p.y0+p.h+14, esc(fmtSecs(v)))
 		n += 2
 	}
-	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" text-anchor="middle">capture time since %s</text>`, p.x0+p.w/2, p.y0+p.h+30, esc(time.Unix(0, t0).UTC().Format("2006-01-02 15:04:05.000000 UTC")))
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" text-anchor="middle">capture time since %s</text>`, p.x0+p.w/2, p.y0+p.h+30, esc(fmtCaptionTime(t0)))
 	for _, v := range niceByteTicks(float64(o0), float64(o1), 6) {
 		y := p.yf(v)
 		fmt.Fprintf(b, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#e4e4e4"/><text x="%.0f" y="%.1f" text-anchor="end">%s</text>`,

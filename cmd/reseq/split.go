@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,10 +11,6 @@ import (
 	"github.com/reseq/reseq/layers"
 	"github.com/reseq/reseq/pcapng"
 )
-
-func init() {
-	register("split", "cut captures into N pcapng shard files by address pair, for N workers", runSplit)
-}
 
 const splitUsage = `usage: reseq split -n N -o DIR CAPTURE...
 
@@ -42,13 +37,8 @@ connection may then be cut between shards.
 Options:
 `
 
-func runSplit(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("split", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage on -h only, to stdout: see flagError
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), splitUsage)
-		fs.PrintDefaults()
-	}
+func runSplit(in *invocation) int {
+	fs, stderr := in.flags, in.stderr
 	var (
 		n     int
 		dir   string
@@ -57,11 +47,11 @@ func runSplit(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&n, "n", 0, "number of shards `N`")
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR")
-	inputs, err := parseArgs(fs, args)
-	if err != nil {
-		return flagError(fs, err, stdout, stderr)
+	inputs, ok := in.parse()
+	if !ok {
+		return in.code
 	}
-	if n < 1 || dir == "" || len(inputs) == 0 {
+	if n < 1 || dir == "" {
 		fmt.Fprintln(stderr, "reseq split: -n N (1 or more), -o DIR and a capture are required")
 		return exitUsage
 	}

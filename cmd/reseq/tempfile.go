@@ -4,7 +4,26 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 )
+
+// signals is a run's view of the process's interrupt signals (SIGINT,
+// SIGTERM, SIGHUP on Unix): the temporary files to remove when a signal ends
+// the process, and how many runs catch the signals themselves (see
+// catchInterrupts), which then stop and remove the files on their own. The
+// signals belong to the process: main's env has one signals, a test's env
+// its own (env.signals).
+//
+// Invariant: temps holds the name of every temporary file made through it
+// that still exists and could not be unlinked while open; once the handler
+// goroutine runs it stays for the process's life.
+type signals struct {
+	graceful atomic.Int32 // runs catching the signals now
+
+	mu      sync.Mutex
+	temps   map[string]struct{}
+	handler bool
+}
 
 // newTempFile creates a temporary file (os.CreateTemp) that is gone however
 // the process ends. On Unix it is unlinked at once: its descriptor keeps it
@@ -12,53 +31,47 @@ import (
 // signal or a crash. Where an open file cannot be unlinked (Windows), it is
 // removed by the function returned (call it when done) or, on an interrupt,
 // by a handler that then exits with status 130.
-func newTempFile(dir, pattern string) (*os.File, func(), error) {
+func (sg *signals) newTempFile(dir, pattern string) (*os.File, func(), error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, forgetOnExit(f), nil
+	return f, sg.forgetOnExit(f), nil
 }
 
 // forgetOnExit makes the file f (just created) go away however the process
 // ends (see newTempFile) and returns the function that closes and removes it.
-func forgetOnExit(f *os.File) func() {
+func (sg *signals) forgetOnExit(f *os.File) func() {
 	name := f.Name()
 	if unlinkOpen && os.Remove(name) == nil {
 		return func() { f.Close() }
 	}
-	tempFiles.add(name)
+	sg.add(name)
 	return func() {
 		f.Close()
 		os.Remove(name)
-		tempFiles.remove(name)
+		sg.remove(name)
 	}
 }
 
-// tempFiles are the temporary files to remove on an interrupt.
-var tempFiles = &tempSet{names: map[string]struct{}{}}
-
-type tempSet struct {
-	mu      sync.Mutex
-	names   map[string]struct{}
-	handler bool
-}
-
-func (t *tempSet) add(name string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.names[name] = struct{}{}
-	if !t.handler {
-		t.handler = true
+func (sg *signals) add(name string) {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	if sg.temps == nil {
+		sg.temps = map[string]struct{}{}
+	}
+	sg.temps[name] = struct{}{}
+	if !sg.handler {
+		sg.handler = true
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, interruptSignals...)
 		go func() {
 			for range c {
-				if gracefulInterrupts.Load() > 0 {
+				if sg.graceful.Load() > 0 {
 					continue // the run stops and removes them (see interrupt.go)
 				}
-				t.removeAll()
-				os.Exit(130)
+				sg.removeAll()
+				os.Exit(exitInterrupted)
 			}
 		}()
 	}
@@ -66,15 +79,15 @@ func (t *tempSet) add(name string) {
 
 // removeAll removes every temporary file left, for an exit on a signal: it
 // keeps the lock, so that no new one is made before the exit.
-func (t *tempSet) removeAll() {
-	t.mu.Lock()
-	for n := range t.names {
+func (sg *signals) removeAll() {
+	sg.mu.Lock()
+	for n := range sg.temps {
 		os.Remove(n)
 	}
 }
 
-func (t *tempSet) remove(name string) {
-	t.mu.Lock()
-	delete(t.names, name)
-	t.mu.Unlock()
+func (sg *signals) remove(name string) {
+	sg.mu.Lock()
+	delete(sg.temps, name)
+	sg.mu.Unlock()
 }

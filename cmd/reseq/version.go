@@ -21,10 +21,6 @@ var (
 	releaseVersion = ""
 )
 
-func init() {
-	register("version", "print the version, VCS revision and build time", runVersion)
-}
-
 // versionInfo is what 'reseq version' prints.
 type versionInfo struct {
 	Module    string // module path
@@ -87,15 +83,12 @@ func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "go:         %s %s\n", v.Go, v.Platform)
 }
 
-func runVersion(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		if args[0] == "-h" || args[0] == "--help" {
-			fmt.Fprintln(stdout, "usage: reseq version\n\nPrints the module version, the VCS revision (\"dirty\" when built from a\nwork tree with uncommitted changes), the commit time, the build time (set by\nscripts/release.sh) and the Go version and platform.")
-			return exitOK
-		}
-		fmt.Fprintln(stderr, "reseq version: takes no arguments")
-		return exitUsage
+const versionUsage = "usage: reseq version\n\nPrints the module version, the VCS revision (\"dirty\" when built from a\nwork tree with uncommitted changes), the commit time, the build time (set by\nscripts/release.sh) and the Go version and platform.\n"
+
+func runVersion(in *invocation) int {
+	if _, ok := in.parse(); !ok {
+		return in.code
 	}
-	printVersion(stdout)
+	printVersion(in.stdout)
 	return exitOK
 }

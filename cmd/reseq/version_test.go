@@ -8,7 +8,7 @@ import (
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		var out, errb strings.Builder
-		if code := run(args, &out, &errb); code != exitOK {
+		if code := newEnv(&out, &errb).run(args); code != exitOK {
 			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
 		}
 		s := out.String()
@@ -19,7 +19,7 @@ func TestVersion(t *testing.T) {
 		}
 	}
 	var out, errb strings.Builder
-	if code := run([]string{"version", "x"}, &out, &errb); code != exitUsage {
+	if code := newEnv(&out, &errb).run([]string{"version", "x"}); code != exitUsage {
 		t.Errorf("version x: exit %d", code)
 	}
 }

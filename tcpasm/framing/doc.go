@@ -6,7 +6,9 @@
 // of the stream and returns how many it consumed; the rest is held by the framer
 // and offered again, followed by newer bytes, when more arrive. The amount held is
 // bounded (Config.MaxHeld): when an offer reaches the bound the consumer is told
-// (Chunk.Full) and must consume or give the bytes up.
+// (Chunk.Full) and must consume or give the bytes up. Many framers (and the
+// consumers' own state) may share one Budget (Config.Budget): the bytes that
+// would take a framer past what it has left are offered as a Full chunk too.
 //
 // Loss is reported to the consumer before any byte after it (Consumer.Gap). After
 // a gap the consumer decides whether it still knows where the next message starts

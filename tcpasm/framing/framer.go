@@ -12,6 +12,15 @@ type Config struct {
 	// MaxHeld bounds the bytes a Framer holds for its consumer (unconsumed bytes,
 	// or bytes kept while resynchronising). Default DefaultMaxHeld.
 	MaxHeld int
+	// Budget, when set, is shared by the framers (and whatever else the
+	// caller charges to it): each framer charges the capacity of its buffers
+	// (released when it ends; a buffer is let go when it empties and is
+	// larger than releaseAbove, or when the budget is over its bound). Bytes
+	// that would take a framer's buffer past what the budget has left are
+	// offered as a Full chunk, as at MaxHeld: a consumer that cannot use them
+	// makes the framer drop them and resynchronise, so the framers never grow
+	// past the budget (Budget.Refused counts those times).
+	Budget *Budget
 }
 
 // Chunk is what a Framer offers its consumer: Data are in-order stream bytes
@@ -103,6 +112,8 @@ type Stats struct {
 type Framer struct {
 	c       Consumer
 	maxHeld int
+	budget  *Budget
+	charged int64 // bytes charged to budget: footprint() when last settled
 
 	started bool
 	synced  bool
@@ -142,7 +153,43 @@ func New(c Consumer, cfg Config, synced bool) *Framer {
 	if m <= 0 {
 		m = DefaultMaxHeld
 	}
-	return &Framer{c: c, maxHeld: m, synced: synced, after: !synced}
+	return &Framer{c: c, maxHeld: m, budget: cfg.Budget, synced: synced, after: !synced}
+}
+
+// releaseAbove is the buffer capacity that a framer lets go of when its
+// buffer empties; smaller buffers are kept for the next bytes, unless the
+// budget is over its bound.
+const releaseAbove = 64 << 10
+
+// markSize is the bytes of one mark.
+const markSize = 16
+
+// footprint is what the framer's buffers take.
+func (f *Framer) footprint() int64 { return int64(cap(f.buf)) + markSize*int64(cap(f.marks)) }
+
+// settle lets go of empty buffers that are large (or all of them under
+// pressure) and charges the change of footprint to the budget.
+func (f *Framer) settle() {
+	if f.budget == nil {
+		return
+	}
+	if f.Held() == 0 && (f.ended || cap(f.buf) > releaseAbove || !f.budget.within(f.footprint()-f.charged)) {
+		f.buf, f.hs, f.marks, f.ms = nil, 0, nil, 0
+	}
+	fp := f.footprint()
+	f.budget.Charge(fp - f.charged)
+	f.charged = fp
+}
+
+// overBudget reports whether holding n bytes would take the framer past what
+// the budget has left, counting what it charged already as its own and the
+// growth of its buffers since (they grow before the bytes are offered).
+func (f *Framer) overBudget(n int) bool {
+	if f.budget == nil {
+		return false
+	}
+	need := max(int64(n), f.footprint()) - f.charged
+	return need > 0 && !f.budget.Fits(need)
 }
 
 // Stats returns the counters so far.
@@ -199,6 +246,9 @@ func (c *Chunk) Exact(off int64) bool {
 func (f *Framer) Data(off int64, data []byte, ts int64) {
 	if f.ended || len(data) == 0 {
 		return
+	}
+	if f.budget != nil {
+		defer f.settle()
 	}
 	f.now = max(f.now, ts)
 	if !f.started {
@@ -289,7 +339,7 @@ func (f *Framer) run(buf []byte, off, ts int64, fr *Framer) ([]byte, int64) {
 			buf, off = buf[start:], off+int64(start)
 			resynced = true
 			if !found {
-				if len(buf) >= f.maxHeld {
+				if len(buf) >= f.maxHeld || f.overBudget(len(buf)) {
 					f.stats.Dropped += int64(len(buf))
 					off += int64(len(buf))
 					buf = buf[len(buf):]
@@ -300,7 +350,7 @@ func (f *Framer) run(buf []byte, off, ts int64, fr *Framer) ([]byte, int64) {
 			f.after = true
 			continue
 		}
-		full := len(buf) >= f.maxHeld
+		full := len(buf) >= f.maxHeld || f.overBudget(len(buf))
 		*c = Chunk{Off: off, Data: buf, Full: full, AfterGap: f.after, f: fr, ts: ts}
 		f.stats.Offered += int64(len(buf))
 		n, resync := f.c.Data(c)
@@ -364,6 +414,7 @@ func (f *Framer) Gap(off, length int64, reason tcpasm.Reason, ts int64) {
 		off = f.next
 	}
 	f.dropHeld()
+	f.settle()
 	f.stats.Gaps++
 	f.stats.GapBytes += length
 	if f.c.Gap(off, length, reason, ts) {
@@ -397,5 +448,6 @@ func (f *Framer) End(reason tcpasm.Reason, ts int64) {
 	}
 	f.dropHeld()
 	f.ended = true
+	f.settle()
 	f.c.End(reason, ts)
 }

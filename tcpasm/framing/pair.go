@@ -108,6 +108,20 @@ func (p *Pairer[T]) give(v T) {
 	}
 }
 
+// GiveUpOldest gives up the oldest pending request direction dir sent, to
+// Unanswered, and reports whether there was one (to bound what is pending).
+func (p *Pairer[T]) GiveUpOldest(dir tcpasm.Direction) bool {
+	q := &p.q[dir&1]
+	if q.head == len(q.items) {
+		return false
+	}
+	v := q.items[q.head].v
+	q.items[q.head] = item[T]{}
+	q.head++
+	p.give(v)
+	return true
+}
+
 // Drain gives up every pending request of both directions, oldest first per
 // direction, to Unanswered.
 func (p *Pairer[T]) Drain() {
