@@ -547,3 +547,73 @@ func TestWriterRoundTrip(t *testing.T) {
 		t.Errorf("writer byte order %v", r.Sections()[0].ByteOrder)
 	}
 }
+
+// chunkRecorder records the length of each Write.
+type chunkRecorder struct {
+	bytes.Buffer
+	writes []int
+}
+
+func (c *chunkRecorder) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, len(p))
+	return c.Buffer.Write(p)
+}
+
+// A buffered Writer (NewWriterSize) writes the bytes an unbuffered one
+// writes, in writes of whole blocks no larger than its buffer unless one
+// block is, and nothing of the last blocks before Flush.
+func TestWriterSizeSameBytes(t *testing.T) {
+	write := func(w *Writer) {
+		t.Helper()
+		if _, err := w.AddInterface(1, 0, 9); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 200 {
+			data := bytes.Repeat([]byte{byte(i)}, (i*37)%300) // 0 to 299 bytes, unpadded lengths too
+			var err error
+			if i%3 == 0 {
+				err = w.WritePacket(0, int64(i)*1000, data, len(data)+i%5)
+			} else {
+				err = w.WritePacketID(0, int64(i)*1000, data, len(data), uint64(i)*7)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var want bytes.Buffer
+	w, err := NewWriterAppl(&want, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(w)
+	for _, size := range []int{1, 64, 100, 1000, 4096, 1 << 20} {
+		var got chunkRecorder
+		w, err := NewWriterSize(&got, "test", size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(w)
+		before := got.Len()
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if size >= 1000 && before == got.Len() {
+			t.Errorf("size %d: nothing was held for Flush", size)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("size %d: %d bytes differ from the unbuffered %d", size, got.Len(), want.Len())
+		}
+		for i, n := range got.writes {
+			if n > size && n > 400 { // one block is at most 28+300+3+16+4 bytes
+				t.Errorf("size %d: write %d of %d bytes", size, i, n)
+			}
+		}
+		if size == 1<<20 && len(got.writes) != 1 {
+			t.Errorf("size %d: %d writes, want 1", size, len(got.writes))
+		}
+		if err := w.Flush(); err != nil || got.Len() != want.Len() {
+			t.Errorf("size %d: a second Flush wrote again (%v)", size, err)
+		}
+	}
+}
