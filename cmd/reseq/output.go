@@ -331,6 +331,7 @@ type fileOp struct {
 // writing it). Write buffers are bounded: max+spareBufs of bufSize bytes.
 type filePool struct {
 	max      int
+	spare    int // write buffers beyond one per open file (spareBufs, or its share)
 	bufSize  int
 	open     int
 	head     *outFile
@@ -359,13 +360,20 @@ const spareBufs = 128
 const fileWriters = 3
 
 func newFilePool(max, bufSize int, truncate bool) *filePool {
-	if max < 1 {
-		max = 1
-	}
+	return newFilePoolShare(max, bufSize, truncate, 1)
+}
+
+// newFilePoolShare is newFilePool for one of n pools that write at once (the
+// extractors of --workers n): each gets its share of the spare buffers and of
+// the writer goroutines, so that n pools fault in and switch between no more
+// than one would.
+func newFilePoolShare(maxOpen, bufSize int, truncate bool, n int) *filePool {
+	maxOpen, n = max(1, maxOpen), max(1, n)
+	spare := max(1, spareBufs/n)
 	p := &filePool{
-		max: max, bufSize: bufSize, truncate: truncate,
-		ops:  make([]chan fileOp, fileWriters),
-		free: make(chan []byte, max+spareBufs),
+		max: maxOpen, spare: spare, bufSize: bufSize, truncate: truncate,
+		ops:  make([]chan fileOp, (fileWriters+n-1)/n),
+		free: make(chan []byte, maxOpen+spare),
 	}
 	for i := range p.ops {
 		p.ops[i] = make(chan fileOp, 128)
@@ -442,7 +450,7 @@ func (p *filePool) getBuf() []byte {
 		return b
 	default:
 	}
-	if p.nbufs < p.max+spareBufs {
+	if p.nbufs < p.max+p.spare {
 		p.nbufs++
 		return make([]byte, 0, p.bufSize)
 	}
