@@ -100,8 +100,8 @@ type ifaceKey struct {
 }
 
 // splitBufSize is each shard file's write buffer: the frames' blocks are
-// built in it (their bytes copied once) and written 1 MiB at a time.
-const splitBufSize = 1 << 20
+// built in it (their bytes copied once) and written 256 KiB at a time.
+const splitBufSize = 256 << 10
 
 // split writes the frames of r to n shard files in dir. inErr is the first
 // input error (the other inputs are read on).
