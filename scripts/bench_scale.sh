@@ -6,7 +6,10 @@
 #   * CPU time (user+sys) of one run against the sum over N shard processes,
 #     N = 2, 4, 8, for the shard route (N x 'extract --shard i/N --workers 1',
 #     each reading all input) and the split route ('split -n N' once, then N x
-#     'extract' of a shard file, --workers 1): medians of ROUNDS.
+#     'extract' of a shard file, --workers 1): medians of ROUNDS; and how
+#     evenly split shared the bytes out (the largest shard file's share: 1/N
+#     is even, 1.00 is every frame in one shard, as on a capture of one
+#     address pair, since split hashes the address pair only).
 # Environment: ROUNDS (default 3), CAPS (default "perf small").
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,8 +49,10 @@ for c in $caps; do
 				rm -rf "$tmp/x"; set -- $(cpu "$R" extract -o "$tmp/x" --quiet --workers 1 "$f"); tot=$(awk -v a="$tot" -v b="$2" 'BEGIN{print a+b}')
 			done
 			echo "$tot" >>"$tmp/sp"
+			big=$(stat -c %s "$tmp"/split/shard-*.pcapng | sort -g | tail -1)
+			all=$(stat -c %s "$tmp"/split/shard-*.pcapng | awk '{s += $1} END {print s}')
 		done
 		sh=$(median <"$tmp/sh"); sp=$(median <"$tmp/sp")
-		echo "N=$n  shard route CPU ${sh}s ($(awk -v a="$sh" -v b="$c1" 'BEGIN{printf "%.2f", a/b}')x)  split route CPU ${sp}s ($(awk -v a="$sp" -v b="$c1" 'BEGIN{printf "%.2f", a/b}')x)"
+		echo "N=$n  shard route CPU ${sh}s ($(awk -v a="$sh" -v b="$c1" 'BEGIN{printf "%.2f", a/b}')x)  split route CPU ${sp}s ($(awk -v a="$sp" -v b="$c1" 'BEGIN{printf "%.2f", a/b}')x, largest shard $(awk -v a="$big" -v b="$all" 'BEGIN{printf "%.2f", a/b}') of the bytes)"
 	done
 done
