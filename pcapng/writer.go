@@ -11,20 +11,12 @@ import (
 // ErrWrite reports something the Writer cannot represent.
 var ErrWrite = errors.New("pcapng: not representable")
 
-// Writer writes a little-endian pcapng file with one section. Made by
-// NewWriter or NewWriterAppl it does not buffer (each block is one Write: wrap
-// the destination in a bufio.Writer for many small packets); made by
-// NewWriterSize it builds the blocks in a buffer of its own and writes them
-// when it is full or on Flush, so that a packet's bytes are copied once.
-//
-// Invariant: buf[:start] holds whole blocks not yet written (none when
-// size is 0); a block is built from start on.
+// Writer writes a little-endian pcapng file with one section. It does not
+// buffer: wrap the destination in a bufio.Writer for many small packets.
 type Writer struct {
 	w      io.Writer
 	ifaces []Interface
 	buf    []byte
-	start  int
-	size   int
 }
 
 // NewWriter writes a Section Header Block to w and returns a Writer.
@@ -32,17 +24,8 @@ func NewWriter(w io.Writer) (*Writer, error) { return NewWriterAppl(w, "") }
 
 // NewWriterAppl is NewWriter with the option shb_userappl: appl (none when
 // empty).
-func NewWriterAppl(w io.Writer, appl string) (*Writer, error) { return NewWriterSize(w, appl, 0) }
-
-// NewWriterSize is NewWriterAppl with a buffer of size bytes: the blocks are
-// written to w once they fill it (a block larger than the buffer as soon as
-// it is complete), and by Flush, which the caller must call at the end.
-// Size 0 does not buffer.
-func NewWriterSize(w io.Writer, appl string, size int) (*Writer, error) {
-	wr := &Writer{w: w, size: size}
-	if size > 0 {
-		wr.buf = make([]byte, 0, size)
-	}
+func NewWriterAppl(w io.Writer, appl string) (*Writer, error) {
+	wr := &Writer{w: w}
 	b := wr.begin(BlockSHB)
 	b = binary.LittleEndian.AppendUint32(b, byteOrderMagic)
 	b = binary.LittleEndian.AppendUint16(b, 1)
@@ -60,41 +43,21 @@ func NewWriterSize(w io.Writer, appl string, size int) (*Writer, error) {
 	return wr, wr.finish(b)
 }
 
-// begin starts a block of type typ after the blocks buffered.
 func (w *Writer) begin(typ uint32) []byte {
-	b := w.buf[:w.start]
+	b := w.buf[:0]
 	b = binary.LittleEndian.AppendUint32(b, typ)
 	return binary.LittleEndian.AppendUint32(b, 0) // length, set by finish
 }
 
-// finish completes the block begun at w.start (padding, both lengths) and
-// writes it, or keeps it while the buffer has room.
 func (w *Writer) finish(b []byte) error {
 	for len(b)%4 != 0 {
 		b = append(b, 0)
 	}
-	n := uint32(len(b) - w.start + 4)
-	binary.LittleEndian.PutUint32(b[w.start+4:], n)
+	n := uint32(len(b) + 4)
+	binary.LittleEndian.PutUint32(b[4:], n)
 	b = binary.LittleEndian.AppendUint32(b, n)
-	w.buf, w.start = b, len(b)
-	if w.size > 0 && len(b) < w.size {
-		return nil
-	}
-	return w.Flush()
-}
-
-// Flush writes the blocks buffered (NewWriterSize); a Writer that does not
-// buffer has none.
-func (w *Writer) Flush() error {
-	if w.start == 0 {
-		return nil
-	}
-	_, err := w.w.Write(w.buf[:w.start])
-	w.buf, w.start = w.buf[:0], 0
-	if w.size > 0 && cap(w.buf) > 2*w.size {
-		// A block larger than the buffer grew it: do not keep that.
-		w.buf = make([]byte, 0, w.size)
-	}
+	w.buf = b
+	_, err := w.w.Write(b)
 	return err
 }
 
@@ -205,13 +168,6 @@ func (w *Writer) epb(iface int, ts int64, data []byte, origLen, room int) ([]byt
 	t, err := units(&w.ifaces[iface], ts)
 	if err != nil {
 		return nil, err
-	}
-	if w.start > 0 && w.start+room+len(data) > cap(w.buf) {
-		// Buffered, and the block would not fit after those waiting:
-		// write them rather than copy them into a larger buffer.
-		if err := w.Flush(); err != nil {
-			return nil, err
-		}
 	}
 	b := w.begin(BlockEPB)
 	b = binary.LittleEndian.AppendUint32(b, uint32(iface))

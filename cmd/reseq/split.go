@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -99,15 +100,12 @@ type ifaceKey struct {
 	linkType               uint32
 }
 
-// splitBufSize is each shard file's write buffer: the frames' blocks are
-// built in it (their bytes copied once) and written 256 KiB at a time.
-const splitBufSize = 256 << 10
-
 // split writes the frames of r to n shard files in dir. inErr is the first
 // input error (the other inputs are read on).
 func split(r *reseq.Reader, dir string, n int) (inErr, outErr error) {
 	type shard struct {
 		f *os.File
+		b *bufio.Writer
 		w *pcapng.Writer
 	}
 	shards := make([]shard, n)
@@ -116,10 +114,8 @@ func split(r *reseq.Reader, dir string, n int) (inErr, outErr error) {
 			if s.f == nil {
 				continue
 			}
-			if s.w != nil {
-				if err := s.w.Flush(); err != nil && outErr == nil {
-					outErr = err
-				}
+			if err := s.b.Flush(); err != nil && outErr == nil {
+				outErr = err
 			}
 			if err := s.f.Close(); err != nil && outErr == nil {
 				outErr = err
@@ -131,20 +127,16 @@ func split(r *reseq.Reader, dir string, n int) (inErr, outErr error) {
 		if err != nil {
 			return nil, err
 		}
-		shards[i].f = f
-		w, err := pcapng.NewWriterSize(f, fmt.Sprintf("%s %d/%d", reseq.SplitAppl, i, n), splitBufSize)
+		b := bufio.NewWriterSize(f, 256<<10)
+		w, err := pcapng.NewWriterAppl(b, fmt.Sprintf("%s %d/%d", reseq.SplitAppl, i, n))
+		shards[i] = shard{f, b, w}
 		if err != nil {
 			return nil, err
 		}
-		shards[i].w = w
 	}
 	ifaces := map[ifaceKey]int{}
-	var (
-		lp     layers.Packet
-		last   ifaceKey // the interface of the frame before, ...
-		lastID = -1     // ... and its number (-1: none yet)
-		errRun int
-	)
+	var lp layers.Packet
+	errRun := 0
 	for {
 		pkt, err := r.Next()
 		if err == io.EOF {
@@ -161,26 +153,23 @@ func split(r *reseq.Reader, dir string, n int) (inErr, outErr error) {
 		}
 		errRun = 0
 		k := ifaceKey{pkt.Source, pkt.Section, pkt.Interface, pkt.LinkType}
-		if k != last || lastID < 0 {
-			id, ok := ifaces[k]
-			if !ok {
-				// In every shard, so that the numbering is the same.
-				id = len(ifaces)
-				ifaces[k] = id
-				for _, s := range shards {
-					if _, err := s.w.AddInterface(uint16(pkt.LinkType), 0, 9); err != nil {
-						return inErr, err
-					}
+		id, ok := ifaces[k]
+		if !ok {
+			// In every shard, so that the numbering is the same.
+			id = len(ifaces)
+			ifaces[k] = id
+			for _, s := range shards {
+				if _, err := s.w.AddInterface(uint16(pkt.LinkType), 0, 9); err != nil {
+					return inErr, err
 				}
 			}
-			last, lastID = k, id
 		}
 		frame := pkt.Index
 		if pkt.HasFrame {
 			frame = pkt.Frame // a shard file split again
 		}
 		s := shards[splitShard(&lp, &pkt, n)]
-		if err := s.w.WritePacketID(lastID, pkt.Timestamp, pkt.Data, max(pkt.Length, len(pkt.Data)), uint64(frame)); err != nil {
+		if err := s.w.WritePacketID(id, pkt.Timestamp, pkt.Data, max(pkt.Length, len(pkt.Data)), uint64(frame)); err != nil {
 			return inErr, err
 		}
 	}
