@@ -328,7 +328,7 @@ type fileOp struct {
 // operations in the order they were issued; several writers let the writes to
 // some files go on while another file is being created (creating a file in a
 // directory is serialised by the kernel and, on a busy ext4, costs more than
-// writing it). Write buffers are bounded: max+spareBufs of bufSize bytes.
+// writing it). Write buffers are bounded: max+spare of bufSize bytes.
 type filePool struct {
 	max      int
 	spare    int // write buffers beyond one per open file (spareBufs, or its share)
@@ -364,9 +364,9 @@ func newFilePool(max, bufSize int, truncate bool) *filePool {
 }
 
 // newFilePoolShare is newFilePool for one of n pools that write at once (the
-// extractors of --workers n): each gets its share of the spare buffers and of
-// the writer goroutines, so that n pools fault in and switch between no more
-// than one would.
+// extractors of --workers n): each gets spareBufs/n spare buffers and
+// fileWriters/n writer goroutines (rounded up), so that n pools hold no more
+// spare buffers than one and run at most n-1 more writers.
 func newFilePoolShare(maxOpen, bufSize int, truncate bool, n int) *filePool {
 	maxOpen, n = max(1, maxOpen), max(1, n)
 	spare := max(1, spareBufs/n)
