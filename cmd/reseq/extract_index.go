@@ -259,11 +259,12 @@ func (e *extractor) shards(n int) []*extractor {
 		return all
 	}
 	per := max(1, e.maxOpen/n)
-	e.pool = newFilePool(per, writeBufSize, e.force)
+	e.pool.closeAll() // unused: the shards' pools replace it
+	e.pool = newFilePoolShare(per, writeBufSize, e.force, n)
 	for range n - 1 {
 		x := &extractor{
 			dir: e.dir, tpl: e.tpl, maxBytes: e.maxBytes, maxOpen: per, force: e.force,
-			pool: newFilePool(per, writeBufSize, e.force), sh: e.sh,
+			pool: newFilePoolShare(per, writeBufSize, e.force, n), sh: e.sh,
 			live: map[*tcpasm.Conn]struct{}{}, warn: e.warn, tables: e.tables,
 			cidSeed: e.cidSeed, intr: e.intr,
 		}

@@ -535,3 +535,44 @@ func TestIndexReplacedWhole(t *testing.T) {
 		t.Fatalf("new index %q", got)
 	}
 }
+
+// The file pools of --workers n share one pool's spare buffers and writers,
+// and the pool they replace is closed.
+func TestFilePoolShares(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4, 8} {
+		e := newTestExtractor(t, extractorConfig{Dir: t.TempDir(), MaxOpen: 256})
+		old := e.pool
+		xs := e.shards(n)
+		if len(xs) != n {
+			t.Fatalf("n=%d: %d extractors", n, len(xs))
+		}
+		spare, writers := 0, 0
+		for _, x := range xs {
+			if x.pool.max != max(1, 256/n) {
+				t.Errorf("n=%d: %d open files a pool", n, x.pool.max)
+			}
+			spare += x.pool.spare
+			writers += len(x.pool.ops)
+		}
+		if spare > spareBufs {
+			t.Errorf("n=%d: %d spare buffers in all, one pool has %d", n, spare, spareBufs)
+		}
+		if writers < n || writers > fileWriters+n-1 {
+			t.Errorf("n=%d: %d writer goroutines in all", n, writers)
+		}
+		if n > 1 && (e.pool == old || !old.ended) {
+			t.Errorf("n=%d: the replaced pool was not closed", n)
+		}
+		if n == 1 && e.pool != old {
+			t.Errorf("one extractor: its pool was replaced")
+		}
+		if err := e.finish(); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range xs {
+			if !x.pool.ended {
+				t.Errorf("n=%d: finish left a pool open", n)
+			}
+		}
+	}
+}

@@ -317,9 +317,10 @@ type fileOp struct {
 // operations in the order they were issued; several writers let the writes to
 // some files go on while another file is being created (creating a file in a
 // directory is serialised by the kernel and, on a busy ext4, costs more than
-// writing it). Write buffers are bounded: max+spareBufs of bufSize bytes.
+// writing it). Write buffers are bounded: max+spare of bufSize bytes.
 type filePool struct {
 	max      int
+	spare    int // write buffers beyond one per open file (spareBufs, or its share)
 	bufSize  int
 	open     int
 	head     *outFile
@@ -348,13 +349,20 @@ const spareBufs = 128
 const fileWriters = 3
 
 func newFilePool(max, bufSize int, truncate bool) *filePool {
-	if max < 1 {
-		max = 1
-	}
+	return newFilePoolShare(max, bufSize, truncate, 1)
+}
+
+// newFilePoolShare is newFilePool for one of n pools that write at once (the
+// extractors of --workers n): each gets spareBufs/n spare buffers and
+// fileWriters/n writer goroutines (rounded up), so that n pools hold no more
+// spare buffers than one and run at most n-1 more writers.
+func newFilePoolShare(maxOpen, bufSize int, truncate bool, n int) *filePool {
+	maxOpen, n = max(1, maxOpen), max(1, n)
+	spare := max(1, spareBufs/n)
 	p := &filePool{
-		max: max, bufSize: bufSize, truncate: truncate,
-		ops:  make([]chan fileOp, fileWriters),
-		free: make(chan []byte, max+spareBufs),
+		max: maxOpen, spare: spare, bufSize: bufSize, truncate: truncate,
+		ops:  make([]chan fileOp, (fileWriters+n-1)/n),
+		free: make(chan []byte, maxOpen+spare),
 	}
 	for i := range p.ops {
 		p.ops[i] = make(chan fileOp, 128)
@@ -431,7 +439,7 @@ func (p *filePool) getBuf() []byte {
 		return b
 	default:
 	}
-	if p.nbufs < p.max+spareBufs {
+	if p.nbufs < p.max+p.spare {
 		p.nbufs++
 		return make([]byte, 0, p.bufSize)
 	}
