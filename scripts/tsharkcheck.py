@@ -194,6 +194,10 @@ class Direction:
         if self.truncated:
             return "snap length cut a segment", None
         if not any(data for _, data, _ in self.segs):
+            if self.rst_bytes:
+                # Only a RST carried bytes: the stream is empty, which
+                # follow may not say.
+                return None, b""
             return "no payload", None
         # Unwrap sequence numbers relative to the first segment.
         base = self.segs[0][0]
@@ -241,13 +245,15 @@ def tshark_directions(facts):
             peer.acked_unseen = True
         data = bytes.fromhex(payload.replace(":", ""))
         n = int(tlen or 0)
-        if len(data) < n:
-            d.truncated = True
         if not seq:
             continue
         if rst in ("1", "True"):
+            # Not stream data (RFC 9293 3.5.3: diagnostic); tshark 4.0
+            # shows it as the reset cause, with no tcp.payload.
             d.rst_bytes += n
             continue
+        if len(data) < n:
+            d.truncated = True
         if syn in ("1", "True"):
             # The SYN's sequence number precedes the stream's first byte.
             d.segs.append(((int(seq) + 1) & 0xFFFFFFFF, data, frame))
