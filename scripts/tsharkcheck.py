@@ -11,7 +11,10 @@ A direction is complete for tshark when it carries payload, tshark flags none of
 its segments "previous segment not captured", the peer never ACKs bytes of it
 that were not seen ("ACKed segment that wasn't captured"), no segment was cut
 by the snap length, the segments cover one unbroken range of sequence numbers,
-and no two copies of a byte differ. Only complete directions are compared.
+and no two copies of a byte differ (keep-alives' garbage byte included). A
+RST's payload is not stream data (reseq counts it in rst_bytes): a direction
+whose only payload rode on a RST is complete and empty. Only complete
+directions are compared.
 
 reseq extract runs on the same capture; its directions are matched to tshark's
 streams by endpoints (address and port of both sides) and first frame. A
