@@ -173,7 +173,7 @@ var tunnelCaptures = []tunnelCapture{
 		tsharkTCP: 3,
 		streams: []tsharkStream{
 			{n: 0, a: "10.0.0.1:80", b: "127.0.0.1:7790", dirs: [2]tsharkDir{{0, 0, ""}, {0, 0, ""}}},
-			{n: 1, a: "128.32.46.142:7790", b: "10.0.0.1:80", dirs: [2]tsharkDir{{14715173, 69, "197647f9057f0873"}, {0, 0, ""}}, known: "overlapping IPv4 fragments (frame 5 rewrites bytes 48..71 of frame 3): ipfrag keeps the first copy (\"../winnt/system32/cmd.exe\"), Wireshark builds the datagram in offset order so frame 5's wins (\"RKNWUrdooM+...\"); the TCP checksum matches reseq's datagram, not tshark's (tshark -o tcp.check_checksum:TRUE: bad)"},
+			{n: 1, a: "128.32.46.142:7790", b: "10.0.0.1:80", dirs: [2]tsharkDir{{14715173, 69, "197647f9057f0873"}, {0, 0, ""}}, known: "overlapping IPv4 fragments (frame 5 rewrites bytes 48..71 of frame 3 with other bytes): ipfrag takes the conflict for identification reuse (frame 5 starts a datagram without offset 0, frame 4 is dropped as ambiguous), so reseq declares gaps; Wireshark builds the datagram in offset order so frame 5's copy wins (\"RKNWUrdooM+...\"), but the first-copy datagram (\"../winnt/system32/cmd.exe?/c+dir+c:\\\") is the one whose TCP checksum is good (scripts/tsharkcheck.known: OPEN)"},
 		},
 	},
 	{

@@ -24,7 +24,8 @@ reused tuple), src, dst (the sender and receiver of this direction), community_i
 (Community ID v1, the same for both directions; --community-id-seed), vlan,
 vni, capture_points, tunnels, first_frame (the 1-based frame number, as
 Wireshark shows it, of the connection's first packet: connections are
-numbered in its order), dir (c2s/s2c), file, base_seq, syn, fin, rst, close
+numbered in its order; a packet in IP fragments is its first fragment's
+frame, where Wireshark shows the frame that completed it), dir (c2s/s2c), file, base_seq, syn, fin, rst, close
 (why the stream ended), length (the extent), captured (length minus gap
 bytes), gap_bytes, gaps [{offset, length, reason}] (sorted, non-overlapping,
 exactly the bytes no captured packet carried; adjacent gaps of different
