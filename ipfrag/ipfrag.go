@@ -225,7 +225,8 @@ type key struct {
 // entry is one pending datagram, a tombstone (buf nil) or a ready datagram.
 type entry struct {
 	key          key
-	hash         uint64        // key.hash()
+	hash         uint64        // key.hash(), set when it enters the table
+	inTable      bool          // in table (see Reassembler)
 	encap        *layers.Encap // buf.encap; a tombstone's own copy
 	tomb         *layers.Encap
 	next         *entry  // the next entry of the same key
@@ -252,8 +253,8 @@ type entry struct {
 
 // Reassembler reassembles the IP fragments of a capture into datagrams.
 //
-// Invariants: every pending entry is in table (chained by key) and in the
-// pending order: the FIFO (sorted by (deadline, seq), the common case) or
+// Invariants: every pending entry is in table (chained by key) or is hot
+// (or both), and is in the pending order: the FIFO (sorted by (deadline, seq), the common case) or
 // the heap (a min-heap by (deadline, seq), for deadlines that went back);
 // every live pending entry is in its pair's list, sorted by mark; a live
 // entry's buf.pieces are sorted by offset, held and claimed are the sizes of
@@ -266,7 +267,12 @@ type Reassembler struct {
 	maxBytes int64
 	maxDist  int64             // < 0: never stale
 	table    map[uint64]*entry // by key.hash, chained
-	pairs    map[uint64]*pair  // by pairKey.hash, chained
+	// hot is the pending entry that had the latest fragment, or nil. It
+	// enters the table only once another entry becomes hot, so a datagram
+	// whose fragments arrive back to back is found without hashing its key
+	// and completes without a map insert and delete.
+	hot      *entry
+	pairs    map[uint64]*pair // by pairKey.hash, chained
 	freePair []*pair
 	idle     []idlePair // pairs with no entries, oldest first (or no longer idle)
 	serial   uint64
@@ -364,8 +370,16 @@ func (r *Reassembler) Add(f *Fragment) {
 		k.proto = f.Protocol
 	}
 	var e *entry
-	ph := pk.hash()
-	pr := r.pair(&pk, ph)
+	var pr *pair
+	var ph uint64
+	if h := r.hot; h != nil && h.pair.key == pk {
+		// Another fragment of the pair of the latest one (a fragment
+		// train): no hashing, no map lookup.
+		pr, ph = h.pair, h.pair.hash
+	} else {
+		ph = pk.hash()
+		pr = r.pair(&pk, ph)
+	}
 	if pr != nil {
 		pr.n++
 		// Staleness: entries of the pair more than maxDist fragments
@@ -386,6 +400,7 @@ func (r *Reassembler) Add(f *Fragment) {
 			e.mark = pr.n
 			e.own++
 			pr.toTail(e)
+			r.setHot(e)
 		}
 	}
 	off, end, capEnd := f.Offset, f.Offset+f.Length, f.Offset+len(f.Data)
@@ -989,17 +1004,30 @@ func (r *Reassembler) create(k *key, pk *pairKey, ph uint64, pr *pair, encap *la
 	if r.timeout >= 0 && f.Timestamp <= math.MaxInt64-r.timeout {
 		e.deadline = f.Timestamp + r.timeout
 	}
-	e.hash = e.key.hash()
-	e.next = r.table[e.hash]
-	r.table[e.hash] = e
+	r.setHot(e)
 	r.pendingPush(e)
 	r.stats.BytesHeld += BufferBytes
 	r.stats.PeakBytes = max(r.stats.PeakBytes, r.stats.BytesHeld)
 	return e
 }
 
+// setHot makes e, pending, the hot entry; the one it replaces, pending
+// too, enters the table.
+func (r *Reassembler) setHot(e *entry) {
+	if h := r.hot; h != e && h != nil && !h.inTable {
+		h.hash = h.key.hash()
+		h.next = r.table[h.hash]
+		r.table[h.hash] = h
+		h.inTable = true
+	}
+	r.hot = e
+}
+
 // lookup finds the entry of a key and Encap.
 func (r *Reassembler) lookup(k *key, encap *layers.Encap) *entry {
+	if h := r.hot; h != nil && h.key == *k && encapEqual(h.encap, encap) {
+		return h
+	}
 	for e := r.table[k.hash()]; e != nil; e = e.next {
 		if e.key == *k && encapEqual(e.encap, encap) {
 			return e
@@ -1096,6 +1124,13 @@ func (r *Reassembler) unlink(e *entry) {
 			r.idlePair(pr)
 		}
 	}
+	if r.hot == e {
+		r.hot = nil
+	}
+	if !e.inTable {
+		return
+	}
+	e.inTable = false
 	head := r.table[e.hash]
 	if head == e {
 		if e.next == nil {
