@@ -139,7 +139,8 @@ type Datagram struct {
 // returned it.
 type Buffer struct {
 	b      []byte  // MaxHeader of header room, then the payload at its offsets
-	pieces []piece // the fragments held, sorted by offset
+	pieces []piece // the fragments held, sorted by offset; in inline while they fit
+	inline [4]piece
 	runs   []Run   // a partial datagram's runs
 	order  []int32 // scratch: pieces in arrival order
 	encap  layers.Encap
@@ -271,7 +272,10 @@ type Reassembler struct {
 	// enters the table only once another entry becomes hot, so a datagram
 	// whose fragments arrive back to back is found without hashing its key
 	// and completes without a map insert and delete.
-	hot      *entry
+	hot *entry
+	// lastPair is the pair of the latest fragment that had one, or nil;
+	// while not freed it is in pairs, under its key.
+	lastPair *pair
 	pairs    map[uint64]*pair // by pairKey.hash, chained
 	freePair []*pair
 	idle     []idlePair // pairs with no entries, oldest first (or no longer idle)
@@ -372,15 +376,17 @@ func (r *Reassembler) Add(f *Fragment) {
 	var e *entry
 	var pr *pair
 	var ph uint64
-	if h := r.hot; h != nil && h.pair.key == pk {
-		// Another fragment of the pair of the latest one (a fragment
-		// train): no hashing, no map lookup.
-		pr, ph = h.pair, h.pair.hash
+	if lp := r.lastPair; lp != nil && !lp.freed && lp.key == pk {
+		// The pair of the latest fragment (a fragment train, or the
+		// next datagram between the same hosts): no hashing, no map
+		// lookup.
+		pr, ph = lp, lp.hash
 	} else {
 		ph = pk.hash()
 		pr = r.pair(&pk, ph)
 	}
 	if pr != nil {
+		r.lastPair = pr
 		pr.n++
 		// Staleness: entries of the pair more than maxDist fragments
 		// behind are given up now.
@@ -549,6 +555,23 @@ func encapHash(x *layers.Encap) uint32 {
 		mix(le.Uint64(t.Dst[8:]))
 	}
 	return uint32(h ^ h>>32)
+}
+
+// copyEncap makes dst the Encap src, copying only the VLAN and tunnel slots
+// in use (a decoder keeps the others zero; the Encap is some 500 bytes, the
+// slots of one tunnel 48) and clearing those dst used beyond them, so that
+// the slots of dst past its counts stay zero.
+func copyEncap(dst, src *layers.Encap) {
+	nv, nt := min(max(src.NumVLANs, 0), layers.MaxVLANs), min(max(src.NumTunnels, 0), layers.MaxTunnels)
+	if ov := min(max(dst.NumVLANs, 0), layers.MaxVLANs); ov > nv {
+		clear(dst.VLANs[nv:ov])
+	}
+	if ot := min(max(dst.NumTunnels, 0), layers.MaxTunnels); ot > nt {
+		clear(dst.Tunnels[nt:ot])
+	}
+	copy(dst.VLANs[:nv], src.VLANs[:nv])
+	copy(dst.Tunnels[:nt], src.Tunnels[:nt])
+	dst.LinkVLANs, dst.NumVLANs, dst.NumTunnels = src.LinkVLANs, src.NumVLANs, src.NumTunnels
 }
 
 // encapEqual compares the parts of two Encaps in use.
@@ -971,7 +994,7 @@ func (r *Reassembler) create(k *key, pk *pairKey, ph uint64, pr *pair, encap *la
 	}
 	buf := r.getBuffer()
 	if encap != &buf.encap {
-		buf.encap = *encap
+		copyEncap(&buf.encap, encap)
 	}
 	*e = entry{end: -1, index: f.Index, seq: r.seq, buf: buf, encap: &buf.encap, heapIdx: -1, fifoPos: -1,
 		tag: pk.tag, v6: pk.v6, tomb: e.tomb}
@@ -996,6 +1019,7 @@ func (r *Reassembler) create(k *key, pk *pairKey, ph uint64, pr *pair, encap *la
 		r.pairs[ph] = pr
 	}
 	pr.refs++
+	r.lastPair = pr
 	pr.push(e)
 	e.key = *k
 	e.key.pair = pr.serial
@@ -1290,7 +1314,9 @@ func (r *Reassembler) getBuffer() *Buffer {
 	// copy what it held again. Buffers are pooled (maxFreeBuffers), so
 	// one is made, and zeroed, only when more datagrams are in flight
 	// than ever before; MaxBytes counts BufferBytes for every one.
-	return &Buffer{b: make([]byte, BufferBytes), pieces: make([]piece, 0, 8)}
+	b := &Buffer{b: make([]byte, BufferBytes)}
+	b.pieces = b.inline[:0]
+	return b
 }
 
 func (r *Reassembler) putBuffer(b *Buffer) {

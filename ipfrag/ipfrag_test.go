@@ -975,3 +975,34 @@ func TestIPFragReuseSplit(t *testing.T) {
 		}
 	}
 }
+
+// A reused buffer holds exactly the Encap of its new datagram: the slots the
+// previous one used past the new counts do not survive.
+func TestIPFragEncapReuse(t *testing.T) {
+	tun := func(typ layers.TunnelType, id uint32, src byte) layers.Tunnel {
+		x := layers.Tunnel{Type: typ, HasID: true, ID: id, Network: layers.NetworkIPv4}
+		x.Src[0], x.Dst[0] = src, 99
+		return x
+	}
+	two := layers.Encap{LinkVLANs: 1, NumVLANs: 2, NumTunnels: 2}
+	two.VLANs[0], two.VLANs[1] = layers.VLAN{ID: 10, TPID: 0x88a8}, layers.VLAN{ID: 20, TPID: 0x8100}
+	two.Tunnels[0], two.Tunnels[1] = tun(layers.TunnelGRE, 7, 1), tun(layers.TunnelVXLAN, 5001, 2)
+	one := layers.Encap{NumTunnels: 1}
+	one.Tunnels[0] = tun(layers.TunnelVXLAN, 5002, 3)
+	payload := pattern(1200, 3)
+	r := New(Config{})
+	for i, enc := range []layers.Encap{two, one, {}, two} {
+		for _, f := range split(v4hdr(uint16(i), 6, 1, 0), payload, 600) {
+			f.Encap = &enc
+			r.Add(f)
+		}
+		var d Datagram
+		if !r.Next(&d) || !d.Complete {
+			t.Fatalf("datagram %d: not complete", i)
+		}
+		if *d.Encap != enc {
+			t.Errorf("datagram %d: Encap %+v, want %+v", i, *d.Encap, enc)
+		}
+		r.Release(d.Buf)
+	}
+}
