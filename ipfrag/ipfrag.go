@@ -124,6 +124,15 @@ type Datagram struct {
 	// Cut0 is Run.Cut of the run at offset 0 (IP[HeaderLen:]), when IP is
 	// not nil.
 	Cut0 int
+	// Train: complete, and its fragments were a train: each given to Add
+	// right after the one before it (no other fragment in between, of any
+	// datagram), in offset order from 0, each starting where the one
+	// before ended, one copy each, none cut by the snaplen. Only the head
+	// of one datagram and the tail of the next one that the sender gave
+	// the same identification, each sent back to back and each having
+	// lost the other part, make a train that mixes two datagrams (see the
+	// package doc).
+	Train bool
 	// Timestamp: the completing fragment's time (complete); the time it
 	// was given up (partial: Expire's now, the time of the fragment that
 	// made it ready, or for Flush the latest time Add saw). Index: the
@@ -246,6 +255,8 @@ type entry struct {
 	pair         *pair // the staleness counter of its addresses (pending only)
 	mark         int64 // pair.n when its identity last had a fragment
 	own          int64 // fragments of its identity it received
+	train        bool  // its fragments form a train so far (see Datagram.Train)
+	trainAt      int64 // stats.Fragments when its latest fragment arrived
 	tag          uint64
 	v6           bool
 	complete     bool  // ready: whether complete
@@ -427,6 +438,9 @@ func (r *Reassembler) Add(f *Fragment) {
 	}
 
 	dup, overlap := -1, false
+	// train: the fragment continues e's train (see Datagram.Train), or
+	// starts one in the datagram it creates.
+	train, reused := false, false
 	if e != nil {
 		// A fragment past the end the last fragment fixed, or a last
 		// fragment with another end.
@@ -443,6 +457,7 @@ func (r *Reassembler) Add(f *Fragment) {
 				r.stats.Malformed++
 				return
 			}
+			train = e.train && off == e.maxEnd && e.trainAt == r.stats.Fragments-1
 		} else {
 			dup, overlap = e.scan(off, end, f.More)
 			conflict := e.conflicts(off, capEnd, f.Data)
@@ -453,7 +468,7 @@ func (r *Reassembler) Add(f *Fragment) {
 				// own bytes; the fragment starts a new one, with the
 				// pieces that arrived after the old ones.
 				e = r.reuse(e, f, off, end, capEnd, pr.n)
-				dup, overlap = -1, false
+				dup, overlap, reused = -1, false, true
 				if e != nil {
 					dup, overlap = e.scan(off, end, f.More)
 				}
@@ -473,7 +488,9 @@ func (r *Reassembler) Add(f *Fragment) {
 	if e == nil {
 		e = r.create(&k, &pk, ph, pr, encap, f)
 		pr = e.pair
+		train = off == 0 && !reused
 	}
+	e.train, e.trainAt = train && capEnd == end, r.stats.Fragments
 
 	if dup >= 0 {
 		// The bytes copied past the first copy's snaplen are held now.
@@ -1222,7 +1239,7 @@ func (r *Reassembler) Next(d *Datagram) bool {
 
 	buf := e.buf
 	buf.lent = true
-	*d = Datagram{LinkType: e.key.link, Encap: &buf.encap, Tag: e.tag, V6: e.v6, Complete: e.complete,
+	*d = Datagram{LinkType: e.key.link, Encap: &buf.encap, Tag: e.tag, V6: e.v6, Complete: e.complete, Train: e.complete && e.train,
 		Timestamp: e.ts, Index: e.index, Buf: buf, HeaderLen: e.hdrLen, Length: e.end}
 	b := buf.b
 	if e.complete {
