@@ -139,7 +139,8 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, cut int, fin bool
 }
 
 // fragment hands the IP fragment decoded in d.lp to reassembly. Fragments of
-// protocols that cannot lead to TCP are not kept.
+// protocols that cannot lead to TCP are not kept. The caller drains next,
+// which updates d.deadline.
 func (d *decoder) fragment(pkt *reseq.Packet) {
 	d.st.Fragments++
 	switch d.lp.Protocol {
@@ -149,7 +150,6 @@ func (d *decoder) fragment(pkt *reseq.Packet) {
 		return
 	}
 	d.addFragment(pkt.Data, uint64(uint32(d.capturePoint(pkt.Section, pkt.Interface))), pkt.Timestamp, pkt.Index, false)
-	d.deadline = d.frag.Deadline()
 }
 
 // addFragment gives reassembly the fragment decoded in d.lp from data, with
