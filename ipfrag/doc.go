@@ -89,6 +89,20 @@
 // discards the datagram (with a tombstone, as for an overlap); IPv4 takes it
 // for identification reuse (above).
 //
+// # Trains
+//
+// A host sends a datagram's fragments back to back, in order, and a capture
+// usually holds them so: a complete datagram whose fragments were given to
+// Add one right after the other (no other fragment in between), in offset
+// order from 0, each where the one before ended, one copy each and none cut
+// by the snaplen, is a train (Datagram.Train). The rules above cannot tell
+// a complete datagram made of two datagrams that shared an identification;
+// a consumer can verify such datagrams by their transport checksum. A train
+// is such a mix only when the capture lost the tail of one datagram and the
+// head of the next, and the sender gave those two consecutive datagrams the
+// same identification (identifications are 16 bits and count up per
+// destination or per connection): the pipeline verifies the others only.
+//
 // # Partial datagrams
 //
 // A datagram completes when its first fragment (offset 0, which carries the

@@ -124,6 +124,15 @@ type Datagram struct {
 	// Cut0 is Run.Cut of the run at offset 0 (IP[HeaderLen:]), when IP is
 	// not nil.
 	Cut0 int
+	// Train: complete, and its fragments were a train: each given to Add
+	// right after the one before it (no other fragment in between, of any
+	// datagram), in offset order from 0, each starting where the one
+	// before ended, one copy each, none cut by the snaplen. Only the head
+	// of one datagram and the tail of the next one that the sender gave
+	// the same identification, each sent back to back and each having
+	// lost the other part, make a train that mixes two datagrams (see the
+	// package doc).
+	Train bool
 	// Timestamp: the completing fragment's time (complete); the time it
 	// was given up (partial: Expire's now, the time of the fragment that
 	// made it ready, or for Flush the latest time Add saw). Index: the
@@ -139,7 +148,8 @@ type Datagram struct {
 // returned it.
 type Buffer struct {
 	b      []byte  // MaxHeader of header room, then the payload at its offsets
-	pieces []piece // the fragments held, sorted by offset
+	pieces []piece // the fragments held, sorted by offset; in inline while they fit
+	inline [4]piece
 	runs   []Run   // a partial datagram's runs
 	order  []int32 // scratch: pieces in arrival order
 	encap  layers.Encap
@@ -225,7 +235,8 @@ type key struct {
 // entry is one pending datagram, a tombstone (buf nil) or a ready datagram.
 type entry struct {
 	key          key
-	hash         uint64        // key.hash()
+	hash         uint64        // key.hash(), set when it enters the table
+	inTable      bool          // in table (see Reassembler)
 	encap        *layers.Encap // buf.encap; a tombstone's own copy
 	tomb         *layers.Encap
 	next         *entry  // the next entry of the same key
@@ -244,6 +255,8 @@ type entry struct {
 	pair         *pair // the staleness counter of its addresses (pending only)
 	mark         int64 // pair.n when its identity last had a fragment
 	own          int64 // fragments of its identity it received
+	train        bool  // its fragments form a train so far (see Datagram.Train)
+	trainAt      int64 // stats.Fragments when its latest fragment arrived
 	tag          uint64
 	v6           bool
 	complete     bool  // ready: whether complete
@@ -252,8 +265,8 @@ type entry struct {
 
 // Reassembler reassembles the IP fragments of a capture into datagrams.
 //
-// Invariants: every pending entry is in table (chained by key) and in the
-// pending order: the FIFO (sorted by (deadline, seq), the common case) or
+// Invariants: every pending entry is in table (chained by key) or is hot
+// (or both), and is in the pending order: the FIFO (sorted by (deadline, seq), the common case) or
 // the heap (a min-heap by (deadline, seq), for deadlines that went back);
 // every live pending entry is in its pair's list, sorted by mark; a live
 // entry's buf.pieces are sorted by offset, held and claimed are the sizes of
@@ -266,7 +279,15 @@ type Reassembler struct {
 	maxBytes int64
 	maxDist  int64             // < 0: never stale
 	table    map[uint64]*entry // by key.hash, chained
-	pairs    map[uint64]*pair  // by pairKey.hash, chained
+	// hot is the pending entry that had the latest fragment, or nil. It
+	// enters the table only once another entry becomes hot, so a datagram
+	// whose fragments arrive back to back is found without hashing its key
+	// and completes without a map insert and delete.
+	hot *entry
+	// lastPair is the pair of the latest fragment that had one, or nil;
+	// while not freed it is in pairs, under its key.
+	lastPair *pair
+	pairs    map[uint64]*pair // by pairKey.hash, chained
 	freePair []*pair
 	idle     []idlePair // pairs with no entries, oldest first (or no longer idle)
 	serial   uint64
@@ -364,9 +385,19 @@ func (r *Reassembler) Add(f *Fragment) {
 		k.proto = f.Protocol
 	}
 	var e *entry
-	ph := pk.hash()
-	pr := r.pair(&pk, ph)
+	var pr *pair
+	var ph uint64
+	if lp := r.lastPair; lp != nil && !lp.freed && lp.key == pk {
+		// The pair of the latest fragment (a fragment train, or the
+		// next datagram between the same hosts): no hashing, no map
+		// lookup.
+		pr, ph = lp, lp.hash
+	} else {
+		ph = pk.hash()
+		pr = r.pair(&pk, ph)
+	}
 	if pr != nil {
+		r.lastPair = pr
 		pr.n++
 		// Staleness: entries of the pair more than maxDist fragments
 		// behind are given up now.
@@ -386,6 +417,7 @@ func (r *Reassembler) Add(f *Fragment) {
 			e.mark = pr.n
 			e.own++
 			pr.toTail(e)
+			r.setHot(e)
 		}
 	}
 	off, end, capEnd := f.Offset, f.Offset+f.Length, f.Offset+len(f.Data)
@@ -406,6 +438,9 @@ func (r *Reassembler) Add(f *Fragment) {
 	}
 
 	dup, overlap := -1, false
+	// train: the fragment continues e's train (see Datagram.Train), or
+	// starts one in the datagram it creates.
+	train, reused := false, false
 	if e != nil {
 		// A fragment past the end the last fragment fixed, or a last
 		// fragment with another end.
@@ -422,6 +457,7 @@ func (r *Reassembler) Add(f *Fragment) {
 				r.stats.Malformed++
 				return
 			}
+			train = e.train && off == e.maxEnd && e.trainAt == r.stats.Fragments-1
 		} else {
 			dup, overlap = e.scan(off, end, f.More)
 			conflict := e.conflicts(off, capEnd, f.Data)
@@ -432,7 +468,7 @@ func (r *Reassembler) Add(f *Fragment) {
 				// own bytes; the fragment starts a new one, with the
 				// pieces that arrived after the old ones.
 				e = r.reuse(e, f, off, end, capEnd, pr.n)
-				dup, overlap = -1, false
+				dup, overlap, reused = -1, false, true
 				if e != nil {
 					dup, overlap = e.scan(off, end, f.More)
 				}
@@ -452,7 +488,9 @@ func (r *Reassembler) Add(f *Fragment) {
 	if e == nil {
 		e = r.create(&k, &pk, ph, pr, encap, f)
 		pr = e.pair
+		train = off == 0 && !reused
 	}
+	e.train, e.trainAt = train && capEnd == end, r.stats.Fragments
 
 	if dup >= 0 {
 		// The bytes copied past the first copy's snaplen are held now.
@@ -534,6 +572,23 @@ func encapHash(x *layers.Encap) uint32 {
 		mix(le.Uint64(t.Dst[8:]))
 	}
 	return uint32(h ^ h>>32)
+}
+
+// copyEncap makes dst the Encap src, copying only the VLAN and tunnel slots
+// in use (a decoder keeps the others zero; the Encap is some 500 bytes, the
+// slots of one tunnel 48) and clearing those dst used beyond them, so that
+// the slots of dst past its counts stay zero.
+func copyEncap(dst, src *layers.Encap) {
+	nv, nt := min(max(src.NumVLANs, 0), layers.MaxVLANs), min(max(src.NumTunnels, 0), layers.MaxTunnels)
+	if ov := min(max(dst.NumVLANs, 0), layers.MaxVLANs); ov > nv {
+		clear(dst.VLANs[nv:ov])
+	}
+	if ot := min(max(dst.NumTunnels, 0), layers.MaxTunnels); ot > nt {
+		clear(dst.Tunnels[nt:ot])
+	}
+	copy(dst.VLANs[:nv], src.VLANs[:nv])
+	copy(dst.Tunnels[:nt], src.Tunnels[:nt])
+	dst.LinkVLANs, dst.NumVLANs, dst.NumTunnels = src.LinkVLANs, src.NumVLANs, src.NumTunnels
 }
 
 // encapEqual compares the parts of two Encaps in use.
@@ -956,7 +1011,7 @@ func (r *Reassembler) create(k *key, pk *pairKey, ph uint64, pr *pair, encap *la
 	}
 	buf := r.getBuffer()
 	if encap != &buf.encap {
-		buf.encap = *encap
+		copyEncap(&buf.encap, encap)
 	}
 	*e = entry{end: -1, index: f.Index, seq: r.seq, buf: buf, encap: &buf.encap, heapIdx: -1, fifoPos: -1,
 		tag: pk.tag, v6: pk.v6, tomb: e.tomb}
@@ -981,6 +1036,7 @@ func (r *Reassembler) create(k *key, pk *pairKey, ph uint64, pr *pair, encap *la
 		r.pairs[ph] = pr
 	}
 	pr.refs++
+	r.lastPair = pr
 	pr.push(e)
 	e.key = *k
 	e.key.pair = pr.serial
@@ -989,17 +1045,30 @@ func (r *Reassembler) create(k *key, pk *pairKey, ph uint64, pr *pair, encap *la
 	if r.timeout >= 0 && f.Timestamp <= math.MaxInt64-r.timeout {
 		e.deadline = f.Timestamp + r.timeout
 	}
-	e.hash = e.key.hash()
-	e.next = r.table[e.hash]
-	r.table[e.hash] = e
+	r.setHot(e)
 	r.pendingPush(e)
 	r.stats.BytesHeld += BufferBytes
 	r.stats.PeakBytes = max(r.stats.PeakBytes, r.stats.BytesHeld)
 	return e
 }
 
+// setHot makes e, pending, the hot entry; the one it replaces, pending
+// too, enters the table.
+func (r *Reassembler) setHot(e *entry) {
+	if h := r.hot; h != e && h != nil && !h.inTable {
+		h.hash = h.key.hash()
+		h.next = r.table[h.hash]
+		r.table[h.hash] = h
+		h.inTable = true
+	}
+	r.hot = e
+}
+
 // lookup finds the entry of a key and Encap.
 func (r *Reassembler) lookup(k *key, encap *layers.Encap) *entry {
+	if h := r.hot; h != nil && h.key == *k && encapEqual(h.encap, encap) {
+		return h
+	}
 	for e := r.table[k.hash()]; e != nil; e = e.next {
 		if e.key == *k && encapEqual(e.encap, encap) {
 			return e
@@ -1096,6 +1165,13 @@ func (r *Reassembler) unlink(e *entry) {
 			r.idlePair(pr)
 		}
 	}
+	if r.hot == e {
+		r.hot = nil
+	}
+	if !e.inTable {
+		return
+	}
+	e.inTable = false
 	head := r.table[e.hash]
 	if head == e {
 		if e.next == nil {
@@ -1163,7 +1239,7 @@ func (r *Reassembler) Next(d *Datagram) bool {
 
 	buf := e.buf
 	buf.lent = true
-	*d = Datagram{LinkType: e.key.link, Encap: &buf.encap, Tag: e.tag, V6: e.v6, Complete: e.complete,
+	*d = Datagram{LinkType: e.key.link, Encap: &buf.encap, Tag: e.tag, V6: e.v6, Complete: e.complete, Train: e.complete && e.train,
 		Timestamp: e.ts, Index: e.index, Buf: buf, HeaderLen: e.hdrLen, Length: e.end}
 	b := buf.b
 	if e.complete {
@@ -1255,7 +1331,9 @@ func (r *Reassembler) getBuffer() *Buffer {
 	// copy what it held again. Buffers are pooled (maxFreeBuffers), so
 	// one is made, and zeroed, only when more datagrams are in flight
 	// than ever before; MaxBytes counts BufferBytes for every one.
-	return &Buffer{b: make([]byte, BufferBytes), pieces: make([]piece, 0, 8)}
+	b := &Buffer{b: make([]byte, BufferBytes)}
+	b.pieces = b.inline[:0]
+	return b
 }
 
 func (r *Reassembler) putBuffer(b *Buffer) {

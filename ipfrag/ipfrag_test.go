@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/reseq/reseq/layers"
@@ -973,5 +974,80 @@ func TestIPFragReuseSplit(t *testing.T) {
 			// largest); the new datagram waits for its first fragment.
 			t.Errorf("between %d: %d datagrams, stats %+v", between, len(mine), s)
 		}
+	}
+}
+
+// A reused buffer holds exactly the Encap of its new datagram: the slots the
+// previous one used past the new counts do not survive.
+func TestIPFragEncapReuse(t *testing.T) {
+	tun := func(typ layers.TunnelType, id uint32, src byte) layers.Tunnel {
+		x := layers.Tunnel{Type: typ, HasID: true, ID: id, Network: layers.NetworkIPv4}
+		x.Src[0], x.Dst[0] = src, 99
+		return x
+	}
+	two := layers.Encap{LinkVLANs: 1, NumVLANs: 2, NumTunnels: 2}
+	two.VLANs[0], two.VLANs[1] = layers.VLAN{ID: 10, TPID: 0x88a8}, layers.VLAN{ID: 20, TPID: 0x8100}
+	two.Tunnels[0], two.Tunnels[1] = tun(layers.TunnelGRE, 7, 1), tun(layers.TunnelVXLAN, 5001, 2)
+	one := layers.Encap{NumTunnels: 1}
+	one.Tunnels[0] = tun(layers.TunnelVXLAN, 5002, 3)
+	payload := pattern(1200, 3)
+	r := New(Config{})
+	for i, enc := range []layers.Encap{two, one, {}, two} {
+		for _, f := range split(v4hdr(uint16(i), 6, 1, 0), payload, 600) {
+			f.Encap = &enc
+			r.Add(f)
+		}
+		var d Datagram
+		if !r.Next(&d) || !d.Complete {
+			t.Fatalf("datagram %d: not complete", i)
+		}
+		if *d.Encap != enc {
+			t.Errorf("datagram %d: Encap %+v, want %+v", i, *d.Encap, enc)
+		}
+		r.Release(d.Buf)
+	}
+}
+
+// Datagram.Train: complete, and fragments back to back, in order from 0,
+// one copy each, nothing between them.
+func TestIPFragTrain(t *testing.T) {
+	payload := pattern(1800, 4)
+	ha, hb := v4hdr(1, 6, 1, 0), v4hdr(2, 6, 1, 0)
+	fa, fb := split(ha, payload, 600), split(hb, payload, 600)
+	v6 := split(v6hdr(3, 6, 1, 0), payload, 600)
+	bad := mk(ha, 4, 600, true, payload) // offset not a multiple of 8: malformed
+	for _, tc := range []struct {
+		name  string
+		in    []*Fragment
+		train []bool // per datagram, in the order they complete
+	}{
+		{"in order", fa, []bool{true}},
+		{"ipv6 in order", v6, []bool{true}},
+		{"two in turn", append(append([]*Fragment{}, fa...), fb...), []bool{true, true}},
+		{"reversed", []*Fragment{fa[2], fa[1], fa[0]}, []bool{false}},
+		{"last two swapped", []*Fragment{fa[0], fa[2], fa[1]}, []bool{false}},
+		{"duplicate", []*Fragment{fa[0], fa[0], fa[1], fa[2]}, []bool{false}},
+		{"interleaved", []*Fragment{fa[0], fb[0], fa[1], fb[1], fa[2], fb[2]}, []bool{false, false}},
+		{"one around another", []*Fragment{fb[0], fa[0], fa[1], fa[2], fb[1], fb[2]}, []bool{true, false}},
+		{"malformed between", []*Fragment{fa[0], bad, fa[1], fa[2]}, []bool{false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(Config{})
+			var got []bool
+			var d Datagram
+			for _, f := range tc.in {
+				r.Add(f)
+				for r.Next(&d) {
+					if !d.Complete {
+						t.Fatalf("partial datagram")
+					}
+					got = append(got, d.Train)
+					r.Release(d.Buf)
+				}
+			}
+			if !slices.Equal(got, tc.train) {
+				t.Errorf("trains %v, want %v", got, tc.train)
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package layers
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Checksum is the result of verifying a transport checksum.
 type Checksum uint8
@@ -76,21 +79,38 @@ func (p *Packet) TransportChecksum() Checksum {
 }
 
 // sum16 adds the big-endian 16-bit words of b (a last odd byte padded with
-// zero) to s, without folding. It adds 32-bit words where it can: 2^16 is 1
-// modulo 2^16-1, so the folded sum is the same, and it reads a quarter as
-// often. s stays far from overflow for any b shorter than 2^32 bytes.
+// zero) to s, without folding; s stays far from overflow for any b shorter
+// than 2^32 bytes. The one's complement sum does not depend on byte order
+// (RFC 1071, 2.(B)), so it adds b as little-endian 64-bit words with
+// end-around carry (one add with carry per 8 bytes, no byte swap), folds
+// that to 16 bits and swaps the two bytes once; the last bytes, fewer than
+// 8, start at an even offset and are added as big-endian words.
 func sum16(b []byte, s uint64) uint64 {
-	for len(b) >= 32 {
-		x0, x1 := binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
-		x2, x3 := binary.BigEndian.Uint64(b[16:]), binary.BigEndian.Uint64(b[24:])
-		s += x0>>32 + x0&0xffffffff + x1>>32 + x1&0xffffffff + x2>>32 + x2&0xffffffff + x3>>32 + x3&0xffffffff
-		b = b[32:]
+	le := binary.LittleEndian
+	var acc, c uint64
+	for len(b) >= 64 {
+		_ = b[63] // one bounds check for the eight loads
+		acc, c = bits.Add64(acc, le.Uint64(b[0:8]), c)
+		acc, c = bits.Add64(acc, le.Uint64(b[8:16]), c)
+		acc, c = bits.Add64(acc, le.Uint64(b[16:24]), c)
+		acc, c = bits.Add64(acc, le.Uint64(b[24:32]), c)
+		acc, c = bits.Add64(acc, le.Uint64(b[32:40]), c)
+		acc, c = bits.Add64(acc, le.Uint64(b[40:48]), c)
+		acc, c = bits.Add64(acc, le.Uint64(b[48:56]), c)
+		acc, c = bits.Add64(acc, le.Uint64(b[56:64]), c)
+		b = b[64:]
 	}
 	for len(b) >= 8 {
-		x := binary.BigEndian.Uint64(b)
-		s += x>>32 + x&0xffffffff
+		acc, c = bits.Add64(acc, le.Uint64(b), c)
 		b = b[8:]
 	}
+	acc, c = bits.Add64(acc, 0, c)
+	acc += c // acc was 0 if that carried: no second carry
+	f := acc>>32 + acc&0xffffffff
+	f = f>>16 + f&0xffff
+	f = f>>16 + f&0xffff
+	f = f>>16 + f&0xffff
+	s += f>>8 | f&0xff<<8
 	for len(b) >= 2 {
 		s += uint64(be.Uint16(b))
 		b = b[2:]

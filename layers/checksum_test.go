@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 )
@@ -88,22 +89,48 @@ func TestSum16Words(t *testing.T) {
 		}
 		return s
 	}
-	b := make([]byte, 1600)
-	for i := range b {
-		b[i] = byte(i*131 + i>>3)
+	mixed := make([]byte, 1600)
+	for i := range mixed {
+		mixed[i] = byte(i*131 + i>>3)
 	}
-	for n := 0; n <= len(b); n++ {
-		for _, s0 := range []uint64{0, 0xffff, 0x1234567} {
-			want := s0
-			for i := 0; i+1 < n; i += 2 {
-				want += uint64(b[i])<<8 | uint64(b[i+1])
-			}
-			if n%2 == 1 {
-				want += uint64(b[n-1]) << 8
-			}
-			if got := sum16(b[:n], s0); fold(got) != fold(want) {
-				t.Fatalf("n=%d s0=%#x: folded %#x, want %#x", n, s0, fold(got), fold(want))
+	// All ones carries out of every 64-bit add; a zero run ends it.
+	ones := bytes.Repeat([]byte{0xff}, 1600)
+	onesZero := bytes.Repeat([]byte{0xff}, 1600)
+	clear(onesZero[800:808])
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{{"mixed", mixed}, {"ones", ones}, {"ones-zero", onesZero}, {"zero", make([]byte, 1600)}} {
+		b := tc.b
+		for n := 0; n <= len(b); n++ {
+			for _, s0 := range []uint64{0, 0xffff, 0x1234567} {
+				want := s0
+				for i := 0; i+1 < n; i += 2 {
+					want += uint64(b[i])<<8 | uint64(b[i+1])
+				}
+				if n%2 == 1 {
+					want += uint64(b[n-1]) << 8
+				}
+				if got := sum16(b[:n], s0); fold(got) != fold(want) {
+					t.Fatalf("%s n=%d s0=%#x: folded %#x, want %#x", tc.name, n, s0, fold(got), fold(want))
+				}
 			}
 		}
+	}
+}
+
+// BenchmarkSum16 sums a reassembled datagram's worth of bytes.
+func BenchmarkSum16(b *testing.B) {
+	buf := make([]byte, 8192)
+	for i := range buf {
+		buf[i] = byte(i * 7)
+	}
+	b.SetBytes(int64(len(buf)))
+	var s uint64
+	for b.Loop() {
+		s = sum16(buf, s&0xffff)
+	}
+	if s == 0 {
+		b.Fatal("zero sum")
 	}
 }

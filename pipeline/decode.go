@@ -144,7 +144,8 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, cut int, fin bool
 }
 
 // fragment hands the IP fragment decoded in d.lp to reassembly. Fragments of
-// protocols that cannot lead to TCP are not kept.
+// protocols that cannot lead to TCP are not kept. The caller drains next,
+// which updates d.deadline.
 func (d *decoder) fragment(pkt *reseq.Packet) {
 	d.st.Fragments++
 	switch d.lp.Protocol {
@@ -154,7 +155,6 @@ func (d *decoder) fragment(pkt *reseq.Packet) {
 		return
 	}
 	d.addFragment(pkt.Data, uint64(uint32(d.capturePoint(pkt.Section, pkt.Interface))), pkt.Timestamp, pkt.Index, false)
-	d.deadline = d.frag.Deadline()
 }
 
 // addFragment gives reassembly the fragment decoded in d.lp from data, with
@@ -229,8 +229,14 @@ func (d *decoder) drain(b *batch) {
 			// NIC offloads a checksum across fragments), so a bad checksum
 			// says the datagram was put together from fragments of two
 			// datagrams that shared an IP ID (or was damaged): none of its
-			// bytes can be trusted, and they stay gaps.
-			if d.lp.NumTunnels == dg.Encap.NumTunnels && d.lp.TransportChecksum() == layers.ChecksumBad {
+			// bytes can be trusted, and they stay gaps. A train (the
+			// fragments back to back, in order: nearly every datagram)
+			// mixes two datagrams only when the sender gave consecutive
+			// datagrams one ID and the capture lost the first one's tail
+			// and the second one's head (see ipfrag's doc); like an
+			// unfragmented packet, it is not verified (that would read
+			// each of its bytes a second time).
+			if !dg.Train && d.lp.NumTunnels == dg.Encap.NumTunnels && d.lp.TransportChecksum() == layers.ChecksumBad {
 				d.st.FragChecksumBad++
 				d.st.NotTCP++
 				continue

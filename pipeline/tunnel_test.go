@@ -7,6 +7,7 @@ package pipeline_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -432,4 +433,83 @@ func TestVXLANPort(t *testing.T) {
 		t.Fatalf("nothing tunnelled: %+v", st)
 	}
 	sameStreams(t, "vxlan:8472", bare, got)
+}
+
+// corruptFragment returns a copy of capture (a little-endian microsecond
+// pcap of Ethernet frames) with one payload byte of its first whole IPv4
+// fragment at a non-zero offset flipped, so that its datagram's TCP checksum
+// is bad.
+func corruptFragment(t *testing.T, capture []byte) []byte {
+	t.Helper()
+	b := bytes.Clone(capture)
+	le, be := binary.LittleEndian, binary.BigEndian
+	if len(b) < 24 || le.Uint32(b) != 0xa1b2c3d4 || le.Uint32(b[20:]) != 1 {
+		t.Fatal("not a microsecond Ethernet pcap")
+	}
+	for off := 24; off+16 <= len(b); {
+		incl, orig := int(le.Uint32(b[off+8:])), int(le.Uint32(b[off+12:]))
+		frame := b[off+16 : off+16+incl]
+		off += 16 + incl
+		if incl != orig || len(frame) < 34 || be.Uint16(frame[12:]) != 0x0800 {
+			continue
+		}
+		ip := frame[14:]
+		hl := int(ip[0]&0x0f) * 4
+		if be.Uint16(ip[6:])&0x1fff != 0 && ip[9] == layers.IPProtoTCP && len(ip) > hl+8 {
+			ip[hl+5] ^= 0xff
+			return b
+		}
+	}
+	t.Fatal("no IPv4 fragment at a non-zero offset")
+	return nil
+}
+
+// A reassembled datagram whose TCP checksum is bad (made of two datagrams
+// that shared an IP ID, or damaged) is dropped and its bytes stay gaps;
+// fragments that arrived as a train (back to back, in order) are not
+// verified, like an unfragmented packet (ipfrag.Datagram.Train).
+func TestFragChecksum(t *testing.T) {
+	capture := realCaptures(t)["lossy_v4.pcap"]
+	if capture == nil {
+		t.Skip("no lossy_v4.pcap")
+	}
+	for _, tc := range []struct {
+		spec     string
+		verified bool
+	}{{"frag:576", false}, {"frag-rev:576", true}, {"frag-shuffle:576:1", true}} {
+		t.Run(tc.spec, func(t *testing.T) {
+			wrapped, _, err := wrapcap.WrapBytes(capture, tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clean, cst := assemble(t, wrapped, pipeline.Options{})
+			got, st := assemble(t, corruptFragment(t, wrapped), pipeline.Options{})
+			want := int64(0)
+			if tc.verified {
+				want = 1
+			}
+			if cst.FragChecksumBad != 0 || st.FragChecksumBad != want {
+				t.Fatalf("bad checksums %d (clean %d), want %d", st.FragChecksumBad, cst.FragChecksumBad, want)
+			}
+			// Bytes delivered that the clean run did not, or other ones.
+			differ, missing := 0, 0
+			for n, c := range clean.streams {
+				g := got.streams[n]
+				if g == nil {
+					t.Fatalf("%s missing", n)
+				}
+				for i, ok := range c.have {
+					switch {
+					case i >= len(g.have) || !g.have[i]:
+						missing++
+					case ok && g.data[i] != c.data[i]:
+						differ++
+					}
+				}
+			}
+			if tc.verified && (differ != 0 || missing == 0) || !tc.verified && (differ != 1 || missing != 0) {
+				t.Errorf("%d bytes differ, %d not delivered", differ, missing)
+			}
+		})
+	}
 }
