@@ -97,11 +97,11 @@
 // order from 0, each where the one before ended, one copy each and none cut
 // by the snaplen, is a train (Datagram.Train). The rules above cannot tell
 // a complete datagram made of two datagrams that shared an identification;
-// a consumer can verify such datagrams by their transport checksum. A train
-// is such a mix only when the capture lost the tail of one datagram and the
-// head of the next, and the sender gave those two consecutive datagrams the
-// same identification (identifications are 16 bits and count up per
-// destination or per connection): the pipeline verifies the others only.
+// a consumer verifies such datagrams by their transport checksum (the
+// pipeline verifies every one). Datagram.Train tells how the fragments
+// came: a train is such a mix only when the capture lost the tail of one
+// datagram and the head of the next and the sender gave both the same
+// identification — or when the input was crafted to look so.
 //
 // # Partial datagrams
 //

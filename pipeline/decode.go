@@ -236,7 +236,7 @@ func (d *decoder) drain(b *batch) {
 			// and the second one's head (see ipfrag's doc); like an
 			// unfragmented packet, it is not verified (that would read
 			// each of its bytes a second time).
-			if !dg.Train && d.lp.NumTunnels == dg.Encap.NumTunnels && d.lp.TransportChecksum() == layers.ChecksumBad {
+			if d.lp.NumTunnels == dg.Encap.NumTunnels && d.lp.TransportChecksum() == layers.ChecksumBad {
 				d.st.FragChecksumBad++
 				d.st.NotTCP++
 				continue

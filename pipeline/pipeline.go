@@ -86,7 +86,7 @@ type Stats struct {
 	Reassembled       int64 // datagrams reassembled whole
 	PartialDatagrams  int64 // datagrams given up on (timeout, memory bound, end of input): their captured runs were assembled
 	FragmentBytesLost int64 // captured bytes of given-up datagrams that could not be placed (no TCP header captured before them)
-	FragChecksumBad   int64 // reassembled datagrams dropped for a bad transport checksum (fragments of two datagrams that shared an IP ID); trains are not verified (ipfrag.Datagram.Train)
+	FragChecksumBad   int64 // reassembled datagrams dropped for a bad transport checksum (fragments of two datagrams that shared an IP ID), trains included
 	Frag              ipfrag.Stats
 	// TimesBackward counts frames whose timestamp is earlier than the one
 	// before; TimeLeaps frames whose timestamp leapt more than an hour from

@@ -473,10 +473,13 @@ func TestFragChecksum(t *testing.T) {
 	if capture == nil {
 		t.Skip("no lossy_v4.pcap")
 	}
+	// Every reassembled datagram is verified, trains included: a train
+	// mixes two datagrams only when a sender reused an ID and the capture
+	// lost the right fragments, but crafted input can do that at will.
 	for _, tc := range []struct {
 		spec     string
 		verified bool
-	}{{"frag:576", false}, {"frag-rev:576", true}, {"frag-shuffle:576:1", true}} {
+	}{{"frag:576", true}, {"frag-rev:576", true}, {"frag-shuffle:576:1", true}} {
 		t.Run(tc.spec, func(t *testing.T) {
 			wrapped, _, err := wrapcap.WrapBytes(capture, tc.spec)
 			if err != nil {
