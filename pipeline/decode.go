@@ -229,13 +229,9 @@ func (d *decoder) drain(b *batch) {
 			// NIC offloads a checksum across fragments), so a bad checksum
 			// says the datagram was put together from fragments of two
 			// datagrams that shared an IP ID (or was damaged): none of its
-			// bytes can be trusted, and they stay gaps. A train (the
-			// fragments back to back, in order: nearly every datagram)
-			// mixes two datagrams only when the sender gave consecutive
-			// datagrams one ID and the capture lost the first one's tail
-			// and the second one's head (see ipfrag's doc); like an
-			// unfragmented packet, it is not verified (that would read
-			// each of its bytes a second time).
+			// bytes can be trusted, and they stay gaps. Trains (the fragments
+			// back to back, in order) are verified too: crafted input can
+			// make a train of two datagrams at will.
 			if d.lp.NumTunnels == dg.Encap.NumTunnels && d.lp.TransportChecksum() == layers.ChecksumBad {
 				d.st.FragChecksumBad++
 				d.st.NotTCP++
