@@ -76,3 +76,23 @@
 // buffer is given back (package pipeline hands them to another goroutine
 // that way, without copying).
 package reseq
+
+// The files of this package are the opener's stages, bottom-up; each refers
+// only to the files above it in this list (checked with go/types when they
+// were laid out), never to a later one:
+//
+//	packet.go, errors.go   Packet; InputError and the other errors
+//	options.go             Options and their defaults
+//	compress.go            Compression: magic bytes and decompressors
+//	capture.go             Format, Capture, Skipped
+//	mmap_*.go              mapping a file read-only
+//	input.go               a named input's bytes (file, mapping, standard
+//	                       input); sniff and unwrap (compressions removed);
+//	                       member: how to open a capture's bytes (again)
+//	archive.go             a zip or tar archive as a list of members
+//	format.go              pcap and pcapng readers returning Packets
+//	source.go              one capture in the sequence; start, its one
+//	                       constructor, the first time and when it wakes
+//	merge.go               the sources in timestamp order (or Concat),
+//	                       reopenable ones asleep until their turn
+//	open.go                Reader: Open, NewReader, Next, Close

@@ -6,6 +6,7 @@ package reseq
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -27,32 +28,18 @@ type formatReader interface {
 func newFormatReader(cp *Capture, u *unwrapped) (formatReader, error) {
 	switch u.kind {
 	case kindPcap:
-		var pr *pcapfile.Reader
-		var err error
-		if u.mem != nil {
-			pr, err = pcapfile.NewReaderBytes(u.mem.data)
-		} else {
-			pr, err = pcapfile.NewReader(u.br)
-		}
+		r, err := openFormat(cp, u, pcapfile.NewReaderBytes, pcapfile.NewReader)
 		if err != nil {
-			u.mem.done()
-			return nil, inputError(cp.Name, err)
+			return nil, err
 		}
-		major, minor := pr.Version()
-		cp.Format, cp.Version, cp.Pcap = Pcap, fmt.Sprintf("%d.%d", major, minor), pr
+		major, minor := r.Version()
+		cp.Format, cp.Version, cp.Pcap = Pcap, fmt.Sprintf("%d.%d", major, minor), r
 		cp.update()
-		return &pcapSource{r: pr, source: cp.Source, progress: newProgress(u.mem)}, nil
+		return &pcapSource{r: r, source: cp.Source, progress: newProgress(u.mem)}, nil
 	case kindPcapng:
-		var r *pcapng.Reader
-		var err error
-		if u.mem != nil {
-			r, err = pcapng.NewReaderBytes(u.mem.data)
-		} else {
-			r, err = pcapng.NewReader(u.br)
-		}
+		r, err := openFormat(cp, u, pcapng.NewReaderBytes, pcapng.NewReader)
 		if err != nil {
-			u.mem.done()
-			return nil, inputError(cp.Name, err)
+			return nil, err
 		}
 		cp.Format, cp.Pcapng = Pcapng, r
 		if s := r.Sections(); len(s) > 0 {
@@ -62,6 +49,24 @@ func newFormatReader(cp *Capture, u *unwrapped) (formatReader, error) {
 		return &pcapngSource{r: r, source: cp.Source, progress: newProgress(u.mem)}, nil
 	}
 	return nil, &InputError{Name: cp.Name, Offset: 0, Err: &NotCaptureError{Head: headPrefix(u.head)}}
+}
+
+// openFormat opens a format reader on u: in place when u is in memory,
+// otherwise streamed. When the header is bad, an input in memory counts as
+// consumed and the error names the capture.
+func openFormat[R any](cp *Capture, u *unwrapped, inPlace func([]byte) (R, error), streamed func(io.Reader) (R, error)) (R, error) {
+	var r R
+	var err error
+	if u.mem != nil {
+		r, err = inPlace(u.mem.data)
+	} else {
+		r, err = streamed(u.br)
+	}
+	if err != nil {
+		u.mem.done()
+		return r, inputError(cp.Name, err)
+	}
+	return r, nil
 }
 
 // pcapSource adapts a pcapfile.Reader.
@@ -79,11 +84,7 @@ func (s *pcapSource) offset() int64 { return -1 }
 
 func (s *pcapSource) next() (Packet, error) {
 	q, err := s.r.Next()
-	if err != nil {
-		s.end()
-	} else if s.r.Offset() >= s.mark {
-		s.tick(s.r.Offset())
-	}
+	s.count(s.r.Offset(), err)
 	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: s.source}, err
 }
 
@@ -101,11 +102,7 @@ func (s *pcapngSource) offset() int64 { return s.off }
 
 func (s *pcapngSource) next() (Packet, error) {
 	q, err := s.r.Next()
-	if err != nil {
-		s.end()
-	} else if s.r.Offset() >= s.mark {
-		s.tick(s.r.Offset())
-	}
+	s.count(s.r.Offset(), err)
 	p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}
 	s.off = q.Offset
 	if q.HasPacketID {
@@ -143,6 +140,22 @@ func newProgress(mem *memInput) progress {
 	}
 	mem.warmUp(0)
 	return progress{mem: mem, mark: progressStep}
+}
+
+// count follows a read that ended at off, or with err, which ends the input.
+// Inlined, it costs a comparison per packet until the next step.
+func (p *progress) count(off int64, err error) {
+	if off >= p.mark || err != nil {
+		p.step(off, err)
+	}
+}
+
+func (p *progress) step(off int64, err error) {
+	if err != nil {
+		p.end()
+		return
+	}
+	p.tick(off)
 }
 
 // tick counts the bytes up to off.

@@ -295,6 +295,10 @@ const progressStep = 1 << 18
 
 // memInput is an input held whole in memory: a mapped file or an archive
 // member stored in place in one. Captures in it are read without copying.
+//
+// Invariant: off and warm are at most len(data); cnt counts the bytes read
+// through Read, and those a format reader reading data in place reports (see
+// progress).
 type memInput struct {
 	data []byte
 	cnt  *atomic.Int64 // counts the bytes consumed, for Progress

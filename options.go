@@ -54,6 +54,11 @@ type Options struct {
 	Mmap bool
 }
 
+// defaultMaxDecoderMemory bounds the window a zstd frame and the dictionary an
+// xz block may ask for, like the zstd command line tool's default (--long=27;
+// xz -9 needs 64 MiB): a hostile header cannot make a decoder allocate more.
+const defaultMaxDecoderMemory = 128 << 20
+
 // withDefaults returns the options with the defaults of the fields left zero
 // that are read directly.
 func (o Options) withDefaults() Options {
