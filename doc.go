@@ -78,8 +78,8 @@
 package reseq
 
 // The files of this package are the opener's stages, bottom-up; each refers
-// only to the files above it in this list (checked with go/types when they
-// were laid out), never to a later one:
+// only to the files above it in this list, never to a later one (checked by
+// TestFilesLayered):
 //
 //	packet.go, errors.go   Packet; InputError and the other errors
 //	options.go             Options and their defaults
