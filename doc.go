@@ -77,9 +77,9 @@
 // that way, without copying).
 package reseq
 
-// The files of this package are the opener's stages, bottom-up; each refers
-// only to the files above it in this list, never to a later one (checked by
-// TestFilesLayered):
+// The files of this package are the opener's stages, bottom-up; a file uses
+// only what its own line and the lines above it declare, never a later one
+// (checked by TestFilesLayered):
 //
 //	packet.go, errors.go   Packet; InputError and the other errors
 //	options.go             Options and their defaults

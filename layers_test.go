@@ -12,15 +12,18 @@ import (
 	"testing"
 )
 
-// fileLayers lists the package's files as stages, bottom-up (see doc.go):
-// a file may use what files of its own layer or of an earlier one declare,
-// never a later one. Files of one layer may use each other.
+// fileLayers lists the package's files as stages, bottom-up, as doc.go
+// does: a file may use what files of its own layer or of an earlier one
+// declare, never a later one.
 var fileLayers = [][]string{
-	{"packet.go", "errors.go", "options.go"},
+	{"packet.go", "errors.go"},
+	{"options.go"},
 	{"compress.go"},
-	{"capture.go", "mmap_unix.go", "mmap_linux.go", "mmap_bsd.go", "mmap_other.go"},
+	{"capture.go"},
+	{"mmap_unix.go", "mmap_linux.go", "mmap_bsd.go", "mmap_other.go"},
 	{"input.go"},
-	{"archive.go", "format.go"},
+	{"archive.go"},
+	{"format.go"},
 	{"source.go"},
 	{"merge.go"},
 	{"open.go", "doc.go"},
