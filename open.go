@@ -18,8 +18,8 @@ import (
 // Invariant: captures are the sources' Captures, numbered in the order they
 // were first opened (Capture.Source); closers release what the inputs and
 // archives share (a source releases its own bytes); counters and sizes have
-// one entry per input, total the sum of sizes; one is set (and m unused) when
-// a single capture is read without merging; index is the Index of the next
+// one entry per input, total the sum of sizes; one is set, and m only holds
+// it, when a single capture is read without merging; index is the Index of the next
 // packet.
 type Reader struct {
 	opt      Options

@@ -17,17 +17,20 @@ import (
 // Invariant: a source is in one of four states —
 //   - open: fr != nil, reading its capture; closers release its bytes (file,
 //     mapping, member reader, decompressors), head is the packet read last;
-//   - asleep: fr == nil and closers empty, a capture that can be reopened
-//     (member.open != nil) waiting for its turn; kind is the format its first
-//     opening found, and capture keeps that opening's details;
-//   - reporting: err != nil, no capture; the next step returns err;
+//   - sleeping: fr == nil and closers empty, a capture that can be reopened
+//     (member.open != nil) waiting for its turn (dormant in a merge, asleep
+//     in Concat); kind is the format its first opening found, and capture
+//     keeps that opening's details;
+//   - reporting: err != nil, fr == nil (an entry that could not be opened,
+//     or a capture broken at its first packet while it was settled); the
+//     next step returns err;
 //   - done: ended (read to its end, broken, or err reported), closers
 //     released.
 type source struct {
 	member      // its name and how to open it again
 	order   int // position among the sources: breaks timestamp ties
 	fr      formatReader
-	capture *Capture // nil for a reporting source
+	capture *Capture // nil for an entry that could not be opened
 	kind    kind     // kindPcap or kindPcapng once started
 	closers []func()
 	head    Packet
