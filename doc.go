@@ -85,10 +85,12 @@ package reseq
 //	options.go             Options and their defaults
 //	compress.go            Compression: magic bytes and decompressors
 //	capture.go             Format, Capture, Skipped
+//	sniff.go               what the first bytes say an input is
 //	mmap_*.go              mapping a file read-only
-//	input.go               a named input's bytes (file, mapping, standard
-//	                       input); sniff and unwrap (compressions removed);
-//	                       member: how to open a capture's bytes (again)
+//	input.go               a named input's bytes: file, mapping, standard
+//	                       input, counted for Progress
+//	unwrap.go              an input with its compressions removed; member:
+//	                       how to open a capture's bytes (again)
 //	archive.go             a zip or tar archive as a list of members
 //	format.go              pcap and pcapng readers returning Packets
 //	source.go              one capture in the sequence; start, its one
