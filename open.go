@@ -14,14 +14,13 @@ import (
 
 // Reader returns the packets of one or more captures as one sequence. It is
 // not safe for concurrent use, except Progress.
-//
-// Invariant: captures are the sources' Captures, numbered in the order they
-// were first opened (Capture.Source); closers release what the inputs and
-// archives share (a source releases its own bytes); counters and sizes have
-// one entry per input, total the sum of sizes; one is set, and m only holds
-// it, when a single capture is read without merging; index is the Index of the next
-// packet.
 type Reader struct {
+	// Invariant: captures are the sources' Captures, numbered in the order
+	// they were first opened (Capture.Source); closers release what the
+	// inputs and archives share (a source releases its own bytes); counters
+	// and sizes have one entry per input, total the sum of sizes; one is set,
+	// and m only holds it, when a single capture is read without merging;
+	// index is the Index of the next packet.
 	opt      Options
 	m        merger
 	one      *source
