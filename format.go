@@ -85,7 +85,12 @@ func (s *pcapSource) offset() int64 { return -1 }
 func (s *pcapSource) next() (Packet, error) {
 	q, err := s.r.Next()
 	s.count(s.r.Offset(), err)
-	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: s.source}, err
+	return s.packet(&q, 0), err
+}
+
+// packet makes the Packet of q, numbered index.
+func (s *pcapSource) packet(q *pcapfile.Packet, index int64) Packet {
+	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Source: s.source, Index: index}
 }
 
 // pcapngSource adapts a pcapng.Reader.
@@ -103,12 +108,18 @@ func (s *pcapngSource) offset() int64 { return s.off }
 func (s *pcapngSource) next() (Packet, error) {
 	q, err := s.r.Next()
 	s.count(s.r.Offset(), err)
-	p := Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source}
 	s.off = q.Offset
+	p := s.packet(&q, 0)
 	if q.HasPacketID {
 		p.Frame, p.HasFrame = s.frame(&q)
 	}
 	return p, err
+}
+
+// packet makes the Packet of q, numbered index (Frame is set by the caller,
+// see frame: with that call in it, packet would not be inlined).
+func (s *pcapngSource) packet(q *pcapng.Packet, index int64) Packet {
+	return Packet{Timestamp: q.Timestamp, Length: q.Length, Data: q.Data, LinkType: q.LinkType, Interface: q.Interface, Section: q.Section, Source: s.source, Index: index}
 }
 
 // frame returns the original frame number of a packet of a 'reseq split'

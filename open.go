@@ -286,30 +286,50 @@ func (r *Reader) Next() (Packet, error) {
 	if r.closed {
 		return Packet{}, io.EOF
 	}
-	var p Packet
-	s := r.one
-	if s != nil {
-		// One capture: no merge.
+	if s := r.one; s != nil {
 		if s.done {
 			return Packet{}, io.EOF
 		}
-		var err error
-		if p, err = s.fr.next(); err != nil {
-			return Packet{}, r.endOne(err)
+		// One capture, no merge: the format reader is called here and the
+		// Packet made in place (see formatReader). Through the interface,
+		// which returns a Packet of twelve words by value, BenchmarkNext's
+		// single capture took about a fifth more time per packet.
+		switch fr := s.fr.(type) {
+		case *pcapSource:
+			q, err := fr.r.Next()
+			if fr.count(fr.r.Offset(), err); err != nil {
+				return Packet{}, r.endOne(err)
+			}
+			r.index++
+			return fr.packet(&q, r.index-1), nil
+		case *pcapngSource:
+			q, err := fr.r.Next()
+			if fr.count(fr.r.Offset(), err); err != nil {
+				return Packet{}, r.endOne(err)
+			}
+			fr.off = q.Offset
+			r.index++
+			p := fr.packet(&q, r.index-1)
+			if q.HasPacketID {
+				p.Frame, p.HasFrame = fr.frame(&q)
+			}
+			if p.Timestamp == math.MaxInt64 || p.Timestamp == math.MinInt64 {
+				s.capture.countOutOfRange(q.Offset)
+			}
+			return p, nil
 		}
-	} else {
-		var err error
-		if s, err = r.m.next(); err != nil {
-			return Packet{}, err
-		}
-		p = s.head
+		panic("reseq: unknown format reader") // newFormatReader makes only the two
 	}
-	p.Index = r.index
+	s, err := r.m.next()
+	if err != nil {
+		return Packet{}, err
+	}
+	s.head.Index = r.index
 	r.index++
-	if p.Timestamp == math.MaxInt64 || p.Timestamp == math.MinInt64 {
+	if t := s.head.Timestamp; t == math.MaxInt64 || t == math.MinInt64 {
 		s.capture.countOutOfRange(s.fr.offset())
 	}
-	return p, nil
+	return s.head, nil
 }
 
 // endOne ends the only capture after its reader returned err.
