@@ -291,7 +291,7 @@ func (r *Reader) Next() (Packet, error) {
 			return Packet{}, io.EOF
 		}
 		// One capture, no merge: the format reader is called here and the
-		// Packet made in place (see formatReader). Through the interface,
+		// Packet made in place by the adapter's packet. Through the interface,
 		// which returns a Packet of twelve words by value, BenchmarkNext's
 		// single capture took about a fifth more time per packet.
 		switch fr := s.fr.(type) {
