@@ -1,5 +1,9 @@
 package reseq
 
+// The container stage: the members of a zip or tar archive as a list of
+// descriptions that open them (see member). It knows nothing of capture
+// formats or of the Reader, which opens the members in turn.
+
 import (
 	"archive/tar"
 	"archive/zip"
@@ -15,6 +19,38 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
+// archive is what a zip or tar archive holds, read from its directory or
+// headers: its entries in archive order, each a member to open (or one that is
+// skipped or broken, see member), and what must stay open while the members
+// are read (a temporary copy, a mapping).
+//
+// Invariant: closers are run (in reverse order) only once no member is read
+// any more, at the Reader's Close; a member's open reads bytes that closers
+// keep alive.
+type archive struct {
+	members []member
+	closers []func()
+}
+
+// openArchive lists the members of the zip or tar archive in, whose
+// compressions u removed (u.kind is kindZip or kindTar). The archive's
+// closers are to be run at the end even when it returns an error.
+func openArchive(in *input, u *unwrapped, opt *Options) (*archive, error) {
+	a := &archive{}
+	ra := in.ra
+	if len(u.comps) > 0 {
+		ra = nil // the file's bytes are compressed: not the archive's
+	}
+	if u.kind == kindZip {
+		return a, a.zip(in.name, u, ra, in.size, in.cnt, opt)
+	}
+	if ra != nil {
+		a.tar(in.name, ra, in.size, in.cnt, u.mem, nil)
+		return a, nil
+	}
+	return a, a.spillTar(in.name, u, opt)
+}
+
 // spillTar reads a tar archive that is not a plain uncompressed file (it is
 // compressed, or comes from a pipe): a stream cannot be read at two places at
 // once, yet merging its members by time needs each member from its first
@@ -23,20 +59,20 @@ import (
 // bytes), which is then read like a plain tar file: the result is the same
 // whether a tar is plain, compressed or piped. The copy is unlinked at once
 // where the system allows, otherwise removed by Close.
-func (r *Reader) spillTar(name string, u *unwrapped) error {
-	f, err := os.CreateTemp(r.opt.TempDir, "reseq-tar-*")
+func (a *archive) spillTar(name string, u *unwrapped, opt *Options) error {
+	f, err := os.CreateTemp(opt.TempDir, "reseq-tar-*")
 	if err != nil {
 		return &InputError{Name: name, Offset: -1, Err: fmt.Errorf("tar archive read as a stream needs a temporary copy (set TMPDIR): %w", err)}
 	}
 	path := f.Name()
 	unlinked := os.Remove(path) == nil
-	r.closers = append(r.closers, func() {
+	a.closers = append(a.closers, func() {
 		f.Close()
 		if !unlinked {
 			os.Remove(path)
 		}
 	})
-	limit := r.opt.MaxSpill
+	limit := opt.MaxSpill
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
@@ -59,37 +95,36 @@ func (r *Reader) spillTar(name string, u *unwrapped) error {
 	// The input was read to its end: let its decompressors go now.
 	u.release()
 	var mem *memInput
-	if r.opt.Mmap {
+	if opt.Mmap {
+		// Kept until Close like the copy: the mapping serves every member.
 		if data, unmap, ok := mapFile(f, n); ok {
-			r.closers = append(r.closers, r.unmapSafely(unmap))
+			a.closers = append(a.closers, unmap)
 			mem = &memInput{data: data, cnt: new(atomic.Int64)}
 		}
 	}
-	if err := r.openTarFile(name, f, n, new(atomic.Int64), mem, u.comps); err != nil {
-		return err
-	}
+	a.tar(name, f, n, new(atomic.Int64), mem, u.comps)
 	if readErr != io.EOF {
 		// A decompression or read error: the members before it are read,
 		// the one it cut reports its truncation, and this says why.
-		r.sources = append(r.sources, &source{name: name, err: &InputError{Name: name, Offset: -1, Err: readErr}})
+		a.members = append(a.members, member{name: name, err: &InputError{Name: name, Offset: -1, Err: readErr}})
 	}
 	return nil
 }
 
-// openZip adds a source for every capture member of a zip archive: its
-// members are independent, so they are merged like separate files. The archive
-// is read through ra when the input is a plain file, otherwise from memory.
-func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, cnt *atomic.Int64) error {
+// zip lists every member of a zip archive: its members are independent, so
+// they are merged like separate files. The archive is read through ra when
+// the input is a plain file, otherwise from memory.
+func (a *archive) zip(name string, u *unwrapped, ra io.ReaderAt, size int64, cnt *atomic.Int64, opt *Options) error {
 	if ra != nil {
 		cnt.Store(0) // counted again through ReadAt
 		ra = countingReaderAt{r: ra, n: cnt}
 	} else {
-		data, err := io.ReadAll(io.LimitReader(u.br, r.opt.MaxArchiveBuffer+1))
+		data, err := io.ReadAll(io.LimitReader(u.br, opt.MaxArchiveBuffer+1))
 		if err != nil {
 			return &InputError{Name: name, Offset: -1, Err: err}
 		}
-		if int64(len(data)) > r.opt.MaxArchiveBuffer {
-			return &InputError{Name: name, Offset: -1, Err: fmt.Errorf("zip archive from a stream larger than %d bytes", r.opt.MaxArchiveBuffer)}
+		if int64(len(data)) > opt.MaxArchiveBuffer {
+			return &InputError{Name: name, Offset: -1, Err: fmt.Errorf("zip archive from a stream larger than %d bytes", opt.MaxArchiveBuffer)}
 		}
 		ra, size = countingReaderAt{r: bytes.NewReader(data), n: new(atomic.Int64)}, int64(len(data))
 	}
@@ -104,12 +139,13 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 		}
 		mname := name + "!" + f.Name
 		if f.Method != zip.Store && f.Method != zip.Deflate {
-			r.skipped = append(r.skipped, Skipped{Name: mname, Err: zip.ErrAlgorithm})
+			a.members = append(a.members, member{name: mname, skip: zip.ErrAlgorithm})
 			continue
 		}
 		if data := storedInPlace(u.mem, f); data != nil {
 			cnt := u.mem.cnt
-			r.addMember(mname, func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }, nil)
+			open := func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }
+			a.members = append(a.members, member{name: mname, open: open})
 			continue
 		}
 		open := func() (io.Reader, func(), error) {
@@ -119,7 +155,7 @@ func (r *Reader) openZip(name string, u *unwrapped, ra io.ReaderAt, size int64, 
 			}
 			return rc, func() { rc.Close() }, nil
 		}
-		r.addMember(mname, open, append(u.comps[:len(u.comps):len(u.comps)], zipCompression(f.Method)...))
+		a.members = append(a.members, member{name: mname, open: open, comps: append(u.comps[:len(u.comps):len(u.comps)], zipCompression(f.Method)...)})
 	}
 	return nil
 }
@@ -143,66 +179,22 @@ func storedInPlace(mem *memInput, f *zip.File) []byte {
 	return data
 }
 
-// addMember adds the source of an archive member that open reads (again, when
-// the merge reopens it) independently of the other members; comps are the
-// encodings around it.
-func (r *Reader) addMember(name string, open func() (io.Reader, func(), error), comps []Compression) {
-	in, rel, err := open()
-	if err != nil {
-		r.sources = append(r.sources, &source{name: name, err: &InputError{Name: name, Offset: -1, Err: err}})
-		return
-	}
-	var closers []func()
-	if rel != nil {
-		closers = append(closers, rel)
-	}
-	release := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	mu, err := r.unwrap(name, in, comps)
-	if err != nil {
-		release()
-		r.sources = append(r.sources, &source{name: name, err: err})
-		return
-	}
-	closers = append(closers, mu.release)
-	switch mu.kind {
-	case kindPcap, kindPcapng:
-		cp, fr, err := r.openCapture(name, mu)
-		if err != nil {
-			release()
-			r.sources = append(r.sources, &source{name: name, err: err})
-			return
-		}
-		s := &source{name: name, fr: fr, capture: cp, reopen: open, base: comps, closers: closers}
-		r.sources = append(r.sources, s)
-		r.settleLater(s)
-		return
-	case kindZip, kindTar:
-		r.skipped = append(r.skipped, Skipped{Name: name, Err: errNestedArchive})
-	default:
-		r.skipped = append(r.skipped, Skipped{Name: name, Err: &NotCaptureError{Head: headPrefix(mu.head)}})
-	}
-	release()
-}
-
-// openTarFile adds a source for every capture member of an uncompressed tar
-// archive in a plain file (or its temporary copy, see spillTar): the member's
-// bytes are read in place, so members are merged like separate files.
-// When mem is not nil the archive is mapped and the members are read in place.
-// comps are the encodings that were around the archive.
-func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomic.Int64, mem *memInput, comps []Compression) error {
+// tar lists every member of an uncompressed tar archive in a plain file (or
+// its temporary copy, see spillTar): the member's bytes are read in place, so
+// members are merged like separate files. When mem is not nil the archive is
+// mapped and the members are read from memory. comps are the encodings that
+// were around the archive. A broken header ends the list with an entry that
+// reports it, unless a member it cut short reports its truncation anyway.
+func (a *archive) tar(name string, ra io.ReaderAt, size int64, cnt *atomic.Int64, mem *memInput, comps []Compression) {
 	cnt.Store(0) // counted again through ReadAt
 	ra = countingReaderAt{r: ra, n: cnt}
 	pr := &posReader{r: io.NewSectionReader(ra, 0, size)}
 	tr := tar.NewReader(pr)
-	type member struct {
+	type entry struct {
 		name      string
 		off, size int64
 	}
-	var members []member
+	var entries []entry
 	var tarErr error
 	for {
 		h, err := tr.Next()
@@ -216,30 +208,33 @@ func (r *Reader) openTarFile(name string, ra io.ReaderAt, size int64, cnt *atomi
 		}
 		switch h.Typeflag {
 		case tar.TypeReg, tar.TypeRegA:
-			members = append(members, member{name + "!" + h.Name, pr.pos, h.Size})
+			entries = append(entries, entry{name + "!" + h.Name, pr.pos, h.Size})
 		case tar.TypeGNUSparse:
-			r.skipped = append(r.skipped, Skipped{Name: name + "!" + h.Name, Err: errors.New("sparse tar member is not read")})
+			// Listed as they are met, before the members: the order
+			// Reader.Skipped has always had.
+			a.members = append(a.members, member{name: name + "!" + h.Name, skip: errSparseMember})
 		}
 	}
-	for _, m := range members {
-		if m.size > size-m.off { // not m.off+m.size: a header may claim up to MaxInt64
+	for _, e := range entries {
+		if e.size > size-e.off { // not e.off+e.size: a header may claim up to MaxInt64
 			// Cut short: its reader reports the truncation after the
 			// packets that are there, and that says all.
-			m.size = max(size-m.off, 0)
+			e.size = max(size-e.off, 0)
 			tarErr = nil
 		}
-		open := func() (io.Reader, func(), error) { return io.NewSectionReader(ra, m.off, m.size), nil, nil }
+		open := func() (io.Reader, func(), error) { return io.NewSectionReader(ra, e.off, e.size), nil, nil }
 		if mem != nil {
-			data := mem.data[min(m.off, size):min(m.off+m.size, size)]
+			data := mem.data[min(e.off, size):min(e.off+e.size, size)]
 			open = func() (io.Reader, func(), error) { return &memInput{data: data, cnt: cnt}, nil, nil }
 		}
-		r.addMember(m.name, open, comps)
+		a.members = append(a.members, member{name: e.name, open: open, comps: comps})
 	}
 	if tarErr != nil {
-		r.sources = append(r.sources, &source{name: name, err: tarErr})
+		a.members = append(a.members, member{name: name, err: tarErr})
 	}
-	return nil
 }
+
+var errSparseMember = errors.New("sparse tar member is not read")
 
 // posReader tracks the position in a ReadSeeker, so the data offset of each tar
 // member is known after tar.Reader.Next (which reads no further than the

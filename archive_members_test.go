@@ -17,12 +17,12 @@ import (
 // out of time order, overlapping their neighbours.
 func TestManyMembers(t *testing.T) {
 	const n = 20000
-	ms := make([]member, n)
+	ms := make([]testMember, n)
 	perm := rand.New(rand.NewSource(1)).Perm(n)
 	for i, k := range perm {
 		// Member k holds packets at 10k, 10k+5 and 10k+15: it overlaps the
 		// next member's first packet.
-		ms[i] = member{fmt.Sprintf("m%05d.pcap", k), pcapBytes(t, genPackets(k, 3, 10*int64(k), 5))}
+		ms[i] = testMember{fmt.Sprintf("m%05d.pcap", k), pcapBytes(t, genPackets(k, 3, 10*int64(k), 5))}
 	}
 	dir := t.TempDir()
 	inputs := map[string]string{

@@ -34,7 +34,7 @@ func rotatedPair(t *testing.T) ([]byte, []got) {
 	for i := range want {
 		want[i].index = int64(i)
 	}
-	ar := tarBytes(t, []member{{"cap.pcap1", pcapBytes(t, a)}, {"cap.pcap0", compressWith(t, Gzip, pcapBytes(t, b))}})
+	ar := tarBytes(t, []testMember{{"cap.pcap1", pcapBytes(t, a)}, {"cap.pcap0", compressWith(t, Gzip, pcapBytes(t, b))}})
 	return ar, want
 }
 

@@ -66,11 +66,6 @@ func sniffCompression(head []byte) Compression {
 	return None
 }
 
-// defaultMaxDecoderMemory bounds the window a zstd frame and the dictionary an
-// xz block may ask for, like the zstd command line tool's default (--long=27;
-// xz -9 needs 64 MiB): a hostile header cannot make a decoder allocate more.
-const defaultMaxDecoderMemory = 128 << 20
-
 // xzDictSize returns the LZMA2 dictionary size the first block of the xz
 // stream starting head declares, and false when head does not show it.
 func xzDictSize(head []byte) (int64, bool) {

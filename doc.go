@@ -76,3 +76,25 @@
 // buffer is given back (package pipeline hands them to another goroutine
 // that way, without copying).
 package reseq
+
+// The files of this package are the opener's stages, bottom-up; a file uses
+// only what its own line and the lines above it declare, never a later one
+// (checked by TestFilesLayered):
+//
+//	packet.go, errors.go   Packet; InputError and the other errors
+//	options.go             Options and their defaults
+//	compress.go            Compression: magic bytes and decompressors
+//	capture.go             Format, Capture, Skipped
+//	sniff.go               what the first bytes say an input is
+//	mmap_*.go              mapping a file read-only
+//	input.go               a named input's bytes: file, mapping, standard
+//	                       input, counted for Progress
+//	unwrap.go              an input with its compressions removed; member:
+//	                       how to open a capture's bytes (again)
+//	archive.go             a zip or tar archive as a list of members
+//	format.go              pcap and pcapng readers returning Packets
+//	source.go              one capture in the sequence; start, its one
+//	                       constructor, the first time and when it wakes
+//	merge.go               the sources in timestamp order (or Concat),
+//	                       reopenable ones asleep until their turn
+//	open.go                Reader: Open, NewReader, Next, Close

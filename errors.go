@@ -43,6 +43,20 @@ func errOffset(err error) (int64, bool) {
 	return 0, false
 }
 
+// inputError wraps a format reader's error with the capture's name and the
+// byte offset the error names.
+func inputError(name string, err error) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	off := int64(-1)
+	if o, ok := errOffset(err); ok {
+		off = o
+	}
+	return &InputError{Name: name, Offset: off, Err: err}
+}
+
 // Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }
 

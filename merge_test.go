@@ -55,7 +55,7 @@ func TestNextAllocs(t *testing.T) {
 // openSources counts the sources holding an open file.
 func openSources(r *Reader) int {
 	n := 0
-	for _, s := range r.sources {
+	for _, s := range r.m.sources {
 		if len(s.closers) > 0 {
 			n++
 		}
@@ -159,9 +159,9 @@ func TestMergeVanishedFile(t *testing.T) {
 // in the merge like files, and only those whose time has come are open.
 func TestMergeArchiveMembers(t *testing.T) {
 	dir := t.TempDir()
-	var ms []member
+	var ms []testMember
 	for i := 0; i < 30; i++ {
-		ms = append(ms, member{fmt.Sprintf("m%02d.pcap", i), pcapBytes(t, genPackets(i, 10, int64(i)*1000, 10))})
+		ms = append(ms, testMember{fmt.Sprintf("m%02d.pcap", i), pcapBytes(t, genPackets(i, 10, int64(i)*1000, 10))})
 	}
 	single := writeFile(t, dir, "single.zip", zipBytes(t, ms[:1]))
 	plain := writeFile(t, dir, "plain.pcap", pcapBytes(t, genPackets(1, 10, 5, 10)))

@@ -116,8 +116,8 @@ func TestOpenMmapTruncated(t *testing.T) {
 	inputs := map[string][]byte{
 		"pcap":   pcap,
 		"pcapng": ng,
-		"tar":    tarBytes(t, []member{{"a.pcap", pcap}, {"b.pcapng", ng}}),
-		"zip":    zipBytes(t, []member{{"a.pcap", pcap}, {"b.pcapng", ng}, {"c.pcap", pcap}}),
+		"tar":    tarBytes(t, []testMember{{"a.pcap", pcap}, {"b.pcapng", ng}}),
+		"zip":    zipBytes(t, []testMember{{"a.pcap", pcap}, {"b.pcapng", ng}, {"c.pcap", pcap}}),
 	}
 	dir := t.TempDir()
 	for name, data := range inputs {

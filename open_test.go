@@ -85,12 +85,12 @@ func compressWith(t testing.TB, c Compression, data []byte) []byte {
 	return b.Bytes()
 }
 
-type member struct {
+type testMember struct {
 	name string
 	data []byte
 }
 
-func tarBytes(t testing.TB, ms []member) []byte {
+func tarBytes(t testing.TB, ms []testMember) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
@@ -111,7 +111,7 @@ func tarBytes(t testing.TB, ms []member) []byte {
 	return b.Bytes()
 }
 
-func zipBytes(t testing.TB, ms []member) []byte {
+func zipBytes(t testing.TB, ms []testMember) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
@@ -257,7 +257,7 @@ func TestOpenArchives(t *testing.T) {
 	a := genPackets(0, 50, 1000, 10) // ts 1000..1490
 	b := genPackets(1, 50, 1005, 10) // ts 1005..1495: interleaves with a
 	pa, pb := pcapBytes(t, a), pcapBytes(t, b)
-	members := []member{
+	members := []testMember{
 		{"dir/a.pcap", pa},
 		{"dir/README.txt", []byte("not a capture at all")},
 		{"dir/b.pcap.gz", compressWith(t, Gzip, pb)},
@@ -550,7 +550,7 @@ func TestOpenStdin(t *testing.T) {
 func TestOpenTarBroken(t *testing.T) {
 	a := genPackets(0, 50, 1000, 10)
 	b := genPackets(1, 50, 2000, 10)
-	ar := tarBytes(t, []member{{"a.pcap", pcapBytes(t, a)}, {"b.pcap", pcapBytes(t, b)}})
+	ar := tarBytes(t, []testMember{{"a.pcap", pcapBytes(t, a)}, {"b.pcap", pcapBytes(t, b)}})
 	cut := ar[:len(ar)-1024-512-400] // end blocks, padding and part of b's data
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -602,13 +602,13 @@ func TestOpenArchiveOddities(t *testing.T) {
 		skipped int
 	}{
 		{"zip-empty", zipBytes(t, nil), 0, 0, 0},
-		{"zip-text-only", zipBytes(t, []member{{"a.txt", []byte("text")}}), 0, 0, 1},
-		{"zip-broken-gzip", zipBytes(t, []member{{"a.pcap.gz", gz[:15]}}), 0, 1, 0},
-		{"zip-cut-gzip", zipBytes(t, []member{{"a.pcap.gz", gz[:len(gz)-30]}}), 9, 1, 0},
-		{"zip-nested", zipBytes(t, []member{{"in.zip", zipBytes(t, []member{{"a.pcap", raw}})}, {"b.pcap", raw}}), 10, 0, 1},
+		{"zip-text-only", zipBytes(t, []testMember{{"a.txt", []byte("text")}}), 0, 0, 1},
+		{"zip-broken-gzip", zipBytes(t, []testMember{{"a.pcap.gz", gz[:15]}}), 0, 1, 0},
+		{"zip-cut-gzip", zipBytes(t, []testMember{{"a.pcap.gz", gz[:len(gz)-30]}}), 9, 1, 0},
+		{"zip-nested", zipBytes(t, []testMember{{"in.zip", zipBytes(t, []testMember{{"a.pcap", raw}})}, {"b.pcap", raw}}), 10, 0, 1},
 		{"tar-empty", tarBytes(t, nil), 0, 0, 0},
-		{"tgz-text-only", compressWith(t, Gzip, tarBytes(t, []member{{"a.txt", []byte("text")}})), 0, 0, 1},
-		{"tgz-broken-gzip", compressWith(t, Gzip, tarBytes(t, []member{{"a.pcap.gz", gz[:15]}, {"b.pcap", raw}})), 10, 1, 0},
+		{"tgz-text-only", compressWith(t, Gzip, tarBytes(t, []testMember{{"a.txt", []byte("text")}})), 0, 0, 1},
+		{"tgz-broken-gzip", compressWith(t, Gzip, tarBytes(t, []testMember{{"a.pcap.gz", gz[:15]}, {"b.pcap", raw}})), 10, 1, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
