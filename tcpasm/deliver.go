@@ -138,6 +138,7 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 		h.dataEnd = cend
 		h.updateExtent()
 	}
+	whole := span{off, cend} // the segment's claim, N for the overlap policy
 	if off < 0 {
 		k := min(-off, int64(len(p)))
 		h.Stats.BeforeBase += k
@@ -151,7 +152,7 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 	if off < h.next {
 		e := min(off+int64(len(p)), h.next)
 		if off < e {
-			seen = a.old(h, off, p[:e-off], seg)
+			seen = a.old(h, off, p[:e-off], seg, whole)
 		}
 		if cend <= h.next {
 			if seen {
@@ -179,7 +180,7 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 			if off > h.next {
 				h.Stats.OutOfOrder++
 			}
-			if a.insert(h, off, p, seg) {
+			if a.insert(h, off, p, seg, whole) {
 				seen = true
 			}
 		}
