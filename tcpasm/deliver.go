@@ -137,6 +137,9 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 	if cend > h.dataEnd {
 		h.dataEnd = cend
 		h.updateExtent()
+		if f := cend - h.ackedTo; f > int64(h.inflight) {
+			h.inflight = uint32(min(f, maxJump))
+		}
 	}
 	whole := span{off, cend} // the segment's claim, N for the overlap policy
 	if off < 0 {

@@ -283,3 +283,39 @@ func TestCorpusUrgent(t *testing.T) {
 		}
 	}
 }
+
+// gopacket's linux_sll_oversized_addr.pcapng has bit-flipped fields. tshark
+// (one stream, 209 frames) shows the server 10.209.8.148:21999 sending
+// nothing beyond sequence number 3717339969 (frame 96; its follow holds
+// 4,823 server bytes), and the client acknowledging it steadily; but the
+// client's ACKs in frames 71 (3721266730), 74 (3717597439: 3717335295 with
+// bit 18 flipped) and 88 (3717862699: 3717338411 with bit 19 flipped) lie
+// 256 KiB to 3.9 MB beyond anything the server sent, and no later packet
+// agrees with them. Without the handshake the window scale is unknown, and
+// the capture never saw more than 1 KB in flight: they are out of window,
+// dropped, and the server's stream ends where its own packets and the
+// client's other ACKs say (3717340748, frame 99), not 3.9 MB later behind
+// an acked gap. (reseq counts three connections where tshark counts one:
+// frame 34 is an in-sequence RST and frame 96 a SYN-ACK with RST set.)
+func TestCorpusOutOfWindowBitFlips(t *testing.T) {
+	idx := extractIndex(t, "gopacket/layers/testdata/linux_sll_oversized_addr.pcapng")
+	oow, server := int64(0), 0
+	for _, r := range idx {
+		oow += inum(r, "out_of_window")
+		if r["src"] != "10.209.8.148:21999" || r["base_seq"] == nil {
+			continue
+		}
+		server++
+		if end := uint32(inum(r, "base_seq") + inum(r, "length")); end > 3717340748 || end < 3717323610 {
+			t.Errorf("conn %v: the server's stream ends at sequence number %d, beyond 3717340748", r["conn"], end)
+		}
+		for _, g := range r["gaps"].([]any) {
+			if n := int64(g.(map[string]any)["length"].(float64)); n > 10_000 {
+				t.Errorf("conn %v: a gap of %d bytes", r["conn"], n)
+			}
+		}
+	}
+	if server != 2 || oow < 3 {
+		t.Errorf("%d server directions with data, %d out of window; want 2, at least 3", server, oow)
+	}
+}
