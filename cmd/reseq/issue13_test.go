@@ -319,3 +319,33 @@ func TestCorpusOutOfWindowBitFlips(t *testing.T) {
 		t.Errorf("%d server directions with data, %d out of window; want 2, at least 3", server, oow)
 	}
 }
+
+// suricata-verify's firewall out-of-window captures: a handshake without
+// window scaling, the server advertising 256 bytes, then the client's 11
+// bytes 100,000 bytes beyond its ISN. Suricata (--simulate-ips) drops that
+// segment ("stream error", anomaly stream.3whs_wrong_seq_wrong_ack) and no
+// stream data is seen; reseq, passive, leaves it out of the stream the same
+// way and counts it (out_of_window 1): length 0, no 100,000-byte gap. The
+// drop itself and stats.ips.blocked are Suricata's inline decisions, which a
+// passive reassembler has no counterpart for.
+func TestCorpusSuricataOutOfWindow(t *testing.T) {
+	for _, c := range []struct{ rel, client string }{
+		{"suricata-verify/tests/firewall/tcp-session-stream-out-of-window/input.pcap", "192.0.2.10:43210"},
+		{"suricata-verify/tests/firewall/tcp-session-ipv6-stream-out-of-window/input.pcap", "[2001:db8::10]:43210"},
+	} {
+		idx := extractIndex(t, c.rel)
+		if len(idx) != 2 {
+			t.Errorf("%s: %d directions, want 2", c.rel, len(idx))
+			continue
+		}
+		for _, r := range idx {
+			oow := int64(0)
+			if r["src"] == c.client {
+				oow = 1
+			}
+			if inum(r, "length") != 0 || len(r["gaps"].([]any)) != 0 || inum(r, "out_of_window") != oow {
+				t.Errorf("%s %v: length %v gaps %v out_of_window %v, want 0, none, %d", c.rel, r["src"], r["length"], r["gaps"], r["out_of_window"], oow)
+			}
+		}
+	}
+}
