@@ -349,3 +349,20 @@ func TestCorpusSuricataOutOfWindow(t *testing.T) {
 		}
 	}
 }
+
+// arkime's tcp_handshake_synthetic: in two handshakes (client ports 40002
+// and 40010) the client's third packet acknowledges 999999 and 517000,
+// 993,998 and 499,999 bytes beyond the server's ISN, and the server never
+// sends a byte (it retransmits its SYN-ACK). The handshake says no window
+// scaling and a 65,535-byte window: out of window. Arkime's expectation
+// (tcp_handshake_synthetic.test): server bytes 0, totDataBytes 0; reseq:
+// length 0, no gap (an acked gap of 993,998 bytes before), out_of_window 1.
+func TestCorpusArkimeHandshakeFarAck(t *testing.T) {
+	idx := extractIndex(t, "arkime/tests/pcap/tcp_handshake_synthetic.pcap")
+	for _, cl := range []string{"192.0.2.10:40002", "192.0.2.10:40010"} {
+		r := findDir(t, idx, "198.51.100.5:8080", cl, 0)
+		if inum(r, "length") != 0 || len(r["gaps"].([]any)) != 0 || inum(r, "out_of_window") != 1 {
+			t.Errorf("8080 -> %s: length %v gaps %v out_of_window %v, want 0, none, 1", cl, r["length"], r["gaps"], r["out_of_window"])
+		}
+	}
+}
