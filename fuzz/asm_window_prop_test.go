@@ -14,12 +14,13 @@ import (
 // the window plausibility rule.
 
 // Sparse captures of streams of many laps: between the captured segments,
-// regions of 1 to 2 GiB (each step between consecutive evidence below 2^31)
-// that only the receiver's ACKs tell of. Every offset stays exact across
-// every wrap: the model's bytes, extent and gaps.
+// 24 regions of 1 to 2 GiB that only the receiver's ACKs tell of, each
+// step between consecutive evidence below 2^31, more than 5 laps in all.
+// Every offset stays exact across every wrap: the model's bytes, extent and
+// gaps.
 func TestAsmPropSparseLaps(t *testing.T) {
 	g := scriptGen{conns: 1, maxLen: 800, lossPct: 10, jitter: 2, rexmitPct: 10, synPct: 50, wrap: true,
-		bigJumps: 10, bigJumpMax: 1<<31 - 1<<16}
+		bigJumps: 24, bigJumpMax: 1<<31 - 1<<16}
 	runProp(t, g, unlimited, checkExact)
 	rapid.Check(t, func(rt *rapid.T) {
 		g := g
