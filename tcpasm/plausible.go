@@ -36,12 +36,14 @@ type suspect struct {
 }
 
 // believe reports whether the data (or FIN) of seg, [lo, hi) of h, may be
-// applied: it is within reach of h's frontier, or it corroborates one of
+// applied: it starts within reach of h's frontier (however long it is: a
+// segment the capture took before segmentation, GSO or BIG TCP, may hold
+// more than a window's worth), or it corroborates one of
 // h's suspects (which is applied first): it starts where the suspect data
 // ends (or is a copy of it), or it holds the suspect ACK's number. Otherwise
 // it becomes h's data suspect.
 func (a *Assembler) believe(h *half, lo, hi int64, seg *Segment, n int) bool {
-	if hi <= h.frontier()+h.reach() {
+	if lo <= h.frontier()+h.reach() {
 		return true
 	}
 	if s := h.susData; s != nil && (lo == s.hi || lo == s.lo) {

@@ -2,6 +2,7 @@ package tcpasm
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -257,5 +258,29 @@ func TestWindowReach(t *testing.T) {
 			}
 			f.ack(1, 10)
 		}, 10+c.inflight, c.far, c.believed)
+	}
+}
+
+// A segment the capture took before segmentation (GSO, BIG TCP: tcpdump's
+// bigtcp-ipv4.pcap holds one of 80,000 bytes) may be longer than the reach:
+// starting at the stream's frontier it is believed, mid-stream or after a
+// handshake that advertised a small window.
+func TestWindowBigSegment(t *testing.T) {
+	big := strings.Repeat("b", 200_000)
+	for _, handshake := range []bool{false, true} {
+		r := newRecorder(t)
+		a := New(Config{}, r)
+		f := newFeeder(a, 1000, 5000)
+		if handshake {
+			f.handshake()
+		}
+		f.data(0, 0, big)
+		a.Close()
+		r.allClosed()
+		rs := r.stream(0, ClientToServer)
+		if rs.s.Extent != int64(len(big)) || rs.s.Stats.Bytes != int64(len(big)) || rs.s.Stats.OutOfWindow != 0 {
+			t.Errorf("handshake %v: extent %d, bytes %d, out of window %d; want %d, %d, 0", handshake,
+				rs.s.Extent, rs.s.Stats.Bytes, rs.s.Stats.OutOfWindow, len(big), len(big))
+		}
 	}
 }

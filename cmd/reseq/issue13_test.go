@@ -366,3 +366,15 @@ func TestCorpusArkimeHandshakeFarAck(t *testing.T) {
 		}
 	}
 }
+
+// tcpdump's bigtcp-ipv4.pcap: one BIG TCP segment of 80,000 bytes, captured
+// mid-stream before segmentation, longer than any window reseq would
+// assume without the handshake: it starts at the stream's frontier, so it
+// is the stream (tshark: 80,000 bytes), not out of window.
+func TestCorpusBigTCPSegment(t *testing.T) {
+	idx := extractIndex(t, "tcpdump/tests/bigtcp-ipv4.pcap")
+	r := findDir(t, idx, "10.25.132.13:35871", "10.25.132.11:36425", 0)
+	if inum(r, "length") != 80000 || inum(r, "captured") != 80000 || inum(r, "out_of_window") != 0 {
+		t.Errorf("length %v captured %v out_of_window %v, want 80000, 80000, 0", r["length"], r["captured"], r["out_of_window"])
+	}
+}
