@@ -111,7 +111,7 @@ const (
 
 const (
 	// maxJump: without the receiver's window scale (see half.reach), a
-	// segment claiming bytes more than this above a stream's frontier, or
+	// segment starting more than this above a stream's frontier, or
 	// an ACK or SACK that far ahead, is suspect (see suspect) however much
 	// the capture saw in flight. minReach: the least such distance, the
 	// largest window a receiver advertises without scaling. maxReach: the

@@ -58,8 +58,9 @@
 // # Plausibility
 //
 // No sender has more bytes in flight than its receiver's window allows. A
-// data segment, ACK or SACK that claims bytes farther beyond everything
-// known of its stream than that is suspect: farther than twice the largest
+// data segment that starts, or an ACK or SACK that points, farther beyond
+// everything known of its stream than that is suspect (a segment taken
+// before segmentation, GSO or BIG TCP, may be longer than a window): farther than twice the largest
 // window the receiver advertised, scaled by the window scale its handshake
 // agreed on (RFC 7323; at least 64 KiB, the largest window without scaling,
 // and at most 1 GiB, the largest with it); when the scale is unknown (the
