@@ -49,6 +49,10 @@ type Segment struct {
 	Flags    uint8 // FIN, SYN, ... as in the TCP header
 	Window   uint16
 	Urgent   uint16 // the urgent pointer (meaningful with URG)
+	// WindowScale is the shift of the window scale option (RFC 7323), read
+	// on a SYN only: HasWindowScale when the SYN carried the option.
+	WindowScale    uint8
+	HasWindowScale bool
 
 	Payload []byte // the captured payload
 	Length  int    // the payload length the IP header claims (>= len(Payload)); the rest was cut by the snaplen
@@ -153,9 +157,10 @@ type StreamStats struct {
 	BeforeBase    int64 // bytes that arrived below offset 0 (mid-stream pickup)
 	KeepAlives    int64 // keep-alive and zero-window probes recognised
 	// OutOfWindow counts the packets of this direction's data, or the
-	// peer's ACKs or SACKs of it, that claimed bytes more than 4 MiB
-	// beyond everything known of the stream and that no later packet near
-	// them corroborated: dropped, they never stretch the stream.
+	// peer's ACKs or SACKs of it, that claimed bytes beyond everything
+	// known of the stream by more than the receiver's window allows (see
+	// Plausibility in the package documentation) and that no later packet
+	// near them corroborated: dropped, they never stretch the stream.
 	OutOfWindow int64
 	// RSTBytes counts the payload bytes RSTs of this direction carried:
 	// diagnostic text (RFC 9293, 3.5.3), not stream data, never in Extent

@@ -110,12 +110,17 @@ const (
 )
 
 const (
-	// maxJump: a segment claiming bytes more than this above a stream's
-	// frontier, or an ACK or SACK that far ahead, is suspect (see suspect).
-	// No real connection has that much in flight beyond everything the
-	// capture saw of it; a stray or corrupt packet, or a capture of random
-	// sequence numbers, does.
-	maxJump = 4 << 20
+	// maxJump: without the receiver's window scale (see half.reach), a
+	// segment starting more than this above a stream's frontier, or
+	// an ACK or SACK that far ahead, is suspect (see suspect) however much
+	// the capture saw in flight. minReach: the least such distance, the
+	// largest window a receiver advertises without scaling. maxReach: the
+	// most, the largest window with scaling (RFC 7323, 2.3).
+	maxJump  = 4 << 20
+	minReach = 64 << 10
+	maxReach = 1 << 30
+	// maxShift is the largest window scale shift (RFC 7323, 2.3).
+	maxShift = 14
 	// corroborateSlack: how far beyond a suspect ACK a corroborating one may
 	// lie (see believeAck).
 	corroborateSlack = 64 << 10

@@ -137,7 +137,11 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 	if cend > h.dataEnd {
 		h.dataEnd = cend
 		h.updateExtent()
+		if f := cend - h.ackedTo; f > int64(h.inflight) {
+			h.inflight = uint32(min(f, maxJump))
+		}
 	}
+	whole := span{off, cend} // the segment's claim, N for the overlap policy
 	if off < 0 {
 		k := min(-off, int64(len(p)))
 		h.Stats.BeforeBase += k
@@ -151,7 +155,7 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 	if off < h.next {
 		e := min(off+int64(len(p)), h.next)
 		if off < e {
-			seen = a.old(h, off, p[:e-off], seg)
+			seen = a.old(h, off, p[:e-off], seg, whole)
 		}
 		if cend <= h.next {
 			if seen {
@@ -179,7 +183,7 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 			if off > h.next {
 				h.Stats.OutOfOrder++
 			}
-			if a.insert(h, off, p, seg) {
+			if a.insert(h, off, p, seg, whole) {
 				seen = true
 			}
 		}

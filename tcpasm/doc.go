@@ -48,7 +48,7 @@
 // # Memory
 //
 // Config.MaxMemory bounds everything that grows with the input: held bytes,
-// conflict windows, the connection table (ConnCost a connection, 984 bytes
+// conflict windows, the connection table (ConnCost a connection, 1,064 bytes
 // until it carries data, plus the handler's Config.ConnOverhead; 1 KB more
 // for the duplicate-detection ring from its second packet), suspect payloads
 // and the tuples' next Conn.Index (at most a sixteenth of it). Stats.Memory
@@ -57,15 +57,22 @@
 //
 // # Plausibility
 //
-// A data segment, ACK or SACK that claims bytes more than 4 MiB beyond
-// everything known of its stream is suspect: it is held aside (one data
-// segment and one ACK per direction) until a later packet corroborates it —
-// the next contiguous segment, an ACK of its start, its bytes or its FIN,
-// data at a far ACK, two later ACKs agreeing
-// with a far ACK — as the packets after a capture's blackout do; random or
-// corrupt numbers almost never do. Uncorroborated, it is dropped and counted
-// (StreamStats.OutOfWindow): a stream's extent never runs past what the
-// evidence supports.
+// No sender has more bytes in flight than its receiver's window allows. A
+// data segment that starts, or an ACK or SACK that points, farther beyond
+// everything known of its stream than that is suspect (a segment taken
+// before segmentation, GSO or BIG TCP, may be longer than a window): farther
+// than twice the largest window the receiver advertised, scaled by the
+// window scale its handshake agreed on (RFC 7323; at least 64 KiB, the
+// largest window without scaling, and at most 1 GiB, the largest with it);
+// when the scale is unknown (the handshake was not captured), farther than
+// four times the most the capture saw in flight, at least 64 KiB and at most
+// 4 MiB. It is held aside (one data segment and one ACK per direction) until
+// a later packet corroborates it — the next contiguous segment, an ACK of
+// its start, its bytes or its FIN, data at a far ACK, two later ACKs
+// agreeing with a far ACK — as the packets after a capture's blackout do;
+// random or corrupt numbers almost never do. Uncorroborated, it is dropped
+// and counted (StreamStats.OutOfWindow): a stream's extent never runs past
+// what the evidence supports.
 //
 // # Offsets
 //

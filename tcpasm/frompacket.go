@@ -37,6 +37,7 @@ func FromPacket(seg *Segment, p *layers.Packet, ts, index int64, capturePoint bo
 	if len(seg.Payload) > 0 {
 		seg.fp, seg.fpOf, seg.fpLen = fingerprint(seg.Payload), &seg.Payload[0], len(seg.Payload)
 	}
+	seg.WindowScale, seg.HasWindowScale = o.WindowScale, o.HasWindowScale
 	if o.HasTimestamps {
 		seg.TSVal, seg.HasTS = o.TSVal, true
 	}

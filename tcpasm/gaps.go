@@ -117,7 +117,7 @@ func (a *Assembler) limit(h *half, ts int64) {
 // old handles bytes below next: inside a remembered gap they are Late, else
 // they were seen before and are compared with the retained bytes. It reports
 // whether any were seen before.
-func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
+func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment, whole span) bool {
 	if h.past == nil {
 		a.newPast(h)
 	}
@@ -137,7 +137,7 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 		if i < len(h.past.gapRanges) && h.past.gapRanges[i].off < end {
 			g := h.past.gapRanges[i]
 			if g.off > cur {
-				a.compareOld(h, cur, b[cur-off:g.off-off], seg)
+				a.compareOld(h, cur, b[cur-off:g.off-off], seg, whole)
 				seen = true
 				cur = g.off
 			}
@@ -171,7 +171,7 @@ func (a *Assembler) old(h *half, off int64, b []byte, seg *Segment) bool {
 			cur = le
 			continue
 		}
-		a.compareOld(h, cur, b[cur-off:], seg)
+		a.compareOld(h, cur, b[cur-off:], seg, whole)
 		seen = true
 		cur = end
 	}

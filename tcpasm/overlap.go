@@ -30,8 +30,9 @@ func (a *Assembler) addHeld(h *half, pc piece) {
 // and reports a Conflict where they differ, one per packet whose bytes differ.
 // Where the overlap policy prefers the new copy, the retained bytes are
 // replaced and the Conflict carries the new bytes (Replace), for the handler
-// to rewrite what it was given.
-func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
+// to rewrite what it was given. whole is the segment's whole claim (N): the
+// policy weighs where all of it starts and ends, not only the part compared.
+func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment, whole span) {
 	if h.past == nil {
 		return
 	}
@@ -57,7 +58,7 @@ func (a *Assembler) compareOld(h *half, off int64, b []byte, seg *Segment) {
 		if first >= 0 {
 			c := Conflict{Offset: first, Length: last - first + 1, KeptIndex: ki, KeptTime: kt,
 				DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
-			if oe := max(re, r.runEnd(rs)); a.policy(h).NewWins(os, oe, off, end) {
+			if oe := max(re, r.runEnd(rs)); a.policy(h).NewWins(os, oe, whole.off, whole.end) {
 				nb := b[first-off : last+1-off]
 				r.rewrite(first, nb, seg.Index, seg.Timestamp)
 				c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
@@ -79,8 +80,9 @@ func (a *Assembler) conflict(h *half, c Conflict, ts int64) {
 
 // insert stores the bytes b at off (off >= next) into the held store, filling
 // only what no held piece covers (first-wins; last-wins overwrites held bytes).
-// It reports whether b overlapped held bytes.
-func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
+// It reports whether b overlapped held bytes. whole is the segment's whole
+// claim, for the overlap policy (see compareOld).
+func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment, whole span) bool {
 	end := off + int64(len(b))
 	seen := false
 	cur := off
@@ -137,7 +139,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment) bool {
 			if first >= 0 {
 				c := Conflict{Offset: rs + int64(first), Length: int64(last - first + 1),
 					KeptIndex: ki, KeptTime: kt, DroppedIndex: seg.Index, DroppedTime: seg.Timestamp}
-				if a.policy(h).NewWins(a.fl.runStart(pc, rs), rend, off, end) {
+				if a.policy(h).NewWins(a.fl.runStart(pc, rs), rend, whole.off, whole.end) {
 					copy(ob, nb)
 					c.KeptIndex, c.KeptTime, c.DroppedIndex, c.DroppedTime = c.DroppedIndex, c.DroppedTime, c.KeptIndex, c.KeptTime
 					// The replaced bytes are delivered with their packet's time.

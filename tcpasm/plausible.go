@@ -9,7 +9,7 @@ func (a *Assembler) recheck(h *half, ts int64) {
 	if h.closed {
 		return
 	}
-	reach := h.frontier() + maxJump
+	reach := h.frontier() + h.reach()
 	if s := h.susAck; s != nil && s.lo <= reach {
 		a.confirmAck(h, ts)
 	}
@@ -19,7 +19,7 @@ func (a *Assembler) recheck(h *half, ts int64) {
 }
 
 // suspect is evidence far beyond a stream direction's frontier (more than
-// maxJump above everything known of it): a data segment (its bytes and FIN),
+// its reach above everything known of it): a data segment (its bytes and FIN),
 // or the peer's ACK or SACK. A direction holds at most one of each, nothing
 // of it applied, until later packets corroborate it (see believe and
 // believeAck), as the packets after a capture's blackout do and random
@@ -36,12 +36,14 @@ type suspect struct {
 }
 
 // believe reports whether the data (or FIN) of seg, [lo, hi) of h, may be
-// applied: it is within maxJump of h's frontier, or it corroborates one of
+// applied: it starts within reach of h's frontier (however long it is: a
+// segment the capture took before segmentation, GSO or BIG TCP, may hold
+// more than a window's worth), or it corroborates one of
 // h's suspects (which is applied first): it starts where the suspect data
 // ends (or is a copy of it), or it holds the suspect ACK's number. Otherwise
 // it becomes h's data suspect.
 func (a *Assembler) believe(h *half, lo, hi int64, seg *Segment, n int) bool {
-	if hi <= h.frontier()+maxJump {
+	if lo <= h.frontier()+h.reach() {
 		return true
 	}
 	if s := h.susData; s != nil && (lo == s.hi || lo == s.lo) {
@@ -67,7 +69,7 @@ func (a *Assembler) believe(h *half, lo, hi int64, seg *Segment, n int) bool {
 // corroborateSlack beyond the one before (a receiver's ACKs after a
 // blackout; two random numbers agree so by a chance of 2^-32).
 func (a *Assembler) believeAck(p *half, o int64, sack bool, ts int64) bool {
-	if o <= p.frontier()+maxJump {
+	if o <= p.frontier()+p.reach() {
 		return true
 	}
 	if s := p.susData; s != nil && o >= s.lo && o <= s.hi+int64(s.seg.Flags&FIN) {
@@ -124,4 +126,49 @@ func (a *Assembler) dropSuspect(h *half, sp **suspect) {
 	a.suspectBytes -= int64(len(s.seg.Payload))
 	h.Stats.OutOfWindow++
 	a.st.OutOfWindow++
+}
+
+// reach is how far beyond its frontier evidence of h (its data, the peer's
+// ACK or SACK) is believed at once; beyond, it is suspect. No sender has
+// more in flight than its receiver's window allows, so with the receiver's
+// window scale known (its handshake captured) the reach is twice the
+// largest window the receiver advertised, at least minReach and at most
+// maxReach (the largest window scaling allows). Without it (a capture that
+// began mid-stream, or saw no packet of the receiver) the windows' sizes in
+// bytes are unknown: four times the most of h's bytes the capture saw in
+// flight, at least minReach and at most maxJump.
+func (h *half) reach() int64 {
+	if w := int64(h.peer().maxWindow); w > 0 {
+		return min(maxReach, max(minReach, 2*w))
+	}
+	return min(maxJump, max(minReach, 4*int64(h.inflight)))
+}
+
+// noteWindow notes the window seg advertises, in bytes (h's scale is known):
+// a SYN's is never scaled (RFC 7323, 2.2).
+func (h *half) noteWindow(seg *Segment) {
+	w := uint32(seg.Window)
+	if seg.Flags&SYN == 0 {
+		w <<= h.shift
+	}
+	h.maxWindow = max(h.maxWindow, w)
+}
+
+// resolveScale settles what the captured SYNs of c say of its window
+// scaling (RFC 7323, 2.2): in effect only when both SYNs carried the
+// option, each direction then shifting by its own (at most 14); a SYN-ACK
+// with the option says its SYN had it too. A SYN without it turns scaling
+// off for both directions.
+func (c *conn) resolveScale() {
+	for d := range c.h {
+		h, p := &c.h[d], &c.h[d^1]
+		switch {
+		case h.scaleKnown || !h.synSeen:
+		case h.offer == 0 || (p.synSeen && p.offer == 0):
+			h.scaleKnown, h.shift = true, 0
+			p.scaleKnown, p.shift = true, 0
+		case p.synSeen || h.synAck:
+			h.scaleKnown, h.shift = true, h.offer-1
+		}
+	}
 }

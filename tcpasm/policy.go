@@ -23,7 +23,7 @@ const (
 	FirstWins        Overlap = iota // RFC 9293, Zeek, libnids: the first copy is kept
 	LastWins                        // the later copy always replaces the earlier one
 	PolicyBSD                       // bsd: N wins where it starts before O
-	PolicyBSDRight                  // bsd-right (HP JetDirect): N wins where it ends after O
+	PolicyBSDRight                  // bsd-right: as bsd for TCP (Suricata; the name is HP JetDirect's IP fragment policy)
 	PolicyLinux                     // linux
 	PolicyOldLinux                  // old-linux
 	PolicyWindows                   // windows
@@ -73,33 +73,30 @@ const (
 
 // policyTable[p][start][end]: whether policy p keeps N's copy of the bytes N
 // and O share, for N starting (before, at, after) O's start and ending
-// (before, at, after) O's end. The rows follow the descriptions of the
-// target-based table:
+// (before, at, after) O's end. The rows are Suricata's (src/stream-tcp-list.c,
+// DoHandleDataOverlap, which follows Novak and Sturges' table; stream-tcp.c,
+// StreamTcpSetOSPolicy, makes bsd-right bsd and old-solaris solaris for TCP):
 //
-//   - first, old-solaris, vista: always O (the original).
+//   - first, vista: always O (the original).
 //   - last: always N.
-//   - bsd, hpux10, irix, macos, windows, windows2k3: O, unless N starts
-//     before it.
-//   - bsd-right: O, unless N ends after it.
-//   - linux, old-linux: O, unless N starts before it, or starts with it and
-//     ends at or after its end.
-//   - solaris, hpux11: N, unless O ends after N, or O starts before N and
-//     ends at or after N's end.
+//   - bsd, bsd-right, hpux10, irix, macos, windows, windows2k3: N where it
+//     starts before O.
+//   - linux: N where it starts before O, or starts with O and ends after it.
+//   - old-linux: N where it starts before O, or starts with O and ends at or
+//     after its end.
+//   - solaris, old-solaris, hpux11: N where it ends after O, or ends with O
+//     and starts at or before its start.
 var policyTable = func() (t [numPolicies][3][3]bool) {
 	for s := range 3 {
 		for e := range 3 {
 			t[LastWins][s][e] = true
-			for _, p := range []Overlap{PolicyBSD, PolicyHPUX10, PolicyIRIX, PolicyMacOS, PolicyWindows, PolicyWindows2k3} {
+			for _, p := range []Overlap{PolicyBSD, PolicyBSDRight, PolicyHPUX10, PolicyIRIX, PolicyMacOS, PolicyWindows, PolicyWindows2k3} {
 				t[p][s][e] = s == relBefore
 			}
-			t[PolicyBSDRight][s][e] = e == relAfter
-			for _, p := range []Overlap{PolicyLinux, PolicyOldLinux} {
-				t[p][s][e] = s == relBefore || (s == relSame && e != relBefore)
-			}
-			for _, p := range []Overlap{PolicySolaris, PolicyHPUX11} {
-				// O ends after N: e == relBefore. O starts before N (s ==
-				// relAfter) and ends at or after N's end (e != relAfter).
-				t[p][s][e] = !(e == relBefore || (s == relAfter && e != relAfter))
+			t[PolicyLinux][s][e] = s == relBefore || (s == relSame && e == relAfter)
+			t[PolicyOldLinux][s][e] = s == relBefore || (s == relSame && e != relBefore)
+			for _, p := range []Overlap{PolicySolaris, PolicyOldSolaris, PolicyHPUX11} {
+				t[p][s][e] = e == relAfter || (e == relSame && s != relAfter)
 			}
 		}
 	}

@@ -43,8 +43,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	sg.dir = uint8(d)
 	fresh := false
 	if n > 0 && h.HaveBase && flags&(SYN|RST) == 0 && !h.closed && !h.rstKnown {
-		above := seqNum(seg.Seq).ahead(seqNum(h.BaseSeq).add(h.next)) // off - next, when below maxJump
-		fresh = above < maxJump && above+int64(n) <= max(h.Extent, h.next)-h.next+maxJump &&
+		reach := h.reach()
+		above := seqNum(seg.Seq).ahead(seqNum(h.BaseSeq).add(h.next)) // off - next, when below reach
+		fresh = above < reach && above+int64(n) <= max(h.Extent, h.next)-h.next+reach &&
 			(h.held.empty() || h.next+above >= h.held.last().end())
 	}
 	var sk uint64
@@ -74,6 +75,11 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 		if !h.synSeen {
 			h.synSeen = true
 			h.isn = seg.Seq
+			h.offer, h.synAck = 0, flags&ACK != 0
+			if seg.HasWindowScale {
+				h.offer = min(seg.WindowScale, maxShift) + 1
+			}
+			c.resolveScale()
 		}
 	}
 	if flags&RST != 0 {
@@ -113,6 +119,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	if !h.haveAdvertised || seg.Window != h.advertised {
 		h.advertised, h.haveAdvertised = seg.Window, true
 	}
+	if h.scaleKnown {
+		h.noteWindow(seg)
+	}
 	if flags&RST != 0 {
 		a.reset(c, ts)
 		return
@@ -144,7 +153,7 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 		if h.finKnown {
 			e = min(e, h.finOff)
 		}
-		if e > h.dataEnd && e <= max(h.Extent, h.next)+maxJump {
+		if e > h.dataEnd && e <= h.frontier()+h.reach() {
 			h.dataEnd = e
 			h.updateExtent()
 		}

@@ -46,6 +46,13 @@ type half struct {
 	ackSeq, sackSeq   uint32
 	ackedTo, sackedTo int64
 
+	// Window evidence for the plausibility rule (see reach): the largest
+	// window the direction advertised, in bytes, while its scale was known;
+	// the most of its own bytes seen in flight beyond the peer's ACK (at most
+	// maxJump); below, its window scale once known (scaleKnown, shift; see
+	// resolveScale) and its SYN's option (offer: 0 none, else the shift + 1).
+	maxWindow, inflight uint32
+
 	advertised uint16 // the window this direction last advertised (for the peer's zero-window probes)
 
 	synSeen        bool
@@ -58,6 +65,9 @@ type half struct {
 	rstKnown       bool // this direction sent a RST at rstOff
 	pending        bool // the peer ACKed past next: an acked gap awaits its allowance
 	closed         bool
+	scaleKnown     bool
+	synAck         bool // its SYN was a SYN-ACK
+	shift, offer   uint8
 
 	next    int64 // every byte below is delivered or in a gap
 	dataEnd int64 // one past the highest byte a data segment (or RST) claimed
@@ -141,12 +151,12 @@ func (h *half) setBase(seq uint32) {
 		h.setFin(h.unwrap(h.finSeq))
 	}
 	if h.haveAckSeq {
-		if o := h.unwrap(h.ackSeq); o > h.ackedTo && o <= maxJump {
+		if o := h.unwrap(h.ackSeq); o > h.ackedTo && o <= h.reach() {
 			h.ackedTo = o
 		}
 	}
 	if h.haveSackSeq {
-		if o := h.unwrap(h.sackSeq); o > h.sackedTo && o <= maxJump {
+		if o := h.unwrap(h.sackSeq); o > h.sackedTo && o <= h.reach() {
 			h.sackedTo = o
 		}
 	}

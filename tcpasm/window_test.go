@@ -2,6 +2,7 @@ package tcpasm
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -165,6 +166,121 @@ func TestSparseLaps(t *testing.T) {
 		}
 		if rs.s.Stats.Bytes != 5+int64(len(steps)) {
 			t.Errorf("ackFirst %v: %d bytes delivered, want %d", ackFirst, rs.s.Stats.Bytes, 5+len(steps))
+		}
+	}
+}
+
+// The distance at which evidence becomes suspect follows the receiver's
+// window (RFC 7323): twice the largest window it advertised, scaled by the
+// shift both SYNs agreed on, at least 64 KiB (the largest window without
+// scaling) and at most 1 GiB (the largest with it); without the handshake,
+// four times what the capture saw in flight, from 64 KiB up to 4 MiB. The
+// server's ACK lies `far` beyond the client's 10 bytes; with nothing to
+// corroborate it, it is believed (the stream reaches it) or dropped.
+func TestWindowReach(t *testing.T) {
+	const none = -1
+	cases := []struct {
+		name            string
+		synWS, synAckWS int    // window scale options; none: absent
+		window          uint16 // the server's advertised window (raw)
+		far             int64
+		believed        bool
+	}{
+		{"shift 7, within", 7, 7, 8000, 1_900_000, true},     // reach 2 × 8000<<7 = 2,048,000
+		{"shift 7, beyond", 7, 7, 8000, 2_100_000, false},    //
+		{"shift 14 capped", 14, 14, 65535, 1<<30 - 20, true}, // 2 GiB capped at 1 GiB
+		{"shift 14, beyond 1 GiB", 14, 14, 65535, 1<<30 + 100, false},
+		{"shift 20 is 14", 20, 20, 65535, 1<<30 - 20, true},
+		{"no option on the SYN", none, 7, 65535, 140_000, false}, // unscaled: 2 × 65535
+		{"no option on the SYN-ACK", 7, none, 65535, 120_000, true},
+		{"no option, small window", none, none, 1000, 70_000, false}, // the 64 KiB floor
+		{"no option, within the floor", none, none, 1000, 60_000, true},
+	}
+	mid := []struct {
+		name     string
+		inflight int64
+		far      int64
+		believed bool
+	}{
+		{"mid-stream, little in flight", 0, 70_000, false},
+		{"mid-stream, little in flight, within", 0, 60_000, true},
+		{"mid-stream, 600 KB in flight", 600_000, 2_300_000, true}, // 4 × 600,010
+		{"mid-stream, 600 KB in flight, beyond", 600_000, 2_500_000, false},
+		{"mid-stream, 2 MB in flight", 2_000_000, 4<<20 - 100, true}, // capped at 4 MiB
+		{"mid-stream, 2 MB in flight, beyond", 2_000_000, 4<<20 + 100, false},
+	}
+	run := func(name string, setup func(f *feeder), from, far int64, believed bool) {
+		t.Helper()
+		r := newRecorder(t)
+		r.noBytes = true
+		a := New(Config{}, r)
+		f := newFeeder(a, 1000, 5000)
+		setup(f)
+		f.ack(1, from+far)
+		a.Close()
+		r.allClosed()
+		rs := r.stream(0, ClientToServer)
+		want, oow := from, int64(1)
+		if believed {
+			want, oow = from+far, 0
+		}
+		if rs.s.Extent != want || rs.s.Stats.OutOfWindow != oow {
+			t.Errorf("%s: extent %d, out of window %d; want %d, %d", name, rs.s.Extent, rs.s.Stats.OutOfWindow, want, oow)
+		}
+	}
+	for _, c := range cases {
+		run(c.name, func(f *feeder) {
+			syn := f.seg(0, -1, SYN, "", 0)
+			sa := f.seg(1, -1, SYN|ACK, "", 0)
+			syn.Window, sa.Window = 64240, c.window
+			if c.synWS != none {
+				syn.WindowScale, syn.HasWindowScale = uint8(c.synWS), true
+			}
+			if c.synAckWS != none {
+				sa.WindowScale, sa.HasWindowScale = uint8(c.synAckWS), true
+			}
+			f.send(syn)
+			f.send(sa)
+			f.send(f.seg(0, 0, ACK, "", 0))
+			d := f.seg(0, 0, ACK|PSH, "0123456789", 0)
+			f.send(d)
+			ack := f.seg(1, 0, ACK, "", 10)
+			ack.Window = c.window
+			f.send(ack)
+		}, 10, c.far, c.believed)
+	}
+	for _, c := range mid {
+		run(c.name, func(f *feeder) {
+			f.data(0, 0, "0123456789") // the client's base
+			if c.inflight > 0 {
+				f.data(0, 10+c.inflight-1, "x") // corroborated by the next ACK
+				f.ack(1, 10+c.inflight-1)
+			}
+			f.ack(1, 10)
+		}, 10+c.inflight, c.far, c.believed)
+	}
+}
+
+// A segment the capture took before segmentation (GSO, BIG TCP: tcpdump's
+// bigtcp-ipv4.pcap holds one of 80,000 bytes) may be longer than the reach:
+// starting at the stream's frontier it is believed, mid-stream or after a
+// handshake that advertised a small window.
+func TestWindowBigSegment(t *testing.T) {
+	big := strings.Repeat("b", 200_000)
+	for _, handshake := range []bool{false, true} {
+		r := newRecorder(t)
+		a := New(Config{}, r)
+		f := newFeeder(a, 1000, 5000)
+		if handshake {
+			f.handshake()
+		}
+		f.data(0, 0, big)
+		a.Close()
+		r.allClosed()
+		rs := r.stream(0, ClientToServer)
+		if rs.s.Extent != int64(len(big)) || rs.s.Stats.Bytes != int64(len(big)) || rs.s.Stats.OutOfWindow != 0 {
+			t.Errorf("handshake %v: extent %d, bytes %d, out of window %d; want %d, %d, 0", handshake,
+				rs.s.Extent, rs.s.Stats.Bytes, rs.s.Stats.OutOfWindow, len(big), len(big))
 		}
 	}
 }

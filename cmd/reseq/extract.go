@@ -33,8 +33,9 @@ reasons are listed separately), packets, retransmitted, duplicates,
 out_of_order, conflicts (see conflicts.jsonl), late (bytes that arrived
 after their gap was reported, written in place), before_base (bytes below
 offset 0), out_of_window (packets, or the peer's ACKs, that claimed bytes
-more than 4 MiB beyond everything else known of the stream and that nothing
-later corroborated: dropped, they never stretch it), rst_bytes (the payload
+beyond everything else known of the stream by more than the receiver's
+window allows and that nothing later corroborated: dropped, they never
+stretch it), rst_bytes (the payload
 bytes RSTs carried: diagnostic, not stream data, never in length or a gap),
 urgent_bytes (URG bytes seen, when any: in the stream, or left out of it
 and of length with --urgent oob),

@@ -283,3 +283,98 @@ func TestCorpusUrgent(t *testing.T) {
 		}
 	}
 }
+
+// gopacket's linux_sll_oversized_addr.pcapng has bit-flipped fields. tshark
+// (one stream, 209 frames) shows the server 10.209.8.148:21999 sending
+// nothing beyond sequence number 3717339969 (frame 96; its follow holds
+// 4,823 server bytes), and the client acknowledging it steadily; but the
+// client's ACKs in frames 71 (3721266730), 74 (3717597439: 3717335295 with
+// bit 18 flipped) and 88 (3717862699: 3717338411 with bit 19 flipped) lie
+// 256 KiB to 3.9 MB beyond anything the server sent, and no later packet
+// agrees with them. Without the handshake the window scale is unknown, and
+// the capture never saw more than 1 KB in flight: they are out of window,
+// dropped, and the server's stream ends where its own packets and the
+// client's other ACKs say (3717340748, frame 99), not 3.9 MB later behind
+// an acked gap. (reseq counts three connections where tshark counts one:
+// frame 34 is an in-sequence RST and frame 96 a SYN-ACK with RST set.)
+func TestCorpusOutOfWindowBitFlips(t *testing.T) {
+	idx := extractIndex(t, "gopacket/layers/testdata/linux_sll_oversized_addr.pcapng")
+	oow, server := int64(0), 0
+	for _, r := range idx {
+		oow += inum(r, "out_of_window")
+		if r["src"] != "10.209.8.148:21999" || r["base_seq"] == nil {
+			continue
+		}
+		server++
+		if end := uint32(inum(r, "base_seq") + inum(r, "length")); end > 3717340748 || end < 3717323610 {
+			t.Errorf("conn %v: the server's stream ends at sequence number %d, beyond 3717340748", r["conn"], end)
+		}
+		for _, g := range r["gaps"].([]any) {
+			if n := int64(g.(map[string]any)["length"].(float64)); n > 10_000 {
+				t.Errorf("conn %v: a gap of %d bytes", r["conn"], n)
+			}
+		}
+	}
+	if server != 2 || oow < 3 {
+		t.Errorf("%d server directions with data, %d out of window; want 2, at least 3", server, oow)
+	}
+}
+
+// suricata-verify's firewall out-of-window captures: a handshake without
+// window scaling, the server advertising 256 bytes, then the client's 11
+// bytes 100,000 bytes beyond its ISN. Suricata (--simulate-ips) drops that
+// segment ("stream error", anomaly stream.3whs_wrong_seq_wrong_ack) and no
+// stream data is seen; reseq, passive, leaves it out of the stream the same
+// way and counts it (out_of_window 1): length 0, no 100,000-byte gap. The
+// drop itself and stats.ips.blocked are Suricata's inline decisions, which a
+// passive reassembler has no counterpart for.
+func TestCorpusSuricataOutOfWindow(t *testing.T) {
+	for _, c := range []struct{ rel, client string }{
+		{"suricata-verify/tests/firewall/tcp-session-stream-out-of-window/input.pcap", "192.0.2.10:43210"},
+		{"suricata-verify/tests/firewall/tcp-session-ipv6-stream-out-of-window/input.pcap", "[2001:db8::10]:43210"},
+	} {
+		idx := extractIndex(t, c.rel)
+		if len(idx) != 2 {
+			t.Errorf("%s: %d directions, want 2", c.rel, len(idx))
+			continue
+		}
+		for _, r := range idx {
+			oow := int64(0)
+			if r["src"] == c.client {
+				oow = 1
+			}
+			if inum(r, "length") != 0 || len(r["gaps"].([]any)) != 0 || inum(r, "out_of_window") != oow {
+				t.Errorf("%s %v: length %v gaps %v out_of_window %v, want 0, none, %d", c.rel, r["src"], r["length"], r["gaps"], r["out_of_window"], oow)
+			}
+		}
+	}
+}
+
+// arkime's tcp_handshake_synthetic: in two handshakes (client ports 40002
+// and 40010) the client's third packet acknowledges 999999 and 517000,
+// 993,998 and 499,999 bytes beyond the server's ISN, and the server never
+// sends a byte (it retransmits its SYN-ACK). The handshake says no window
+// scaling and a 65,535-byte window: out of window. Arkime's expectation
+// (tcp_handshake_synthetic.test): server bytes 0, totDataBytes 0; reseq:
+// length 0, no gap (an acked gap of 993,998 bytes before), out_of_window 1.
+func TestCorpusArkimeHandshakeFarAck(t *testing.T) {
+	idx := extractIndex(t, "arkime/tests/pcap/tcp_handshake_synthetic.pcap")
+	for _, cl := range []string{"192.0.2.10:40002", "192.0.2.10:40010"} {
+		r := findDir(t, idx, "198.51.100.5:8080", cl, 0)
+		if inum(r, "length") != 0 || len(r["gaps"].([]any)) != 0 || inum(r, "out_of_window") != 1 {
+			t.Errorf("8080 -> %s: length %v gaps %v out_of_window %v, want 0, none, 1", cl, r["length"], r["gaps"], r["out_of_window"])
+		}
+	}
+}
+
+// tcpdump's bigtcp-ipv4.pcap: one BIG TCP segment of 80,000 bytes, captured
+// mid-stream before segmentation, longer than any window reseq would
+// assume without the handshake: it starts at the stream's frontier, so it
+// is the stream (tshark: 80,000 bytes), not out of window.
+func TestCorpusBigTCPSegment(t *testing.T) {
+	idx := extractIndex(t, "tcpdump/tests/bigtcp-ipv4.pcap")
+	r := findDir(t, idx, "10.25.132.13:35871", "10.25.132.11:36425", 0)
+	if inum(r, "length") != 80000 || inum(r, "captured") != 80000 || inum(r, "out_of_window") != 0 {
+		t.Errorf("length %v captured %v out_of_window %v, want 80000, 80000, 0", r["length"], r["captured"], r["out_of_window"])
+	}
+}
