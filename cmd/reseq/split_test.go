@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/reseq/reseq"
+	"github.com/reseq/reseq/internal/wrapcap"
+	"github.com/reseq/reseq/layers"
+)
+
+// splitCounts counts the frames of a capture that decode to a whole TCP
+// segment and those that are IP fragments.
+func splitCounts(t *testing.T, path string) (tcp, frags int) {
+	t.Helper()
+	r, err := reseq.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var lp layers.Packet
+	for {
+		pkt, err := r.Next()
+		if err == io.EOF {
+			return tcp, frags
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := lp.DecodeWith(nil, layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length)
+		switch {
+		case st.OK() && lp.Transport == layers.TransportTCP:
+			tcp++
+		case st.Reason == layers.StopFragment:
+			frags++
+		}
+	}
+}
+
+// TestSplitSpreadsOnePair (issue 16): the real captures are the connections
+// of one address pair, and split -n 4 shares them out by connection: with 8
+// connections no shard holds more than 40% of the TCP frames and none is
+// empty (the old split, by address pair, put all in one). Every IP fragment
+// is in every shard file. Extract of each shard file and merge write what
+// one extract writes, byte for byte, with the capture plain, every IPv4
+// datagram fragmented, or inside VXLAN; and under a filter.
+func TestSplitSpreadsOnePair(t *testing.T) {
+	capPath := realCapture(t, "lossy_v4.pcap")
+	b, err := os.ReadFile(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	const n = 4
+	for _, c := range []struct {
+		spec     string   // wrapcap spec; "" the capture as it is
+		balanced bool     // the TCP frames are shared out
+		args     []string // extract's and split's options
+	}{
+		{"", true, nil},
+		{"frag:68:7", false, nil},
+		{"vxlan:5001", true, []string{"--capture-point", "outer,tunnel"}},
+		{"vxlan:5001,outer-frag:300", false, nil},
+		{"", true, []string{"--port", "5001", "--port", "5002"}},
+	} {
+		label := fmt.Sprintf("%q%v", c.spec, c.args)
+		t.Run(label, func(t *testing.T) {
+			in := capPath
+			base := filepath.Join(tmp, fmt.Sprintf("%x", label))
+			if err := os.MkdirAll(base, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if c.spec != "" {
+				w, _, err := wrapcap.WrapBytes(b, c.spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in = filepath.Join(base, "in.pcap")
+				if err := os.WriteFile(in, w, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tcpAll, fragAll := splitCounts(t, in)
+			if c.spec != "" && c.spec[:4] == "frag" && (fragAll == 0 || tcpAll > fragAll/4) {
+				t.Fatalf("%d fragments, %d whole TCP segments: the capture is not fragmented", fragAll, tcpAll)
+			}
+			split := filepath.Join(base, "split")
+			a := append([]string{"split", "-n", fmt.Sprint(n), "-o", split}, c.args...)
+			// Split takes only the decode options; a filter is extract's.
+			if len(c.args) > 0 && c.args[0] == "--port" {
+				a = a[:5]
+			}
+			if code, _, e := runReseq(append(a, in)...); code != exitOK {
+				t.Fatalf("split: exit %d: %s", code, e)
+			}
+			tcpSum := 0
+			var dirs []string
+			for i := range n {
+				f := filepath.Join(split, shardFile(i, n))
+				tcp, frags := splitCounts(t, f)
+				tcpSum += tcp
+				if frags != fragAll {
+					t.Errorf("shard %d: %d IP fragments, want all %d", i, frags, fragAll)
+				}
+				if c.balanced && (tcp == 0 || tcp*10 > tcpAll*4) {
+					t.Errorf("shard %d: %d of %d TCP frames: want a share, at most 40%%", i, tcp, tcpAll)
+				}
+				d := filepath.Join(base, fmt.Sprintf("x%d", i))
+				if code, _, e := runReseq(append(append([]string{"extract", "-o", d, "--quiet"}, c.args...), f)...); code != exitOK {
+					t.Fatalf("extract %s: exit %d: %s", f, code, e)
+				}
+				dirs = append(dirs, d)
+			}
+			if tcpSum != tcpAll {
+				t.Errorf("the shards hold %d TCP frames, the input %d", tcpSum, tcpAll)
+			}
+			one := filepath.Join(base, "one")
+			if code, _, e := runReseq(append(append([]string{"extract", "-o", one, "--quiet"}, c.args...), in)...); code != exitOK {
+				t.Fatalf("extract: exit %d: %s", code, e)
+			}
+			m := filepath.Join(base, "merged")
+			if code, _, e := runReseq(append([]string{"merge", "-o", m}, dirs...)...); code != exitOK {
+				t.Fatalf("merge: exit %d: %s", code, e)
+			}
+			want := shardTree(t, one)
+			if len(want) < 10 {
+				t.Fatalf("one run wrote %d files", len(want))
+			}
+			sameTree(t, "split -n 4, extract and merge", want, shardTree(t, m))
+		})
+	}
+}
