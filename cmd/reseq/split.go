@@ -33,7 +33,8 @@ on the ports --vxlan-port, --geneve-port and --gtpu-port give):
 A stream command (extract, flows, follow, http) of a shard file keeps only
 the connections of its shard ("reseq split I/N" in shb_userappl), after IP
 reassembly, so the fragments' datagrams that belong to other shards are left
-out. It must be given the same --capture-point and tunnel ports as split
+out (each shard's summary counts every fragment; the merged index counts
+each once). It must be given the same --capture-point and tunnel ports as split
 (they make the flow key): a connection keyed otherwise may be left out of
 every shard.
 
