@@ -133,3 +133,75 @@ func TestSplitSpreadsOnePair(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitAgain: a shard file split again carries its input's shard in its
+// rule ("reseq split J/M I/N"), so the fragments of other shards' connections
+// copied into it stay out; extract of the sub-shards and of the other shard,
+// merged, equals one run. Shard files of different shards are not split
+// together.
+func TestSplitAgain(t *testing.T) {
+	b, err := os.ReadFile(realCapture(t, "lossy_v4.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	w, _, err := wrapcap.WrapBytes(b, "frag:200:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(base, "in.pcap")
+	if err := os.WriteFile(in, w, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(want int, args ...string) {
+		t.Helper()
+		if code, _, e := runReseq(args...); code != want {
+			t.Fatalf("%v: exit %d, want %d: %s", args, code, want, e)
+		}
+	}
+	sp, sub := filepath.Join(base, "split"), filepath.Join(base, "sub")
+	run(exitOK, "split", "-n", "2", "-o", sp, in)
+	s0, s1 := filepath.Join(sp, shardFile(0, 2)), filepath.Join(sp, shardFile(1, 2))
+	run(exitUsage, "split", "-n", "2", "-o", filepath.Join(base, "mixed"), s0, s1)
+	run(exitOK, "split", "-n", "3", "-o", sub, s0)
+	r, err := reseq.Open(filepath.Join(sub, shardFile(2, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, all := inputRules(r)
+	r.Close()
+	if !all || len(rules) != 1 || rules[0].String() != "2/3 0/2" {
+		t.Errorf("sub-shard rule %v (all %v), want 2/3 0/2", rules, all)
+	}
+	one := filepath.Join(base, "one")
+	run(exitOK, "extract", "-o", one, "--quiet", in)
+	dirs := []string{}
+	for i, f := range []string{filepath.Join(sub, shardFile(0, 3)), filepath.Join(sub, shardFile(1, 3)), filepath.Join(sub, shardFile(2, 3)), s1} {
+		d := filepath.Join(base, fmt.Sprint("x", i))
+		run(exitOK, "extract", "-o", d, "--quiet", f)
+		dirs = append(dirs, d)
+	}
+	m := filepath.Join(base, "merged")
+	run(exitOK, append([]string{"merge", "-o", m}, dirs...)...)
+	sameTree(t, "split, split of shard 0, extract and merge", shardTree(t, one), shardTree(t, m))
+}
+
+func TestParseShardAppl(t *testing.T) {
+	for _, c := range []struct {
+		appl string
+		want string // "" not a shard file
+	}{
+		{"reseq split 1/4", "1/4"},
+		{"reseq split 2/3 0/2", "2/3 0/2"},
+		{"reseq split", ""},
+		{"reseq split 4/4", ""},
+		{"reseq split 1/4 x", ""},
+		{"reseq 0.3", ""},
+		{"", ""},
+	} {
+		r, ok := parseShardAppl(c.appl)
+		if got := r.String(); ok != (c.want != "") || got != c.want {
+			t.Errorf("%q: %q, %v; want %q", c.appl, got, ok, c.want)
+		}
+	}
+}
