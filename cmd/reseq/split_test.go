@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/reseq/reseq"
@@ -38,6 +40,27 @@ func splitCounts(t *testing.T, path string) (tcp, frags int) {
 			frags++
 		}
 	}
+}
+
+// splitReport runs report over in and returns report.json's connections and
+// delivered bytes.
+func splitReport(t *testing.T, out, in string) [2]int64 {
+	t.Helper()
+	if code, _, e := runReseq("report", "-o", out, "--quiet", in); code != exitOK {
+		t.Fatalf("report %s: exit %d: %s", in, code, e)
+	}
+	b, err := os.ReadFile(strings.TrimSuffix(out, ".html") + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Connections    int64 `json:"connections"`
+		DeliveredBytes int64 `json:"delivered_bytes"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return [2]int64{r.Connections, r.DeliveredBytes}
 }
 
 // TestSplitSpreadsOnePair (issue 16): the real captures are the connections
@@ -130,6 +153,22 @@ func TestSplitSpreadsOnePair(t *testing.T) {
 				t.Fatalf("one run wrote %d files", len(want))
 			}
 			sameTree(t, "split -n 4, extract and merge", want, shardTree(t, m))
+			if c.args != nil {
+				return
+			}
+			// report (its own reading of the inputs) keeps a shard file's
+			// rule too: the shards' connections and bytes add up to one
+			// run's.
+			wantRep := splitReport(t, filepath.Join(base, "one.html"), in)
+			var sum [2]int64
+			for i := range n {
+				r := splitReport(t, filepath.Join(base, fmt.Sprintf("r%d.html", i)), filepath.Join(split, shardFile(i, n)))
+				sum[0] += r[0]
+				sum[1] += r[1]
+			}
+			if sum != wantRep || wantRep[0] != 8 {
+				t.Errorf("report of the shards: %d connections, %d bytes delivered; one run: %d, %d", sum[0], sum[1], wantRep[0], wantRep[1])
+			}
 		})
 	}
 }
