@@ -95,10 +95,21 @@ func inputRules(r *reseq.Reader) (rules []shardRule, all bool) {
 
 // shardFilesKeep returns the Keep filter of a run over shard files: the
 // connections of any of the inputs' rules; nil when an input is not a shard
-// file (nothing can then be left out).
+// file (nothing can then be left out: a datagram whose fragments a shard file
+// holds for another shard then shows as a connection of its own) or when the
+// files are of one shard (split -n 1).
 func shardFilesKeep(r *reseq.Reader) func(k *layers.FlowKey) bool {
 	rules, all := inputRules(r)
 	if !all || len(rules) == 0 {
+		return nil
+	}
+	whole := true // split -n 1: every connection
+	for _, rule := range rules {
+		for _, p := range rule {
+			whole = whole && p.n == 1
+		}
+	}
+	if whole {
 		return nil
 	}
 	if len(rules) == 1 {
