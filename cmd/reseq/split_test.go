@@ -12,6 +12,7 @@ import (
 	"github.com/reseq/reseq"
 	"github.com/reseq/reseq/internal/wrapcap"
 	"github.com/reseq/reseq/layers"
+	stages "github.com/reseq/reseq/pipeline"
 )
 
 // splitCounts counts the frames of a capture that decode to a whole TCP
@@ -242,5 +243,56 @@ func TestParseShardAppl(t *testing.T) {
 		if got := r.String(); ok != (c.want != "") || got != c.want {
 			t.Errorf("%q: %q, %v; want %q", c.appl, got, ok, c.want)
 		}
+	}
+}
+
+// splitRouter.shard allocates nothing per frame: whole segments, tunnelled
+// ones and fragments.
+func TestSplitRouterAllocs(t *testing.T) {
+	b, err := os.ReadFile(realCapture(t, "lossy_v4.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _, err := wrapcap.WrapBytes(b, "vxlan:5001,frag:576:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var pkts []reseq.Packet
+	for i, data := range [][]byte{b, w} {
+		f := filepath.Join(dir, fmt.Sprint(i, ".pcap"))
+		if err := os.WriteFile(f, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := reseq.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			p, err := r.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Data = append([]byte(nil), p.Data...)
+			pkts = append(pkts, p)
+		}
+		r.Close()
+	}
+	rt := splitRouter{n: 4, decode: &layers.DecodeOptions{VXLANPorts: []uint16{4789}}, points: stages.CaptureOuterVLAN | stages.CaptureTunnel}
+	every := 0
+	for i := range pkts {
+		if _, e := rt.shard(&pkts[i]); e {
+			every++
+		}
+	}
+	if every == 0 {
+		t.Fatal("no fragment among the frames")
+	}
+	if a := testing.AllocsPerRun(20, func() {
+		for i := range pkts {
+			rt.shard(&pkts[i])
+		}
+	}); a != 0 {
+		t.Errorf("%.1f allocations per run of %d frames", a, len(pkts))
 	}
 }
