@@ -114,9 +114,7 @@ func (d *decoder) segment(b *batch, ts, index int64, cp int32, cut int, fin bool
 	if d.lp.NumTunnels > 0 {
 		d.st.Tunnelled++
 		seg.Encap = d.id.encap(&d.lp)
-		if d.id.sources&CaptureTunnel != 0 {
-			seg.Key.VNI, seg.Key.HasVNI = 0, false
-		}
+		tunnelKey(&seg.Key, &d.lp, d.id.sources)
 	}
 	if cut >= 0 {
 		seg.Length = len(seg.Payload) + cut

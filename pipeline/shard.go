@@ -20,6 +20,26 @@ func ShardOf(k *layers.FlowKey, n int) int {
 	return int(k.SymmetricHash() % uint64(n))
 }
 
+// FlowKeyOf returns the flow key Run gives the TCP segment decoded in p when
+// the capture points are s (Options.CapturePoints; CaptureOuterVLAN for
+// Options.CapturePoint): with ShardOf, the shard a frame's connection goes
+// to, for a tool that routes frames without running the pipeline ('reseq
+// split').
+func FlowKeyOf(p *layers.Packet, s CaptureSource) layers.FlowKey {
+	k := p.FlowKey(s&CaptureOuterVLAN != 0)
+	tunnelKey(&k, p, s)
+	return k
+}
+
+// tunnelKey leaves the VNI out of the key of a tunnelled segment when the
+// tunnel names a capture point (CaptureTunnel): the VNI then names the
+// mirror session, not the flow.
+func tunnelKey(k *layers.FlowKey, p *layers.Packet, s CaptureSource) {
+	if p.NumTunnels > 0 && s&CaptureTunnel != 0 {
+		k.VNI, k.HasVNI = 0, false
+	}
+}
+
 // shardAssembler is an assembler that takes one flow-hash shard of a
 // capture; *tcpasm.Assembler is one.
 type shardAssembler interface {

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/reseq/reseq"
+	"github.com/reseq/reseq/internal/testshared"
 	"github.com/reseq/reseq/internal/wrapcap"
+	"github.com/reseq/reseq/layers"
 	"github.com/reseq/reseq/pipeline"
 	"github.com/reseq/reseq/tcpasm"
 )
@@ -168,5 +170,88 @@ func TestShardsSame(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// FlowKeyOf gives a frame that decodes to a whole TCP segment the key Run
+// gives its segment, for every choice of capture points: 'reseq split'
+// routes frames by it, and an extract of a shard file keeps the connections
+// by the key Run makes. Over a real capture, tunnelled, mirrored and
+// fragmented, and the corpus's stacked VLAN tags (the outer one a capture
+// point or not).
+func TestFlowKeyOf(t *testing.T) {
+	lv4 := realCaptures(t)["lossy_v4.pcap"]
+	if lv4 == nil {
+		t.Skip("no lossy_v4.pcap")
+	}
+	dir := t.TempDir()
+	var files []string
+	for i, spec := range []string{"", "mirror-vxlan:0.05:9", "vxlan:5001,frag:576:3", "mirror-erspan2:0.05:9"} {
+		b := lv4
+		if spec != "" {
+			var err error
+			if b, _, err = wrapcap.WrapBytes(lv4, spec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := filepath.Join(dir, fmt.Sprintf("w%d-%s.pcap", i, spec))
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	corpus := filepath.Join(testshared.RootTB(t), "..", "shared", "corpus")
+	for _, p := range []string{"arkime/tests/pcap/twovlan.pcap", "zeek/testing/btest/Traces/http-qinq-0.pcap", "zeek/testing/btest/Traces/vlan-qinqinq.pcap"} {
+		if _, err := os.Stat(filepath.Join(corpus, p)); err == nil {
+			files = append(files, filepath.Join(corpus, p))
+		}
+	}
+	stacked := 0 // frames whose key loses the outer tag under CaptureOuterVLAN
+	for _, f := range files {
+		for _, s := range []pipeline.CaptureSource{0, pipeline.CaptureOuterVLAN, pipeline.CaptureTunnel, pipeline.CaptureOuterVLAN | pipeline.CaptureTunnel} {
+			r, err := reseq.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := map[int64]layers.FlowKey{}
+			var lp layers.Packet
+			for {
+				pkt, err := r.Next()
+				if err != nil {
+					break
+				}
+				st := lp.DecodeWith(nil, layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length)
+				if st.OK() && lp.Transport == layers.TransportTCP && len(lp.TCP) >= layers.TCPMinLen {
+					keys[pkt.Index] = pipeline.FlowKeyOf(&lp, s)
+					if s == pipeline.CaptureOuterVLAN && lp.NumTunnels == 0 && lp.LinkVLANs >= 2 {
+						stacked++
+					}
+				}
+			}
+			r.Close()
+			rec, _, err := run(t, pipeline.Options{CapturePoints: s}, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen, differ := 0, 0
+			for _, g := range rec.segs {
+				k, ok := keys[g.index]
+				if !ok {
+					continue // a fragment's datagram
+				}
+				seen++
+				if k != g.key {
+					if differ++; differ < 3 {
+						t.Errorf("%s, capture points %b: frame %d: FlowKeyOf %v, Run %v", filepath.Base(f), s, g.index, k, g.key)
+					}
+				}
+			}
+			if seen != len(keys) || seen == 0 {
+				t.Errorf("%s, capture points %b: %d of %d whole TCP frames became segments", filepath.Base(f), s, seen, len(keys))
+			}
+		}
+	}
+	if stacked == 0 && len(files) > 4 {
+		t.Error("no frame with stacked VLAN tags")
 	}
 }

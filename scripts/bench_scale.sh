@@ -11,8 +11,8 @@
 #     rounds' ratios: on a machine shared with other jobs the load drifts
 #     between rounds far more than within one;
 #   * how evenly split shared the bytes out (the largest shard file's share:
-#     1/N is even, 1.00 is every frame in one shard, as on a capture of one
-#     address pair, since split hashes the address pair only).
+#     1/N is even, 1.00 is every frame in one shard; split routes a TCP
+#     segment by its connection, so one address pair's connections spread).
 # Times are bash's (milliseconds); CPU is that of the child process.
 # Environment: ROUNDS (default 3), CAPS (default "perf small").
 set -euo pipefail

@@ -133,8 +133,8 @@ func runExtract(in *invocation) int {
 	workers := p.Workers
 	if tpl.uses(seqDirectives) {
 		// %N, %K, %M, %G and %S number in order of first sight in one assembler.
-		if p.Shards > 1 {
-			fmt.Fprintln(stderr, "reseq extract: --shard and a -T template that numbers connections ("+seqDirectives+"): a shard cannot know the number")
+		if p.sharded() {
+			fmt.Fprintln(stderr, "reseq extract: --shard (or shard files of 'reseq split') and a -T template that numbers connections ("+seqDirectives+"): a shard cannot know the number")
 			p.Close()
 			return exitUsage
 		}

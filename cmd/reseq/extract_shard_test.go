@@ -117,7 +117,7 @@ func TestExtractShardRoutes(t *testing.T) {
 			sameTree(t, "--shard and merge", want, shardTree(t, m))
 
 			sp := filepath.Join(base, "split")
-			if code, _, e := runReseq(append([]string{"split", "-n", fmt.Sprint(n), "-o", sp}, in...)...); code != 0 {
+			if code, _, e := runReseq(append([]string{"split", "-n", fmt.Sprint(n), "-o", sp, "--capture-point", "outer,tunnel"}, in...)...); code != 0 {
 				t.Fatalf("split: exit %d: %s", code, e)
 			}
 			dirs = dirs[:0]

@@ -71,6 +71,10 @@ type pipeline struct {
 	// Shard, Shards: keep only the connections whose flow hash modulo
 	// Shards is Shard (--shard; Shards 0: all).
 	Shard, Shards int
+	// fileKeep, set by Open when every input is a shard file of 'reseq
+	// split', keeps the connections of the inputs' shards (shardRule):
+	// split copied the IP fragments of every shard into each.
+	fileKeep func(k *layers.FlowKey) bool
 	// Interrupt, when set, stops the run on SIGINT/SIGTERM: Run returns
 	// errInterrupted after closing every stream (see interrupt.go).
 	Interrupt *interruption
@@ -89,6 +93,7 @@ func (p *pipeline) Open() error {
 		return err
 	}
 	p.r = r
+	p.fileKeep = shardFilesKeep(r)
 	return nil
 }
 
@@ -180,19 +185,36 @@ func (p *pipeline) take() (*reseq.Reader, error) {
 	return r, nil
 }
 
-// keep returns the pipeline's Keep filter: the packet filter and --shard.
+// keep returns the pipeline's Keep filter: the packet filter, --shard and
+// the shard files' rule.
 func (p *pipeline) keep() func(k *layers.FlowKey) bool {
+	shard := p.shardKeep()
 	filtered := len(p.Filter.Ports) > 0 || len(p.Filter.Hosts) > 0
-	if p.Shards <= 1 {
-		if filtered {
-			return p.Filter.match
-		}
-		return nil
+	switch {
+	case shard == nil && filtered:
+		return p.Filter.match
+	case !filtered:
+		return shard
 	}
-	return func(k *layers.FlowKey) bool {
-		return stages.ShardOf(k, p.Shards) == p.Shard && (!filtered || p.Filter.match(k))
-	}
+	return func(k *layers.FlowKey) bool { return shard(k) && p.Filter.match(k) }
 }
+
+// shardKeep returns the Keep filter of --shard and of the shard files' rule;
+// nil when neither leaves anything out.
+func (p *pipeline) shardKeep() func(k *layers.FlowKey) bool {
+	file := p.fileKeep
+	if p.Shards <= 1 {
+		return file
+	}
+	if file == nil {
+		return func(k *layers.FlowKey) bool { return stages.ShardOf(k, p.Shards) == p.Shard }
+	}
+	return func(k *layers.FlowKey) bool { return stages.ShardOf(k, p.Shards) == p.Shard && file(k) }
+}
+
+// sharded reports whether the run keeps one shard's connections: --shard,
+// or shard files of 'reseq split' as inputs (known once Open was called).
+func (p *pipeline) sharded() bool { return p.Shards > 1 || p.fileKeep != nil }
 
 // RunShards is Run with one assembler per handler (len(hs) of them, see
 // stages.RunShards): the connections are shared out by flow hash, each
@@ -263,7 +285,8 @@ func (p *pipeline) filtering() bool {
 // assembler assembles every connection, so a filter no longer saves
 // assembling the others; the handler, wrapped by keptOnly, sees only the
 // connections whose first packet passed, and of those only the packets
-// that pass. --shard still leaves the other shards' segments out.
+// that pass. --shard and the shard files' rule still leave the other shards'
+// segments out.
 func (p *pipeline) markFiltered(opt *stages.Options) {
 	sel := opt.Select
 	f := p.Filter
@@ -271,10 +294,7 @@ func (p *pipeline) markFiltered(opt *stages.Options) {
 	opt.Select = func(seg *tcpasm.Segment, pk *layers.Packet) bool {
 		return (!byKey || f.match(&seg.Key)) && (sel == nil || sel(seg, pk))
 	}
-	opt.Keep = nil
-	if p.Shards > 1 {
-		opt.Keep = func(k *layers.FlowKey) bool { return stages.ShardOf(k, p.Shards) == p.Shard }
-	}
+	opt.Keep = p.shardKeep()
 	opt.MarkFiltered = true
 }
 
@@ -503,7 +523,7 @@ func parseSize(x string) (int64, error) {
 
 // pipelineFlags are the command-line options every stream command shares.
 type pipelineFlags struct {
-	capturePoint string
+	decodeFlags
 	overlap      string
 	overlapHosts []hostPolicy
 	urgent       string
@@ -511,9 +531,6 @@ type pipelineFlags struct {
 	maxHeld      int64
 	idle         string
 	filter       filter
-	vxlanPorts   string
-	genevePorts  string
-	gtpuPorts    string
 	fragTimeout  string
 	fragMemory   int64
 	workers      int
@@ -525,10 +542,7 @@ type pipelineFlags struct {
 func addPipelineFlags(fs *flag.FlagSet) *pipelineFlags {
 	// --frag-memory unset (-1): an eighth of --max-memory.
 	pf := &pipelineFlags{fragMemory: -1, maxMemory: defaultMaxMemory, maxHeld: tcpasm.DefaultMaxHeldPerStream}
-	fs.StringVar(&pf.capturePoint, "capture-point", "outer", "what names the capture point of a packet, a comma `LIST` of: outer (the outer tag of a stack of two or more VLAN tags names the probe and leaves the flow key), tunnel (the outermost tunnel's source address and VNI, key or session names a mirror session), interface (the pcapng interface, or the LINUX_SLL2 interface index); or none. Copies of one packet from several capture points are duplicates, and each fills the other's loss. An ERSPAN session is always a capture point")
-	fs.StringVar(&pf.vxlanPorts, "vxlan-port", "4789", "UDP `PORTS` (comma list) decoded as VXLAN; e.g. 4789,8472 for Linux's legacy port; empty: none")
-	fs.StringVar(&pf.genevePorts, "geneve-port", "6081", "UDP `PORTS` (comma list) decoded as Geneve; empty: none")
-	fs.StringVar(&pf.gtpuPorts, "gtpu-port", "2152", "UDP `PORTS` (comma list) decoded as GTP-U; empty: none")
+	pf.decodeFlags.add(fs)
 	fs.StringVar(&pf.fragTimeout, "frag-timeout", "30s", "IP reassembly: how long in capture time a datagram waits for its fragments (`DURATION`); then its captured bytes are assembled as they are")
 	fs.Var(sizeFlag{&pf.fragMemory}, "frag-memory", "IP reassembly: bytes held by incomplete datagrams (`SIZE`; default an eighth of --max-memory); above it the oldest is given up")
 	fs.StringVar(&pf.overlap, "overlap", "first", "overlapping retransmissions that differ: which copy wins (`POLICY`): first, last, or a receiver's as Suricata names them (bsd, bsd-right, linux, old-linux, windows, solaris, old-solaris, hpux10, hpux11, irix, macos, vista, windows2k3); applies to bytes already written too (rewritten in place)")
@@ -559,38 +573,10 @@ func (pf *pipelineFlags) pipeline(e *env, inputs []string) (*pipeline, error) {
 		return nil, err
 	}
 	p.Select = sel
-	for _, x := range strings.Split(pf.capturePoint, ",") {
-		switch strings.TrimSpace(x) {
-		case "outer":
-			p.CapturePoints |= stages.CaptureOuterVLAN
-		case "tunnel":
-			p.CapturePoints |= stages.CaptureTunnel
-		case "interface":
-			p.CapturePoints |= stages.CaptureInterface
-		case "none":
-		default:
-			return nil, fmt.Errorf("--capture-point %q: want a comma list of outer, tunnel, interface, or none", pf.capturePoint)
-		}
+	p.CapturePoints, p.Decode, err = pf.decodeFlags.compile()
+	if err != nil {
+		return nil, err
 	}
-	dopt := &layers.DecodeOptions{}
-	for _, f := range []struct {
-		name, v string
-		dst     *[]uint16
-	}{{"--vxlan-port", pf.vxlanPorts, &dopt.VXLANPorts}, {"--geneve-port", pf.genevePorts, &dopt.GenevePorts}, {"--gtpu-port", pf.gtpuPorts, &dopt.GTPUPorts}} {
-		ports := []uint16{}
-		for _, x := range strings.Split(f.v, ",") {
-			if x = strings.TrimSpace(x); x == "" {
-				continue
-			}
-			n, err := strconv.ParseUint(x, 10, 16)
-			if err != nil || n == 0 {
-				return nil, fmt.Errorf("%s %q: want a comma list of UDP ports", f.name, f.v)
-			}
-			ports = append(ports, uint16(n))
-		}
-		*f.dst = ports
-	}
-	p.Decode = dopt
 	if d, err := time.ParseDuration(pf.fragTimeout); err != nil || d < 0 {
 		return nil, fmt.Errorf("--frag-timeout %q: want a duration such as 30s", pf.fragTimeout)
 	} else {
@@ -745,4 +731,61 @@ func (p *pipeline) warnCaptures(r *reseq.Reader) {
 // warner returns a Warn that writes "CMD: warning: msg" lines to w.
 func warner(w io.Writer, cmd string) func(string) {
 	return func(msg string) { fmt.Fprintf(w, "%s: warning: %s\n", cmd, msg) }
+}
+
+// decodeFlags are the options that decide how a frame decodes and which flow
+// key its TCP segment gets: the capture points (--capture-point outer drops
+// the outer VLAN tag from the key, tunnel the VNI) and the tunnel ports. The
+// stream commands and split share them, so that split routes a segment by
+// the key an extract of its shard file gives it.
+type decodeFlags struct {
+	capturePoint string
+	vxlanPorts   string
+	genevePorts  string
+	gtpuPorts    string
+}
+
+// add registers the flags on fs.
+func (d *decodeFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&d.capturePoint, "capture-point", "outer", "what names the capture point of a packet, a comma `LIST` of: outer (the outer tag of a stack of two or more VLAN tags names the probe and leaves the flow key), tunnel (the outermost tunnel's source address and VNI, key or session names a mirror session), interface (the pcapng interface, or the LINUX_SLL2 interface index); or none. Copies of one packet from several capture points are duplicates, and each fills the other's loss. An ERSPAN session is always a capture point")
+	fs.StringVar(&d.vxlanPorts, "vxlan-port", "4789", "UDP `PORTS` (comma list) decoded as VXLAN; e.g. 4789,8472 for Linux's legacy port; empty: none")
+	fs.StringVar(&d.genevePorts, "geneve-port", "6081", "UDP `PORTS` (comma list) decoded as Geneve; empty: none")
+	fs.StringVar(&d.gtpuPorts, "gtpu-port", "2152", "UDP `PORTS` (comma list) decoded as GTP-U; empty: none")
+}
+
+// compile validates the flags.
+func (d *decodeFlags) compile() (stages.CaptureSource, *layers.DecodeOptions, error) {
+	var cp stages.CaptureSource
+	for _, x := range strings.Split(d.capturePoint, ",") {
+		switch strings.TrimSpace(x) {
+		case "outer":
+			cp |= stages.CaptureOuterVLAN
+		case "tunnel":
+			cp |= stages.CaptureTunnel
+		case "interface":
+			cp |= stages.CaptureInterface
+		case "none":
+		default:
+			return 0, nil, fmt.Errorf("--capture-point %q: want a comma list of outer, tunnel, interface, or none", d.capturePoint)
+		}
+	}
+	dopt := &layers.DecodeOptions{}
+	for _, f := range []struct {
+		name, v string
+		dst     *[]uint16
+	}{{"--vxlan-port", d.vxlanPorts, &dopt.VXLANPorts}, {"--geneve-port", d.genevePorts, &dopt.GenevePorts}, {"--gtpu-port", d.gtpuPorts, &dopt.GTPUPorts}} {
+		ports := []uint16{}
+		for _, x := range strings.Split(f.v, ",") {
+			if x = strings.TrimSpace(x); x == "" {
+				continue
+			}
+			n, err := strconv.ParseUint(x, 10, 16)
+			if err != nil || n == 0 {
+				return 0, nil, fmt.Errorf("%s %q: want a comma list of UDP ports", f.name, f.v)
+			}
+			ports = append(ports, uint16(n))
+		}
+		*f.dst = ports
+	}
+	return cp, dopt, nil
 }

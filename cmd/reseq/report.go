@@ -130,7 +130,7 @@ type collected struct {
 // runCollector runs the pipeline with rc around the assembler. It returns
 // nil and the error when the inputs could not be opened.
 func runCollector(p *pipeline, rc *reportCollector, stderr io.Writer) (*collected, error) {
-	r, err := reseq.Open(p.Inputs...)
+	r, err := p.take() // and the shard files' rule (pipeline.Open)
 	if err != nil {
 		return nil, err
 	}

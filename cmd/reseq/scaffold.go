@@ -175,7 +175,7 @@ func commandTable() []*command {
 		{name: "merge", summary: "combine the extract outputs of N shard runs into one run's", usage: mergeUsage, args: "DIR...", run: runMerge},
 		{name: "plot", summary: "draw one connection's time-sequence graph (tcptrace style) as SVG", usage: plotUsage, args: "CAPTURE... SELECTOR", run: runPlot},
 		{name: "report", summary: "write a self-contained HTML page on the capture's trustworthiness (loss, capture points, per-connection graphs) + report.json", usage: reportUsage, args: "CAPTURE...", run: runReport},
-		{name: "split", summary: "cut captures into N pcapng shard files by address pair, for N workers", usage: splitUsage, args: "CAPTURE...", run: runSplit},
+		{name: "split", summary: "cut captures into N pcapng shard files by connection, for N workers", usage: splitUsage, args: "CAPTURE...", run: runSplit},
 		{name: "version", summary: "print the version, VCS revision and build time", usage: versionUsage, run: runVersion},
 	}
 }

@@ -10,29 +10,45 @@ import (
 	"github.com/reseq/reseq"
 	"github.com/reseq/reseq/layers"
 	"github.com/reseq/reseq/pcapng"
+	stages "github.com/reseq/reseq/pipeline"
 )
 
 const splitUsage = `usage: reseq split -n N -o DIR CAPTURE...
 
 Reads the captures (merged by time) once and writes DIR/shard-I.pcapng for
-I = 0 .. N-1: every frame goes to the shard of the symmetric hash of the
-address pair of the innermost IP header its decode reaches (tunnels decoded
-on their IANA ports), so both directions of a connection and every IP
-fragment of a datagram land in one shard. Ports are not used: fragments
-after the first carry none, and all the fragments of a datagram must go
-where its connection goes. Frames without an IP header go to shard 0.
+I = 0 .. N-1, routing each frame by what its decode reaches (tunnels decoded
+on the ports --vxlan-port, --geneve-port and --gtpu-port give):
+  - a whole TCP segment goes to the shard of its connection: the flow key's
+    symmetric hash modulo N, the rule of 'reseq extract --shard I/N' (so both
+    directions of a connection land in one shard, and the connections between
+    one pair of hosts are shared out);
+  - an IP fragment (IPv4 MF or offset, IPv6 Fragment header; outer or inside
+    a tunnel) of a datagram that may carry TCP goes to every shard: only
+    reassembly tells whose it is. Fragments are rare; where they are not,
+    every shard file holds all of them;
+  - any other frame with an IP header goes to the shard of the symmetric
+    hash of its innermost address pair (UDP and the rest stay together);
+    a frame without one goes to shard 0.
+
+A stream command (extract, flows, follow, http) of a shard file keeps only
+the connections of its shard ("reseq split I/N" in shb_userappl), after IP
+reassembly, so the fragments' datagrams that belong to other shards are left
+out (each shard's summary counts every fragment; the merged index counts
+each once). It must be given the same --capture-point and tunnel ports as split
+(they make the flow key): a connection keyed otherwise may be left out of
+every shard.
 
 Each frame keeps its timestamp (nanoseconds), original length, link type and
 interface (one interface per capture, section and interface of the input, the
 same numbering in every shard), and its frame number in the merged input
-(epb_packetid; shb_userappl "reseq split I/N"): 'reseq extract' of a shard
-file numbers frames and connections as a run over the whole input would, and
-'reseq merge' combines the shards' outputs into that run's.
+(epb_packetid): 'reseq extract' of a shard file numbers frames and
+connections as a run over the whole input would, and 'reseq merge' combines
+the shards' outputs into that run's.
 
 Not kept: pcapng sections (a shard file has one), so --capture-point
-interface names interfaces by the shard file's numbering. A tunnel carrier
-that is itself fragmented goes by the carrier's addresses, and its inner
-connection may then be cut between shards.
+interface names interfaces by the shard file's numbering. A shard file split
+again keeps its own shard's rule too; shard files of different shards are
+not split together.
 
 Options:
 `
@@ -43,8 +59,10 @@ func runSplit(in *invocation) int {
 		n     int
 		dir   string
 		force bool
+		dec   decodeFlags
 	)
 	fs.IntVar(&n, "n", 0, "number of shards `N`")
+	dec.add(fs)
 	fs.StringVar(&dir, "o", "", "output `DIR` (created if needed)")
 	fs.BoolVar(&force, "force", false, "write into a non-empty DIR")
 	inputs, ok := in.parse()
@@ -55,17 +73,27 @@ func runSplit(in *invocation) int {
 		fmt.Fprintln(stderr, "reseq split: -n N (1 or more), -o DIR and a capture are required")
 		return exitUsage
 	}
+	cps, dopt, err := dec.compile()
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq split:", err)
+		return exitUsage
+	}
 	r, err := reseq.Open(inputs...)
 	if err != nil {
 		fmt.Fprintln(stderr, "reseq split:", err)
 		return exitInput
 	}
 	defer r.Close()
+	parent, err := splitParent(r)
+	if err != nil {
+		fmt.Fprintln(stderr, "reseq split:", err)
+		return exitUsage
+	}
 	if err := checkOutputDir(dir, force); err != nil {
 		fmt.Fprintln(stderr, "reseq split:", err)
 		return exitInput
 	}
-	inErr, outErr := split(r, dir, n)
+	inErr, outErr := split(r, dir, n, splitRouter{n: n, decode: dopt, points: cps}, parent)
 	code := exitOK
 	if inErr != nil {
 		fmt.Fprintln(stderr, "reseq split:", inErr)
@@ -90,9 +118,10 @@ type ifaceKey struct {
 	linkType               uint32
 }
 
-// split writes the frames of r to n shard files in dir. inErr is the first
-// input error (the other inputs are read on).
-func split(r *reseq.Reader, dir string, n int) (inErr, outErr error) {
+// split writes the frames of r to n shard files in dir, routed by rt, the
+// files' rule that of theirs and parent's. inErr is the first input error
+// (the other inputs are read on).
+func split(r *reseq.Reader, dir string, n int, rt splitRouter, parent shardRule) (inErr, outErr error) {
 	type shard struct {
 		f *os.File
 		b *bufio.Writer
@@ -118,14 +147,13 @@ func split(r *reseq.Reader, dir string, n int) (inErr, outErr error) {
 			return nil, err
 		}
 		b := bufio.NewWriterSize(f, 256<<10)
-		w, err := pcapng.NewWriterAppl(b, fmt.Sprintf("%s %d/%d", reseq.SplitAppl, i, n))
+		w, err := pcapng.NewWriterAppl(b, shardAppl(i, n, parent))
 		shards[i] = shard{f, b, w}
 		if err != nil {
 			return nil, err
 		}
 	}
 	ifaces := map[ifaceKey]int{}
-	var lp layers.Packet
 	errRun := 0
 	for {
 		pkt, err := r.Next()
@@ -158,18 +186,47 @@ func split(r *reseq.Reader, dir string, n int) (inErr, outErr error) {
 		if pkt.HasFrame {
 			frame = pkt.Frame // a shard file split again
 		}
-		s := shards[splitShard(&lp, &pkt, n)]
-		if err := s.w.WritePacketID(id, pkt.Timestamp, pkt.Data, max(pkt.Length, len(pkt.Data)), uint64(frame)); err != nil {
-			return inErr, err
+		to, every := rt.shard(&pkt)
+		for i := range shards {
+			if !every && i != to {
+				continue
+			}
+			if err := shards[i].w.WritePacketID(id, pkt.Timestamp, pkt.Data, max(pkt.Length, len(pkt.Data)), uint64(frame)); err != nil {
+				return inErr, err
+			}
 		}
 	}
 	return inErr, nil
 }
 
-// splitShard returns the shard of a frame: the symmetric hash of the address
-// pair of the innermost IP header its decode reaches.
-func splitShard(lp *layers.Packet, pkt *reseq.Packet, n int) int {
-	lp.DecodeWith(nil, layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length)
+// splitRouter chooses the shard of a frame.
+type splitRouter struct {
+	n      int
+	decode *layers.DecodeOptions // tunnel ports
+	points stages.CaptureSource  // what the flow key leaves out
+	lp     layers.Packet
+}
+
+// shard returns the shard of pkt, or every: a whole TCP segment goes to its
+// connection's shard (stages.ShardOf of the key the pipeline gives it); an IP
+// fragment of a datagram that may lead to TCP to every shard; another frame
+// with an IP header to the shard of its innermost address pair; the rest to
+// shard 0.
+func (rt *splitRouter) shard(pkt *reseq.Packet) (i int, every bool) {
+	lp := &rt.lp
+	st := lp.DecodeWith(rt.decode, layers.LinkType(pkt.LinkType), pkt.Data, pkt.Length)
+	switch {
+	case st.OK() && lp.Transport == layers.TransportTCP && len(lp.TCP) >= layers.TCPMinLen:
+		k := stages.FlowKeyOf(lp, rt.points)
+		return stages.ShardOf(&k, rt.n), false
+	case st.Reason == layers.StopFragment:
+		// The protocols the pipeline reassembles (see its decoder): TCP,
+		// and what can carry it.
+		switch lp.Protocol {
+		case layers.IPProtoTCP, layers.IPProtoUDP, layers.IPProtoGRE, layers.IPProtoIPIP, layers.IPProtoIPv6:
+			return 0, true
+		}
+	}
 	var k layers.FlowKey
 	switch {
 	case lp.Network == layers.NetworkIPv4 && len(lp.IPv4) >= 20:
@@ -180,7 +237,7 @@ func splitShard(lp *layers.Packet, pkt *reseq.Packet, n int) int {
 		copy(k.DstIP[:], lp.IPv6[24:40])
 		k.V6 = true
 	default:
-		return 0
+		return 0, false
 	}
-	return int(k.SymmetricHash() % uint64(n))
+	return stages.ShardOf(&k, rt.n), false
 }
