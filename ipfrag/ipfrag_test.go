@@ -1149,6 +1149,24 @@ func TestIPFragOverlapCompletes(t *testing.T) {
 				if s.Datagrams != 1 || s.Overlaps != 1 || s.OverlapConflicts != 1 || s.Reused != 0 || s.Partial != 0 || s.Duplicates != 0 {
 					t.Errorf("stats %+v", s)
 				}
+				// The test and the completion do not allocate.
+				var fs []*Fragment
+				for _, f := range c.frags {
+					fs = append(fs, mk(hdr, f.off, f.n, f.more, want))
+				}
+				fs = append(fs, mk(hdr, c.last.off, c.last.n, c.last.more, other))
+				var d Datagram
+				n := testing.AllocsPerRun(20, func() {
+					for _, f := range fs {
+						r.Add(f)
+					}
+					for r.Next(&d) {
+						r.Release(d.Buf)
+					}
+				})
+				if n != 0 || r.Stats().Datagrams != 22 {
+					t.Errorf("%v allocations per datagram, %d datagrams", n, r.Stats().Datagrams)
+				}
 				return
 			}
 			// Identification reuse, as without the rule: the old datagram
