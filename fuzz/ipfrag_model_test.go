@@ -234,6 +234,40 @@ func (d *mDgram) header() *mPiece {
 	return h
 }
 
+// completesGood reports whether the IPv4 fragment op, added to d (the first
+// copy of each byte winning), would complete it with a good UDP checksum
+// (not zero: none). d is as before when it returns.
+func (d *mDgram) completesGood(op *fragOp, index int64, now int) bool {
+	id := fragIdents[op.Ident]
+	data := make([]byte, op.Cap)
+	for i := range data {
+		data[i] = fragByte(op.Seed, op.Off+i)
+	}
+	d.pieces = append(d.pieces, mPiece{off: op.Off, end: op.Off + op.Len, capEnd: op.Off + op.Cap, more: op.More, index: index, at: now, data: data})
+	d.fill()
+	ok := d.end >= 8 && d.header() != nil && !bytes.Contains(d.claimed[:d.end], []byte{0}) &&
+		!bytes.Contains(d.have[:d.end], []byte{0})
+	if ok {
+		pl := d.data[:d.end]
+		// The pseudo-header, then the datagram, as big-endian words.
+		sum := append([]byte{10, 0, 0, id.src, 10, 0, 0, 9, 0, layers.IPProtoUDP, byte(d.end >> 8), byte(d.end)}, pl...)
+		if len(sum)%2 == 1 {
+			sum = append(sum, 0)
+		}
+		var s uint32
+		for i := 0; i < len(sum); i += 2 {
+			s += uint32(sum[i])<<8 | uint32(sum[i+1])
+		}
+		for s > 0xffff {
+			s = s>>16 + s&0xffff
+		}
+		ok = (pl[6] != 0 || pl[7] != 0) && s == 0xffff
+	}
+	d.pieces = d.pieces[:len(d.pieces)-1]
+	d.fill()
+	return ok
+}
+
 // index is the packet number Datagram.Index has: the header's, else the
 // first fragment's.
 func (d *mDgram) index() int64 {
@@ -597,6 +631,11 @@ func (m *fragModel) add(op *fragOp, index int64) {
 			conflict = conflict || d.have[i] == 1 && d.data[i] != fragByte(op.Seed, i)
 		}
 		switch {
+		case !id.v6 && !endBad && conflict && len(d.pieces) < ipfrag.MaxFragments && d.completesGood(op, index, now):
+			// It completes d, first copy winning, with a good UDP
+			// checksum: an overlap (counted below), not reuse.
+			m.stats.OverlapConflicts++
+			dup, overlap = -1, true
 		case !id.v6 && (endBad || conflict):
 			d, dup, overlap = m.reuse(d, op, now), -1, false
 			if d != nil {

@@ -67,6 +67,21 @@
 // timeout is common on real traffic, and a datagram waiting for a lost
 // fragment would otherwise absorb a later datagram's fragments.
 //
+// One exception: a fragment whose captured bytes differ from held ones (its
+// end agreeing with the datagram's) but whose other bytes, written only
+// where no fragment's byte is held (first copy wins), complete the datagram
+// (its first and last fragments present, every byte captured), when the
+// completed datagram's TCP checksum, or UDP checksum if not zero, is good:
+// then it is an overlap (counted in Overlaps and OverlapConflicts) and the
+// datagram is complete at once. A host computes the checksum before it
+// fragments, so a good one says the first copies are the datagram's bytes
+// (Zeek's fragment_inconsistency trace: one fragment fills the last hole
+// and rewrites another's bytes; Wireshark keeps the last copy, whose TCP
+// checksum is bad); a mix of two datagrams passes it by a 1 in 65,535
+// chance. When the checksum is bad or cannot be verified, the reuse rule
+// applies as above, and the bytes the test wrote into holes are held by no
+// fragment: a partial datagram never shows them.
+//
 // The rules cannot tell a later datagram whose fragments only fill the
 // pending one's holes, without overlapping its captured bytes and within
 // MaxDist (see Time and memory): those bytes are mixed into it. Cut as the
@@ -77,7 +92,8 @@
 // 5722). Its identity is remembered (a tombstone) until the datagram's
 // deadline, and later fragments of it are dropped (AfterDiscard). Overlapping
 // fragments are counted (Overlaps), and those whose overlapping bytes differ
-// from the held ones too (OverlapConflicts).
+// from the held ones too (OverlapConflicts, which also counts the IPv4
+// overlaps above).
 //
 // A fragment is malformed (counted, dropped; its datagram is kept) when its
 // header is unusable, its offset is not a multiple of 8, it is not the last

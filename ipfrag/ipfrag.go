@@ -181,7 +181,7 @@ type Stats struct {
 	Dropped          int64 // fragments held but not delivered: their arrival could not tell their datagram
 	Duplicates       int64 // fragments that repeated an earlier one exactly
 	Overlaps         int64 // fragments overlapping an earlier one (not duplicates)
-	OverlapConflicts int64 // IPv6 overlapping fragments whose overlapping bytes differed (IPv4: Reused)
+	OverlapConflicts int64 // overlapping fragments whose overlapping bytes differed: IPv6 (discarded), IPv4 taken as overlaps because they completed a datagram with a good checksum (else Reused)
 	Discarded        int64 // IPv6 datagrams discarded (overlap, or a malformed end)
 	Malformed        int64 // fragments dropped as malformed
 	AfterDiscard     int64 // fragments dropped because their datagram was discarded
@@ -441,6 +441,9 @@ func (r *Reassembler) Add(f *Fragment) {
 	// train: the fragment continues e's train (see Datagram.Train), or
 	// starts one in the datagram it creates.
 	train, reused := false, false
+	// filled: completesGood already copied the fragment's bytes into e's
+	// holes.
+	filled := false
 	if e != nil {
 		// A fragment past the end the last fragment fixed, or a last
 		// fragment with another end.
@@ -462,6 +465,13 @@ func (r *Reassembler) Add(f *Fragment) {
 			dup, overlap = e.scan(off, end, f.More)
 			conflict := e.conflicts(off, capEnd, f.Data)
 			switch {
+			case !f.V6 && !endBad && conflict && r.completesGood(e, f, off, end, capEnd):
+				// An overlap after all (see the package doc): its
+				// bytes already fill e's holes, first copy wins, and
+				// e completes below.
+				r.stats.Overlaps++
+				r.stats.OverlapConflicts++
+				dup, overlap, filled = -1, true, true
 			case !f.V6 && (endBad || conflict):
 				// IPv4 identification reuse: the fragment cannot be
 				// of this datagram, which is given up with only its
@@ -501,8 +511,10 @@ func (r *Reassembler) Add(f *Fragment) {
 		r.stats.Duplicates++
 	} else {
 		if overlap {
-			r.stats.Overlaps++
-			e.copyIn(off, capEnd, f.Data)
+			if !filled {
+				r.stats.Overlaps++
+				e.copyIn(off, capEnd, f.Data)
+			}
 			e.claimed += e.uncovered(off, end)
 		} else {
 			copy(e.buf.b[MaxHeader+off:MaxHeader+capEnd], f.Data)
@@ -702,6 +714,65 @@ func (e *entry) copyIn(off, capEnd int, data []byte) {
 		e.held += capEnd - cur
 	}
 }
+
+// completesGood reports whether the IPv4 fragment f, whose captured bytes
+// differ from some e holds, completes e when only its bytes at offsets no
+// piece holds are taken (first copy wins) and the completed datagram's TCP
+// or UDP checksum is good (see the package doc). It needs room for one more
+// piece. When it reports true it has copied those bytes into e's holes and
+// counted them in e.held; when false, e.held is as before and any bytes it
+// copied sit at offsets no piece holds, so no delivery shows them.
+func (r *Reassembler) completesGood(e *entry, f *Fragment, off, end, capEnd int) bool {
+	total := e.end
+	if total < 0 && !f.More {
+		total = end
+	}
+	if total < 0 || (e.hdrLen == 0 && off != 0) || len(e.buf.pieces) == MaxFragments ||
+		e.claimed+e.uncovered(off, end) != total {
+		return false
+	}
+	held := e.held
+	e.copyIn(off, capEnd, f.Data)
+	if e.held != total || !checksumGood(f.Header, e.key.proto, e.buf.b[MaxHeader:MaxHeader+total]) {
+		e.held = held
+		return false
+	}
+	return true
+}
+
+// checksumGood reports whether payload, the whole payload of an IPv4
+// datagram whose header (or any fragment's: the addresses are the same) is
+// h, carries a good TCP checksum, or a good non-zero UDP one.
+func checksumGood(h []byte, proto uint8, payload []byte) bool {
+	switch {
+	case proto == protoTCP && len(payload) >= 20:
+	case proto == protoUDP && len(payload) >= 8 && (payload[6] != 0 || payload[7] != 0):
+	default:
+		return false
+	}
+	// The pseudo-header: addresses, protocol, transport length.
+	s := uint64(proto) + uint64(len(payload))
+	for i := 12; i < 20; i += 2 {
+		s += uint64(h[i])<<8 | uint64(h[i+1])
+	}
+	n := len(payload) &^ 1
+	for i := 0; i < n; i += 2 {
+		s += uint64(payload[i])<<8 | uint64(payload[i+1])
+	}
+	if n < len(payload) {
+		s += uint64(payload[n]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return s == 0xffff
+}
+
+// IP protocol numbers checksumGood verifies.
+const (
+	protoTCP = 6
+	protoUDP = 17
+)
 
 // uncovered is how many bytes of [off, end) no piece claimed.
 func (e *entry) uncovered(off, end int) int {

@@ -1051,3 +1051,151 @@ func TestIPFragTrain(t *testing.T) {
 		})
 	}
 }
+
+// segment is an IPv4 transport payload for hdr (TCP or UDP per proto) of n
+// bytes with its checksum filled the slow way; csum false leaves a UDP
+// checksum zero (none).
+func segment(hdr []byte, n int, seed byte, csum bool) []byte {
+	seg := pattern(n, seed)
+	ck := 16
+	if hdr[9] == 17 {
+		ck = 6
+		binary.BigEndian.PutUint16(seg[4:], uint16(n))
+	} else {
+		seg[12] = 5 << 4 // data offset: no options
+	}
+	seg[ck], seg[ck+1] = 0, 0
+	if !csum {
+		return seg
+	}
+	pseudo := append(bytes.Clone(hdr[12:20]), 0, hdr[9], byte(n>>8), byte(n))
+	all := append(pseudo, seg...)
+	var s uint32
+	for i := 0; i < len(all); i += 2 {
+		w := uint32(all[i]) << 8
+		if i+1 < len(all) {
+			w |= uint32(all[i+1])
+		}
+		s += w
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	binary.BigEndian.PutUint16(seg[ck:], ^uint16(s))
+	return seg
+}
+
+// TestIPFragOverlapCompletes: an IPv4 fragment whose bytes conflict with held
+// ones but that completes the datagram under first-copy-wins, with a good
+// transport checksum, is an overlap (Zeek's fragmented-4.pcap pattern);
+// otherwise it shows identification reuse, as before.
+func TestIPFragOverlapCompletes(t *testing.T) {
+	type frag struct {
+		off, n int
+		more   bool
+		alter  [2]int // bytes [alter[0], alter[1]) of the fragment differ from the datagram's
+	}
+	// fragmented-4.pcap: [0,24) [48,72) [72,89) last, then [24,72) with
+	// other bytes at [48,72).
+	zeek := []frag{{0, 24, true, [2]int{}}, {48, 24, true, [2]int{}}, {72, 17, false, [2]int{}}}
+	cases := []struct {
+		name  string
+		proto uint8
+		n     int
+		csum  bool // UDP: a checksum at all
+		frags []frag
+		last  frag
+		want  bool // complete, an overlap
+	}{
+		{"tcp good", 6, 89, true, zeek, frag{24, 48, true, [2]int{48, 72}}, true},
+		{"tcp bad: the hole's bytes differ too", 6, 89, true, zeek, frag{24, 48, true, [2]int{40, 72}}, false},
+		{"udp good", 17, 89, true, zeek, frag{24, 48, true, [2]int{48, 72}}, true},
+		{"udp without checksum", 17, 89, false, zeek, frag{24, 48, true, [2]int{48, 72}}, false},
+		{"tcp good, no last fragment", 6, 89, true, zeek[:2], frag{24, 48, true, [2]int{48, 72}}, false},
+		{"tcp good, no first fragment", 6, 89, true, zeek[1:], frag{24, 48, true, [2]int{48, 72}}, false},
+		{"tcp good, a hole left", 6, 89, true, zeek, frag{32, 40, true, [2]int{48, 72}}, false},
+		{"tcp good, the conflict brings the header", 6, 89, true, zeek[1:],
+			frag{0, 56, true, [2]int{48, 56}}, true},
+		{"tcp good, the conflict is the last fragment", 6, 89, true, zeek[:2],
+			frag{64, 25, false, [2]int{64, 72}}, false}, // hole [24,48) left
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hdr := v4hdr(0, c.proto, 1, 0)
+			want := segment(hdr, c.n, 3, c.csum)
+			other := bytes.Clone(want)
+			for i := c.last.alter[0]; i < c.last.alter[1]; i++ {
+				other[i] ^= 0x5a
+			}
+			r := New(Config{})
+			for _, f := range c.frags {
+				r.Add(mk(hdr, f.off, f.n, f.more, want))
+			}
+			if out := drain(r); len(out) != 0 {
+				t.Fatalf("%d datagrams before the conflict", len(out))
+			}
+			r.Add(mk(hdr, c.last.off, c.last.n, c.last.more, other))
+			out := drain(r)
+			s := r.Stats()
+			if c.want {
+				if len(out) != 1 || !bytes.Equal(payloadOf(t, out[0], 20), want) {
+					t.Fatalf("%d datagrams, want one complete with the first copies", len(out))
+				}
+				var p layers.Packet
+				p.Decode(layers.LinkTypeRaw, out[0].ip, 0)
+				if cs := p.TransportChecksum(); cs != layers.ChecksumGood {
+					t.Errorf("checksum %v", cs)
+				}
+				if s.Datagrams != 1 || s.Overlaps != 1 || s.OverlapConflicts != 1 || s.Reused != 0 || s.Partial != 0 || s.Duplicates != 0 {
+					t.Errorf("stats %+v", s)
+				}
+				// The test and the completion do not allocate.
+				var fs []*Fragment
+				for _, f := range c.frags {
+					fs = append(fs, mk(hdr, f.off, f.n, f.more, want))
+				}
+				fs = append(fs, mk(hdr, c.last.off, c.last.n, c.last.more, other))
+				var d Datagram
+				n := testing.AllocsPerRun(20, func() {
+					for _, f := range fs {
+						r.Add(f)
+					}
+					for r.Next(&d) {
+						r.Release(d.Buf)
+					}
+				})
+				if n != 0 || r.Stats().Datagrams != 22 {
+					t.Errorf("%v allocations per datagram, %d datagrams", n, r.Stats().Datagrams)
+				}
+				return
+			}
+			// Identification reuse, as without the rule: the old datagram
+			// is given up holding only its own fragments' bytes.
+			if s.Reused != 1 || s.OverlapConflicts != 0 || s.Datagrams != 0 {
+				t.Errorf("stats %+v", s)
+			}
+			for _, g := range out {
+				if g.complete {
+					t.Fatalf("a complete datagram")
+				}
+				if g.ip != nil && !bytes.Equal(g.ip[20:], want[:len(g.ip)-20]) {
+					t.Errorf("run at 0 holds other bytes")
+				}
+				for _, run := range g.runs {
+					if !bytes.Equal(run.Data, want[run.Offset:run.Offset+len(run.Data)]) {
+						t.Errorf("run at %d (%d bytes) holds other bytes", run.Offset, len(run.Data))
+					}
+				}
+			}
+			r.Flush()
+			for _, g := range drain(r) {
+				// The conflicting fragment's own datagram: its bytes.
+				for _, run := range g.runs {
+					if run.Offset == c.last.off && !bytes.Equal(run.Data, other[run.Offset:run.Offset+len(run.Data)]) {
+						t.Errorf("new datagram's run at %d holds other bytes", run.Offset)
+					}
+				}
+			}
+		})
+	}
+}

@@ -173,7 +173,7 @@ var tunnelCaptures = []tunnelCapture{
 		tsharkTCP: 3,
 		streams: []tsharkStream{
 			{n: 0, a: "10.0.0.1:80", b: "127.0.0.1:7790", dirs: [2]tsharkDir{{0, 0, ""}, {0, 0, ""}}},
-			{n: 1, a: "128.32.46.142:7790", b: "10.0.0.1:80", dirs: [2]tsharkDir{{14715173, 69, "197647f9057f0873"}, {0, 0, ""}}, known: "overlapping IPv4 fragments (frame 5 rewrites bytes 48..71 of frame 3 with other bytes): ipfrag takes the conflict for identification reuse (frame 5 starts a datagram without offset 0, frame 4 is dropped as ambiguous), so reseq declares gaps; Wireshark builds the datagram in offset order so frame 5's copy wins (\"RKNWUrdooM+...\"), but the first-copy datagram (\"../winnt/system32/cmd.exe?/c+dir+c:\\\") is the one whose TCP checksum is good (scripts/tsharkcheck.known: OPEN)"},
+			{n: 1, a: "128.32.46.142:7790", b: "10.0.0.1:80", dirs: [2]tsharkDir{{14715173, 69, "197647f9057f0873"}, {0, 0, ""}}, known: "overlapping IPv4 fragments (frame 5 rewrites bytes 48..71 of frame 3 with other bytes): Wireshark builds the datagram in offset order so frame 5's copy wins (\"RKNWUrdooM+...\", a bad TCP checksum); ipfrag keeps the first copy, whose TCP checksum is good (\"../winnt/system32/cmd.exe?/c+dir+c:\\\", TestCorpusFragOverlap): same 69 bytes at the same offsets, no gap, 24 of them differ"},
 		},
 	},
 	{
@@ -679,6 +679,43 @@ var suricataDefrags = []suricataDefrag{
 	// has a Fragment header then one byte of TCP header, the capture's only
 	// TCP. No segment can come of it.
 	{path: "ipv6-evasion/ipv6-malformed-fragments-26/frag-26.pcap", none: true},
+}
+
+// TestCorpusFragOverlap: Zeek's fragmented-4.pcap (its fragment_inconsistency
+// trace), IPv4 ID 0 throughout: frame 2 [0,24) with the TCP header, frame 3
+// [48,72), frame 4 [72,89) last, frame 5 [24,72) filling the hole and
+// rewriting [48,72) with other bytes. With the first copy of each byte the
+// datagram is whole and its TCP checksum good, so ipfrag takes frame 5 for an
+// overlap, not an identification reuse: tshark's stream length (69 bytes
+// from seq 14715173), no gap, and the first copy's bytes (assembled by hand
+// from the frames; Wireshark's last-copy bytes fail the TCP checksum).
+func TestCorpusFragOverlap(t *testing.T) {
+	path := filepath.Join(testshared.Dir(t, "corpus"), "zeek/testing/btest/Traces/ipv4/fragmented-4.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s absent", path)
+	}
+	rec, st := assembleCorpus(t, path)
+	if st.Reassembled != 1 || st.PartialDatagrams != 0 || st.FragChecksumBad != 0 ||
+		st.Frag.Overlaps != 1 || st.Frag.OverlapConflicts != 1 || st.Frag.Reused != 0 || st.Frag.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	const want = "GET /msadc/..%2f../..%2f../..%2f../winnt/system32/cmd.exe?/c+dir+c:\\\n"
+	var d *tunnelDir
+	for _, f := range rec.flows {
+		if f.c.Key.SrcAddr().String() == "128.32.46.142:7790" {
+			d = f.dirs[tcpasm.ClientToServer]
+		}
+	}
+	switch {
+	case d == nil || !d.s.HaveBase:
+		t.Fatal("no stream from 128.32.46.142:7790")
+	case d.s.BaseSeq != 14715173:
+		t.Errorf("first byte at seq %d, tshark's at 14715173", d.s.BaseSeq)
+	case len(d.gaps) > 0:
+		t.Errorf("gaps %v", d.gaps)
+	case string(d.buf) != want:
+		t.Errorf("bytes %q, want %q", d.buf, want)
+	}
 }
 
 func TestCorpusSuricataDefrag(t *testing.T) {
