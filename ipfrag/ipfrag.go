@@ -453,9 +453,10 @@ func (r *Reassembler) Add(f *Fragment) {
 			r.discard(e)
 			return
 		}
-		if !endBad && off >= e.maxEnd {
+		if !endBad && off >= e.maxEnd && (end > off || off > e.maxEnd) {
 			// In order (the common case): past every piece, so no
-			// duplicate, overlap or conflict.
+			// duplicate, overlap or conflict. An empty fragment where
+			// the pieces end may repeat an empty piece there: scanned.
 			if len(e.buf.pieces) == MaxFragments {
 				r.stats.Malformed++
 				return
@@ -663,12 +664,14 @@ func (pr *pair) remove(e *entry) {
 func (e *entry) scan(off, end int, more bool) (dup int, overlap bool) {
 	dup = -1
 	for i, p := range e.buf.pieces {
-		if int(p.off) >= end {
+		// An empty fragment repeats an empty piece at its offset, which
+		// starts where the fragment ends.
+		if int(p.off) > end || int(p.off) == end && off < end {
 			break
 		}
 		if int(p.off) == off && int(p.end) == end && p.more == more {
 			dup = i
-		} else if off < int(p.end) {
+		} else if off < int(p.end) && int(p.off) < end {
 			overlap = true
 		}
 	}
