@@ -161,6 +161,10 @@ type StreamStats struct {
 	// diagnostic text (RFC 9293, 3.5.3), not stream data, never in Extent
 	// or a gap (see RSTHandler).
 	RSTBytes int64
+	// RSTSurvived counts this direction's RSTs that the connection
+	// evidently survived (see the package doc, Connections): the same
+	// connection went on after them, so they did not end it.
+	RSTSurvived int64
 	// UrgentBytes counts the urgent bytes (the byte before a URG segment's
 	// urgent pointer, RFC 9293 3.8.5, when the segment carries it), each
 	// once: inline (UrgentInline) they stay in the stream, out of band

@@ -78,6 +78,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if flags&RST != 0 {
 		h.RST = true
+		h.rsts++
 		if n > 0 {
 			a.rstPayload(h, seg, n)
 		}

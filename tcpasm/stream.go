@@ -52,11 +52,12 @@ type half struct {
 	haveAdvertised bool
 	haveAckSeq     bool
 	haveSackSeq    bool
-	finKnown       bool // FIN offset known
-	finReached     bool // every byte below the FIN is accounted
-	closing        bool // closing: an ACK's last unit without a FIN seen is a byte
-	rstKnown       bool // this direction sent a RST at rstOff
-	pending        bool // the peer ACKed past next: an acked gap awaits its allowance
+	finKnown       bool  // FIN offset known
+	finReached     bool  // every byte below the FIN is accounted
+	closing        bool  // closing: an ACK's last unit without a FIN seen is a byte
+	rstKnown       bool  // this direction sent a RST at rstOff
+	rsts           int64 // RSTs of this direction since the connection was last live (see survives)
+	pending        bool  // the peer ACKed past next: an acked gap awaits its allowance
 	closed         bool
 
 	next    int64 // every byte below is delivered or in a gap
@@ -138,7 +139,13 @@ func (h *half) setBase(seq uint32) {
 	h.BaseSeq = seq
 	h.HaveBase = true
 	if h.FIN && !h.finKnown {
-		h.setFin(h.unwrap(h.finSeq))
+		if o := h.unwrap(h.finSeq); o >= 0 {
+			h.setFin(o)
+		} else {
+			// A FIN numbered below the stream's start (sent before the
+			// direction's SYN, as evasions do) ends nothing of it.
+			h.FIN = false
+		}
 	}
 	if h.haveAckSeq {
 		if o := h.unwrap(h.ackSeq); o > h.ackedTo && o <= maxJump {
