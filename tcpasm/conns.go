@@ -123,10 +123,13 @@ func continuesHandshake(c *conn, d Direction, seg *Segment) bool {
 //   - the handshake goes on: the SYN-ACK that answers the connection's own
 //     SYN (continuesHandshake);
 //   - the RST's sender goes on: a segment without RST from a direction that
-//     sent one, in its sequence, that carries something new: bytes beyond
-//     everything its stream reached (starting at or below that point: no
-//     hole), or an acknowledgment beyond its last. A stack that reset a
-//     connection sends nothing on it but RSTs.
+//     sent one, in its sequence (not far from its stream, as startsNew
+//     judges: the capture may have missed a segment between), that carries
+//     something new: bytes at or beyond the RST's number (beyond everything
+//     its stream reached when that number is unknown), or an acknowledgment
+//     beyond its last. A stack that reset a connection sends nothing on it
+//     but RSTs; its segments the capture reordered behind the RST carry
+//     nothing beyond the RST's number.
 //
 // Data of the RST's receiver alone is no evidence: it may have been in
 // flight when the RST passed the capture point. It is delivered all the
@@ -144,7 +147,10 @@ func (a *Assembler) survives(c *conn, d Direction, seg *Segment, n int) bool {
 	}
 	if n > 0 {
 		f := h.frontier()
-		if o := h.unwrap(seg.Seq); o <= f && o+int64(n) > f && o >= h.next-reuseWindow {
+		if h.rstKnown {
+			f = h.rstOff // bytes from the RST's number on were sent after it
+		}
+		if o := h.unwrap(seg.Seq); o < h.frontier()+reuseWindow && o+int64(n) > f && o >= h.next-reuseWindow {
 			return true
 		}
 	}

@@ -33,9 +33,9 @@
 // injection, an evasion) or a middlebox's — is: the SYN-ACK that answers
 // the connection's own SYN (it acknowledges the client's captured ISN+1;
 // its direction had no SYN of another ISN), or a segment without RST from
-// a direction that sent one, in its sequence, carrying something new
-// (bytes beyond everything its stream reached, from no higher than that
-// point, or an acknowledgment beyond its last): a stack that reset a
+// a direction that sent one, in its sequence (not 16 MiB or more from
+// its stream), carrying something new (bytes at or beyond the RST's
+// number, or an acknowledgment beyond its last): a stack that reset a
 // connection sends nothing more on it but RSTs. The connection then goes
 // on as if the RSTs had not come: same number, roles and streams, its
 // directions no longer reset (Stream.RST), their bytes beyond a RST's

@@ -94,6 +94,7 @@ func TestRSTSurvived(t *testing.T) {
 		survived [2]int64 // StreamStats.RSTSurvived per direction
 		cause    Reason   // conn 0's close reason
 		rst      bool     // conn 0's server direction reset at the end
+		gaps     int64    // the server direction's
 	}
 	forged := func(f *feeder, d int, seq uint32, flags uint8) {
 		s := f.seg(d, 0, flags, "", 0)
@@ -131,6 +132,17 @@ func TestRSTSurvived(t *testing.T) {
 			f.data(0, 5, "!")
 		},
 		want: want{conns: 1, c2s: "hello!", s2c: "world", survived: [2]int64{0, 1}, cause: ReasonEOF},
+	}, {
+		// The capture missed the sender's next segment ([5, 7)).
+		name: "RST then its sender's data beyond a lost segment",
+		script: func(f *feeder) {
+			f.handshake()
+			f.data(1, 0, "hello")
+			f.send(f.seg(1, 5, RST|ACK, "", 0))
+			f.data(1, 7, "world")
+			f.ack(0, 12)
+		},
+		want: want{conns: 1, s2c: "hello__world", survived: [2]int64{0, 1}, cause: ReasonEOF, gaps: 1},
 	}, {
 		name: "RST then its sender's new ACK",
 		script: func(f *feeder) {
@@ -190,7 +202,7 @@ func TestRSTSurvived(t *testing.T) {
 			if got := c2s.text(c2s.s.Extent); got != w.c2s || c2s.s.Stats.Gaps != 0 {
 				t.Errorf("c2s %q (%d gaps), want %q", got, c2s.s.Stats.Gaps, w.c2s)
 			}
-			if got := s2c.text(s2c.s.Extent); got != w.s2c || s2c.s.Stats.Gaps != 0 {
+			if got := s2c.text(s2c.s.Extent); got != w.s2c || s2c.s.Stats.Gaps != w.gaps {
 				t.Errorf("s2c %q (%d gaps), want %q", got, s2c.s.Stats.Gaps, w.s2c)
 			}
 			got := [2]int64{c2s.s.Stats.RSTSurvived, s2c.s.Stats.RSTSurvived}
