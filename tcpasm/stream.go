@@ -52,17 +52,17 @@ type half struct {
 	haveAdvertised bool
 	haveAckSeq     bool
 	haveSackSeq    bool
-	finKnown       bool  // FIN offset known
-	finReached     bool  // every byte below the FIN is accounted
-	closing        bool  // closing: an ACK's last unit without a FIN seen is a byte
-	rstKnown       bool  // this direction sent a RST at rstOff
-	rsts           int64 // RSTs of this direction since the connection was last live (see survives)
-	pending        bool  // the peer ACKed past next: an acked gap awaits its allowance
+	finKnown       bool // FIN offset known
+	finReached     bool // every byte below the FIN is accounted
+	closing        bool // closing: an ACK's last unit without a FIN seen is a byte
+	rstKnown       bool // this direction sent a RST at rstOff
+	pending        bool // the peer ACKed past next: an acked gap awaits its allowance
 	closed         bool
 
 	next    int64 // every byte below is delivered or in a gap
 	dataEnd int64 // one past the highest byte a data segment (or RST) claimed
 	rstOff  int64
+	rsts    int64 // RSTs of this direction since the connection was last live (see survives)
 	finOff  int64 // the FIN's offset (FIN seen, finKnown)
 
 	pendingSince int64 // when the acked hole began to wait (pending)
