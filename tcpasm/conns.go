@@ -136,7 +136,7 @@ func continuesHandshake(c *conn, d Direction, seg *Segment) bool {
 // same while the connection lingers.
 func (a *Assembler) survives(c *conn, d Direction, seg *Segment, n int) bool {
 	h, p := &c.h[d], &c.h[(d^1)&1]
-	if h.closed || p.closed || h.rsts+p.rsts == 0 || (h.FIN && p.FIN) {
+	if h.closed || p.closed || h.rsts == 0 && p.rsts == 0 || (h.FIN && p.FIN) {
 		return false
 	}
 	if seg.Flags&SYN != 0 {
@@ -169,8 +169,8 @@ func (a *Assembler) survives(c *conn, d Direction, seg *Segment, n int) bool {
 func (a *Assembler) survive(c *conn) {
 	for d := range c.h {
 		h := &c.h[d]
-		h.Stats.RSTSurvived += h.rsts
-		a.st.RSTSurvived += h.rsts
+		h.Stats.RSTSurvived += int64(h.rsts)
+		a.st.RSTSurvived += int64(h.rsts)
 		h.rsts = 0
 		h.RST, h.rstKnown = false, false
 	}

@@ -67,7 +67,7 @@
 // # Memory
 //
 // Config.MaxMemory bounds everything that grows with the input: held bytes,
-// conflict windows, the connection table (ConnCost a connection, 984 bytes
+// conflict windows, the connection table (ConnCost a connection, 1064 bytes
 // until it carries data, plus the handler's Config.ConnOverhead; 1 KB more
 // for the duplicate-detection ring from its second packet), suspect payloads
 // and the tuples' next Conn.Index (at most a sixteenth of it). Stats.Memory

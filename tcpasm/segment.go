@@ -78,7 +78,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if flags&RST != 0 {
 		h.RST = true
-		h.rsts++
+		if h.rsts < 255 {
+			h.rsts++
+		}
 		if n > 0 {
 			a.rstPayload(h, seg, n)
 		}

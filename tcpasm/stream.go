@@ -58,11 +58,11 @@ type half struct {
 	rstKnown       bool // this direction sent a RST at rstOff
 	pending        bool // the peer ACKed past next: an acked gap awaits its allowance
 	closed         bool
+	rsts           uint8 // RSTs of this direction since the connection was last live (see survives), at most 255
 
 	next    int64 // every byte below is delivered or in a gap
 	dataEnd int64 // one past the highest byte a data segment (or RST) claimed
 	rstOff  int64
-	rsts    int64 // RSTs of this direction since the connection was last live (see survives)
 	finOff  int64 // the FIN's offset (FIN seen, finKnown)
 
 	pendingSince int64 // when the acked hole began to wait (pending)
