@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"cmp"
+	"maps"
 	"testing"
 
 	"github.com/reseq/reseq/tcpasm"
@@ -468,4 +469,84 @@ func TestAsmPropPolicies(t *testing.T) {
 	other.otherPct = 80
 	other.rexmitPct = 40
 	runProp(t, other, anyPolicy, checkLoose)
+}
+
+// A forged RST (an injection in one endpoint's name, numbered at its next
+// byte) whose named sender goes on sending: the connection survives it
+// (issue 13, item 5). Its assembly is the one without the RST — one
+// connection, the same bytes, gaps and close reasons — and the RST is
+// counted in RSTSurvived.
+func TestAsmPropForgedRST(t *testing.T) {
+	g := scriptGen{conns: 1, maxLen: 3000, lossPct: 10, jitter: 2, rexmitPct: 10, synPct: 70, sackPct: 30}
+	rapid.Check(t, func(rt *rapid.T) {
+		m := g.draw(rt).Model()
+		// The data packets after which their sender sends new data again:
+		// bytes beyond everything of its direction captured so far, where
+		// the forged RST is numbered.
+		var at []int
+		var next []int64 // per candidate, the RST's offset
+		var hi [2]int64
+		for i := range m.Packets {
+			p := &m.Packets[i]
+			if p.Flags&tcpasm.SYN != 0 {
+				continue
+			}
+			hi[p.Dir] = max(hi[p.Dir], p.Off+int64(p.Length))
+			if len(p.Payload) == 0 || p.Flags&(tcpasm.FIN|tcpasm.RST) != 0 {
+				continue
+			}
+			for j := i + 1; j < len(m.Packets); j++ {
+				q := &m.Packets[j]
+				if q.Dir == p.Dir && len(q.Payload) > 0 && q.Flags&(tcpasm.SYN|tcpasm.RST) == 0 && q.Off+int64(q.Length) > hi[p.Dir] {
+					at = append(at, i)
+					next = append(next, hi[p.Dir])
+					break
+				}
+			}
+		}
+		if len(at) == 0 {
+			rt.Skip("no data packet with new data after it")
+		}
+		k := rapid.IntRange(0, len(at)-1).Draw(rt, "at")
+		p := m.Packets[at[k]]
+		rst := ModelPacket{Conn: p.Conn, Dir: p.Dir, Point: p.Point, Tx: 1 << 20, Time: p.Time,
+			Off: next[k], Flags: tcpasm.RST | tcpasm.ACK, AckOff: p.AckOff}
+		forged := &Model{Conns: m.Conns}
+		forged.Packets = append(forged.Packets, m.Packets[:at[k]+1]...)
+		forged.Packets = append(forged.Packets, rst)
+		forged.Packets = append(forged.Packets, m.Packets[at[k]+1:]...)
+		want, _ := asmRun(m, bigConfig(), 0)
+		got, a := asmRun(forged, bigConfig(), 0)
+		if got.err != nil || want.err != nil {
+			rt.Fatalf("recorder: %v / %v\n%s", got.err, want.err, dumpModel(forged))
+		}
+		if len(got.conns) != len(want.conns) || len(got.streams) != len(want.streams) {
+			rt.Fatalf("%d connections (%d streams), without the RST %d (%d)\n%s",
+				len(got.conns), len(got.streams), len(want.conns), len(want.streams), dumpModel(forged))
+		}
+		if n := a.Stats().RSTSurvived; n != 1 {
+			rt.Fatalf("RSTSurvived %d, want 1\n%s", n, dumpModel(forged))
+		}
+		// The holes the RST declared stay declared (reason closed, not
+		// the eof or acked they get without it; bytes that fill them are
+		// Late), so the gap calls may differ: the bytes delivered (Data
+		// and Late) and the extent are compared, which fixes the bytes
+		// left in gaps.
+		key := func(s *tcpasm.Stream) [2]int { return [2]int{s.Conn.Index, int(s.Dir)} }
+		by := map[[2]int]*recStream{}
+		for _, gs := range got.streams {
+			by[key(gs.s)] = gs
+		}
+		for _, w := range want.streams {
+			gs := by[key(w.s)]
+			if gs == nil {
+				rt.Fatalf("%s: missing with the RST\n%s", streamName(w.s), dumpModel(forged))
+			}
+			if gs.s.Extent != w.s.Extent || gs.cause != w.cause || gs.s.RST != w.s.RST ||
+				!maps.Equal(gs.bytes, w.bytes) {
+				rt.Fatalf("%s: extent %d gaps %v close %v rst %v; without the RST %d %v %v %v\n%s", streamName(gs.s),
+					gs.s.Extent, gs.gaps, gs.cause, gs.s.RST, w.s.Extent, w.gaps, w.cause, w.s.RST, dumpModel(forged))
+			}
+		}
+	})
 }

@@ -166,6 +166,10 @@ type StreamStats struct {
 	// diagnostic text (RFC 9293, 3.5.3), not stream data, never in Extent
 	// or a gap (see RSTHandler).
 	RSTBytes int64
+	// RSTSurvived counts this direction's RSTs that the connection
+	// evidently survived (see the package doc, Connections): the same
+	// connection went on after them, so they did not end it.
+	RSTSurvived int64
 	// UrgentBytes counts the urgent bytes (the byte before a URG segment's
 	// urgent pointer, RFC 9293 3.8.5, when the segment carries it), each
 	// once: inline (UrgentInline) they stay in the stream, out of band
@@ -179,20 +183,20 @@ type Stream struct {
 	Conn *Conn
 	Dir  Direction
 
-	BaseSeq  uint32 // sequence number of stream offset 0, valid when HaveBase
 	HaveBase bool
 	SYN      bool // a SYN of this direction was seen
 	FIN      bool
 	RST      bool
+	BaseSeq  uint32 // sequence number of stream offset 0, valid when HaveBase
+	// Encap is Segment.Encap of the direction's first packet.
+	Encap uint32
 
 	// Extent is one past the highest offset known to carry data (see DESIGN.md).
 	// Final once the stream is closed.
 	Extent int64
 	First  int64 // capture time of the first and last packet of this direction
 	Last   int64
-	// Encap is Segment.Encap of the direction's first packet.
-	Encap uint32
-	Stats StreamStats
+	Stats  StreamStats
 
 	User any // for the handler
 }

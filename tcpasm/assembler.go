@@ -31,6 +31,7 @@ type Stats struct {
 	ClockLeaps    int64 // segments whose timestamp leapt more than an hour from the capture clock and were assembled at the clock (see Clock)
 	TimesBackward int64 // segments whose timestamp is earlier than the one before
 	JoinedClosed  int64 // late packets of a connection that ended (FINs or RST) and left the table: retransmitted FINs, RSTs, ACKs or data up to its end, its own SYN; counted, they open no new connection
+	RSTSurvived   int64 // RSTs the connection evidently survived (its handshake or its RST's sender went on): they did not end it (see StreamStats.RSTSurvived)
 	LateDropped   int64 // bytes that arrived again below the end of a forgotten gap range (late or retransmitted, no longer known which): counted, not delivered
 }
 
@@ -241,6 +242,9 @@ func (a *Assembler) Assemble(seg *Segment) {
 	}
 	if c.Filtered && !seg.Filtered {
 		a.reveal(c, seg.Timestamp)
+	}
+	if c.list == &a.done && a.survives(c, d, seg, n) {
+		a.survive(c) // the connection went on after a RST
 	}
 	if c.list == &a.dormant {
 		a.wake(c)

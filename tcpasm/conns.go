@@ -79,6 +79,9 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 	if h.ownSYN(seg.Seq) {
 		return false // the connection's own SYN again, even after its end
 	}
+	if c.list == &a.done && continuesHandshake(c, d, seg) {
+		return false // the handshake goes on after a RST (see survives)
+	}
 	if c.ended() {
 		return true
 	}
@@ -90,6 +93,89 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 		return o < -reuseWindow || o > h.Extent+reuseWindow
 	}
 	return false
+}
+
+// continuesHandshake reports whether seg, of direction d, is the SYN-ACK
+// that answers the connection's own SYN: it acknowledges the peer's captured
+// ISN+1, and its direction had no SYN of another ISN (nor a stream it lies
+// far from).
+func continuesHandshake(c *conn, d Direction, seg *Segment) bool {
+	h, p := &c.h[d], &c.h[(d^1)&1]
+	if seg.Flags&(SYN|ACK) != SYN|ACK || !p.synSeen || seg.Ack != p.isn+1 {
+		return false
+	}
+	if h.synSeen {
+		return seg.Seq == h.isn
+	}
+	if h.HaveBase {
+		o := h.unwrap(seg.Seq + 1)
+		return o >= -reuseWindow && o <= h.Extent+reuseWindow
+	}
+	return true
+}
+
+// survives reports whether seg, of direction d of c, shows that the
+// connection went on after the RST that ended it (c lingers in
+// Assembler.done): the RST was forged in an endpoint's name (an injection,
+// an evasion) or a middlebox's, and did not end the connection. The
+// evidence is either
+//
+//   - the handshake goes on: the SYN-ACK that answers the connection's own
+//     SYN (continuesHandshake);
+//   - the RST's sender goes on: a segment without RST from a direction that
+//     sent one, in its sequence (not far from its stream, as startsNew
+//     judges: the capture may have missed a segment between), that carries
+//     something new: bytes at or beyond the RST's number (beyond everything
+//     its stream reached when that number is unknown), or an acknowledgment
+//     beyond its last. A stack that reset a connection sends nothing on it
+//     but RSTs; its segments the capture reordered behind the RST carry
+//     nothing beyond the RST's number.
+//
+// Data of the RST's receiver alone is no evidence: it may have been in
+// flight when the RST passed the capture point. It is delivered all the
+// same while the connection lingers.
+func (a *Assembler) survives(c *conn, d Direction, seg *Segment, n int) bool {
+	h, p := &c.h[d], &c.h[(d^1)&1]
+	if h.closed || p.closed || h.rsts == 0 && p.rsts == 0 || (h.FIN && p.FIN) {
+		return false
+	}
+	if seg.Flags&SYN != 0 {
+		return continuesHandshake(c, d, seg)
+	}
+	if seg.Flags&RST != 0 || h.rsts == 0 || !h.HaveBase {
+		return false
+	}
+	if n > 0 {
+		f := h.frontier()
+		if h.rstKnown {
+			f = h.rstOff // bytes from the RST's number on were sent after it
+		}
+		if o := h.unwrap(seg.Seq); o < h.frontier()+reuseWindow && o+int64(n) > f && o >= h.next-reuseWindow {
+			return true
+		}
+	}
+	if seg.Flags&ACK != 0 && p.HaveBase && p.haveAckSeq {
+		o := p.unwrap(seg.Ack)
+		return seqNum(seg.Ack).after(seqNum(p.ackSeq)) && o <= p.frontier()
+	}
+	return false
+}
+
+// survive takes c back among the live connections: it survived the RSTs
+// that had ended it (counted, StreamStats.RSTSurvived). It keeps its
+// number, roles and streams; the holes the RSTs declared stay declared
+// (bytes that fill them later are Late); its directions are no longer
+// reset, and their bytes beyond a RST's number are data again.
+func (a *Assembler) survive(c *conn) {
+	for d := range c.h {
+		h := &c.h[d]
+		h.Stats.RSTSurvived += int64(h.rsts)
+		a.st.RSTSurvived += int64(h.rsts)
+		h.rsts = 0
+		h.RST, h.rstKnown = false, false
+	}
+	a.done.remove(c)
+	a.live.pushBack(c)
 }
 
 // ownSYN reports whether a SYN numbered seq is the direction's own: its

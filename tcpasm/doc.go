@@ -25,7 +25,26 @@
 // never starts a new connection, and the late packets of a connection that
 // ended (FINs or a RST) and left the table — retransmitted FINs, RSTs, ACKs or
 // data up to its end, its own SYN — join it: counted (Stats.JoinedClosed),
-// they open no phantom connection. Finished connections linger
+// they open no phantom connection.
+//
+// A RST ends a connection only if nothing shows the connection survived
+// it. While the connection lingers after the RST (Config.Linger), the
+// evidence that it went on — the RST was forged in an endpoint's name (an
+// injection, an evasion) or a middlebox's — is: the SYN-ACK that answers
+// the connection's own SYN (it acknowledges the client's captured ISN+1;
+// its direction had no SYN of another ISN), or a segment without RST from
+// a direction that sent one, in its sequence (not 16 MiB or more from
+// its stream), carrying something new (bytes at or beyond the RST's
+// number, or an acknowledgment beyond its last): a stack that reset a
+// connection sends nothing more on it but RSTs. The connection then goes
+// on as if the RSTs had not come: same number, roles and streams, its
+// directions no longer reset (Stream.RST), their bytes beyond a RST's
+// number data again; the RSTs are counted (StreamStats.RSTSurvived). Holes
+// the RST declared stay declared (bytes that fill them are Late). Data of
+// the RST's receiver alone is no such evidence (it may have crossed the RST
+// in flight): it is delivered to the connection while it lingers, and the
+// RST still ends it. A FIN numbered below its direction's SYN ends nothing.
+// Finished connections linger
 // (Config.Linger) to absorb their last packets and are then dropped: the table
 // shrinks. A tuple's next Conn.Index is remembered for 10 minutes of capture
 // time after its connection left the table. Idle connections

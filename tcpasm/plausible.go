@@ -149,7 +149,7 @@ func (h *half) reach() int64 {
 func (h *half) noteWindow(seg *Segment) {
 	w := uint32(seg.Window)
 	if seg.Flags&SYN == 0 {
-		w <<= h.shift
+		w <<= h.scale - 1
 	}
 	h.maxWindow = max(h.maxWindow, w)
 }
@@ -163,12 +163,11 @@ func (c *conn) resolveScale() {
 	for d := range c.h {
 		h, p := &c.h[d], &c.h[d^1]
 		switch {
-		case h.scaleKnown || !h.synSeen:
+		case h.scale != 0 || !h.synSeen:
 		case h.offer == 0 || (p.synSeen && p.offer == 0):
-			h.scaleKnown, h.shift = true, 0
-			p.scaleKnown, p.shift = true, 0
+			h.scale, p.scale = 1, 1 // no scaling: a shift of 0
 		case p.synSeen || h.synAck:
-			h.scaleKnown, h.shift = true, h.offer-1
+			h.scale = h.offer
 		}
 	}
 }

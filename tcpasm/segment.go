@@ -84,6 +84,9 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if flags&RST != 0 {
 		h.RST = true
+		if h.rsts < 255 {
+			h.rsts++
+		}
 		if n > 0 {
 			a.rstPayload(h, seg, n)
 		}
@@ -119,7 +122,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	if !h.haveAdvertised || seg.Window != h.advertised {
 		h.advertised, h.haveAdvertised = seg.Window, true
 	}
-	if h.scaleKnown {
+	if h.scale != 0 {
 		h.noteWindow(seg)
 	}
 	if flags&RST != 0 {

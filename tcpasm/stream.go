@@ -49,7 +49,7 @@ type half struct {
 	// Window evidence for the plausibility rule (see reach): the largest
 	// window the direction advertised, in bytes, while its scale was known;
 	// the most of its own bytes seen in flight beyond the peer's ACK (at most
-	// maxJump); below, its window scale once known (scaleKnown, shift; see
+	// maxJump); below, its window scale once known (scale; see
 	// resolveScale) and its SYN's option (offer: 0 none, else the shift + 1).
 	maxWindow, inflight uint32
 
@@ -65,9 +65,9 @@ type half struct {
 	rstKnown       bool // this direction sent a RST at rstOff
 	pending        bool // the peer ACKed past next: an acked gap awaits its allowance
 	closed         bool
-	scaleKnown     bool
-	synAck         bool // its SYN was a SYN-ACK
-	shift, offer   uint8
+	synAck         bool  // its SYN was a SYN-ACK
+	scale, offer   uint8 // its window scale: 0 not known (yet), else the shift + 1; its SYN's option: 0 none, else the shift + 1
+	rsts           uint8 // RSTs of this direction since the connection was last live (see survives), at most 255
 
 	next    int64 // every byte below is delivered or in a gap
 	dataEnd int64 // one past the highest byte a data segment (or RST) claimed
@@ -148,7 +148,13 @@ func (h *half) setBase(seq uint32) {
 	h.BaseSeq = seq
 	h.HaveBase = true
 	if h.FIN && !h.finKnown {
-		h.setFin(h.unwrap(h.finSeq))
+		if o := h.unwrap(h.finSeq); o >= 0 {
+			h.setFin(o)
+		} else {
+			// A FIN numbered below the stream's start (sent before the
+			// direction's SYN, as evasions do) ends nothing of it.
+			h.FIN = false
+		}
 	}
 	if h.haveAckSeq {
 		if o := h.unwrap(h.ackSeq); o > h.ackedTo && o <= h.reach() {

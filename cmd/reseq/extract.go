@@ -37,6 +37,8 @@ beyond everything else known of the stream by more than the receiver's
 window allows and that nothing later corroborated: dropped, they never
 stretch it), rst_bytes (the payload
 bytes RSTs carried: diagnostic, not stream data, never in length or a gap),
+rst_survived (the direction's RSTs that the connection evidently survived:
+its own SYN-ACK or the RST's sender went on, so they did not end it),
 urgent_bytes (URG bytes seen, when any: in the stream, or left out of it
 and of length with --urgent oob),
 first, last (RFC 3339 UTC with 9 fractional digits; null when the

@@ -96,6 +96,7 @@ type flowRecord struct {
 	BeforeBase    int64          `json:"before_base"`
 	OutOfWindow   int64          `json:"out_of_window"`
 	RSTBytes      int64          `json:"rst_bytes"`
+	RSTSurvived   int64          `json:"rst_survived"`
 	UrgentBytes   int64          `json:"urgent_bytes,omitempty"`
 	First         *string        `json:"first"` // null when the direction has no packet
 	Last          *string        `json:"last"`
@@ -615,6 +616,7 @@ func (e *extractor) Close(s *tcpasm.Stream, r tcpasm.Reason, ts int64) {
 		BeforeBase:    s.Stats.BeforeBase,
 		OutOfWindow:   s.Stats.OutOfWindow,
 		RSTBytes:      s.Stats.RSTBytes,
+		RSTSurvived:   s.Stats.RSTSurvived,
 		UrgentBytes:   s.Stats.UrgentBytes,
 	}
 	if len(rec.VLAN) == 0 {

@@ -239,7 +239,7 @@ func TestExtractIndex(t *testing.T) {
 			map[string]any{"offset": 21.0, "length": 4.0, "reason": "closed"},
 		},
 		"packets": 7.0, "retransmitted": 2.0, "duplicates": 1.0, "out_of_order": 1.0,
-		"conflicts": 1.0, "late": 4.0, "before_base": 3.0, "out_of_window": 0.0, "rst_bytes": 0.0,
+		"conflicts": 1.0, "late": 4.0, "before_base": 3.0, "out_of_window": 0.0, "rst_bytes": 0.0, "rst_survived": 0.0,
 		"first": "2023-11-14T22:13:20.000000000Z", "last": "2023-11-14T22:13:20.000000009Z",
 	}
 	if !reflect.DeepEqual(r, want) {

@@ -378,3 +378,43 @@ func TestCorpusBigTCPSegment(t *testing.T) {
 		t.Errorf("length %v captured %v out_of_window %v, want 80000, 80000, 0", r["length"], r["captured"], r["out_of_window"])
 	}
 }
+
+// A RST the connection survived (suricata-verify's bug-3286 evasions: RSTs
+// answer the SYN, then the real SYN-ACK; Zeek's rst-inject-rae: an injected
+// RST, then the SYN-ACK): one connection, as tshark and Suricata see it,
+// with tshark's follow byte counts and the survived RSTs in rst_survived.
+func TestCorpusRSTSurvived(t *testing.T) {
+	for _, c := range []struct {
+		rel      string
+		c2s, s2c int64
+		survived int64 // both directions
+		rst      bool  // the server direction ended by a later RST
+	}{
+		{"suricata-verify/tests/bug-3286-02-linux-evasion/with_evasion_linux.pcap", 338, 79, 2, false},
+		{"suricata-verify/tests/bug-3286-03-windows-evasion/with_evasion_windows.pcap", 343, 79, 1, false},
+		{"zeek/testing/btest/Traces/tcp/rst-inject-rae.pcap", 175, 0, 1, true},
+	} {
+		idx := extractIndex(t, c.rel)
+		if len(idx) != 2 {
+			t.Errorf("%s: %d directions, want 2 (tshark: one connection)", c.rel, len(idx))
+			continue
+		}
+		var survived int64
+		for _, r := range idx {
+			want := c.c2s
+			if r["dir"] == "s2c" {
+				want = c.s2c
+				if r["rst"] != c.rst {
+					t.Errorf("%s: s2c rst %v, want %v", c.rel, r["rst"], c.rst)
+				}
+			}
+			if inum(r, "conn") != 0 || inum(r, "length") != want || inum(r, "gap_bytes") != 0 {
+				t.Errorf("%s %s: conn %v length %v gap bytes %v, want 0, %d, 0", c.rel, r["dir"], r["conn"], r["length"], r["gap_bytes"], want)
+			}
+			survived += inum(r, "rst_survived")
+		}
+		if survived != c.survived {
+			t.Errorf("%s: rst_survived %d, want %d", c.rel, survived, c.survived)
+		}
+	}
+}
