@@ -24,6 +24,65 @@ var ambiguousCases = []struct {
 	// what the endpoints' truth in ../shared/real confirms); the model knows the
 	// truth, which may have been a byte.
 	{"last ACKed unit of a direction with no captured FIN taken for its FIN at a graceful close", ackTakenForFIN},
+	// Evidence (data, ACK or SACK) that jumps further ahead of everything
+	// seen of its direction than the window rule allows without the
+	// windows (64 KiB; the scripts advertise none): tcpasm holds it as
+	// suspect and drops it unless later evidence corroborates it, as it
+	// must for a bit-flipped sequence or acknowledgment number; the model
+	// knows the jump was true.
+	{"far evidence held as out of window", farEvidence},
+	// A connection on the tuple whose client ISN is the one before it's: its
+	// SYN is, by the identity rule (issue 13), the ended connection's own
+	// SYN, and its handshake shows that connection survived its RST; the
+	// model knows it was a new one.
+	{"a new connection with the ended one's ISN", sameISNAgain},
+}
+
+// sameISNAgain matches models where a connection's client ISN repeats the
+// connection's before it on the tuple.
+func sameISNAgain(m *Model) bool {
+	for i := 1; i < len(m.Conns); i++ {
+		if m.Conns[i].ISN[0] == m.Conns[i-1].ISN[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// farEvidence matches scripts in which a direction's data, or the peer's ACK
+// or SACK of it, lies more than 64 KiB (tcpasm's least reach) beyond the
+// highest offset seen of the direction before it.
+func farEvidence(m *Model) bool {
+	const reach = 64 << 10
+	type dirKey struct{ conn, dir int }
+	seen := map[dirKey]int64{}
+	far := func(k dirKey, off int64) bool {
+		hi := seen[k]
+		if off > hi+reach {
+			return true
+		}
+		seen[k] = max(hi, off)
+		return false
+	}
+	for i := range m.Packets {
+		p := &m.Packets[i]
+		k, peer := dirKey{p.Conn, p.Dir}, dirKey{p.Conn, p.Dir ^ 1}
+		if p.Length > 0 && far(k, p.DataOff()) {
+			return true
+		}
+		if p.Length > 0 {
+			seen[k] = max(seen[k], p.DataOff()+int64(p.Length))
+		}
+		if p.Flags&tcpasm.ACK != 0 && p.AckOff > 0 && far(peer, p.AckOff) {
+			return true
+		}
+		for _, b := range p.SACK {
+			if far(peer, b[1]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ackTakenForFIN matches captures where tcpasm's closeHalf heuristic fires on a
