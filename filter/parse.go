@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 type tokKind uint8
@@ -101,8 +102,12 @@ const (
 	protoICMP6
 )
 
-var protoNames = map[string]protoQual{"ip": protoIP, "ip6": protoIP6, "tcp": protoTCP, "udp": protoUDP,
-	"sctp": protoSCTP, "icmp": protoICMP, "icmp6": protoICMP6}
+// protoNames, like the other keyword tables, is built on first use: a run
+// without a filter (and every process of the split route) skips it.
+var protoNames = sync.OnceValue(func() map[string]protoQual {
+	return map[string]protoQual{"ip": protoIP, "ip6": protoIP6, "tcp": protoTCP, "udp": protoUDP,
+		"sctp": protoSCTP, "icmp": protoICMP, "icmp6": protoICMP6}
+})
 
 type dirQual uint8
 
@@ -124,23 +129,27 @@ const (
 	typePortRange
 )
 
-var typeNames = map[string]typeQual{"host": typeHost, "net": typeNet, "port": typePort, "portrange": typePortRange}
+var typeNames = sync.OnceValue(func() map[string]typeQual {
+	return map[string]typeQual{"host": typeHost, "net": typeNet, "port": typePort, "portrange": typePortRange}
+})
 
 // unsupported names keywords of pcap-filter this package does not evaluate.
-var unsupported = map[string]string{
-	"ether": "link-layer (ether) primitives", "arp": "arp", "rarp": "rarp", "less": "packet lengths (less)",
-	"greater": "packet lengths (greater)", "broadcast": "broadcast", "multicast": "multicast",
-	"gateway": "gateway", "proto": "proto", "len": "len", "mpls": "mpls (the filter sees the headers inside it)",
-	"pppoes": "pppoes (the filter sees the headers inside it)", "geneve": "geneve (the filter sees the headers inside it)",
-	"vxlan": "vxlan (the filter sees the headers inside it)", "decnet": "decnet", "atalk": "atalk", "aarp": "aarp",
-	"iso": "iso", "stp": "stp", "ipx": "ipx", "netbeui": "netbeui", "fddi": "fddi", "tr": "tr", "wlan": "wlan",
-	"inbound": "inbound", "outbound": "outbound", "ifname": "ifname", "on": "on", "rnr": "rnr", "rulenum": "rulenum",
-	"reason": "reason", "rset": "rset", "ruleset": "ruleset", "srnr": "srnr", "subrulenum": "subrulenum", "action": "action",
-	"type": "type", "subtype": "subtype", "dir": "dir", "ra": "ra", "ta": "ta", "addr1": "addr1", "addr2": "addr2",
-	"addr3": "addr3", "addr4": "addr4", "pim": "pim", "igmp": "igmp", "igrp": "igrp", "vrrp": "vrrp", "carp": "carp",
-	"ah": "ah", "esp": "esp", "lat": "lat", "sca": "sca", "moprc": "moprc", "mopdl": "mopdl", "llc": "llc", "clnp": "clnp",
-	"esis": "esis", "isis": "isis", "protochain": "protochain", "ip6multicast": "ip6multicast", "ipmulticast": "ipmulticast",
-}
+var unsupported = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"ether": "link-layer (ether) primitives", "arp": "arp", "rarp": "rarp", "less": "packet lengths (less)",
+		"greater": "packet lengths (greater)", "broadcast": "broadcast", "multicast": "multicast",
+		"gateway": "gateway", "proto": "proto", "len": "len", "mpls": "mpls (the filter sees the headers inside it)",
+		"pppoes": "pppoes (the filter sees the headers inside it)", "geneve": "geneve (the filter sees the headers inside it)",
+		"vxlan": "vxlan (the filter sees the headers inside it)", "decnet": "decnet", "atalk": "atalk", "aarp": "aarp",
+		"iso": "iso", "stp": "stp", "ipx": "ipx", "netbeui": "netbeui", "fddi": "fddi", "tr": "tr", "wlan": "wlan",
+		"inbound": "inbound", "outbound": "outbound", "ifname": "ifname", "on": "on", "rnr": "rnr", "rulenum": "rulenum",
+		"reason": "reason", "rset": "rset", "ruleset": "ruleset", "srnr": "srnr", "subrulenum": "subrulenum", "action": "action",
+		"type": "type", "subtype": "subtype", "dir": "dir", "ra": "ra", "ta": "ta", "addr1": "addr1", "addr2": "addr2",
+		"addr3": "addr3", "addr4": "addr4", "pim": "pim", "igmp": "igmp", "igrp": "igrp", "vrrp": "vrrp", "carp": "carp",
+		"ah": "ah", "esp": "esp", "lat": "lat", "sca": "sca", "moprc": "moprc", "mopdl": "mopdl", "llc": "llc", "clnp": "clnp",
+		"esis": "esis", "isis": "isis", "protochain": "protochain", "ip6multicast": "ip6multicast", "ipmulticast": "ipmulticast",
+	}
+})
 
 // quals are the qualifiers a primitive was given, carried to the bare values
 // after it.
@@ -256,11 +265,11 @@ func (p *parser) primitive() (matchFn, error) {
 		}
 		return vlanAny, nil
 	}
-	if what, ok := unsupported[start.text]; ok {
+	if what, ok := unsupported()[start.text]; ok {
 		return nil, p.errAt(start.col, what+" is not supported (reseq filters on host, net, port, portrange, ip, ip6, tcp, udp and vlan)")
 	}
 	q := quals{proto: protoAny, dir: dirUnset, col: start.col}
-	if pq, ok := protoNames[start.text]; ok {
+	if pq, ok := protoNames()[start.text]; ok {
 		q.proto = pq
 		p.next()
 	}
@@ -283,7 +292,7 @@ func (p *parser) primitive() (matchFn, error) {
 		}
 	}
 	if t := p.peek(); t.kind == tokWord {
-		if tq, ok := typeNames[t.text]; ok {
+		if tq, ok := typeNames()[t.text]; ok {
 			q.typ = tq
 			p.next()
 		}
@@ -352,7 +361,7 @@ func (p *parser) value(q *quals, v token) (matchFn, error) {
 		}
 		a, err := netip.ParseAddr(v.text)
 		if err != nil {
-			if _, ok := typeNames[v.text]; ok || v.text == "src" || v.text == "dst" {
+			if _, ok := typeNames()[v.text]; ok || v.text == "src" || v.text == "dst" {
 				return nil, p.errAt(v.col, "expected an address before "+strconv.Quote(v.text)+" (qualifiers go proto, then src/dst, then host/net/port)")
 			}
 			return nil, p.errAt(v.col, "expected an address (host names are not looked up)")
@@ -486,18 +495,20 @@ func maskBits(m [4]byte) (int, bool) {
 
 // services are the port names pcap-filter users write most (libpcap looks
 // them up in the services database).
-var services = map[string]uint16{
-	"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "http": 80, "www": 80,
-	"pop3": 110, "sunrpc": 111, "nntp": 119, "ntp": 123, "imap": 143, "imap2": 143, "snmp": 161, "bgp": 179, "ldap": 389,
-	"https": 443, "microsoft-ds": 445, "submission": 587, "ldaps": 636, "imaps": 993, "pop3s": 995,
-	"mysql": 3306, "postgresql": 5432, "http-alt": 8080,
-}
+var services = sync.OnceValue(func() map[string]uint16 {
+	return map[string]uint16{
+		"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "http": 80, "www": 80,
+		"pop3": 110, "sunrpc": 111, "nntp": 119, "ntp": 123, "imap": 143, "imap2": 143, "snmp": 161, "bgp": 179, "ldap": 389,
+		"https": 443, "microsoft-ds": 445, "submission": 587, "ldaps": 636, "imaps": 993, "pop3s": 995,
+		"mysql": 3306, "postgresql": 5432, "http-alt": 8080,
+	}
+})
 
 func portNumber(s string) (uint16, bool) {
 	if isDigits(s) {
 		n, err := strconv.ParseUint(s, 10, 16)
 		return uint16(n), err == nil
 	}
-	n, ok := services[s]
+	n, ok := services()[s]
 	return n, ok
 }

@@ -204,7 +204,12 @@ type extractorConfig struct {
 	Signals *signals
 }
 
-const writeBufSize = 64 << 10
+// writeBufSize is the size of extract's write buffers. Every open file holds
+// one, partly filled, so the pages a run touches grow with it: at 64 KiB the
+// first fill of the buffers was half of a run's page faults (~8,500 on
+// small.pcap, 15-19 us each on a VM); 16 KiB cuts a run's faults by 25-30%
+// for 4x the write calls, which cost less than the faults saved.
+const writeBufSize = 16 << 10
 
 func newExtractor(cfg extractorConfig) (*extractor, error) {
 	tpl := cfg.Template

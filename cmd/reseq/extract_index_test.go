@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reseq/reseq/layers"
 	stages "github.com/reseq/reseq/pipeline"
@@ -574,5 +575,47 @@ func TestFilePoolShares(t *testing.T) {
 				t.Errorf("n=%d: finish left a pool open", n)
 			}
 		}
+	}
+}
+
+// TestFilePoolBuffers checks the write buffers' free stack: the most recently
+// returned buffer is handed out first (its pages are mapped), a new one only
+// while fewer than max+spare exist, and at that bound getBuf waits for a
+// writer to return one.
+func TestFilePoolBuffers(t *testing.T) {
+	p := newFilePoolShare(1, 4096, false, spareBufs) // 1 open file, 1 spare: 2 buffers
+	defer p.closeAll()
+	first := func(b []byte) *byte { return &b[:1][0] }
+	a, b := p.getBuf(), p.getBuf()
+	if cap(a) != 4096 || cap(b) != 4096 || first(a) == first(b) {
+		t.Fatalf("two new buffers: caps %d, %d, same memory %v", cap(a), cap(b), first(a) == first(b))
+	}
+	p.putBuf(append(a, 'x'))
+	p.putBuf(b)
+	for i, want := range [][]byte{b, a} {
+		got := p.getBuf()
+		if first(got) != first(want) || len(got) != 0 {
+			t.Fatalf("getBuf %d: not the buffer returned most recently, or not empty (len %d)", i, len(got))
+		}
+	}
+	// Both buffers are out and the bound is reached: getBuf waits.
+	got := make(chan []byte)
+	go func() { got <- p.getBuf() }()
+	select {
+	case <-got:
+		t.Fatal("getBuf made a buffer beyond max+spare")
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.putBuf(a)
+	select {
+	case g := <-got:
+		if first(g) != first(a) {
+			t.Fatal("the waiting getBuf did not get the returned buffer")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("getBuf still waiting after a buffer came back")
+	}
+	if p.nbufs != 2 {
+		t.Fatalf("%d buffers made, want 2", p.nbufs)
 	}
 }
