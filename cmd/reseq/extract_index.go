@@ -704,22 +704,7 @@ func writeHeld(path string, held []heldConn) error {
 	for _, h := range held {
 		b = fmt.Appendf(b, "{\"index\":%d,\"first_frame\":%d}\n", h.Index, h.FirstFrame)
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".new")
-	f, err := openOutput(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return replaceFile(path, ".new", b)
 }
 
 // finishShard closes what one extractor left open and its files.

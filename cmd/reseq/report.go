@@ -176,7 +176,14 @@ func writeFileAtomic(path string, data []byte) error {
 		_, err := os.Stdout.Write(data)
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	return replaceFile(path, ".tmp", data)
+}
+
+// replaceFile writes data to path through a temporary file beside it (named
+// ".NAME"+suffix) renamed into place: path holds either its old content or
+// all of data, never a part.
+func replaceFile(path, suffix string, data []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+suffix)
 	f, err := openOutput(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return err
