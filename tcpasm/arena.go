@@ -49,9 +49,27 @@ type freeLists struct {
 	sigRings    []*sigRing // free duplicate-detection rings
 	lists       []*heldList
 	pasts       []*past
-	sigRingsOut int // rings, lists and pasts in use (counted in MaxMemory)
+	extras      []*extra
+	sigRingsOut int // rings, lists, pasts and extras in use (counted in MaxMemory)
 	listsOut    int
 	pastsOut    int
+	extrasOut   int
+}
+
+// getExtra returns a cleared extra.
+func (f *freeLists) getExtra() *extra {
+	f.extrasOut++
+	if x, ok := pop(&f.extras); ok {
+		return x
+	}
+	return new(extra)
+}
+
+// putExtra takes back an extra (its suspects dropped, out of the pending list).
+func (f *freeLists) putExtra(x *extra) {
+	f.extrasOut--
+	*x = extra{}
+	f.extras = append(f.extras, x)
 }
 
 // getPast returns a cleared past.
@@ -97,6 +115,7 @@ func (f *freeLists) putList(l *heldList) {
 	l.blocks, l.ends = nil, nil
 	l.pages = pageStore{}
 	l.holder = halfLink{}
+	l.cost, l.data = 0, 0
 	f.listsOut--
 	f.lists = append(f.lists, l)
 }

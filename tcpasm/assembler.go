@@ -142,7 +142,7 @@ func (a *Assembler) Advance(ts int64) {
 		return
 	}
 	a.now, a.nowSet = ts, true
-	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
+	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.x.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
 		a.checkPending(h, a.now)
 	}
 	a.expire()
@@ -180,7 +180,7 @@ func (a *Assembler) Assemble(seg *Segment) {
 	ts := seg.Timestamp
 	a.st.Packets++
 	n := max(seg.Length, len(seg.Payload))
-	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
+	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.x.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
 		a.checkPending(h, a.now)
 	}
 

@@ -148,7 +148,7 @@ func (a *Assembler) survives(c *conn, d Direction, seg *Segment, n int) bool {
 	if n > 0 {
 		f := h.frontier()
 		if h.rstKnown {
-			f = h.rstOff // bytes from the RST's number on were sent after it
+			f = h.x.rstOff // bytes from the RST's number on were sent after it
 		}
 		if o := h.unwrap(seg.Seq); o < h.frontier()+reuseWindow && o+int64(n) > f && o >= h.next-reuseWindow {
 			return true
@@ -240,7 +240,7 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 // retransmissions, then its directions are closed (ReasonFIN) and it leaves
 // the table.
 func (a *Assembler) finCheck(h *half, ts int64) {
-	if h.finKnown && !h.finReached && h.next >= h.finOff {
+	if h.finKnown && !h.finReached && h.next >= h.x.finOff {
 		h.finReached = true
 	}
 	if c := h.c; h.finReached && (h.peer().finReached || h.peer().closed) && c.list == &a.live {
@@ -257,14 +257,13 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	if h.closed {
 		return
 	}
-	a.dropSuspect(h, &h.susData)
-	a.dropSuspect(h, &h.susAck)
+	a.dropSuspects(h)
 	// The capture missed this direction's FIN but the connection closed
 	// gracefully (the peer's FIN was seen) and the peer ACKed exactly one unit
 	// beyond everything captured: that unit is taken to be the FIN, not a
 	// byte.
-	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackedTo > h.dataEnd && h.ackedTo > h.next && h.sackedTo < h.ackedTo {
-		h.setFin(h.ackedTo - 1)
+	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackedTo > h.dataEnd && h.ackedTo > h.next && h.extra().sackedTo < h.ackedTo {
+		a.setFin(h, h.ackedTo-1)
 	}
 	h.closing = true
 	end := h.Extent
@@ -272,7 +271,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 		end = l.end()
 	}
 	r := gapReason
-	if (r == ReasonEOF || r == ReasonIdle) && h.finKnown && h.next < h.finOff {
+	if (r == ReasonEOF || r == ReasonIdle) && h.finKnown && h.next < h.x.finOff {
 		r = ReasonClosed // the FIN fixed the extent: the capture missed these bytes
 	}
 	a.flushTo(h, end, r, ts)
@@ -315,7 +314,7 @@ func (a *Assembler) reset(c *conn, ts int64) {
 		}
 		end := h.dataEnd
 		if h.finKnown {
-			end = max(end, h.finOff)
+			end = max(end, h.x.finOff)
 		}
 		end = max(end, h.ackEvidence())
 		if l := h.held.last(); l != nil {
@@ -366,7 +365,7 @@ func (a *Assembler) drop(c *conn) {
 				e.base, e.haveBase = h.BaseSeq, h.HaveBase
 				e.extent = h.Extent
 				if h.finKnown {
-					e.extent = max(e.extent, h.finOff+1)
+					e.extent = max(e.extent, h.x.finOff+1)
 				}
 			}
 		}
@@ -376,6 +375,15 @@ func (a *Assembler) drop(c *conn) {
 		a.last = nil
 	}
 	c.sigs.release(&a.fl)
+	for d := range c.h {
+		if h := &c.h[d]; h.x != nil {
+			a.dropSuspects(h)
+			h.pending = false
+			a.pending.remove(h)
+			a.fl.putExtra(h.x)
+			h.x = nil
+		}
+	}
 }
 
 // reuseRec is the next connection index of a tuple, and when it was set;
@@ -519,8 +527,7 @@ func (a *Assembler) sleep(c *conn, ts int64) {
 		if h.closed {
 			continue
 		}
-		a.dropSuspect(h, &h.susData)
-		a.dropSuspect(h, &h.susAck)
+		a.dropSuspects(h)
 		end := h.next
 		if l := h.held.last(); l != nil && l.end() > end {
 			end = l.end()

@@ -18,6 +18,7 @@ const MinConns = 64
 const (
 	sigRingCost = int64(unsafe.Sizeof(sigRing{}))
 	listCost    = int64(unsafe.Sizeof(heldList{}))
+	extraCost   = int64(unsafe.Sizeof(extra{}))
 	pastCost    = int64(unsafe.Sizeof(past{})) + 32 // and its gap ranges' array, about
 )
 
@@ -25,7 +26,8 @@ const (
 // connection table with what its connections took.
 func (a *Assembler) memory() int64 {
 	return a.held + a.retained + a.suspectBytes + int64(a.flows.n)*(ConnCost+a.cfg.ConnOverhead) + int64(len(a.reuse))*reuseCost +
-		int64(a.fl.sigRingsOut)*sigRingCost + int64(a.fl.listsOut)*listCost + int64(a.fl.pastsOut)*pastCost
+		int64(a.fl.sigRingsOut)*sigRingCost + int64(a.fl.listsOut)*listCost + int64(a.fl.pastsOut)*pastCost +
+		int64(a.fl.extrasOut)*extraCost
 }
 
 // shed closes connections, least recently active first (lingering finished
