@@ -21,10 +21,10 @@ type conn struct {
 	h          [2]half
 	hash       uint64 // Key.SymmetricHash(): its slot in Assembler.flows
 	prev, next *conn
-	list       *connList
 	doneAt     int64
 	lastCP     int32
-	sigs       sigMemory // recent packets of both directions, for duplicate detection
+	in         connListID // the list c is in (Assembler.live, done or dormant), if any
+	sigs       sigMemory  // recent packets of both directions, for duplicate detection
 }
 
 // norm is the tuple, lower endpoint first (the key of Assembler.reuse).
@@ -37,10 +37,39 @@ func (c *conn) ended() bool {
 	return (c.h[0].FIN && c.h[1].FIN) || c.h[0].RST || c.h[1].RST || (c.h[0].closed && c.h[1].closed)
 }
 
-type connList struct{ front, back *conn }
+// connListID names the list a connection is in (conn.in): a byte instead
+// of a pointer to the list keeps conn small (ConnCost).
+type connListID uint8
+
+const (
+	inNoList connListID = iota
+	inLive
+	inDone
+	inDormant
+)
+
+// connList is an intrusive list of connections; id is what its members'
+// conn.in says.
+type connList struct {
+	front, back *conn
+	id          connListID
+}
+
+// listOf is the list c is in, nil if none.
+func (a *Assembler) listOf(c *conn) *connList {
+	switch c.in {
+	case inLive:
+		return &a.live
+	case inDone:
+		return &a.done
+	case inDormant:
+		return &a.dormant
+	}
+	return nil
+}
 
 func (l *connList) pushBack(c *conn) {
-	c.list = l
+	c.in = l.id
 	c.prev, c.next = l.back, nil
 	if l.back != nil {
 		l.back.next = c
@@ -61,7 +90,7 @@ func (l *connList) remove(c *conn) {
 	} else {
 		l.back = c.prev
 	}
-	c.prev, c.next, c.list = nil, nil, nil
+	c.prev, c.next, c.in = nil, nil, inNoList
 }
 
 // startsNew reports whether a SYN (or data on a finished connection) belongs to
@@ -79,7 +108,7 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 	if h.ownSYN(seg.Seq) {
 		return false // the connection's own SYN again, even after its end
 	}
-	if c.list == &a.done && continuesHandshake(c, d, seg) {
+	if c.in == inDone && continuesHandshake(c, d, seg) {
 		return false // the handshake goes on after a RST (see survives)
 	}
 	if c.ended() {
@@ -243,7 +272,7 @@ func (a *Assembler) finCheck(h *half, ts int64) {
 	if h.finKnown && !h.finReached && h.next >= h.x.finOff {
 		h.finReached = true
 	}
-	if c := h.c; h.finReached && (h.peer().finReached || h.peer().closed) && c.list == &a.live {
+	if c := h.c; h.finReached && (h.peer().finReached || h.peer().closed) && c.in == inLive {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -292,7 +321,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 		a.fl.putPast(p)
 	}
 	a.h.Close(&h.Stream, closeReason, ts)
-	if c := h.c; h.peer().closed && c.list == &a.live {
+	if c := h.c; h.peer().closed && c.in == inLive {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -324,7 +353,7 @@ func (a *Assembler) reset(c *conn, ts int64) {
 		h.pending = false
 		a.pending.remove(h)
 	}
-	if c.list == &a.live {
+	if c.in == inLive {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -349,8 +378,8 @@ func (a *Assembler) finish(c *conn, reason Reason, ts int64) {
 
 // drop takes c out of the table.
 func (a *Assembler) drop(c *conn) {
-	if c.list != nil {
-		c.list.remove(c)
+	if l := a.listOf(c); l != nil {
+		l.remove(c)
 	}
 	if a.flows.del(c.hash, c) {
 		n := c.norm()

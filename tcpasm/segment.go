@@ -11,7 +11,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	p := &c.h[(d^1)&1]
 	ts := seg.Timestamp
 	c.Last = ts
-	if c.list == &a.live && a.live.back != c {
+	if c.in == inLive && a.live.back != c {
 		a.live.remove(c)
 		a.live.pushBack(c)
 	}
