@@ -404,6 +404,10 @@ func (a *Assembler) drop(c *conn) {
 		a.last = nil
 	}
 	c.sigs.release(&a.fl)
+	// Give back the directions' extra records. finish closed both
+	// directions, so no suspect is left and neither is pending: the two
+	// calls below do nothing then, and keep a recycled record from ever
+	// being linked should that change.
 	for d := range c.h {
 		if h := &c.h[d]; h.x != nil {
 			a.dropSuspects(h)
