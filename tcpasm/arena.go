@@ -42,6 +42,8 @@ type freeLists struct {
 	connSlabs   int                   // the length of the next conn slab
 	retainSlab  []retain              // retain records not handed out yet
 	retainSlabs int                   // the length of the next retain slab
+	extraSlab   []extra               // extra records not handed out yet
+	extraSlabs  int                   // the length of the next extra slab
 	ringSlab    []byte                // the unused rest of the current ring slab
 	ringsMade   int                   // retention buffers allocated
 	retains     []*retain
@@ -49,9 +51,27 @@ type freeLists struct {
 	sigRings    []*sigRing // free duplicate-detection rings
 	lists       []*heldList
 	pasts       []*past
-	sigRingsOut int // rings, lists and pasts in use (counted in MaxMemory)
+	extras      []*extra
+	sigRingsOut int // rings, lists, pasts and extras in use (counted in MaxMemory)
 	listsOut    int
 	pastsOut    int
+	extrasOut   int
+}
+
+// getExtra returns a cleared extra.
+func (f *freeLists) getExtra() *extra {
+	f.extrasOut++
+	if x, ok := pop(&f.extras); ok {
+		return x
+	}
+	return fromSlab(&f.extraSlab, &f.extraSlabs, maxExtraSlab)
+}
+
+// putExtra takes back an extra (its suspects dropped, out of the pending list).
+func (f *freeLists) putExtra(x *extra) {
+	f.extrasOut--
+	*x = extra{}
+	f.extras = append(f.extras, x)
 }
 
 // getPast returns a cleared past.
@@ -97,6 +117,7 @@ func (f *freeLists) putList(l *heldList) {
 	l.blocks, l.ends = nil, nil
 	l.pages = pageStore{}
 	l.holder = halfLink{}
+	l.cost, l.data = 0, 0
 	f.listsOut--
 	f.lists = append(f.lists, l)
 }
@@ -172,13 +193,14 @@ func (f *freeLists) newConn() *conn {
 	return fromSlab(&f.connSlab, &f.connSlabs, maxConnSlab)
 }
 
-// Slabs of conns and retain records grow from minSlab elements, doubling, to
-// these (about 60 KiB each), so that a capture of one connection allocates
-// little.
+// Slabs of conns, retain records and extra records grow from minSlab
+// elements, doubling, to these (at most about 60 KiB each), so that a capture
+// of one connection allocates little.
 const (
 	minSlab       = 4
 	maxConnSlab   = 60
 	maxRetainSlab = 16
+	maxExtraSlab  = 64
 )
 
 // fromSlab takes the next zero element of *slab, allocating a new slab, twice

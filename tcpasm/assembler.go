@@ -86,6 +86,9 @@ func New(cfg Config, h Handler) *Assembler {
 		reuse:     make(map[uint64]reuseRec),
 		holders:   halfList{k: holdersList},
 		pending:   halfList{k: pendingList},
+		live:      connList{id: inLive},
+		done:      connList{id: inDone},
+		dormant:   connList{id: inDormant},
 		pagesFrom: pagesMinPieces,
 	}
 	if a.cfg.MaxHeldPerStream < pagesMinLimit || a.cfg.MaxMemory < pagesMinLimit {
@@ -142,7 +145,7 @@ func (a *Assembler) Advance(ts int64) {
 		return
 	}
 	a.now, a.nowSet = ts, true
-	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
+	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.x.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
 		a.checkPending(h, a.now)
 	}
 	a.expire()
@@ -180,7 +183,7 @@ func (a *Assembler) Assemble(seg *Segment) {
 	ts := seg.Timestamp
 	a.st.Packets++
 	n := max(seg.Length, len(seg.Payload))
-	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
+	for h := a.pending.front; h != nil && a.cfg.ReorderWindow >= 0 && a.now-h.x.pendingSince >= a.cfg.ReorderWindow; h = a.pending.front {
 		a.checkPending(h, a.now)
 	}
 
@@ -214,12 +217,12 @@ func (a *Assembler) Assemble(seg *Segment) {
 			d = ServerToClient
 		}
 	}
-	if seg.Flags&SYN != 0 || c.list != &a.live && (n > 0 || c.list == &a.dormant) {
+	if seg.Flags&SYN != 0 || c.in != inLive && (n > 0 || c.in == inDormant) {
 		if a.startsNew(c, d, seg) {
 			idx := c.Index + 1
 			norm, hash := c.norm(), c.hash
 			r := ReasonEOF
-			if c.list == &a.dormant {
+			if c.in == inDormant {
 				a.st.IdleClosed++
 				r = ReasonIdle
 			}
@@ -243,10 +246,10 @@ func (a *Assembler) Assemble(seg *Segment) {
 	if c.Filtered && !seg.Filtered {
 		a.reveal(c, seg.Timestamp)
 	}
-	if c.list == &a.done && a.survives(c, d, seg, n) {
+	if c.in == inDone && a.survives(c, d, seg, n) {
 		a.survive(c) // the connection went on after a RST
 	}
-	if c.list == &a.dormant {
+	if c.in == inDormant {
 		a.wake(c)
 	}
 	a.last = c
@@ -308,7 +311,7 @@ func (a *Assembler) Close() {
 	slices.SortFunc(all, func(x, y *conn) int { return cmp.Compare(x.Seq, y.Seq) })
 	for _, c := range all {
 		r := ReasonEOF
-		if c.list == &a.dormant {
+		if c.in == inDormant {
 			r = ReasonIdle // its last event was the idle timeout
 		}
 		a.finish(c, r, a.now)

@@ -21,10 +21,10 @@ type conn struct {
 	h          [2]half
 	hash       uint64 // Key.SymmetricHash(): its slot in Assembler.flows
 	prev, next *conn
-	list       *connList
 	doneAt     int64
 	lastCP     int32
-	sigs       sigMemory // recent packets of both directions, for duplicate detection
+	in         connListID // the list c is in (Assembler.live, done or dormant), if any
+	sigs       sigMemory  // recent packets of both directions, for duplicate detection
 }
 
 // norm is the tuple, lower endpoint first (the key of Assembler.reuse).
@@ -37,10 +37,39 @@ func (c *conn) ended() bool {
 	return (c.h[0].FIN && c.h[1].FIN) || c.h[0].RST || c.h[1].RST || (c.h[0].closed && c.h[1].closed)
 }
 
-type connList struct{ front, back *conn }
+// connListID names the list a connection is in (conn.in): a byte instead
+// of a pointer to the list keeps conn small (ConnCost).
+type connListID uint8
+
+const (
+	inNoList connListID = iota
+	inLive
+	inDone
+	inDormant
+)
+
+// connList is an intrusive list of connections; id is what its members'
+// conn.in says.
+type connList struct {
+	front, back *conn
+	id          connListID
+}
+
+// listOf is the list c is in, nil if none.
+func (a *Assembler) listOf(c *conn) *connList {
+	switch c.in {
+	case inLive:
+		return &a.live
+	case inDone:
+		return &a.done
+	case inDormant:
+		return &a.dormant
+	}
+	return nil
+}
 
 func (l *connList) pushBack(c *conn) {
-	c.list = l
+	c.in = l.id
 	c.prev, c.next = l.back, nil
 	if l.back != nil {
 		l.back.next = c
@@ -61,7 +90,7 @@ func (l *connList) remove(c *conn) {
 	} else {
 		l.back = c.prev
 	}
-	c.prev, c.next, c.list = nil, nil, nil
+	c.prev, c.next, c.in = nil, nil, inNoList
 }
 
 // startsNew reports whether a SYN (or data on a finished connection) belongs to
@@ -79,7 +108,7 @@ func (a *Assembler) startsNew(c *conn, d Direction, seg *Segment) bool {
 	if h.ownSYN(seg.Seq) {
 		return false // the connection's own SYN again, even after its end
 	}
-	if c.list == &a.done && continuesHandshake(c, d, seg) {
+	if c.in == inDone && continuesHandshake(c, d, seg) {
 		return false // the handshake goes on after a RST (see survives)
 	}
 	if c.ended() {
@@ -148,7 +177,7 @@ func (a *Assembler) survives(c *conn, d Direction, seg *Segment, n int) bool {
 	if n > 0 {
 		f := h.frontier()
 		if h.rstKnown {
-			f = h.rstOff // bytes from the RST's number on were sent after it
+			f = h.x.rstOff // bytes from the RST's number on were sent after it
 		}
 		if o := h.unwrap(seg.Seq); o < h.frontier()+reuseWindow && o+int64(n) > f && o >= h.next-reuseWindow {
 			return true
@@ -240,10 +269,10 @@ func (a *Assembler) newConn(norm layers.FlowKey, hash uint64, seg *Segment, inde
 // retransmissions, then its directions are closed (ReasonFIN) and it leaves
 // the table.
 func (a *Assembler) finCheck(h *half, ts int64) {
-	if h.finKnown && !h.finReached && h.next >= h.finOff {
+	if h.finKnown && !h.finReached && h.next >= h.x.finOff {
 		h.finReached = true
 	}
-	if c := h.c; h.finReached && (h.peer().finReached || h.peer().closed) && c.list == &a.live {
+	if c := h.c; h.finReached && (h.peer().finReached || h.peer().closed) && c.in == inLive {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -257,14 +286,13 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 	if h.closed {
 		return
 	}
-	a.dropSuspect(h, &h.susData)
-	a.dropSuspect(h, &h.susAck)
+	a.dropSuspects(h)
 	// The capture missed this direction's FIN but the connection closed
 	// gracefully (the peer's FIN was seen) and the peer ACKed exactly one unit
 	// beyond everything captured: that unit is taken to be the FIN, not a
 	// byte.
-	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackedTo > h.dataEnd && h.ackedTo > h.next && h.sackedTo < h.ackedTo {
-		h.setFin(h.ackedTo - 1)
+	if !h.FIN && h.peer().FIN && h.HaveBase && h.ackedTo > h.dataEnd && h.ackedTo > h.next && h.extra().sackedTo < h.ackedTo {
+		a.setFin(h, h.ackedTo-1)
 	}
 	h.closing = true
 	end := h.Extent
@@ -272,7 +300,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 		end = l.end()
 	}
 	r := gapReason
-	if (r == ReasonEOF || r == ReasonIdle) && h.finKnown && h.next < h.finOff {
+	if (r == ReasonEOF || r == ReasonIdle) && h.finKnown && h.next < h.x.finOff {
 		r = ReasonClosed // the FIN fixed the extent: the capture missed these bytes
 	}
 	a.flushTo(h, end, r, ts)
@@ -293,7 +321,7 @@ func (a *Assembler) closeHalf(h *half, gapReason, closeReason Reason, ts int64) 
 		a.fl.putPast(p)
 	}
 	a.h.Close(&h.Stream, closeReason, ts)
-	if c := h.c; h.peer().closed && c.list == &a.live {
+	if c := h.c; h.peer().closed && c.in == inLive {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -315,7 +343,7 @@ func (a *Assembler) reset(c *conn, ts int64) {
 		}
 		end := h.dataEnd
 		if h.finKnown {
-			end = max(end, h.finOff)
+			end = max(end, h.x.finOff)
 		}
 		end = max(end, h.ackEvidence())
 		if l := h.held.last(); l != nil {
@@ -325,7 +353,7 @@ func (a *Assembler) reset(c *conn, ts int64) {
 		h.pending = false
 		a.pending.remove(h)
 	}
-	if c.list == &a.live {
+	if c.in == inLive {
 		a.live.remove(c)
 		c.doneAt = ts
 		a.done.pushBack(c)
@@ -350,8 +378,8 @@ func (a *Assembler) finish(c *conn, reason Reason, ts int64) {
 
 // drop takes c out of the table.
 func (a *Assembler) drop(c *conn) {
-	if c.list != nil {
-		c.list.remove(c)
+	if l := a.listOf(c); l != nil {
+		l.remove(c)
 	}
 	if a.flows.del(c.hash, c) {
 		n := c.norm()
@@ -366,7 +394,7 @@ func (a *Assembler) drop(c *conn) {
 				e.base, e.haveBase = h.BaseSeq, h.HaveBase
 				e.extent = h.Extent
 				if h.finKnown {
-					e.extent = max(e.extent, h.finOff+1)
+					e.extent = max(e.extent, h.x.finOff+1)
 				}
 			}
 		}
@@ -376,6 +404,19 @@ func (a *Assembler) drop(c *conn) {
 		a.last = nil
 	}
 	c.sigs.release(&a.fl)
+	// Give back the directions' extra records. finish closed both
+	// directions, so no suspect is left and neither is pending: the two
+	// calls below do nothing then, and keep a recycled record from ever
+	// being linked should that change.
+	for d := range c.h {
+		if h := &c.h[d]; h.x != nil {
+			a.dropSuspects(h)
+			h.pending = false
+			a.pending.remove(h)
+			a.fl.putExtra(h.x)
+			h.x = nil
+		}
+	}
 }
 
 // reuseRec is the next connection index of a tuple, and when it was set;
@@ -519,8 +560,7 @@ func (a *Assembler) sleep(c *conn, ts int64) {
 		if h.closed {
 			continue
 		}
-		a.dropSuspect(h, &h.susData)
-		a.dropSuspect(h, &h.susAck)
+		a.dropSuspects(h)
 		end := h.next
 		if l := h.held.last(); l != nil && l.end() > end {
 			end = l.end()

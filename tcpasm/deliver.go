@@ -121,9 +121,9 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 			return
 		}
 	}
-	if h.rstKnown && cend > h.rstOff {
+	if h.rstKnown && cend > h.x.rstOff {
 		// Sent after the RST: counted, not delivered.
-		k := min(cend-h.rstOff, int64(n))
+		k := min(cend-h.x.rstOff, int64(n))
 		a.st.AfterClose += k
 		n -= int(k)
 		cend = off + int64(n)
@@ -206,10 +206,10 @@ func (a *Assembler) data(h *half, seg *Segment, off int64, n int, ts int64) {
 		h.Stats.Retransmitted++
 	}
 	a.drain(h, ts)
-	if h.heldCost > a.cfg.MaxHeldPerStream {
+	if h.heldCost() > a.cfg.MaxHeldPerStream {
 		a.limit(h, ts)
 	}
-	if h.pending && h.heldData > a.cfg.ReorderBytes {
+	if h.pending && h.heldData() > a.cfg.ReorderBytes {
 		a.checkPending(h, ts)
 	}
 }

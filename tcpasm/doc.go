@@ -67,9 +67,10 @@
 // # Memory
 //
 // Config.MaxMemory bounds everything that grows with the input: held bytes,
-// conflict windows, the connection table (ConnCost a connection, 1,064 bytes
-// until it carries data, plus the handler's Config.ConnOverhead; 1 KB more
-// for the duplicate-detection ring from its second packet), suspect payloads
+// conflict windows, the connection table (ConnCost a connection, 880 bytes
+// until it carries data, plus the handler's Config.ConnOverhead; 896 bytes
+// more for the duplicate-detection ring from its second packet, 80 more per
+// direction that sees a FIN, RST, SACK, far packet or acked hole), suspect payloads
 // and the tuples' next Conn.Index (at most a sixteenth of it). Stats.Memory
 // is that sum. Over it the least recently active connections are evicted,
 // beyond the first MinConns; the table never grows past it.

@@ -15,7 +15,7 @@ func (a *Assembler) checkPending(h *half, ts int64) {
 		return
 	}
 	rb := a.cfg.ReorderBytes
-	if a.cfg.ReorderWindow >= 0 && ts-h.pendingSince < a.cfg.ReorderWindow && h.heldData <= rb && ev-h.next <= rb {
+	if a.cfg.ReorderWindow >= 0 && ts-h.x.pendingSince < a.cfg.ReorderWindow && h.heldData() <= rb && ev-h.next <= rb {
 		return
 	}
 	h.pending = false
@@ -44,7 +44,7 @@ func (a *Assembler) flushTo(h *half, end int64, reason Reason, ts int64) {
 // the peer acknowledged as acked, the rest with reason.
 func (a *Assembler) hole(h *half, end int64, reason Reason, ts int64) {
 	if reason != ReasonAcked && reason != ReasonTruncated {
-		if ev := max(h.ackEvidence(), min(h.sackedTo, h.Extent)); ev > h.next {
+		if ev := max(h.ackEvidence(), min(h.extra().sackedTo, h.Extent)); ev > h.next {
 			a.gap(h, min(end, ev), ReasonAcked, ts)
 		}
 	}
@@ -102,7 +102,7 @@ func (h *half) forgetGap() {
 // limit declares the lowest holes until the bytes held are within the
 // per-stream limit.
 func (a *Assembler) limit(h *half, ts int64) {
-	for h.heldCost > a.cfg.MaxHeldPerStream && !h.closed {
+	for h.heldCost() > a.cfg.MaxHeldPerStream && !h.closed {
 		f := h.held.first()
 		if f == nil {
 			break

@@ -57,6 +57,8 @@ type heldList struct {
 	endBuf   [1]int64
 	pages    pageStore // the pages of tiny segments (see pages.go)
 	holder   halfLink  // the direction's place in Assembler.holders
+	cost     int64     // what the held pieces (and pages) count in the limits
+	data     int64     // the held bytes of data (truncation markers excluded)
 }
 
 // fix refreshes ends[bi] after block bi changed.

@@ -23,7 +23,8 @@ type halfList struct {
 
 // link returns h's link for the list: its held store's for the holders (a
 // direction holds bytes only in its store; nil when it has none, so it is in
-// no holders list), its own for the pending.
+// no holders list), its extra state's for the pending (nil when it has
+// none, so it is in no pending list).
 func (l *halfList) link(h *half) *halfLink {
 	if l.k == holdersList {
 		if h.held == nil {
@@ -31,7 +32,10 @@ func (l *halfList) link(h *half) *halfLink {
 		}
 		return &h.held.holder
 	}
-	return &h.pendingLink
+	if h.x == nil {
+		return nil // not pending: its link is in its extra state
+	}
+	return &h.x.pendingLink
 }
 
 func (l *halfList) pushBack(h *half) {

@@ -4,21 +4,21 @@ package tcpasm
 // bytes seen before (conflicts), and the held store's insertion.
 
 func (a *Assembler) unhold(h *half, cost, n int64, isData bool) {
-	h.heldCost -= cost
+	h.held.cost -= cost
 	a.held -= cost
 	if isData {
-		h.heldData -= n
+		h.held.data -= n
 	}
-	if h.heldCost == 0 && h.holding() {
+	if h.held.cost == 0 && h.holding() {
 		a.holders.remove(h)
 	}
 }
 
 func (a *Assembler) addHeld(h *half, pc piece) {
 	c := pc.cost()
-	h.heldCost += c
+	h.held.cost += c
 	if pc.isData() {
-		h.heldData += pc.n
+		h.held.data += pc.n
 	}
 	a.held += c
 	if !h.holding() {
@@ -149,7 +149,7 @@ func (a *Assembler) insert(h *half, off int64, b []byte, seg *Segment, whole spa
 						break                                                                      // a paged piece is one run
 					}
 					d := a.fl.setRun(pc, c.Offset, c.Offset+c.Length, seg.Index, seg.Timestamp)
-					h.heldCost += d
+					h.held.cost += d
 					a.held += d
 				}
 				a.conflict(h, c, seg.Timestamp)
@@ -180,8 +180,8 @@ func (a *Assembler) hold(h *half, ps pos, off int64, b []byte, seg *Segment) {
 		}
 		prev.n += int64(len(b))
 		h.held.fix(bi)
-		h.heldCost += n
-		h.heldData += int64(len(b))
+		h.held.cost += n
+		h.held.data += int64(len(b))
 		a.held += n
 		return
 	}

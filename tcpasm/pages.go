@@ -85,7 +85,7 @@ func (a *Assembler) holdPaged(h *half, ps pos, off int64, b []byte, seg *Segment
 	if w.ring[slot] == nil {
 		w.ring[slot] = a.fl.get(pageSize)
 		w.n++
-		h.heldCost += pageSize
+		h.held.cost += pageSize
 		a.held += pageSize
 	}
 	copy(w.ring[slot][off&(pageSize-1):], b)
@@ -131,14 +131,14 @@ func (a *Assembler) slidePages(h *half) {
 			a.fl.put(pg)
 			w.ring[slot] = nil
 			w.n--
-			h.heldCost -= pageSize
+			h.held.cost -= pageSize
 			a.held -= pageSize
 		}
 	}
 	if np > w.lo {
 		w.lo = np
 	}
-	if h.heldCost == 0 && h.holding() {
+	if h.held.cost == 0 && h.holding() {
 		a.holders.remove(h)
 	}
 }
@@ -147,7 +147,7 @@ func (a *Assembler) slidePages(h *half) {
 // already back: nothing is held when a direction closes).
 func (a *Assembler) releaseHeld(h *half) {
 	l := h.held
-	if l == nil || l.n != 0 || l.pages.n != 0 {
+	if l == nil || l.n != 0 || l.pages.n != 0 || l.cost != 0 || l.data != 0 {
 		return
 	}
 	if l.pages.ring != nil {
@@ -174,7 +174,7 @@ func (a *Assembler) splitPaged(h *half, ps pos, from, to, index, ts int64) {
 			added++
 		}
 	}
-	h.heldCost += added * pieceOverhead
+	h.held.cost += added * pieceOverhead
 	a.held += added * pieceOverhead
 }
 

@@ -277,7 +277,7 @@ func TestPagesGiveBack(t *testing.T) {
 	if pages > n/pageSize+2 {
 		t.Errorf("%d pages for %d bytes", pages, n)
 	}
-	if got, want := a.MemoryHeld(), h.heldCost; got != want || want < pages*pageSize {
+	if got, want := a.MemoryHeld(), h.heldCost(); got != want || want < pages*pageSize {
 		t.Errorf("held %d, stream %d, pages %d", got, want, pages)
 	}
 	f.data(0, 0, "0123456789")

@@ -10,10 +10,11 @@ func (a *Assembler) recheck(h *half, ts int64) {
 		return
 	}
 	reach := h.frontier() + h.reach()
-	if s := h.susAck; s != nil && s.lo <= reach {
+	x := h.extra()
+	if s := x.susAck; s != nil && s.lo <= reach {
 		a.confirmAck(h, ts)
 	}
-	if s := h.susData; s != nil && s.hi <= reach {
+	if s := x.susData; s != nil && s.hi <= reach {
 		a.confirmData(h)
 	}
 }
@@ -46,19 +47,20 @@ func (a *Assembler) believe(h *half, lo, hi int64, seg *Segment, n int) bool {
 	if lo <= h.frontier()+h.reach() {
 		return true
 	}
-	if s := h.susData; s != nil && (lo == s.hi || lo == s.lo) {
+	x := a.extraFor(h)
+	if s := x.susData; s != nil && (lo == s.hi || lo == s.lo) {
 		a.confirmData(h)
 		return true
 	}
-	if s := h.susAck; s != nil && lo <= s.lo && s.lo <= hi {
+	if s := x.susAck; s != nil && lo <= s.lo && s.lo <= hi {
 		a.confirmAck(h, seg.Timestamp)
 		return true
 	}
-	a.dropSuspect(h, &h.susData)
+	a.dropSuspect(h, &x.susData)
 	s := &suspect{lo: lo, hi: hi, seg: *seg, n: n}
 	s.seg.Payload = append([]byte(nil), seg.Payload[:min(len(seg.Payload), n)]...)
 	s.seg.fpOf = nil
-	h.susData = s
+	x.susData = s
 	a.suspectBytes += int64(len(s.seg.Payload))
 	return false
 }
@@ -72,42 +74,43 @@ func (a *Assembler) believeAck(p *half, o int64, sack bool, ts int64) bool {
 	if o <= p.frontier()+p.reach() {
 		return true
 	}
-	if s := p.susData; s != nil && o >= s.lo && o <= s.hi+int64(s.seg.Flags&FIN) {
+	x := a.extraFor(p)
+	if s := x.susData; s != nil && o >= s.lo && o <= s.hi+int64(s.seg.Flags&FIN) {
 		// An ACK of the suspect's start (all before it), of some of its
 		// bytes or of its FIN: a random number hits so by a chance of 2^-32
 		// per byte.
 		a.confirmData(p)
 		return true
 	}
-	if s := p.susAck; s != nil && o >= s.lo && o <= s.lo+corroborateSlack {
+	if s := x.susAck; s != nil && o >= s.lo && o <= s.lo+corroborateSlack {
 		s.votes++
 		s.lo, s.hi, s.sack = o, o, sack
 		if s.votes < 2 {
 			return false
 		}
-		p.susAck = nil
+		x.susAck = nil
 		return true
 	}
-	a.dropSuspect(p, &p.susAck)
-	p.susAck = &suspect{lo: o, hi: o, sack: sack}
+	a.dropSuspect(p, &x.susAck)
+	x.susAck = &suspect{lo: o, hi: o, sack: sack}
 	return false
 }
 
 // confirmData applies h's suspect data: a later packet corroborated it.
 func (a *Assembler) confirmData(h *half) {
-	s := h.susData
-	h.susData = nil
+	s := h.x.susData
+	h.x.susData = nil
 	a.suspectBytes -= int64(len(s.seg.Payload))
 	a.apply(h, &s.seg, s.lo, s.n, s.seg.Timestamp)
 }
 
 // confirmAck applies h's suspect ACK: a later packet corroborated it.
 func (a *Assembler) confirmAck(h *half, ts int64) {
-	s := h.susAck
-	h.susAck = nil
+	s := h.x.susAck
+	h.x.susAck = nil
 	switch {
-	case s.sack && s.lo > h.sackedTo:
-		h.sackedTo = s.lo
+	case s.sack && s.lo > h.x.sackedTo:
+		h.x.sackedTo = s.lo
 	case !s.sack && s.lo > h.ackedTo:
 		h.ackedTo = s.lo
 	default:
@@ -169,5 +172,13 @@ func (c *conn) resolveScale() {
 		case p.synSeen || h.synAck:
 			h.scale = h.offer
 		}
+	}
+}
+
+// dropSuspects drops both suspects of h, if any, and counts them.
+func (a *Assembler) dropSuspects(h *half) {
+	if x := h.x; x != nil {
+		a.dropSuspect(h, &x.susData)
+		a.dropSuspect(h, &x.susAck)
 	}
 }

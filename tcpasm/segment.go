@@ -11,7 +11,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	p := &c.h[(d^1)&1]
 	ts := seg.Timestamp
 	c.Last = ts
-	if c.list == &a.live && a.live.back != c {
+	if c.in == inLive && a.live.back != c {
 		a.live.remove(c)
 		a.live.pushBack(c)
 	}
@@ -70,7 +70,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	if flags&SYN != 0 && !h.closed {
 		if !h.HaveBase {
 			h.SYN = true
-			h.setBase(seg.Seq + 1)
+			a.setBase(h, seg.Seq+1)
 		}
 		if !h.synSeen {
 			h.synSeen = true
@@ -93,7 +93,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	}
 	if !h.closed {
 		if n > 0 && !h.HaveBase && flags&RST == 0 {
-			h.setBase(seg.Seq)
+			a.setBase(h, seg.Seq)
 		}
 		if h.HaveBase {
 			off := h.see(seg.Seq)
@@ -107,7 +107,7 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 			}
 		} else if flags&FIN != 0 && !h.FIN {
 			h.FIN = true
-			h.finSeq = uint32(seqNum(seg.Seq).add(int64(n)))
+			a.extraFor(h).finSeq = uint32(seqNum(seg.Seq).add(int64(n)))
 		}
 	} else if n > 0 && flags&RST == 0 {
 		a.st.AfterClose += int64(n)
@@ -135,10 +135,10 @@ func (a *Assembler) segment(c *conn, d Direction, seg *Segment, n int) {
 	if p.pending {
 		a.checkPending(p, ts)
 	}
-	if h.susData != nil || h.susAck != nil {
+	if x := h.x; x != nil && (x.susData != nil || x.susAck != nil) {
 		a.recheck(h, ts)
 	}
-	if p.susData != nil || p.susAck != nil {
+	if x := p.x; x != nil && (x.susData != nil || x.susAck != nil) {
 		a.recheck(p, ts)
 	}
 	a.finCheck(h, ts)
@@ -154,14 +154,15 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 		// Its payload is no stream data (see rstPayload).
 		e := off
 		if h.finKnown {
-			e = min(e, h.finOff)
+			e = min(e, h.x.finOff)
 		}
 		if e > h.dataEnd && e <= h.frontier()+h.reach() {
 			h.dataEnd = e
 			h.updateExtent()
 		}
-		if !h.rstKnown || e < h.rstOff {
-			h.rstKnown, h.rstOff = true, max(e, h.next)
+		if !h.rstKnown || e < h.x.rstOff {
+			h.rstKnown = true
+			a.extraFor(h).rstOff = max(e, h.next)
 		}
 	case n > 0:
 		if flags&URG != 0 {
@@ -173,7 +174,7 @@ func (a *Assembler) apply(h *half, seg *Segment, off int64, n int, ts int64) {
 	}
 	if flags&FIN != 0 && !h.FIN {
 		h.FIN = true
-		h.setFin(off + int64(n))
+		a.setFin(h, off+int64(n))
 	}
 }
 
@@ -185,8 +186,8 @@ func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
 	}
 	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
 		r := seg.SACK[i].Right
-		if !p.haveSackSeq || seqNum(r).after(seqNum(p.sackSeq)) {
-			p.sackSeq, p.haveSackSeq = r, true
+		if !p.haveSackSeq || seqNum(r).after(seqNum(p.x.sackSeq)) {
+			a.extraFor(p).sackSeq, p.haveSackSeq = r, true
 		}
 	}
 	if !p.HaveBase || p.closed {
@@ -198,8 +199,8 @@ func (a *Assembler) ack(p *half, seg *Segment, ts int64) {
 		changed = true
 	}
 	for i := 0; i < seg.NumSACK && i < MaxSACK; i++ {
-		if o := p.see(seg.SACK[i].Right); o > p.sackedTo && a.believeAck(p, o, true, ts) {
-			p.sackedTo = o
+		if o := p.see(seg.SACK[i].Right); o > p.extra().sackedTo && a.believeAck(p, o, true, ts) {
+			a.extraFor(p).sackedTo = o
 			changed = true
 		}
 	}
@@ -214,7 +215,7 @@ func (a *Assembler) acked(p *half, ts int64) {
 	p.updateExtent()
 	if !p.pending && p.ackEvidence() > p.next {
 		p.pending = true
-		p.pendingSince = ts
+		a.extraFor(p).pendingSince = ts
 		a.pending.pushBack(p)
 	}
 }

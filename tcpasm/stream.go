@@ -37,14 +37,13 @@ type half struct {
 	Stream
 	c *conn
 
-	isn    uint32 // the SYN's sequence number (synSeen)
-	finSeq uint32 // the FIN's sequence number (its end), while the base is unknown
+	isn uint32 // the SYN's sequence number (synSeen)
 
-	// The peer's acknowledgments of this direction: as sequence numbers
-	// (kept from before the base is known: ackSeq the highest ACK, sackSeq
-	// the highest SACK block's right edge) and as offsets.
-	ackSeq, sackSeq   uint32
-	ackedTo, sackedTo int64
+	// The peer's acknowledgments of this direction: as a sequence number
+	// (kept from before the base is known: the highest ACK) and as an
+	// offset. Its SACKs are in x.
+	ackSeq  uint32
+	ackedTo int64
 
 	// Window evidence for the plausibility rule (see reach): the largest
 	// window the direction advertised, in bytes, while its scale was known;
@@ -71,10 +70,6 @@ type half struct {
 
 	next    int64 // every byte below is delivered or in a gap
 	dataEnd int64 // one past the highest byte a data segment (or RST) claimed
-	rstOff  int64
-	finOff  int64 // the FIN's offset (FIN seen, finKnown)
-
-	pendingSince int64 // when the acked hole began to wait (pending)
 
 	// ref is the offset of the direction's latest evidence (a segment's
 	// sequence number, the peer's ACK or SACK edge, suspects included):
@@ -83,17 +78,76 @@ type half struct {
 	// below 2^31, however sparse the capture.
 	ref int64
 
-	susData, susAck *suspect // far evidence waiting to be corroborated
-
-	held     *heldList // nil until the direction holds bytes
-	heldCost int64     // what the held pieces count in the limits
-	heldData int64     // the held bytes of data (truncation markers excluded)
+	held *heldList // nil until the direction holds bytes
 
 	past *past // what is remembered of the bytes below next; nil until the first is delivered or declared
 
 	prevTime int64 // capture time of the direction's packet before this one
 
+	x *extra // nil until the direction sees a FIN, RST, SACK, suspect or acked hole
+}
+
+// extra is the state of a stream direction that a connection needs only once
+// a direction sees a FIN, a RST, a SACK, a far (suspect) packet or an acked
+// hole: kept out of half so that a connection costs little until then
+// (ConnCost). It is taken from the arena (Assembler.extraFor) at the first
+// such event, counted in MaxMemory (extraCost), and given back when the
+// connection leaves the table.
+//
+// Invariant: a direction without one reads as this type's zero value
+// (half.extra): no FIN or RST offset known, nothing SACKed, no suspect, not
+// pending.
+type extra struct {
+	susData, susAck *suspect // far evidence waiting to be corroborated
+
+	// The peer's SACKs of this direction: the highest SACK block's right
+	// edge as a sequence number (kept from before the base is known) and as
+	// an offset.
+	sackSeq  uint32
+	finSeq   uint32 // the FIN's sequence number (its end), while the base is unknown
+	sackedTo int64
+
+	rstOff       int64 // where the direction's RST put its end (rstKnown)
+	finOff       int64 // the FIN's offset (FIN seen, finKnown)
+	pendingSince int64 // when the acked hole began to wait (pending)
+
 	pendingLink halfLink // in Assembler.pending (the holders' link is the held store's)
+}
+
+// noExtra is what a direction without its extra reads: never written.
+var noExtra extra
+
+// extra returns h's extra state for reading: the zero value when it has none.
+func (h *half) extra() *extra {
+	if h.x != nil {
+		return h.x
+	}
+	return &noExtra
+}
+
+// extraFor returns h's extra state for writing, taking it from the arena
+// the first time.
+func (a *Assembler) extraFor(h *half) *extra {
+	if h.x == nil {
+		h.x = a.fl.getExtra()
+	}
+	return h.x
+}
+
+// heldCost is what h's held pieces count in the limits.
+func (h *half) heldCost() int64 {
+	if h.held == nil {
+		return 0
+	}
+	return h.held.cost
+}
+
+// heldData is h's held bytes of data (truncation markers excluded).
+func (h *half) heldData() int64 {
+	if h.held == nil {
+		return 0
+	}
+	return h.held.data
 }
 
 // peer is the other direction of h's connection.
@@ -124,7 +178,7 @@ func (h *half) see(seq uint32) int64 {
 func (h *half) ackEvidence() int64 {
 	e := h.ackedTo
 	if h.finKnown {
-		e = min(e, h.finOff)
+		e = min(e, h.x.finOff)
 	} else if e > h.dataEnd && e > 0 && !h.closing {
 		e--
 	}
@@ -136,20 +190,23 @@ func (h *half) updateExtent() {
 		return
 	}
 	e := max(h.dataEnd, h.next)
-	a := max(h.ackedTo, h.sackedTo)
-	if h.finKnown {
-		e = max(e, h.finOff)
-		a = min(a, h.finOff)
+	a := h.ackedTo
+	if x := h.x; x != nil {
+		a = max(a, x.sackedTo)
+		if h.finKnown {
+			e = max(e, x.finOff)
+			a = min(a, x.finOff)
+		}
 	}
 	h.Extent = max(e, a)
 }
 
-func (h *half) setBase(seq uint32) {
+func (a *Assembler) setBase(h *half, seq uint32) {
 	h.BaseSeq = seq
 	h.HaveBase = true
 	if h.FIN && !h.finKnown {
-		if o := h.unwrap(h.finSeq); o >= 0 {
-			h.setFin(o)
+		if o := h.unwrap(h.extra().finSeq); o >= 0 {
+			a.setFin(h, o)
 		} else {
 			// A FIN numbered below the stream's start (sent before the
 			// direction's SYN, as evasions do) ends nothing of it.
@@ -162,19 +219,20 @@ func (h *half) setBase(seq uint32) {
 		}
 	}
 	if h.haveSackSeq {
-		if o := h.unwrap(h.sackSeq); o > h.sackedTo && o <= h.reach() {
-			h.sackedTo = o
+		x := a.extraFor(h)
+		if o := h.unwrap(x.sackSeq); o > x.sackedTo && o <= h.reach() {
+			x.sackedTo = o
 		}
 	}
 	h.updateExtent()
 }
 
-func (h *half) setFin(off int64) {
+func (a *Assembler) setFin(h *half, off int64) {
 	if off < h.next {
 		off = h.next
 	}
 	h.finKnown = true
-	h.finOff = off
+	a.extraFor(h).finOff = off
 	h.updateExtent()
 }
 
