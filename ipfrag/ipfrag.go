@@ -736,46 +736,12 @@ func (r *Reassembler) completesGood(e *entry, f *Fragment, off, end, capEnd int)
 	}
 	held := e.held
 	e.copyIn(off, capEnd, f.Data)
-	if e.held != total || !checksumGood(f.Header, e.key.proto, e.buf.b[MaxHeader:MaxHeader+total]) {
+	if e.held != total || layers.IPv4TransportChecksum(f.Header, e.key.proto, e.buf.b[MaxHeader:MaxHeader+total]) != layers.ChecksumGood {
 		e.held = held
 		return false
 	}
 	return true
 }
-
-// checksumGood reports whether payload, the whole payload of an IPv4
-// datagram whose header (or any fragment's: the addresses are the same) is
-// h, carries a good TCP checksum, or a good non-zero UDP one.
-func checksumGood(h []byte, proto uint8, payload []byte) bool {
-	switch {
-	case proto == protoTCP && len(payload) >= 20:
-	case proto == protoUDP && len(payload) >= 8 && (payload[6] != 0 || payload[7] != 0):
-	default:
-		return false
-	}
-	// The pseudo-header: addresses, protocol, transport length.
-	s := uint64(proto) + uint64(len(payload))
-	for i := 12; i < 20; i += 2 {
-		s += uint64(h[i])<<8 | uint64(h[i+1])
-	}
-	n := len(payload) &^ 1
-	for i := 0; i < n; i += 2 {
-		s += uint64(payload[i])<<8 | uint64(payload[i+1])
-	}
-	if n < len(payload) {
-		s += uint64(payload[n]) << 8
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return s == 0xffff
-}
-
-// IP protocol numbers checksumGood verifies.
-const (
-	protoTCP = 6
-	protoUDP = 17
-)
 
 // uncovered is how many bytes of [off, end) no piece claimed.
 func (e *entry) uncovered(off, end int) int {

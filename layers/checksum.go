@@ -68,7 +68,31 @@ func (p *Packet) TransportChecksum() Checksum {
 		return ChecksumUnverified
 	}
 	s = sum16(hdr, s) // even length: the payload's words stay aligned
-	s = sum16(p.Payload, s)
+	return verdict(sum16(p.Payload, s))
+}
+
+// IPv4TransportChecksum verifies the checksum of msg, a whole TCP or UDP
+// message (header and payload) of IP protocol proto carried by an IPv4
+// datagram with header h (its addresses make the pseudo-header): for a
+// datagram reassembled from fragments, which TransportChecksum leaves
+// unverified. A message too short for its header, or UDP without a
+// checksum, is unverified.
+func IPv4TransportChecksum(h IPv4, proto uint8, msg []byte) Checksum {
+	switch {
+	case len(h) < 20:
+		return ChecksumUnverified
+	case proto == IPProtoTCP && len(msg) >= 20:
+	case proto == IPProtoUDP && len(msg) >= 8 && UDP(msg).Checksum() != 0:
+	default:
+		return ChecksumUnverified
+	}
+	s := sum16(h[12:20], uint64(proto)+uint64(len(msg)))
+	return verdict(sum16(msg, s))
+}
+
+// verdict folds an unfolded one's-complement sum over a pseudo-header and a
+// transport message: all ones is a good checksum.
+func verdict(s uint64) Checksum {
 	for s > 0xffff {
 		s = s>>16 + s&0xffff
 	}
