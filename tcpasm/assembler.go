@@ -125,6 +125,12 @@ func (a *Assembler) AssembleBatch(segs []Segment) {
 	for i := range segs {
 		a.Assemble(&segs[i])
 	}
+	a.endBatch()
+}
+
+// endBatch ends a batch: the conflict windows whose copies were deferred
+// copy what they still hold.
+func (a *Assembler) endBatch() {
 	a.inBatch = false
 	for i, r := range a.deferred {
 		r.flush()
@@ -160,12 +166,7 @@ func (a *Assembler) AssembleShard(segs []Segment, clock []int64) {
 		a.Advance(clock[i])
 		a.Assemble(&segs[i])
 	}
-	a.inBatch = false
-	for i, r := range a.deferred {
-		r.flush()
-		a.deferred[i] = nil
-	}
-	a.deferred = a.deferred[:0]
+	a.endBatch()
 }
 
 // Assemble takes one captured segment. It calls the Handler for what the
