@@ -441,11 +441,24 @@ func TestVXLANPort(t *testing.T) {
 // is bad.
 func corruptFragment(t *testing.T, capture []byte) []byte {
 	t.Helper()
+	b, n := corruptFragments(t, capture, 1<<30)
+	if n != 1 {
+		t.Fatal("no IPv4 fragment at a non-zero offset")
+	}
+	return b
+}
+
+// corruptFragments is corruptFragment for the first TCP fragment at a
+// non-zero offset and then every every-th one; it returns how many it
+// flipped.
+func corruptFragments(t *testing.T, capture []byte, every int) ([]byte, int) {
+	t.Helper()
 	b := bytes.Clone(capture)
 	le, be := binary.LittleEndian, binary.BigEndian
 	if len(b) < 24 || le.Uint32(b) != 0xa1b2c3d4 || le.Uint32(b[20:]) != 1 {
 		t.Fatal("not a microsecond Ethernet pcap")
 	}
+	seen, flipped := 0, 0
 	for off := 24; off+16 <= len(b); {
 		incl, orig := int(le.Uint32(b[off+8:])), int(le.Uint32(b[off+12:]))
 		frame := b[off+16 : off+16+incl]
@@ -456,12 +469,70 @@ func corruptFragment(t *testing.T, capture []byte) []byte {
 		ip := frame[14:]
 		hl := int(ip[0]&0x0f) * 4
 		if be.Uint16(ip[6:])&0x1fff != 0 && ip[9] == layers.IPProtoTCP && len(ip) > hl+8 {
-			ip[hl+5] ^= 0xff
-			return b
+			if seen%every == 0 {
+				ip[hl+5] ^= 0xff
+				flipped++
+			}
+			seen++
 		}
 	}
-	t.Fatal("no IPv4 fragment at a non-zero offset")
-	return nil
+	return b, flipped
+}
+
+// Many reassembled datagrams with a bad checksum: with one goroutine or two,
+// and with a filter that leaves segments out or marks them, the same
+// segments are dropped, the others reach the assembler in the same order,
+// and Stats count the same.
+func TestFragChecksumStages(t *testing.T) {
+	capture := realCaptures(t)["lossy_v4.pcap"]
+	if capture == nil {
+		t.Skip("no lossy_v4.pcap")
+	}
+	wrapped, _, err := wrapcap.WrapBytes(capture, "frag:576")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, n := corruptFragments(t, wrapped, 5)
+	if n < 10 {
+		t.Fatalf("%d fragments corrupted", n)
+	}
+	oddPort := func(seg *tcpasm.Segment, _ *layers.Packet) bool { return (seg.Key.SrcPort+seg.Key.DstPort)%2 == 1 }
+	for _, f := range []struct {
+		name string
+		opt  pipeline.Options
+	}{
+		{"all", pipeline.Options{}},
+		{"select", pipeline.Options{Select: oddPort}},
+		{"marked", pipeline.Options{Select: oddPort, MarkFiltered: true}},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			serial := f.opt
+			serial.Serial = true
+			want, wst := assemble(t, bad, serial)
+			got, gst := assemble(t, bad, f.opt)
+			if gst != wst {
+				t.Errorf("stats with two goroutines %+v\nwith one %+v", gst, wst)
+			}
+			if !slices.Equal(got.order, want.order) {
+				t.Errorf("two goroutines: streams %v, one: %v", got.order, want.order)
+			}
+			for _, name := range want.order {
+				w, g := want.streams[name], got.streams[name]
+				if g == nil || !bytes.Equal(g.data, w.data) || !slices.Equal(g.have, w.have) || !slices.Equal(g.gaps, w.gaps) {
+					t.Errorf("%s: two goroutines delivered otherwise than one", name)
+				}
+			}
+			// Verified before any filter looks at them: dropped whatever
+			// the filter says.
+			if wst.FragChecksumBad != int64(n) {
+				t.Errorf("%d datagrams dropped for their checksum, %d corrupted", wst.FragChecksumBad, n)
+			}
+			_, cst := assemble(t, wrapped, serial)
+			if cst.TCP+cst.Filtered != wst.TCP+wst.Filtered+wst.FragChecksumBad || cst.NotTCP+wst.FragChecksumBad != wst.NotTCP {
+				t.Errorf("clean %+v\ncorrupted %+v", cst, wst)
+			}
+		})
+	}
 }
 
 // A reassembled datagram whose TCP checksum is bad (made of two datagrams
