@@ -54,12 +54,9 @@ trap 'rm -rf "$out" "$bin" "$cli" "$times" "$outdir"' EXIT
 (cd "$repo" && CGO_ENABLED=0 go build -o "$cli" ./cmd/reseq)
 for i in $(seq "$count"); do
 	for cap in perf small; do
-		for v in bare vxlan frag576; do
-			case $v in
-			bare) f=$dir/$cap.pcap ;;
-			vxlan) f=$dir/$cap.vxlan_5001.pcap ;;
-			frag576) f=$dir/$cap.frag_576.pcap ;;
-			esac
+		# variant:suffix, the names BenchmarkTunnel gave the files
+		for vs in bare: vxlan:.vxlan_5001 frag576:.frag_576; do
+			v=${vs%%:*} f=$dir/$cap${vs#*:}.pcap
 			[ -e "$f" ] || continue
 			rm -rf "$outdir/o"
 			mkdir -p "$outdir/o"
